@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { Command, Option } from "commander";
+import { createLogger, type LogFormat } from "../common/logger.js";
+import { errorMessage } from "../common/errors.js";
+import { VERSION } from "../common/version.js";
+import { startServer } from "../server/server.js";
+import { ENGINE_DEFAULTS } from "../server/config.js";
+import { collect, intArg, secondsArg, sizeArg } from "./options.js";
+import { exitOnSignals, fail } from "./process.js";
+
+const program = new Command("fw-server")
+  .description("The fastworker control plane: queues, dispatch, results, dashboard. Every flag can also be set as FW_<NAME>.")
+  .version(VERSION)
+  .addOption(new Option("--host <host>", "interface to bind; loopback unless you mean otherwise").env("FW_HOST").default("127.0.0.1"))
+  .addOption(new Option("--port <port>", "gRPC port (0 = any free port)").env("FW_PORT").argParser(intArg(0, 65535)).default(50051))
+  .addOption(new Option("--http-port <port>", "dashboard + Connect port (0 = any free port)").env("FW_HTTP_PORT").argParser(intArg(0, 65535)).default(8000))
+  .addOption(new Option("--tasks <module>", "task module the control plane also runs itself (repeatable)").env("FW_TASKS").argParser(collect))
+  .addOption(new Option("--concurrency <n>", "tasks the embedded worker runs at once").env("FW_CONCURRENCY").argParser(intArg(1, 100_000)).default(16))
+  .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
+  .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
+  .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
+  .addOption(new Option("--token <token>", "require this token on every RPC and the dashboard").env("FW_TOKEN"))
+  .addOption(new Option("--cluster <name>", "cluster name workers and clients look for").env("FW_CLUSTER").default("default"))
+  .addOption(new Option("--heartbeat-interval <seconds>", "how often workers are pinged").env("FW_HEARTBEAT_INTERVAL").argParser(secondsArg).default(ENGINE_DEFAULTS.heartbeatIntervalMs, "1"))
+  .addOption(new Option("--lease-timeout <seconds>", "a worker without proven heartbeats this long is lost; its tasks run elsewhere").env("FW_LEASE_TIMEOUT").argParser(secondsArg).default(ENGINE_DEFAULTS.leaseTimeoutMs, "10"))
+  .addOption(new Option("--detach-grace <seconds>", "a worker whose stream closed is lost if it is not back within this").env("FW_DETACH_GRACE").argParser(secondsArg).default(ENGINE_DEFAULTS.detachGraceMs, "5"))
+  .addOption(new Option("--log-level <level>", "trace, debug, info, warn, error or silent").env("FW_LOG_LEVEL").default("info"))
+  .addOption(new Option("--log-format <format>", "pretty or json (default: pretty on a terminal)").env("FW_LOG_FORMAT").choices(["pretty", "json"]))
+  .showHelpAfterError();
+
+program.action(async (opts: Record<string, unknown>) => {
+  const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-server" });
+  let server;
+  try {
+    server = await startServer({
+      host: opts.host as string,
+      port: opts.port as number,
+      httpPort: opts.httpPort as number,
+      tasks: (opts.tasks as string[] | undefined) ?? [],
+      concurrency: opts.concurrency as number,
+      resultTtlMs: opts.resultTtl as number,
+      maxResults: opts.maxResults as number,
+      maxPayloadBytes: opts.maxPayload as number,
+      token: opts.token as string | undefined,
+      cluster: opts.cluster as string,
+      heartbeatIntervalMs: opts.heartbeatInterval as number,
+      leaseTimeoutMs: opts.leaseTimeout as number,
+      detachGraceMs: opts.detachGrace as number,
+      logger,
+    });
+  } catch (err) {
+    fail("fw-server", startupMessage(err, opts));
+  }
+  const tasks = server.worker?.taskNames ?? [];
+  // The one line scripts wait for: real bound ports.
+  process.stdout.write(
+    `fw-server ready grpc=${server.grpcAddress} http=${server.httpUrl} cluster=${server.cluster} version=${VERSION}` +
+      (tasks.length ? ` tasks=${tasks.join(",")}` : "") + "\n",
+  );
+  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", tasks }, "control plane ready");
+  exitOnSignals(logger, () => server.stop());
+});
+
+function startupMessage(err: unknown, opts: Record<string, unknown>): string {
+  const message = errorMessage(err);
+  if (/EADDRINUSE|No address added/.test(message)) {
+    return `cannot listen on ${opts.host}:${opts.port} (gRPC) or ${opts.host}:${opts.httpPort} (HTTP): the port is in use or the address is not local; pick others with --port/--http-port (0 = any free port). (${message})`;
+  }
+  return message;
+}
+
+await program.parseAsync();

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { Client, type SubmitOptions } from "../client/client.js";
+import { TaskFailedError } from "../client/task-failed-error.js";
+import { codeName, ConnectError } from "../common/errors.js";
+import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
+import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
+import { VERSION } from "../common/version.js";
+import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
+import { intArg, secondsArg } from "./options.js";
+
+interface GlobalOptions {
+  server?: string;
+  token?: string;
+  json?: boolean;
+}
+
+const program = new Command("fw")
+  .description("The fastworker command line client.")
+  .version(VERSION)
+  .addOption(new Option("--server <host:port>", "the control plane's gRPC address (default 127.0.0.1:50051)").env("FW_SERVER"))
+  .addOption(new Option("--token <token>", "the control plane's token").env("FW_TOKEN"))
+  .option("--json", "machine-readable output")
+  .showHelpAfterError()
+  .exitOverride();
+
+/** Runs a command with a client, closing it afterwards. */
+function withClient(action: (client: Client, args: string[], opts: Record<string, unknown>, global: GlobalOptions) => Promise<void>) {
+  return async (...params: unknown[]): Promise<void> => {
+    const command = params[params.length - 1] as Command;
+    const global = command.optsWithGlobals() as GlobalOptions;
+    const client = new Client({ server: global.server, token: global.token });
+    try {
+      await action(client, command.args, command.opts(), global);
+    } finally {
+      await client.close();
+    }
+  };
+}
+
+program
+  .command("submit <task>")
+  .description("submit a task; prints its id (or its result with --wait)")
+  .option("--args <json>", "the task's args as JSON", "null")
+  .addOption(new Option("--priority <priority>", "critical, high, normal or low").choices(PRIORITY_NAMES))
+  .option("--wait", "wait for the result and print it")
+  .option("--key <key>", "idempotency key: resubmitting with it returns the first task")
+  .option("--delay <seconds>", "run no sooner than this many seconds from now", secondsArg)
+  .option("--timeout <seconds>", "abort each attempt after this long", secondsArg)
+  .option("--max-attempts <n>", "attempts in all, retries included", intArg(1, 1000))
+  .action(withClient(async (client, [task], opts, global) => {
+    let args: unknown;
+    try {
+      args = JSON.parse(opts.args as string);
+    } catch (err) {
+      throw new UsageError(`--args is not valid JSON: ${(err as Error).message}`);
+    }
+    const options: SubmitOptions = {
+      priority: opts.priority as PriorityName | undefined,
+      key: opts.key as string | undefined,
+      delayMs: opts.delay as number | undefined,
+      timeoutMs: opts.timeout as number | undefined,
+      retry: opts.maxAttempts ? { maxAttempts: opts.maxAttempts as number } : undefined,
+    };
+    const handle = await client.submit(task!, args, options);
+    if (!opts.wait) {
+      if (global.json) printJson({ id: handle.id, deduplicated: handle.deduplicated });
+      else process.stdout.write(`${handle.id}\n`);
+      return;
+    }
+    await printResult(client, handle.id, global, undefined);
+  }));
+
+program
+  .command("status <id>")
+  .description("show a task's state, attempts and result")
+  .action(withClient(async (client, [id], _opts, global) => {
+    const task = await client.getTask(id!);
+    if (global.json) printJson(task);
+    else process.stdout.write(`${formatTask(task)}\n`);
+  }));
+
+program
+  .command("result <id>")
+  .description("print a task's result; fails if it failed, or is not finished (without --wait)")
+  .option("--wait", "wait until the task finishes")
+  .option("--timeout <seconds>", "with --wait, give up after this long", secondsArg)
+  .action(withClient(async (client, [id], opts, global) => {
+    if (opts.wait) {
+      await printResult(client, id!, global, opts.timeout as number | undefined);
+      return;
+    }
+    const task = await client.getTask(id!);
+    if (task.state === "succeeded") {
+      if (global.json) printJson({ id: task.id, state: task.state, result: task.result ?? null });
+      else process.stdout.write(`${formatResult(task.result ?? null)}\n`);
+      return;
+    }
+    if (task.state === "failed" || task.state === "cancelled") {
+      throw new TaskFailedError(task.id, task.state, task.error ?? { message: "no reason recorded", type: "", retryable: false });
+    }
+    throw new NotFinished(`task ${task.id} is ${task.state}, not finished (${task.statusMessage}); use --wait to wait for it`);
+  }));
+
+program
+  .command("cancel <id>")
+  .description("cancel a queued, scheduled or running task")
+  .option("--reason <text>", "why, for the record")
+  .action(withClient(async (client, [id], opts, global) => {
+    const task = await client.cancel(id!, (opts.reason as string | undefined) ?? "");
+    if (global.json) printJson(task);
+    else process.stdout.write(`${task.id} ${task.state}\n`);
+  }));
+
+program
+  .command("retry <id>")
+  .description("run a failed or cancelled task again")
+  .action(withClient(async (client, [id], _opts, global) => {
+    const task = await client.retry(id!);
+    if (global.json) printJson(task);
+    else process.stdout.write(`${task.id} ${task.state}\n`);
+  }));
+
+program
+  .command("tasks")
+  .description("list tasks, newest first")
+  .addOption(new Option("--state <state>", "only tasks in this state").choices(TASK_STATE_NAMES))
+  .option("--task <name>", "only tasks with this name")
+  .option("--limit <n>", "at most this many", intArg(1, 1000), 20)
+  .action(withClient(async (client, _args, opts, global) => {
+    const page = await client.listTasks({
+      state: opts.state as TaskStateName | undefined,
+      task: opts.task as string | undefined,
+      limit: opts.limit as number,
+    });
+    if (global.json) printJson(page);
+    else process.stdout.write(`${formatTasks(page.tasks, page.total)}\n`);
+  }));
+
+program
+  .command("workers")
+  .description("list connected (and recently lost) workers")
+  .action(withClient(async (client, _args, _opts, global) => {
+    const workers = await client.workers();
+    if (global.json) printJson(workers);
+    else process.stdout.write(`${formatWorkers(workers)}\n`);
+  }));
+
+program
+  .command("stats")
+  .description("queue depths, totals and throughput")
+  .action(withClient(async (client, _args, _opts, global) => {
+    const stats = await client.stats();
+    if (global.json) printJson(stats);
+    else process.stdout.write(`${formatStats(stats)}\n`);
+  }));
+
+async function printResult(client: Client, id: string, global: GlobalOptions, timeoutMs: number | undefined): Promise<void> {
+  const result = await client.result(id, { timeoutMs });
+  if (global.json) printJson({ id, state: "succeeded", result });
+  else process.stdout.write(`${formatResult(result)}\n`);
+}
+
+class UsageError extends Error {}
+class NotFinished extends Error {}
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  process.exitCode = exitCode(err);
+  if (!(err instanceof CommanderError)) process.stderr.write(`fw: ${describe(err)}\n`);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ConnectError) return `${err.rawMessage} (${codeName(err.code)})`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function exitCode(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof UsageError) return 2;
+  if (err instanceof NotFinished) return 3;
+  return 1;
+}

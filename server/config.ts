@@ -1,0 +1,52 @@
+/** Settings of the control plane's task engine (not its sockets). */
+export interface EngineConfig {
+  /** How long final tasks (results) are kept. */
+  resultTtlMs: number;
+  /** The most final tasks kept; the oldest are dropped first. */
+  maxResults: number;
+  /** The largest args or result, in bytes of JSON text. */
+  maxPayloadBytes: number;
+  /** How often each worker is pinged on its dispatch stream (and answers with a heartbeat). */
+  heartbeatIntervalMs: number;
+  /** A worker with no proof of delivery for this long is lost; its attempts go to others. */
+  leaseTimeoutMs: number;
+  /** A worker whose dispatch stream closed and did not come back within this long is lost. */
+  detachGraceMs: number;
+  /** After this many lost attempts in a row a task fails (it may be what kills its workers). */
+  maxLosses: number;
+}
+
+export const ENGINE_DEFAULTS: EngineConfig = Object.freeze({
+  resultTtlMs: 3600_000,
+  maxResults: 10_000,
+  maxPayloadBytes: 1024 * 1024,
+  heartbeatIntervalMs: 1000,
+  leaseTimeoutMs: 10_000,
+  detachGraceMs: 5_000,
+  maxLosses: 5,
+});
+
+/** Fills defaults and rejects values that cannot work, with a message naming the setting. */
+export function engineConfig(partial: Partial<EngineConfig> = {}): EngineConfig {
+  const config = { ...ENGINE_DEFAULTS };
+  for (const [key, value] of Object.entries(partial) as [keyof EngineConfig, number | undefined][]) {
+    if (value !== undefined) config[key] = value;
+  }
+  const positive = (key: keyof EngineConfig, flag: string): void => {
+    const value = config[key];
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number (got ${value})`);
+  };
+  positive("resultTtlMs", "--result-ttl");
+  positive("maxResults", "--max-results");
+  positive("maxPayloadBytes", "--max-payload");
+  positive("heartbeatIntervalMs", "--heartbeat-interval");
+  positive("leaseTimeoutMs", "--lease-timeout");
+  positive("detachGraceMs", "--detach-grace");
+  positive("maxLosses", "max losses");
+  if (config.leaseTimeoutMs < 3 * config.heartbeatIntervalMs) {
+    throw new Error(
+      `--lease-timeout (${config.leaseTimeoutMs / 1000}s) must be at least 3 heartbeat intervals (${(3 * config.heartbeatIntervalMs) / 1000}s)`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,79 @@
+import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
+import type { TaskStore } from "./store.js";
+import type { TaskRecord } from "./task-record.js";
+import type { WorkerRegistry } from "./worker-registry.js";
+import type { WorkerSession } from "./worker-session.js";
+
+/** What the dispatcher needs from the rest of the control plane. */
+export interface DispatcherDeps {
+  store: TaskStore;
+  workers: WorkerRegistry;
+  /** Records a new attempt of a task on a worker and builds its assignment. */
+  startAttempt(task: TaskRecord, worker: WorkerSession, now: number): Assignment;
+}
+
+/**
+ * Matches queued tasks to workers' free credits. It runs once per event-loop
+ * turn at most, after anything that could change the match (a submission, a
+ * result, a worker joining), so every submission in one turn goes out in one
+ * stream message per worker.
+ *
+ * Fairness: workers take one task each per round, least loaded first, so a
+ * small burst spreads over idle workers instead of filling the first one.
+ */
+export class Dispatcher {
+  private pending = false;
+  private running = false;
+  private immediate: NodeJS.Immediate | undefined;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.pending = false;
+  }
+
+  /** Asks for a dispatch round at the end of this event-loop turn. */
+  schedule(): void {
+    if (this.pending || !this.running) return;
+    this.pending = true;
+    this.immediate = setImmediate(() => {
+      this.pending = false;
+      this.immediate = undefined;
+      this.runOnce(Date.now());
+    });
+  }
+
+  /** One dispatch round; returns the number of assignments sent. */
+  runOnce(now: number): number {
+    const candidates: WorkerSession[] = [];
+    for (const worker of this.deps.workers.live()) if (worker.free > 0) candidates.push(worker);
+    if (candidates.length === 0) return 0;
+    candidates.sort((a, b) => a.inflight.size / a.capacity - b.inflight.size / b.capacity);
+    const touched = candidates.slice();
+    let assigned = 0;
+    while (candidates.length > 0) {
+      for (let i = 0; i < candidates.length; ) {
+        const worker = candidates[i]!;
+        const task = this.deps.store.takeNext(worker.names);
+        if (task === undefined) {
+          candidates.splice(i, 1);
+          continue;
+        }
+        worker.assign(this.deps.startAttempt(task, worker, now));
+        assigned++;
+        if (worker.free <= 0) candidates.splice(i, 1);
+        else i++;
+      }
+    }
+    for (const worker of touched) worker.flush();
+    return assigned;
+  }
+}

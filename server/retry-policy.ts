@@ -1,0 +1,35 @@
+import type { RetryPolicyData } from "./task-record.js";
+
+/** Without a policy from the submission or the task definition: one attempt, no retries. */
+export const DEFAULT_RETRY: RetryPolicyData = Object.freeze({
+  maxAttempts: 1,
+  initialBackoffMs: 1000,
+  maxBackoffMs: 60_000,
+  multiplier: 2,
+});
+
+/** The policy in force: each field from the submission, else the definition, else the default. */
+export function resolveRetry(
+  submission: Partial<RetryPolicyData> | undefined,
+  definition: Partial<RetryPolicyData> | undefined,
+): RetryPolicyData {
+  if (submission === undefined && definition === undefined) return DEFAULT_RETRY;
+  return {
+    maxAttempts: submission?.maxAttempts || definition?.maxAttempts || DEFAULT_RETRY.maxAttempts,
+    initialBackoffMs: submission?.initialBackoffMs ?? definition?.initialBackoffMs ?? DEFAULT_RETRY.initialBackoffMs,
+    maxBackoffMs: submission?.maxBackoffMs ?? definition?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs,
+    multiplier: submission?.multiplier || definition?.multiplier || DEFAULT_RETRY.multiplier,
+  };
+}
+
+/**
+ * The wait before the next attempt after `failures` failed ones: exponential
+ * (initial × multiplier^(failures−1)), capped at maxBackoff, with "equal
+ * jitter": uniformly between half and all of it, so retries of many tasks
+ * that failed together spread out.
+ */
+export function backoffMs(policy: RetryPolicyData, failures: number, random: () => number = Math.random): number {
+  const exponential = policy.initialBackoffMs * policy.multiplier ** Math.max(0, failures - 1);
+  const capped = Math.min(policy.maxBackoffMs, exponential);
+  return capped / 2 + random() * (capped / 2);
+}

@@ -1,0 +1,204 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { ErrorStatusSchema, TaskState, TaskView } from "../../gen/fastworker/v1/task_pb.js";
+import {
+  SubmitBatchResultSchema,
+  SubmitResponseSchema,
+  TaskOutcomeSchema,
+  TaskService,
+  WaitTasksResponseSchema,
+  type TaskOutcome,
+  type WaitTasksRequest,
+  type WaitTasksResponse,
+} from "../../gen/fastworker/v1/task_service_pb.js";
+import { AsyncQueue } from "../../common/async-queue.js";
+import { isKnownPriority } from "../../common/priority.js";
+import { isFinalState } from "../../common/task-state.js";
+import { durationToMs } from "../../common/time.js";
+import type { ControlPlane } from "../control-plane.js";
+import { taskMessage, taskOutcome } from "../task-view.js";
+import { validateSubmit, validateTaskId, validateTaskName } from "../validate.js";
+
+/** The longest a single WaitTask call waits before answering with the current state. */
+export const MAX_WAIT_MS = 30_000;
+/** The most tasks one SubmitBatch may carry. */
+export const MAX_BATCH = 10_000;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1000;
+
+/** TaskService, implemented once for both transports. */
+export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService> {
+  const maxPayload = plane.config.maxPayloadBytes;
+  return {
+    submit(request) {
+      const { task, deduplicated } = plane.submit(validateSubmit(request, maxPayload), Date.now());
+      return create(SubmitResponseSchema, { id: task.id, deduplicated, state: task.state });
+    },
+
+    submitBatch(request) {
+      if (request.tasks.length > MAX_BATCH) {
+        throw new ConnectError(`a batch holds at most ${MAX_BATCH} tasks (got ${request.tasks.length}); split it`, Code.InvalidArgument);
+      }
+      const now = Date.now();
+      const results = request.tasks.map((item, index) => {
+        try {
+          const { task, deduplicated } = plane.submit(validateSubmit(item, maxPayload), now);
+          return create(SubmitBatchResultSchema, { id: task.id, deduplicated });
+        } catch (err) {
+          const e = ConnectError.from(err);
+          return create(SubmitBatchResultSchema, {
+            error: create(ErrorStatusSchema, { code: e.code, message: `task ${index}: ${e.rawMessage}` }),
+          });
+        }
+      });
+      return { results };
+    },
+
+    getTask(request) {
+      const now = Date.now();
+      return { task: taskMessage(plane.get(validateTaskId(request.id), now), TaskView.FULL, plane, now) };
+    },
+
+    async waitTask(request, ctx) {
+      const task = plane.get(validateTaskId(request.id), Date.now());
+      const requested = durationToMs(request.timeout) ?? 0;
+      if (requested < 0) throw new ConnectError("the timeout must not be negative", Code.InvalidArgument);
+      const timeoutMs = requested === 0 ? MAX_WAIT_MS : Math.min(requested, MAX_WAIT_MS);
+      if (!isFinalState(task.state)) {
+        await new Promise<void>((resolve) => {
+          const finish = (): void => {
+            clearTimeout(timer);
+            unsubscribe();
+            ctx.signal.removeEventListener("abort", finish);
+            resolve();
+          };
+          const timer = setTimeout(finish, timeoutMs);
+          const unsubscribe = plane.waiters.add(task.id, finish);
+          ctx.signal.addEventListener("abort", finish);
+        });
+      }
+      const now = Date.now();
+      return { task: taskMessage(task, TaskView.FULL, plane, now) };
+    },
+
+    waitTasks(requests, ctx) {
+      return followOutcomes(plane, requests, ctx);
+    },
+
+    cancelTask(request) {
+      const now = Date.now();
+      return { task: taskMessage(plane.cancel(validateTaskId(request.id), request.reason, now), TaskView.FULL, plane, now) };
+    },
+
+    retryTask(request) {
+      const now = Date.now();
+      return { task: taskMessage(plane.retry(validateTaskId(request.id), now), TaskView.FULL, plane, now) };
+    },
+
+    listTasks(request) {
+      const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : request.pageSize;
+      if (pageSize < 0 || pageSize > MAX_PAGE) {
+        throw new ConnectError(`page_size must be between 1 and ${MAX_PAGE} (got ${pageSize})`, Code.InvalidArgument);
+      }
+      for (const state of request.states) {
+        if (!(state >= TaskState.QUEUED && state <= TaskState.CANCELLED)) {
+          throw new ConnectError(`unknown task state ${state} in the filter`, Code.InvalidArgument);
+        }
+      }
+      if (request.priority !== 0 && !isKnownPriority(request.priority)) {
+        throw new ConnectError(`unknown priority ${request.priority} in the filter`, Code.InvalidArgument);
+      }
+      const cursor = request.pageToken === "" ? undefined : Number(request.pageToken);
+      if (cursor !== undefined && !(Number.isSafeInteger(cursor) && cursor > 0)) {
+        throw new ConnectError("the page token is not one this server gave out; start again without it", Code.InvalidArgument);
+      }
+      const now = Date.now();
+      const view = request.view === TaskView.FULL ? TaskView.FULL : TaskView.BASIC;
+      const page = plane.store.list(
+        {
+          states: request.states,
+          name: request.task ? validateTaskName(request.task) : undefined,
+          priority: request.priority || undefined,
+          idPrefix: request.idPrefix || undefined,
+        },
+        cursor,
+        pageSize,
+        now,
+      );
+      return {
+        tasks: page.tasks.map((task) => taskMessage(task, view, plane, now)),
+        nextPageToken: page.nextCursor === undefined ? "" : String(page.nextCursor),
+        totalSize: page.total,
+      };
+    },
+  };
+}
+
+/**
+ * WaitTasks: reads ids from the request stream, and sends each task's
+ * outcome once it is final, batching the outcomes that become ready in the
+ * same event-loop turn into one message. After the client half-closes, the
+ * stream ends once every followed task is final.
+ */
+function followOutcomes(plane: ControlPlane, requests: AsyncIterable<WaitTasksRequest>, ctx: HandlerContext): AsyncIterable<WaitTasksResponse> {
+  const out = new AsyncQueue<WaitTasksResponse>();
+  const unsubscribes = new Map<string, () => void>();
+  let ready: TaskOutcome[] = [];
+  let flushing = false;
+  let inputDone = false;
+
+  const flush = (): void => {
+    flushing = false;
+    if (ready.length > 0) {
+      out.push(create(WaitTasksResponseSchema, { outcomes: ready }));
+      ready = [];
+    }
+    if (inputDone && unsubscribes.size === 0) out.close();
+  };
+  const deliver = (outcome: TaskOutcome): void => {
+    ready.push(outcome);
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
+  };
+  const follow = (id: string, now: number): void => {
+    if (unsubscribes.has(id)) return;
+    const task = plane.store.get(id, now);
+    if (task === undefined) {
+      deliver(create(TaskOutcomeSchema, {
+        id,
+        lookupError: create(ErrorStatusSchema, { code: Code.NotFound, message: `no task ${JSON.stringify(id)}: unknown id, or its result expired` }),
+      }));
+      return;
+    }
+    if (isFinalState(task.state)) {
+      deliver(taskOutcome(task));
+      return;
+    }
+    unsubscribes.set(id, plane.waiters.add(id, (finished) => {
+      unsubscribes.delete(id);
+      deliver(taskOutcome(finished));
+    }));
+  };
+
+  ctx.signal.addEventListener("abort", () => {
+    for (const unsubscribe of unsubscribes.values()) unsubscribe();
+    unsubscribes.clear();
+    out.close();
+  });
+
+  void (async () => {
+    try {
+      for await (const request of requests) {
+        const now = Date.now();
+        for (const id of request.ids) follow(id, now);
+      }
+      inputDone = true;
+      if (!flushing) flush();
+    } catch (err) {
+      if (!ctx.signal.aborted) out.fail(ConnectError.from(err));
+    }
+  })();
+  return out;
+}

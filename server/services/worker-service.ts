@@ -1,0 +1,60 @@
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { WorkerService, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
+import { AsyncQueue } from "../../common/async-queue.js";
+import { durationFromMs } from "../../common/time.js";
+import { VERSION } from "../../common/version.js";
+import type { Logger } from "../../common/logger.js";
+import type { ControlPlane } from "../control-plane.js";
+import { validateTaskName } from "../validate.js";
+
+const MAX_CONCURRENCY = 100_000;
+
+/** WorkerService, implemented once for both transports. */
+export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<typeof WorkerService> {
+  return {
+    registerWorker(request) {
+      if (!(request.concurrency >= 1 && request.concurrency <= MAX_CONCURRENCY)) {
+        throw new ConnectError(`concurrency must be between 1 and ${MAX_CONCURRENCY} (got ${request.concurrency})`, Code.InvalidArgument);
+      }
+      if (request.tasks.length === 0) {
+        throw new ConnectError("a worker must serve at least one task; its task modules export none", Code.InvalidArgument);
+      }
+      for (const definition of request.tasks) validateTaskName(definition.name);
+      const names = [...new Set(request.tasks.map((t) => t.name))];
+      const worker = plane.register(
+        {
+          name: request.name || `worker-${request.pid}`,
+          host: request.host,
+          pid: request.pid,
+          version: request.version,
+          concurrency: request.concurrency,
+          names,
+        },
+        request.tasks,
+        Date.now(),
+      );
+      logger.info({ worker: worker.name, workerId: worker.id, tasks: names, concurrency: request.concurrency }, "worker registered");
+      return {
+        workerId: worker.id,
+        heartbeatInterval: durationFromMs(plane.config.heartbeatIntervalMs),
+        leaseTimeout: durationFromMs(plane.config.leaseTimeoutMs),
+        serverVersion: VERSION,
+      };
+    },
+
+    dispatch(request, ctx) {
+      const worker = plane.worker(request.workerId);
+      const stream = new AsyncQueue<DispatchResponse>();
+      plane.attach(worker, stream, Date.now());
+      ctx.signal.addEventListener("abort", () => {
+        plane.detach(worker, stream, Date.now());
+        stream.close();
+      });
+      return stream;
+    },
+
+    reportResults(request) {
+      return plane.report(plane.worker(request.workerId), request, Date.now());
+    },
+  };
+}

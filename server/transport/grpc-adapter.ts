@@ -1,0 +1,127 @@
+import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { once } from "node:events";
+import { grpcServiceDefinition, methodPath } from "../../common/grpc-definition.js";
+import type { Logger } from "../../common/logger.js";
+
+/**
+ * Mounts a connect-es ServiceImpl on a grpc-js server, so the same
+ * implementation serves the gRPC port (grpc-js) and the HTTP port
+ * (connect-node). Errors become gRPC statuses: a ConnectError keeps its code
+ * and message; anything else is logged and answered INTERNAL without details.
+ */
+export function addServiceImpl<S extends DescService>(
+  server: grpc.Server,
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  logger: Logger,
+): void {
+  const definition = grpcServiceDefinition(service);
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const fn = (impl as Record<string, unknown>)[method.localName];
+    if (typeof fn !== "function") continue;
+    handlers[method.name] = makeHandler(method, fn.bind(impl) as AnyImpl, logger);
+  }
+  server.addService(definition, handlers);
+}
+
+type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
+
+function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.UntypedHandleCall {
+  const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
+  switch (method.methodKind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const ctx = handlerContext(method, call);
+        Promise.resolve()
+          .then(() => impl(call.request, ctx))
+          .then(
+            (response) => callback(null, asMessage(method.output, response)),
+            (err: unknown) => callback(toStatus(err) as grpc.ServerErrorResponse),
+          )
+          .finally(() => ctx.abort());
+      };
+    case "server_streaming":
+      return (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const ctx = handlerContext(method, call);
+        const output = impl(call.request, ctx) as AsyncIterable<unknown>;
+        void pump(method.output, output, call, ctx, toStatus);
+      };
+    case "bidi_streaming":
+      return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        const ctx = handlerContext(method, call);
+        const output = impl(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>;
+        void pump(method.output, output, call, ctx, toStatus);
+      };
+    case "client_streaming":
+      return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const ctx = handlerContext(method, call);
+        Promise.resolve()
+          .then(() => impl(call as AsyncIterable<unknown>, ctx))
+          .then(
+            (response) => callback(null, asMessage(method.output, response)),
+            (err: unknown) => callback(toStatus(err) as grpc.ServerErrorResponse),
+          )
+          .finally(() => ctx.abort());
+      };
+  }
+}
+
+/** Writes an implementation's output stream to a grpc-js call, honouring backpressure. */
+async function pump(
+  schema: DescMessage,
+  output: AsyncIterable<unknown>,
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  ctx: ReturnType<typeof createHandlerContext>,
+  toStatus: (err: unknown) => Partial<grpc.StatusObject>,
+): Promise<void> {
+  try {
+    for await (const message of output) {
+      if (ctx.signal.aborted) break;
+      if (!call.write(asMessage(schema, message))) {
+        await Promise.race([once(call, "drain"), once(ctx.signal, "abort")]);
+      }
+    }
+    if (!ctx.signal.aborted) call.end();
+  } catch (err) {
+    if (!ctx.signal.aborted) call.emit("error", toStatus(err));
+  } finally {
+    ctx.abort();
+  }
+}
+
+function asMessage(schema: DescMessage, value: unknown): unknown {
+  return isMessage(value, schema) ? value : create(schema, value as MessageInitShape<DescMessage>);
+}
+
+type AnyServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+function handlerContext(method: DescMethod, call: AnyServerCall): ReturnType<typeof createHandlerContext> {
+  const header = new Headers();
+  for (const [key, value] of Object.entries(call.metadata.getMap())) {
+    if (typeof value === "string") header.set(key, value);
+  }
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const ctx = createHandlerContext({
+    service: method.parent,
+    method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: methodPath(method),
+    requestHeader: header,
+    timeoutMs: Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined,
+  });
+  (call as NodeJS.EventEmitter).once("cancelled", () => ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+  return ctx;
+}
+
+function statusFromError(err: unknown, method: DescMethod, logger: Logger): Partial<grpc.StatusObject> {
+  if (err instanceof ConnectError) {
+    return { code: err.code as number as grpc.status, details: err.rawMessage };
+  }
+  logger.error({ err, method: methodPath(method) }, "internal error in RPC handler");
+  return { code: grpc.status.INTERNAL, details: "internal error in the control plane; see its log" };
+}

@@ -1,0 +1,82 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/auth.js";
+import type { ServiceBinding } from "./grpc-server.js";
+
+/** A route served on the HTTP port besides Connect and the dashboard (e.g. /metrics). */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** Options for {@link startHttpServer}. */
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  services: readonly ServiceBinding[];
+  token?: string | undefined;
+  maxReceiveBytes: number;
+  /** Serves everything that is not an RPC or a route (the dashboard). */
+  fallback: HttpRoute;
+  /** Extra paths, e.g. { "/metrics": handler }. */
+  routes?: Readonly<Record<string, HttpRoute>>;
+}
+
+/** A listening HTTP server. */
+export interface RunningHttpServer {
+  port: number;
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * The HTTP port: the same service implementations over the Connect and
+ * gRPC-web protocols (for the browser dashboard and curl), and the dashboard
+ * itself. With a token, every RPC needs `authorization: Bearer <token>`.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const interceptors: Interceptor[] = options.token ? [authInterceptor(options.token)] : [];
+  const rpc = connectNodeAdapter({
+    routes: (router) => {
+      for (const { service, impl } of options.services) router.service(service, impl as Partial<ServiceImpl<DescService>>);
+    },
+    interceptors,
+    readMaxBytes: options.maxReceiveBytes,
+    fallback: (req, res) => {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      const route = options.routes?.[path];
+      void Promise.resolve((route ?? options.fallback)(req as IncomingMessage, res as ServerResponse));
+    },
+  });
+  const server: Server = createServer(rpc);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    async stop(graceMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function authInterceptor(token: string): Interceptor {
+  const check = tokenChecker(token);
+  return (next) => async (req) => {
+    if (!check(req.header.get(AUTH_HEADER))) throw new ConnectError(UNAUTHENTICATED_MESSAGE, Code.Unauthenticated);
+    return await next(req);
+  };
+}

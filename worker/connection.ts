@@ -1,0 +1,157 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  WorkerService,
+  type DispatchResponse,
+  type RegisterWorkerRequest,
+  type ReportResultsRequest,
+  type ReportResultsResponse,
+} from "../gen/fastworker/v1/worker_service_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_service_pb.js";
+import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
+import type { Logger } from "../common/logger.js";
+import { durationToMs } from "../common/time.js";
+
+/** Options for {@link WorkerConnection}. */
+export interface WorkerConnectionOptions {
+  address: string;
+  token?: string | undefined;
+  registration: MessageInitShape<typeof RegisterWorkerRequestSchema>;
+  /** Called for every message on the dispatch stream, with the session it came under. */
+  onMessage(message: DispatchResponse, session: string): void;
+  /** Called each time a dispatch stream opens (the reporter resumes then). */
+  onAttached(session: string): void;
+  logger: Logger;
+  /** First reconnect delay; doubles up to maxBackoffMs. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * A worker's link to the control plane: registers, keeps one dispatch stream
+ * open, and when it breaks (control plane restarted, network, a stream that
+ * went silent) reconnects with exponential backoff and jitter, registering
+ * again if the control plane no longer knows this worker.
+ */
+export class WorkerConnection {
+  /** The current worker session id, once registered. */
+  session: string | undefined;
+  /** The newest ping seen on the dispatch stream (echoed in heartbeats). */
+  lastPing = 0;
+  attached = false;
+  private readonly grpc: GrpcConnection;
+  private readonly client: ServiceClient<typeof WorkerService>;
+  private leaseTimeoutMs = 10_000;
+  private streamAbort: AbortController | undefined;
+
+  constructor(private readonly options: WorkerConnectionOptions) {
+    this.grpc = new GrpcConnection({ address: options.address, token: options.token });
+    this.client = this.grpc.service(WorkerService);
+  }
+
+  get address(): string {
+    return this.options.address;
+  }
+
+  /** Sends a report for a session (used by the reporter). */
+  report(session: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse> {
+    return this.client.reportResults({ ...request, workerId: session }, { timeoutMs: this.leaseTimeoutMs });
+  }
+
+  /** Forgets a session the control plane no longer knows, so the next connect registers again. */
+  forget(session: string): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    this.streamAbort?.abort();
+  }
+
+  /** Runs until `stop` aborts: connect, stream, reconnect. */
+  async run(stop: AbortSignal): Promise<void> {
+    const initial = this.options.initialBackoffMs ?? 100;
+    const max = this.options.maxBackoffMs ?? 5000;
+    let backoff = initial;
+    let failures = 0;
+    while (!stop.aborted) {
+      try {
+        if (this.session === undefined) await this.register();
+        failures = 0;
+        backoff = initial;
+        await this.stream(stop);
+      } catch (err) {
+        if (stop.aborted) break;
+        const e = ConnectError.from(err);
+        if (e.code === Code.NotFound) this.session = undefined;
+        if (e.code === Code.Unauthenticated) {
+          this.options.logger.error(`the control plane at ${this.address} refused the token: ${e.rawMessage}`);
+        }
+        failures++;
+        const wait = backoff / 2 + (Math.random() * backoff) / 2;
+        const what = this.session === undefined ? "cannot reach the control plane" : "lost the dispatch stream";
+        const log = failures === 1 || failures % 10 === 0 ? "warn" : "debug";
+        this.options.logger[log](`${what} at ${this.address} (${e.rawMessage}); retrying in ${(wait / 1000).toFixed(1)}s (attempt ${failures})`);
+        backoff = Math.min(max, backoff * 2);
+        try {
+          await sleep(wait, undefined, { signal: stop });
+        } catch {
+          break; // stopped while waiting
+        }
+      }
+    }
+    this.attached = false;
+  }
+
+  /** Closes the connection (after run() ended). */
+  close(): void {
+    this.grpc.close();
+  }
+
+  private async register(): Promise<void> {
+    const response = await this.client.registerWorker(this.options.registration, { timeoutMs: 10_000 });
+    this.session = response.workerId;
+    this.leaseTimeoutMs = durationToMs(response.leaseTimeout) || this.leaseTimeoutMs;
+    this.lastPing = 0;
+    this.options.logger.info(
+      { workerId: response.workerId, server: this.address, serverVersion: response.serverVersion },
+      `registered with the control plane at ${this.address}`,
+    );
+  }
+
+  /** One dispatch stream, until it ends or goes silent for a lease timeout. */
+  private async stream(stop: AbortSignal): Promise<void> {
+    const session = this.session!;
+    const abort = new AbortController();
+    this.streamAbort = abort;
+    const onStop = (): void => abort.abort();
+    stop.addEventListener("abort", onStop);
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        this.options.logger.warn(`no message on the dispatch stream for ${this.leaseTimeoutMs / 1000}s; reconnecting`);
+        abort.abort();
+      }, this.leaseTimeoutMs);
+      watchdog.unref();
+    };
+    try {
+      arm();
+      const messages = this.client.dispatch({ workerId: session }, { signal: abort.signal });
+      this.attached = true;
+      this.options.onAttached(session);
+      for await (const message of messages) {
+        arm();
+        if (message.ping > this.lastPing) this.lastPing = message.ping;
+        this.options.onMessage(message, session);
+      }
+      if (!stop.aborted) throw new ConnectError("the control plane ended the dispatch stream", Code.Unavailable);
+    } catch (err) {
+      if (abort.signal.aborted && !stop.aborted) throw new ConnectError("dispatch stream reset", Code.Unavailable);
+      throw err;
+    } finally {
+      this.attached = false;
+      clearTimeout(watchdog);
+      stop.removeEventListener("abort", onStop);
+      if (this.streamAbort === abort) this.streamAbort = undefined;
+    }
+  }
+}

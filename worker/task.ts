@@ -1,0 +1,81 @@
+import type { PriorityName } from "../common/priority.js";
+
+const TASK_BRAND = Symbol.for("fastworker.task");
+
+/** What a handler gets besides its args. */
+export interface TaskContext {
+  readonly taskId: string;
+  /** The task name. */
+  readonly name: string;
+  /** This attempt's number: 1 for the first delivery, counting retries and re-deliveries. */
+  readonly attempt: number;
+  /** Attempts allowed by the retry policy in force. */
+  readonly maxAttempts: number;
+  /** Aborted when the task is cancelled, times out, or the worker shuts down; abort.reason says which. */
+  readonly signal: AbortSignal;
+  /** Metadata submitted with the task. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Reports progress (0..1, and a note); the latest value shows in `fw status` and the dashboard. */
+  progress(fraction: number, message?: string): void;
+}
+
+/** A task handler: args in, a JSON-serialisable result out (or a throw). */
+export type TaskHandler<A, R> = (args: A, context: TaskContext) => R | Promise<R>;
+
+/** How failed attempts are retried. */
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 1: no retries). */
+  maxAttempts?: number;
+  /** Wait before the first retry (default 1000 ms); it grows by `multiplier` each time. */
+  initialBackoffMs?: number;
+  /** The longest wait between attempts (default 60000 ms). */
+  maxBackoffMs?: number;
+  /** Default 2. */
+  multiplier?: number;
+}
+
+/** Defaults for every submission of a task (a submission may override them). */
+export interface TaskOptions {
+  /** Default "normal". */
+  priority?: PriorityName;
+  retry?: RetryOptions;
+  /** Each attempt is aborted after this long (default: no limit). */
+  timeoutMs?: number;
+}
+
+/** A task definition: what task() returns and task modules export. */
+export interface TaskDefinition<A = unknown, R = unknown> {
+  readonly name: string;
+  readonly handler: TaskHandler<A, R>;
+  readonly options: Readonly<TaskOptions>;
+  /** Type-only marker so typed handles can infer args and result; never set at run time. */
+  readonly __types?: { args: A; result: R };
+}
+
+/**
+ * Defines a task. Export the result from a task module; workers started with
+ * `--tasks module` serve every task it exports.
+ *
+ * ```ts
+ * export const add = task("add", async ({ a, b }: { a: number; b: number }) => a + b);
+ * ```
+ */
+export function task<A = unknown, R = unknown>(
+  name: string,
+  handler: TaskHandler<A, R>,
+  options: TaskOptions = {},
+): TaskDefinition<A, Awaited<R>> {
+  if (typeof name !== "string" || name.length === 0) throw new TypeError("task(name, handler): the name must be a non-empty string");
+  if (typeof handler !== "function") throw new TypeError(`task("${name}", handler): the handler must be a function`);
+  const definition = { name, handler, options: Object.freeze({ ...options }) };
+  Object.defineProperty(definition, TASK_BRAND, { value: true });
+  return Object.freeze(definition) as unknown as TaskDefinition<A, Awaited<R>>;
+}
+
+/**
+ * True for values made by task(). Checked by a global symbol, not
+ * instanceof, so definitions from another copy of the package still count.
+ */
+export function isTaskDefinition(value: unknown): value is TaskDefinition {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TASK_BRAND] === true;
+}

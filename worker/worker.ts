@@ -1,0 +1,174 @@
+import { create } from "@bufbuild/protobuf";
+import { EventEmitter } from "node:events";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { DispatchResponse, TaskDefinition as TaskDefinitionMessage } from "../gen/fastworker/v1/worker_service_pb.js";
+import { RetryPolicySchema } from "../gen/fastworker/v1/task_pb.js";
+import { TaskDefinitionSchema } from "../gen/fastworker/v1/worker_service_pb.js";
+import { silentLogger, type Logger } from "../common/logger.js";
+import { priorityFromName } from "../common/priority.js";
+import { durationFromMs } from "../common/time.js";
+import { VERSION } from "../common/version.js";
+import { WorkerConnection } from "./connection.js";
+import { Executor } from "./executor.js";
+import { Reporter } from "./reporter.js";
+import type { TaskDefinition } from "./task.js";
+
+/** Options for {@link Worker}. */
+export interface WorkerOptions {
+  /** host:port of the control plane's gRPC port. */
+  server: string;
+  token?: string | undefined;
+  /** The tasks this worker serves. */
+  tasks: ReadonlyMap<string, TaskDefinition> | readonly TaskDefinition[];
+  /** Tasks run at once (default 16). */
+  concurrency?: number;
+  /** Shown in listings (default host-pid). */
+  name?: string;
+  /** How long stop() lets running tasks finish before handing them back (default 30 s). */
+  drainTimeoutMs?: number;
+  /** How long a handler may ignore its aborted signal before its slot is written off (default 5 s). */
+  abortGraceMs?: number;
+  logger?: Logger;
+}
+
+/** Events a Worker emits. */
+export interface WorkerEventMap {
+  /** Registered and streaming under this session id. */
+  attached: [session: string];
+  /** Finished draining and disconnected. */
+  stopped: [];
+}
+
+/**
+ * A worker: connects to the control plane, runs the tasks it is assigned,
+ * and reports their outcomes. `fw-worker` and the control plane's embedded
+ * worker (`fw-server --tasks`) are both this class.
+ */
+export class Worker extends EventEmitter<WorkerEventMap> {
+  readonly name: string;
+  private readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  private readonly executor: Executor;
+  private readonly reporter: Reporter;
+  private readonly connection: WorkerConnection;
+  private readonly logger: Logger;
+  private readonly stopController = new AbortController();
+  private runLoop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly drainTimeoutMs: number;
+
+  constructor(options: WorkerOptions) {
+    super();
+    const tasks = options.tasks instanceof Map ? options.tasks : new Map([...(options.tasks as readonly TaskDefinition[])].map((t) => [t.name, t]));
+    if (tasks.size === 0) throw new Error("a worker needs at least one task");
+    this.tasks = tasks;
+    const concurrency = options.concurrency ?? 16;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`concurrency must be a whole number ≥ 1 (got ${concurrency})`);
+    this.name = options.name ?? `${hostname()}-${process.pid}`;
+    this.logger = options.logger ?? silentLogger();
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.reporter = new Reporter(
+      {
+        send: (session, request) => this.connection.report(session, request),
+        currentSession: () => (this.connection.attached ? this.connection.session : undefined),
+        heartbeat: () => ({
+          ping: this.connection.lastPing,
+          capacity: this.executor.capacity,
+          running: this.executor.running.size,
+          draining: this.executor.draining,
+        }),
+        sessionGone: (session) => this.connection.forget(session),
+      },
+      this.logger,
+    );
+    this.executor = new Executor({
+      tasks,
+      concurrency,
+      abortGraceMs: options.abortGraceMs ?? 5000,
+      sink: this.reporter,
+      logger: this.logger,
+    });
+    this.connection = new WorkerConnection({
+      address: options.server,
+      token: options.token,
+      registration: {
+        name: this.name,
+        host: hostname(),
+        pid: process.pid,
+        concurrency,
+        version: VERSION,
+        tasks: [...tasks.values()].map(definitionMessage),
+      },
+      onMessage: (message, session) => this.onMessage(message, session),
+      onAttached: (session) => {
+        this.reporter.resume();
+        this.emit("attached", session);
+      },
+      logger: this.logger,
+    });
+  }
+
+  /** The task names served. */
+  get taskNames(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  /** Starts connecting (and reconnecting) in the background. */
+  start(): this {
+    this.runLoop ??= this.connection.run(this.stopController.signal);
+    return this;
+  }
+
+  /**
+   * Drains: takes no new tasks, lets running ones finish for up to
+   * drainTimeoutMs, hands back the rest, reports everything, disconnects.
+   */
+  stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.drain(options.drainTimeoutMs ?? this.drainTimeoutMs);
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    this.executor.draining = true;
+    this.reporter.heartbeatSoon();
+    const running = this.executor.running.size;
+    if (running > 0) this.logger.info(`draining: waiting up to ${timeoutMs / 1000}s for ${running} running tasks`);
+    const deadline = new AbortController();
+    await Promise.race([this.executor.idle(), sleep(timeoutMs, undefined, { signal: deadline.signal }).catch(() => undefined)]);
+    deadline.abort();
+    const released = this.executor.releaseAll();
+    if (released > 0) this.logger.warn(`drain deadline passed: handed ${released} unfinished tasks back to the control plane`);
+    await Promise.race([this.reporter.flushed(), sleep(5000)]);
+    this.stopController.abort();
+    await this.runLoop;
+    this.connection.close();
+    this.emit("stopped");
+  }
+
+  private onMessage(message: DispatchResponse, session: string): void {
+    for (const assignment of message.assignments) this.executor.start(assignment, session);
+    for (const cancel of message.cancels) this.executor.cancel(cancel.taskId, cancel.attempt, cancel.reason);
+    if (message.ping > 0) this.reporter.heartbeatSoon();
+  }
+}
+
+function definitionMessage(definition: TaskDefinition): TaskDefinitionMessage {
+  const { priority, retry, timeoutMs } = definition.options;
+  return create(TaskDefinitionSchema, {
+    name: definition.name,
+    priority: priority ? priorityFromName(priority) : 0,
+    timeout: timeoutMs ? durationFromMs(timeoutMs) : undefined,
+    retry: retry
+      ? create(RetryPolicySchema, {
+          maxAttempts: retry.maxAttempts ?? 0,
+          initialBackoff: retry.initialBackoffMs !== undefined ? durationFromMs(retry.initialBackoffMs) : undefined,
+          maxBackoff: retry.maxBackoffMs !== undefined ? durationFromMs(retry.maxBackoffMs) : undefined,
+          multiplier: retry.multiplier ?? 0,
+        })
+      : undefined,
+  });
+}
