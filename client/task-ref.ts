@@ -1,5 +1,3 @@
-import type { TaskDefinition } from "../worker/task.js";
-
 /**
  * A typed handle on a task, for submitting by name with its args and result
  * types checked at compile time, without importing the worker's code:
@@ -22,7 +20,7 @@ export type ArgsOf<T> = T extends { readonly __types?: { args: infer A; result: 
 export type ResultOf<T> = T extends { readonly __types?: { args: unknown; result: infer R } } ? R : unknown;
 
 /** A typed handle from a task definition's type: `taskRef<typeof add>("add")`. */
-export function taskRef<T extends TaskDefinition<never, unknown>>(name: string): TaskRef<ArgsOf<T>, ResultOf<T>>;
+export function taskRef<T extends { readonly __types?: { args: unknown; result: unknown } }>(name: string): TaskRef<ArgsOf<T>, ResultOf<T>>;
 /** A typed handle from explicit types: `taskRef<{ a: number; b: number }, number>("add")`. */
 export function taskRef<A, R>(name: string): TaskRef<A, R>;
 export function taskRef(name: string): TaskRef {

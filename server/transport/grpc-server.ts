@@ -8,6 +8,7 @@ import type { Logger } from "../../common/logger.js";
 import { file_fastworker_v1_admin_service } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { file_fastworker_v1_task_service } from "../../gen/fastworker/v1/task_service_pb.js";
 import { file_fastworker_v1_worker_service } from "../../gen/fastworker/v1/worker_service_pb.js";
+import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { addServiceImpl } from "./grpc-adapter.js";
 import { reflectionPackage } from "./reflection.js";
 
@@ -59,7 +60,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
   new ReflectionService(
-    reflectionPackage([file_fastworker_v1_task_service, file_fastworker_v1_worker_service, file_fastworker_v1_admin_service]),
+    reflectionPackage([
+      file_fastworker_v1_task_service,
+      file_fastworker_v1_worker_service,
+      file_fastworker_v1_admin_service,
+      file_grpc_health_v1_health,
+    ]),
   ).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {

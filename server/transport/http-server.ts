@@ -41,6 +41,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
     interceptors,
     readMaxBytes: options.maxReceiveBytes,
+    // Unknown fields or enum names in JSON are errors, not silently dropped settings.
+    jsonOptions: { ignoreUnknownFields: false },
     fallback: (req, res) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
       const route = options.routes?.[path];

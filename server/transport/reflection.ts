@@ -25,6 +25,5 @@ export function reflectionPackage(files: readonly DescFile[]): PackageDefinition
     for (const service of file.services) {
       definition[service.typeName] = { fileDescriptorProtos: protos.map((p) => Buffer.from(p)) };
     }
-  }
-  return definition as PackageDefinition;
+  }  return definition as PackageDefinition;
 }

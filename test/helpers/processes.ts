@@ -19,7 +19,7 @@ export class Proc {
     readonly name: string,
     readonly child: ChildProcess,
   ) {
-    this.exited = once(child, "exit").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    this.exited = once(child, "close").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
     const watch = (stream: NodeJS.ReadableStream | null, lines: string[]): void => {
       if (stream === null) return;
       createInterface({ input: stream }).on("line", (line) => {

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Client, ConnectError } from "../index.js";
+import { GrpcConnection } from "../client/grpc-client.js";
+import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
+import type { Priority } from "../gen/fastworker/v1/task_pb.js";
+import { Code } from "@connectrpc/connect";
+import { spawnCommand, startServer } from "./helpers/processes.js";
+
+let connection: GrpcConnection | undefined;
+let client: Client | undefined;
+afterEach(async () => {
+  connection?.close();
+  await client?.close();
+  connection = client = undefined;
+});
+
+async function rpcError(call: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  const err = await call.then(() => undefined, (e: unknown) => e);
+  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
+  return { code: (err as ConnectError).code, message: (err as ConnectError).rawMessage };
+}
+
+describe("bad input gets a precise status and never stops the server", () => {
+  it("rejects bad submissions with INVALID_ARGUMENT / RESOURCE_EXHAUSTED / NOT_FOUND", async () => {
+    const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs", "--max-payload", "1KiB"]);
+    connection = new GrpcConnection({ address: server.grpc });
+    const tasks = connection.service(TaskService);
+
+    expect(await rpcError(tasks.submit({ task: "add", argsJson: "{bad" }))).toEqual({
+      code: Code.InvalidArgument,
+      message: expect.stringMatching(/^the args are not valid JSON: /),
+    });
+    expect(await rpcError(tasks.submit({ task: "" }))).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("task name is empty") });
+    expect(await rpcError(tasks.submit({ task: "x".repeat(201) }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: "the task name is 201 characters; the limit is 200",
+    });
+    expect(await rpcError(tasks.submit({ task: "add", priority: 9 as Priority }))).toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining("unknown priority 9"),
+    });
+    expect(await rpcError(tasks.submit({ task: "add", argsJson: JSON.stringify({ pad: "x".repeat(2000) }) }))).toMatchObject({
+      code: Code.ResourceExhausted,
+      message: expect.stringContaining("the limit is 1 KiB (fw-server --max-payload)"),
+    });
+    // Larger than the transport accepts at all: grpc-js refuses it before our code sees it.
+    expect((await rpcError(tasks.submit({ task: "add", argsJson: JSON.stringify("x".repeat(20 * 1024 * 1024)) }))).code).toBe(Code.ResourceExhausted);
+    for (const call of [tasks.getTask({ id: "nope" }), tasks.waitTask({ id: "nope" }), tasks.cancelTask({ id: "nope" }), tasks.retryTask({ id: "nope" })]) {
+      expect(await rpcError(call)).toMatchObject({ code: Code.NotFound, message: expect.stringContaining('no task "nope"') });
+    }
+    expect((await rpcError(tasks.listTasks({ pageToken: "garbage" }))).code).toBe(Code.InvalidArgument);
+
+    // A batch with one bad item: the others are accepted, the bad one says why.
+    const batch = await tasks.submitBatch({ tasks: [{ task: "add", argsJson: '{"a":1,"b":1}' }, { task: "", argsJson: "1" }, { task: "add", argsJson: "[" }] });
+    expect(batch.results[0]!.id).not.toBe("");
+    expect(batch.results[1]!.error).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("task 1: the task name is empty") });
+    expect(batch.results[2]!.error).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("task 2: the args are not valid JSON") });
+
+    // A result over the payload limit fails the task instead of being stored.
+    client = new Client({ server: server.grpc });
+    await expect(client.run("big", { bytes: 4096 })).rejects.toThrow(/the result is 4 KiB; the limit is 1 KiB/);
+
+    // Still serving.
+    expect(await client.run("add", { a: 1, b: 2 })).toBe(3);
+    expect(server.running).toBe(true);
+  });
+
+  it("rejects an unknown enum name over Connect JSON with invalid_argument", async () => {
+    const server = await startServer();
+    const response = await fetch(`${server.http}/fastworker.v1.TaskService/Submit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ task: "add", priority: "PRIORITY_URGENT" }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_argument" });
+  });
+
+  it.each([
+    ["a module that throws on import", "test/fixtures/throws-on-import.mjs", /^fw-worker: task module test\/fixtures\/throws-on-import\.mjs failed to load: Error: this module is broken on purpose$/],
+    ["a module that exports no tasks", "test/fixtures/exports-nothing.mjs", /^fw-worker: task module test\/fixtures\/exports-nothing\.mjs exports no tasks: /],
+    ["a module that does not exist", "test/fixtures/missing.mjs", /^fw-worker: task module test\/fixtures\/missing\.mjs not found/],
+  ])("fw-worker refuses %s with one clear line", async (_what, module, message) => {
+    const worker = spawnCommand("fw-worker", ["--server", "127.0.0.1:1", "--tasks", module]);
+    expect((await worker.exited).code).toBe(1);
+    expect(worker.stderr).toHaveLength(1);
+    expect(worker.stderr[0]).toMatch(message);
+  });
+
+  it("fw-server refuses a broken task module before listening", async () => {
+    const server = spawnCommand("fw-server", ["--port", "0", "--http-port", "0", "--tasks", "test/fixtures/throws-on-import.mjs"]);
+    expect((await server.exited).code).toBe(1);
+    expect(server.stdout).toEqual([]);
+    expect(server.stderr.at(-1)).toMatch(/^fw-server: task module .* failed to load: Error: this module is broken on purpose$/);
+  });
+
+  it("fw-server refuses bad flags and a port in use", async () => {
+    const badFlag = spawnCommand("fw-server", ["--port", "-1"]);
+    expect((await badFlag.exited).code).not.toBe(0);
+    expect(badFlag.stderr.join("\n")).toContain("expected a whole number from 0 to 65535");
+
+    const first = await startServer();
+    const port = first.grpc.split(":").pop()!;
+    const second = spawnCommand("fw-server", ["--port", port, "--http-port", "0"]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr.at(-1)).toMatch(/^fw-server: cannot listen on 127\.0\.0\.1:\d+ .*the port is in use/);
+  });
+});
