@@ -95,10 +95,10 @@ export class AttemptTracker {
     // A lost attempt whose task nobody has started again still counts: the work is done.
     const reclaimed = attempt.outcome === AttemptOutcome.LOST && n === task.attempt && task.state === TaskState.QUEUED;
     if (!attempt.isOpen && !reclaimed) {
-      if (n < task.attempt || attempt.outcome === AttemptOutcome.LOST) {
+      if (attempt.outcome === AttemptOutcome.LOST) {
         this.d.stats.lateResults++;
         return reject(taskId, n, Code.FailedPrecondition,
-          `attempt ${n} of task ${taskId} was superseded (latest is attempt ${task.attempt}); result ignored`);
+          `attempt ${n} of task ${taskId} was given up (${attempt.error?.message ?? "worker lost"}); result ignored`);
       }
       return reject(taskId, n, Code.AlreadyExists, `attempt ${n} of task ${taskId} was already reported`);
     }
@@ -106,7 +106,7 @@ export class AttemptTracker {
     worker.finished.add(now);
     attempt.finishedAt = now;
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
-    if (!current) this.d.stats.lateResults++;
+    if (n < task.attempt) this.d.stats.lateResults++;
     switch (result.outcome) {
       case AttemptOutcome.SUCCEEDED: {
         worker.succeededTotal++;

@@ -198,6 +198,15 @@ export class ControlPlane {
     return worker;
   }
 
+  /**
+   * The session a report comes from: a live one, or one given up recently
+   * (its results are still fenced one by one, so a late result is counted,
+   * and taken if nobody restarted its task yet). Else NOT_FOUND.
+   */
+  reportingWorker(id: string): WorkerSession {
+    return this.workers.getLost(id) ?? this.worker(id);
+  }
+
   /** Binds a worker's dispatch stream; work flows at once. */
   attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, now: number): void {
     worker.attach(stream, now);
@@ -240,6 +249,12 @@ export class ControlPlane {
         this.events.emit("report.rejected", worker, item.taskId, item.attempt, item.status?.message ?? "");
       }
     };
+    if (worker.state === WorkerState.LOST) {
+      // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
+      for (const result of request.results) note(this.attempts.result(worker, result, now));
+      for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
+      return create(ReportResultsResponseSchema, { accepted, rejected });
+    }
     for (const ref of request.acks) note(this.attempts.ack(worker, ref.taskId, ref.attempt, now));
     for (const update of request.progress) note(this.attempts.progress(worker, update, now));
     for (const result of request.results) note(this.attempts.result(worker, result, now));
@@ -251,7 +266,7 @@ export class ControlPlane {
       if (heartbeat.draining !== worker.draining) worker.setDraining(heartbeat.draining);
       worker.echo(heartbeat.ping);
       this.attempts.expireUnacked(worker, heartbeat.ping, now);
-      if (worker.draining && worker.stream === undefined && worker.inflight.size === 0 && worker.state !== WorkerState.LOST) {
+      if (worker.draining && worker.stream === undefined && worker.inflight.size === 0) {
         this.workers.remove(worker);
         this.events.emit("worker.left", worker);
       }

@@ -54,7 +54,7 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
     },
 
     reportResults(request) {
-      return plane.report(plane.worker(request.workerId), request, Date.now());
+      return plane.report(plane.reportingWorker(request.workerId), request, Date.now());
     },
   };
 }
