@@ -251,6 +251,7 @@ export class ControlPlane {
     };
     if (worker.state === WorkerState.LOST) {
       // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
+      if (request.results.length === 0 && request.released.length === 0) this.worker(worker.id); // NOT_FOUND: register again
       for (const result of request.results) note(this.attempts.result(worker, result, now));
       for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
       return create(ReportResultsResponseSchema, { accepted, rejected });

@@ -101,9 +101,9 @@ describe("timeouts and cancellation reach the handler", () => {
     const server = await startServer();
     await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--concurrency", "2", "--abort-grace", "0.2"]);
     client = new Client({ server: server.grpc });
-    const handle = await client.submit("stubborn", { ms: 3000 }, { timeoutMs: 100 });
+    const handle = await client.submit("stubborn", { ms: 1500 }, { timeoutMs: 100 });
     const err = await failure(handle.result());
-    expect(err.error.message).toBe("the attempt timed out after 0.1s; the handler did not stop within 0.2s of its abort signal");
+    expect(err.error.message).toBe("the attempt timed out after 0.1s; the handler did not stop within 0.2s of its abort signal, and still holds its slot");
     // The stuck handler still holds its slot until it returns: capacity shows it.
     await eventually(async () => ((await client!.workers())[0]?.capacity === 1 ? true : undefined), "capacity to drop to 1");
     await eventually(async () => ((await client!.workers())[0]?.capacity === 2 ? true : undefined), "capacity to come back when the handler returns", 10_000);

@@ -3,7 +3,9 @@ import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastwork
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Logger } from "../common/logger.js";
 import { AttemptContext, attemptKey, RunningAttempt } from "./running-attempt.js";
+import { taskModuleOf } from "./loader.js";
 import type { TaskDefinition } from "./task.js";
+import { ThreadPool } from "./thread-pool.js";
 import { TaskCancelledError } from "./task-cancelled-error.js";
 import { TaskTimeoutError } from "./task-timeout-error.js";
 import { WorkerShutdownError } from "./worker-shutdown-error.js";
@@ -32,10 +34,12 @@ export interface ExecutorOptions {
  * Runs assignments: calls handlers with their args and context, enforces
  * timeouts, delivers cancellation, and reports each outcome once.
  *
- * Handlers run on this thread. A handler that ignores its aborted signal for
- * abortGraceMs is reported as failed and its slot is written off (the
- * worker's capacity shrinks by one until the handler returns), so a stuck
- * handler costs one slot, never the task's outcome.
+ * Handlers run on this thread, or in a task thread for tasks defined with
+ * `isolation: "thread"`. A handler that ignores its aborted signal for
+ * abortGraceMs is reported as failed either way; a thread is then terminated,
+ * while on this thread its slot is written off (the worker's capacity shrinks
+ * by one until the handler returns). A stuck handler never costs the task's
+ * outcome.
  */
 export class Executor {
   readonly running = new Map<string, RunningAttempt>();
@@ -43,6 +47,7 @@ export class Executor {
   zombies = 0;
   draining = false;
   private idleWaiters: (() => void)[] = [];
+  private threads: ThreadPool | undefined;
 
   constructor(private readonly options: ExecutorOptions) {}
 
@@ -80,11 +85,32 @@ export class Executor {
       run.timer = setTimeout(() => this.abort(run, new TaskTimeoutError(timeoutMs), AttemptOutcome.TIMED_OUT), timeoutMs);
     }
     let value: unknown;
-    try {
-      value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));
-    } catch (err) {
-      this.settle(run, err, false);
-      return;
+    if (definition.options.isolation === "thread") {
+      const modulePath = taskModuleOf(definition);
+      if (modulePath === undefined) {
+        this.settle(run, new Error(`task "${assignment.task}" runs in a thread, which needs it loaded from a task module file (fw-worker --tasks)`), false);
+        return;
+      }
+      run.thread = (this.threads ??= new ThreadPool()).run(
+        {
+          modulePath,
+          name: assignment.task,
+          args,
+          taskId: assignment.taskId,
+          attempt: assignment.attempt,
+          maxAttempts: assignment.maxAttempts,
+          metadata: { ...assignment.metadata },
+        },
+        (fraction, message) => !run.reported && sink.progress(run, fraction, message),
+      );
+      value = run.thread.result;
+    } else {
+      try {
+        value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));
+      } catch (err) {
+        this.settle(run, err, false);
+        return;
+      }
     }
     if (isPromiseLike(value)) {
       value.then(
@@ -115,12 +141,18 @@ export class Executor {
       run.abort(new WorkerShutdownError(), AttemptOutcome.RELEASED);
       run.abortOutcome = AttemptOutcome.RELEASED;
       run.clearTimers();
+      run.thread?.terminate();
       run.reported = true;
       this.running.delete(run.key);
       this.options.sink.release(run);
     }
     this.notifyIdle();
     return runs.length;
+  }
+
+  /** Terminates task threads (after a drain). */
+  async close(): Promise<void> {
+    await this.threads?.close();
   }
 
   private abort(run: RunningAttempt, reason: Error, outcome: AttemptOutcome): void {
@@ -131,14 +163,23 @@ export class Executor {
       if (run.settled || run.reported) return;
       run.reported = true;
       this.running.delete(run.key);
-      this.zombies++;
       const grace = this.options.abortGraceMs / 1000;
-      this.options.logger.warn(
-        { taskId: run.assignment.taskId, attempt: run.assignment.attempt, task: run.assignment.task },
-        `handler ignored its abort signal for ${grace}s; reporting the attempt and writing off its slot until it returns`,
-      );
+      const where = { taskId: run.assignment.taskId, attempt: run.assignment.attempt, task: run.assignment.task };
+      let consequence: string;
+      if (run.thread !== undefined) {
+        // A thread can be stopped for real: terminate it; the slot is free again.
+        run.thread.terminate();
+        consequence = "so its thread was terminated";
+        this.options.logger.warn(where, `handler ignored its abort signal for ${grace}s; terminated its thread`);
+      } else {
+        // On the main thread nothing can stop it: write its slot off until it returns.
+        run.zombie = true;
+        this.zombies++;
+        consequence = "and still holds its slot";
+        this.options.logger.warn(where, `handler ignored its abort signal for ${grace}s; reporting the attempt and writing off its slot until it returns`);
+      }
       this.options.sink.finish(run, outcome, "", taskError(
-        `${reason.message}; the handler did not stop within ${grace}s of its abort signal`, reason.name, outcome !== AttemptOutcome.CANCELLED,
+        `${reason.message}; the handler did not stop within ${grace}s of its abort signal, ${consequence}`, reason.name, outcome !== AttemptOutcome.CANCELLED,
       ));
       this.options.sink.heartbeatSoon();
       this.notifyIdle();
@@ -150,8 +191,9 @@ export class Executor {
     run.settled = true;
     run.clearTimers();
     if (run.reported) {
-      // Reported at its abort grace or handed back at shutdown: only the slot comes back.
-      if (run.abortOutcome !== AttemptOutcome.RELEASED) {
+      // Reported at its abort grace or handed back at shutdown: only a written-off slot comes back.
+      if (run.zombie) {
+        run.zombie = false;
         this.zombies--;
         this.options.sink.heartbeatSoon();
       }

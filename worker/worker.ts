@@ -146,6 +146,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.stopController.abort();
     await this.runLoop;
     this.connection.close();
+    await this.executor.close();
     this.emit("stopped");
   }
 
