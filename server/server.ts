@@ -33,6 +33,8 @@ export interface ServerOptions extends Partial<EngineConfig> {
   tasks?: readonly string[];
   /** The embedded worker's concurrency. */
   concurrency?: number;
+  /** On stop, how long the embedded worker lets running tasks finish before handing them back. */
+  drainTimeoutMs?: number;
   /** Cluster name (discovery). */
   cluster?: string;
   /** Where the built dashboard is (default: the package's dashboard/dist). */
@@ -115,6 +117,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       token: options.token,
       tasks,
       concurrency: options.concurrency,
+      drainTimeoutMs: options.drainTimeoutMs,
       name: `embedded-${process.pid}`,
       logger: logger.child({ component: "worker" }),
     }).start();
