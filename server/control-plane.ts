@@ -139,6 +139,7 @@ export class ControlPlane {
     }
     task.failures = 0;
     task.losses = 0;
+    task.seriesStart = task.attempt;
     task.error = undefined;
     task.finishedAt = 0;
     task.progress = undefined;
@@ -207,9 +208,24 @@ export class ControlPlane {
     return this.workers.getLost(id) ?? this.worker(id);
   }
 
-  /** Binds a worker's dispatch stream; work flows at once. */
-  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, now: number): void {
+  /**
+   * Binds a worker's dispatch stream; work flows at once. The first message
+   * is a ping (the worker knows it is attached), plus cancel signals for
+   * attempts it still holds whose task was cancelled while it was away.
+   * `capacity` is what the worker says it has free now, if less than its
+   * concurrency (tasks of an earlier session may still run there).
+   */
+  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, capacity: number | undefined, now: number): void {
     worker.attach(stream, now);
+    if (capacity !== undefined) worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, capacity));
+    worker.ping(now);
+    for (const attempt of worker.inflight) {
+      const task = attempt.task;
+      if (task.state !== TaskState.RUNNING || task.attempt !== attempt.number) {
+        worker.cancel(create(CancelSignalSchema, { taskId: task.id, attempt: attempt.number, reason: task.error?.message ?? "superseded" }));
+      }
+    }
+    worker.flush();
     this.events.emit("worker.attached", worker);
     this.dispatcher.schedule();
   }
@@ -233,7 +249,7 @@ export class ControlPlane {
   /** Gives a worker up: its attempts go back to the queue at their places. */
   loseWorker(worker: WorkerSession, now: number, reason: string): void {
     this.attempts.loseAll(worker, now, reason);
-    worker.markLost();
+    worker.markLost(reason);
     this.workers.remove(worker);
     this.events.emit("worker.lost", worker, reason);
   }

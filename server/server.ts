@@ -89,7 +89,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
 
   supervisor.start();
-  const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+  let grpc;
+  try {
+    grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+  } catch (err) {
+    supervisor.stop();
+    throw err;
+  }
   let http;
   try {
     http = await startHttpServer({
@@ -100,6 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       maxReceiveBytes,
       fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
       routes: options.routes,
+      logger,
     });
   } catch (err) {
     await grpc.stop(0);

@@ -28,7 +28,13 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, name: st
     try {
       for await (const message of workers.dispatch({ workerId }, { signal: abort.signal }) as AsyncIterable<DispatchResponse>) {
         assignments.push(...message.assignments);
-        if (message.ping > lastPing) lastPing = message.ping;
+        if (message.ping > lastPing) {
+          // Answer each ping like a real worker, so this session keeps its lease while the test runs.
+          lastPing = message.ping;
+          workers.reportResults({ workerId, heartbeat: { ping: lastPing, capacity: concurrency } }).catch((err: unknown) => {
+            if (!abort.signal.aborted) throw err;
+          });
+        }
         waiters.splice(0).forEach((w) => w());
       }
     } catch {
@@ -41,9 +47,23 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, name: st
     get lastPing() {
       return lastPing;
     },
-    /** Resolves once `n` assignments arrived. */
+    /** Resolves once `n` assignments arrived; fails after 15 s, saying what the control plane shows. */
     async received(n: number): Promise<Assignment[]> {
-      while (assignments.length < n) await new Promise<void>((r) => waiters.push(r));
+      const deadline = Date.now() + 15_000;
+      while (assignments.length < n) {
+        const left = deadline - Date.now();
+        const woke = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), Math.max(0, left));
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+        if (!woke) {
+          const seen = await client?.workers();
+          expect.fail(`${name} got ${assignments.length} of ${n} assignments in 15 s; workers: ${JSON.stringify(seen)}`);
+        }
+      }
       return assignments;
     },
     stopStream: () => abort.abort(),
@@ -56,7 +76,8 @@ const ok = (taskId: string, attempt: number, value: unknown) => ({
 
 describe("fencing: late, duplicate and forged reports change nothing", () => {
   it("rejects each bad item with the right status and keeps the task's true result", async () => {
-    const server = await startServer(["--heartbeat-interval", "0.2", "--lease-timeout", "1", "--detach-grace", "0.3"]);
+    // The first worker is given up by its closed stream (detach grace); leases stay long so a busy machine loses no one else.
+    const server = await startServer(["--heartbeat-interval", "0.2", "--lease-timeout", "10", "--detach-grace", "0.3"]);
     connection = new GrpcConnection({ address: server.grpc });
     const workers = connection.service(WorkerService);
     client = new Client({ server: server.grpc });
@@ -112,7 +133,7 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
   });
 
   it("counts and ignores a late result from a live worker whose attempt was superseded", async () => {
-    const server = await startServer(["--heartbeat-interval", "0.2", "--lease-timeout", "1", "--detach-grace", "5"]);
+    const server = await startServer();
     connection = new GrpcConnection({ address: server.grpc });
     const workers = connection.service(WorkerService);
     client = new Client({ server: server.grpc });

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
+import { formatBytes } from "../common/format-bytes.js";
 import type { Logger } from "../common/logger.js";
 import { AttemptContext, attemptKey, RunningAttempt } from "./running-attempt.js";
 import { taskModuleOf } from "./loader.js";
@@ -28,6 +29,8 @@ export interface ExecutorOptions {
   abortGraceMs: number;
   sink: AttemptSink;
   logger: Logger;
+  /** The largest result the control plane keeps; larger ones fail here instead of being sent. */
+  maxResultBytes(): number;
 }
 
 /**
@@ -51,9 +54,16 @@ export class Executor {
 
   constructor(private readonly options: ExecutorOptions) {}
 
-  /** How many attempts this worker takes at once now. */
-  get capacity(): number {
-    return this.draining ? 0 : Math.max(0, this.options.concurrency - this.zombies);
+  /**
+   * How many attempts a session may hold now: the concurrency, less slots
+   * written off, less slots held by attempts of other (earlier) sessions that
+   * still run here after a reconnect. 0 while draining.
+   */
+  capacityFor(session: string | undefined): number {
+    if (this.draining) return 0;
+    let elsewhere = 0;
+    for (const run of this.running.values()) if (run.session !== session) elsewhere++;
+    return Math.max(0, this.options.concurrency - this.zombies - elsewhere);
   }
 
   /** Starts an assignment. Returns at once; the outcome goes to the sink. */
@@ -91,7 +101,8 @@ export class Executor {
         this.settle(run, new Error(`task "${assignment.task}" runs in a thread, which needs it loaded from a task module file (fw-worker --tasks)`), false);
         return;
       }
-      run.thread = (this.threads ??= new ThreadPool()).run(
+      this.threads ??= new ThreadPool((err) => this.options.logger.warn({ err }, "a task thread raised an error after its task finished"));
+      run.thread = this.threads.run(
         {
           modulePath,
           name: assignment.task,
@@ -214,7 +225,15 @@ export class Executor {
         this.notifyIdle();
         return;
       }
-      sink.finish(run, AttemptOutcome.SUCCEEDED, json, undefined);
+      const limit = this.options.maxResultBytes();
+      if (json.length > limit && Buffer.byteLength(json) > limit) {
+        sink.finish(run, AttemptOutcome.FAILED, "", taskError(
+          `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(limit)} (fw-server --max-payload); return a reference to large data instead`,
+          "ResultTooLarge", false,
+        ));
+      } else {
+        sink.finish(run, AttemptOutcome.SUCCEEDED, json, undefined);
+      }
     } else {
       sink.finish(run, AttemptOutcome.FAILED, "", errorFrom(value));
     }

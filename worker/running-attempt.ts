@@ -25,11 +25,12 @@ export class RunningAttempt {
     /** The worker session the assignment came under; its outcome is reported under it. */
     readonly session: string,
     readonly startedAt: number,
-  ) {}
-
-  get key(): string {
-    return attemptKey(this.assignment.taskId, this.assignment.attempt);
+  ) {
+    this.key = attemptKey(assignment.taskId, assignment.attempt);
   }
+
+  /** Its key in the executor's map (task id and attempt). */
+  readonly key: string;
 
   /**
    * The handler's AbortSignal, made on first use: most handlers never look

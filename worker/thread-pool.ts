@@ -24,6 +24,9 @@ export class ThreadPool {
   private readonly idle: { thread: Thread; timer: NodeJS.Timeout }[] = [];
   private readonly busy = new Set<Thread>();
 
+  /** @param onThreadError hears errors a thread raises outside any run (they must not crash the worker). */
+  constructor(private readonly onThreadError: (err: Error) => void) {}
+
   /** Runs a job; `onProgress` receives the handler's progress reports. */
   run(job: ThreadJob, onProgress: (fraction: number, message: string) => void): ThreadRun {
     const thread = this.take();
@@ -82,7 +85,20 @@ export class ThreadPool {
       parked.thread.ref();
       return parked.thread;
     }
-    return new Thread(ENTRY);
+    const thread = new Thread(ENTRY);
+    // Permanent listeners: an error after a run settled (e.g. a stray rejection) is reported, never
+    // fatal to the worker; a thread that exits is never handed out again.
+    thread.on("error", (err) => {
+      if (!this.busy.has(thread)) this.onThreadError(err);
+    });
+    thread.on("exit", () => {
+      const i = this.idle.findIndex((entry) => entry.thread === thread);
+      if (i >= 0) {
+        clearTimeout(this.idle[i]!.timer);
+        this.idle.splice(i, 1);
+      }
+    });
+    return thread;
   }
 
   private park(thread: Thread): void {
