@@ -132,6 +132,8 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
   } finally {
+    // The producer exits by itself after its report (writing its CPU profile, if any): give it time first.
+    if (producer !== undefined) await Promise.race([producer.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
     await producer?.stop({ graceMs: 10_000 });
     await deployment?.stop();
   }

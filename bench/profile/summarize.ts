@@ -4,9 +4,16 @@ import { fileURLToPath } from "node:url";
 import { ROOT } from "../lib/paths.js";
 import { SourceMap } from "./source-map.js";
 
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
 /** The parts of a V8 .cpuprofile this reads. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; hitCount?: number }[];
+  nodes: { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] }[];
   samples: number[];
   startTime: number;
   endTime: number;
@@ -21,6 +28,8 @@ export interface Hotspot {
   percent: number;
   /** Share of the samples in which the process was busy (idle excluded). */
   busyPercent: number;
+  /** The callers that account for most of its samples, e.g. "writeFields (node_modules/…:29) 60%". */
+  callers: string[];
 }
 
 /** Where a process's busy time went, by area (our code by folder, libraries by package). */
@@ -36,6 +45,8 @@ export interface ProfileSummary {
   /** Share of samples not idle. */
   busyPercent: number;
   top: Hotspot[];
+  /** Our own functions (not libraries) by inclusive time: the entry points that cost the most, callees included. */
+  ownInclusive: { function: string; location: string; busyPercent: number }[];
   areas: AreaShare[];
 }
 
@@ -70,13 +81,20 @@ function areaOf(functionName: string, url: string): string {
   return parts[0] === "dist" ? `${parts[1]}/` : `${parts[0]}/`;
 }
 
+/** Whether a frame is the project's own code (not a library, not Node, not bench/). */
+function isOwn(url: string): boolean {
+  const path = pathOf(url);
+  return path !== undefined && path.startsWith(ROOT) && !path.includes("/node_modules/") && !path.startsWith(`${ROOT}bench/`);
+}
+
 /** Top self-time functions over the .cpuprofile files of one role (e.g. all fw-worker processes). */
 export function summarizeProfiles(dir: string, role: string, top = 15): ProfileSummary | undefined {
   if (!existsSync(dir)) return undefined;
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
   if (files.length === 0) return undefined;
-  const byFunction = new Map<string, { fn: string; location: string; hits: number }>();
+  const byFunction = new Map<string, { fn: string; location: string; hits: number; callers: Map<string, number> }>();
   const byArea = new Map<string, number>();
+  const inclusive = new Map<string, { fn: string; location: string; hits: number }>();
   let total = 0;
   let idle = 0;
   let micros = 0;
@@ -85,6 +103,31 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
     micros += profile.endTime - profile.startTime;
     const hits = new Map<number, number>();
     for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+    const parent = new Map<number, CallFrame>();
+    const parentId = new Map<number, number>();
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    for (const node of profile.nodes) {
+      for (const child of node.children ?? []) {
+        parent.set(child, node.callFrame);
+        parentId.set(child, node.id);
+      }
+    }
+    // Inclusive samples of our own functions: each sample counts once for every distinct own frame on its stack.
+    for (const [id, n] of hits) {
+      const seen = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parentId.get(at)) {
+        const frame = byId.get(at)!.callFrame;
+        if (frame.functionName === "(idle)") break;
+        if (!isOwn(frame.url)) continue;
+        const location = locate(frame.url, frame.lineNumber, frame.columnNumber);
+        const key = `${frame.functionName || "(anonymous)"}@${location}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const entry = inclusive.get(key) ?? { fn: frame.functionName || "(anonymous)", location, hits: 0 };
+        entry.hits += n;
+        inclusive.set(key, entry);
+      }
+    }
     for (const node of profile.nodes) {
       const n = hits.get(node.id) ?? 0;
       if (n === 0) continue;
@@ -96,8 +139,13 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
       }
       const location = locate(url, lineNumber, columnNumber);
       const key = `${functionName}@${location}`;
-      const entry = byFunction.get(key) ?? { fn: functionName || "(anonymous)", location, hits: 0 };
+      const entry = byFunction.get(key) ?? { fn: functionName || "(anonymous)", location, hits: 0, callers: new Map<string, number>() };
       entry.hits += n;
+      const caller = parent.get(node.id);
+      if (caller !== undefined) {
+        const name = `${caller.functionName || "(anonymous)"} (${locate(caller.url, caller.lineNumber, caller.columnNumber)})`;
+        entry.callers.set(name, (entry.callers.get(name) ?? 0) + n);
+      }
       byFunction.set(key, entry);
       const area = areaOf(functionName, url);
       byArea.set(area, (byArea.get(area) ?? 0) + n);
@@ -113,7 +161,20 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
     top: [...byFunction.values()]
       .sort((a, b) => b.hits - a.hits)
       .slice(0, top)
-      .map((e) => ({ function: e.fn, location: e.location, percent: pct(e.hits, total), busyPercent: pct(e.hits, busy) })),
+      .map((e) => ({
+        function: e.fn,
+        location: e.location,
+        percent: pct(e.hits, total),
+        busyPercent: pct(e.hits, busy),
+        callers: [...e.callers.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 2)
+          .map(([name, n]) => `${name} ${Math.round((n / e.hits) * 100)}%`),
+      })),
+    ownInclusive: [...inclusive.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, top)
+      .map((e) => ({ function: e.fn, location: e.location, busyPercent: pct(e.hits, busy) })),
     areas: [...byArea.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 12)
@@ -124,7 +185,12 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
 /** A profile summary as Markdown. */
 export function profileTable(summary: ProfileSummary): string {
   const head = `${summary.role}: ${summary.files} process(es), ${summary.seconds}s profiled, busy ${summary.busyPercent}% of samples`;
-  const rows = summary.top.map((h) => `| ${h.busyPercent.toFixed(1)} | ${h.percent.toFixed(1)} | \`${h.function}\` | ${h.location} |`);
+  const rows = summary.top.map((h) => `| ${h.busyPercent.toFixed(1)} | ${h.percent.toFixed(1)} | \`${h.function}\` | ${h.location} | ${h.callers.join("; ")} |`);
   const areas = summary.areas.map((a) => `${a.area} ${a.busyPercent}%`).join(", ");
-  return [head, "", "| % busy | % all | function | file:line |", "|---:|---:|---|---|", ...rows, "", `by area (of busy samples): ${areas}`].join("\n");
+  const own = summary.ownInclusive.slice(0, 10).map((h) => `| ${h.busyPercent.toFixed(1)} | \`${h.function}\` | ${h.location} |`);
+  return [
+    head, "", "Self time:", "", "| % busy | % all | function | file:line | main callers |", "|---:|---:|---|---|---|", ...rows,
+    "", "Our own code, inclusive time (callees included):", "", "| % busy | function | file:line |", "|---:|---|---|", ...own,
+    "", `By area (self time, of busy samples): ${areas}`,
+  ].join("\n");
 }
