@@ -1,5 +1,5 @@
 import { Child } from "../lib/child.js";
-import { repoPath, TSX_FLAGS } from "../lib/paths.js";
+import { repoPath } from "../lib/paths.js";
 import { startRedisServer } from "./redis-server.js";
 import { allReady, profileFlags, type Deployment, type DeployOptions, type System } from "./system.js";
 
@@ -30,8 +30,7 @@ export const bullmq: System = {
             command: process.execPath,
             args: [
               ...profileFlags(options.profileDir, "bullmq-worker"),
-              ...TSX_FLAGS,
-              repoPath("bench/workers/bullmq-worker.ts"),
+              repoPath("bench/workers/bullmq-worker.mjs"),
               "--port", String(redis.port),
               "--queue", QUEUE,
               "--concurrency", String(options.concurrency),

@@ -1,5 +1,5 @@
 // The benchmark's task module for fw-worker. Plain .mjs so no TypeScript
-// loader is involved; the handler matches workers/bullmq-worker.ts.
+// loader is involved; the handler matches workers/bullmq-worker.mjs.
 import { task } from "fastworker";
 
 /** The trivial task: args { i }, result i. */
