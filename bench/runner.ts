@@ -82,7 +82,7 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
     const takeSnapshots = (mark: Mark): void => {
       marks.set(mark, new Map(pids().map((pid) => [pid, snapshot(pid)])));
     };
-    const failure = p.waitForMessage("report", (m) => ((m as ProducerMessage).type === "error" ? (m as { message: string }).message : undefined), harnessTimeoutMs * 2);
+    const failure = p.waitForMessage("error message", (m) => ((m as ProducerMessage).type === "error" ? (m as { message: string }).message : undefined), harnessTimeoutMs * 2);
     failure.catch(() => undefined);
     const waitMark = (mark: Mark): Promise<void> =>
       Promise.race([
@@ -132,8 +132,8 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
   } finally {
-    // The producer exits by itself after its report (writing its CPU profile, if any): give it time first.
-    if (producer !== undefined) await Promise.race([producer.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
+    // After its report the producer exits by itself (writing its CPU profile, if any): give it time first.
+    if (producer !== undefined && record.error === undefined) await Promise.race([producer.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
     await producer?.stop({ graceMs: 10_000 });
     await deployment?.stop();
   }
