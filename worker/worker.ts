@@ -9,15 +9,20 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { VERSION } from "../common/version.js";
+import { ConnectError } from "@connectrpc/connect";
+import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
+import { BeaconLocator, fixedServer } from "./server-locator.js";
 import type { TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
-  /** host:port of the control plane's gRPC port. */
-  server: string;
+  /** host:port of the control plane's gRPC port; without it the worker finds the control plane by UDP beacon. */
+  server?: string | undefined;
+  /** How to find the control plane when `server` is not given (the token is the worker's). */
+  discovery?: DiscoveryOptions;
   token?: string | undefined;
   /** The tasks this worker serves. */
   tasks: ReadonlyMap<string, TaskDefinition> | readonly TaskDefinition[];
@@ -38,6 +43,8 @@ export interface WorkerEventMap {
   attached: [session: string];
   /** Finished draining and disconnected. */
   stopped: [];
+  /** The worker gave up: no control plane was found within discovery.timeoutMs. It has stopped connecting. */
+  error: [err: ConnectError];
 }
 
 /**
@@ -89,7 +96,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       logger: this.logger,
     });
     this.connection = new WorkerConnection({
-      address: options.server,
+      server:
+        options.server !== undefined
+          ? fixedServer(options.server)
+          : new BeaconLocator({ ...options.discovery, token: options.token, logger: this.logger }),
       token: options.token,
       registration: {
         name: this.name,
@@ -108,6 +118,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     });
   }
 
+  /** The control plane's address it dialled last ("" before it found one). */
+  get server(): string {
+    return this.connection.address;
+  }
+
   /** The task names served. */
   get taskNames(): string[] {
     return [...this.tasks.keys()];
@@ -115,7 +130,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Starts connecting (and reconnecting) in the background. */
   start(): this {
-    this.runLoop ??= this.connection.run(this.stopController.signal);
+    this.runLoop ??= this.connection.run(this.stopController.signal).catch((err: unknown) => {
+      this.emit("error", ConnectError.from(err));
+    });
     return this;
   }
 
@@ -145,7 +162,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     await Promise.race([this.reporter.flushed(), sleep(5000)]);
     this.stopController.abort();
     await this.runLoop;
-    this.connection.close();
+    await this.connection.close();
     this.emit("stopped");
   }
 
