@@ -160,8 +160,10 @@ describe("discovery on one host (loopback beacons)", () => {
 
     const second = await startServer(flags);
     expect(second.grpc).not.toBe(first.grpc);
+    const announced = JSON.parse(await second.waitForLine("announcing cluster")) as { time: number };
     const following = await worker.waitForLine(`following the control plane to ${second.grpc}`);
     expect(following).toContain(`it was at ${first.grpc}`);
+    timings.push({ who: "worker following to the new port (after its first beacon)", seconds: ((JSON.parse(following) as { time: number }).time - announced.time) / 1000 });
     // The second control plane runs no tasks itself: the result proves the worker serves it.
     expect(await runCli([...flags, "submit", "add", "--args", '{"a":40,"b":2}', "--wait"])).toMatchObject({ code: 0, stdout: "42" });
     expect(worker.running).toBe(true);

@@ -139,12 +139,14 @@ export interface ServerProc extends Proc {
  * and never leave loopback: bound elsewhere, they go to 127.255.255.255
  * unless the test says where (network rule: no beacons to the LAN).
  */
-export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<ServerProc> {
   const ports = [...(args.includes("--port") ? [] : ["--port", "0"]), ...(args.includes("--http-port") ? [] : ["--http-port", "0"])];
   const host = args.includes("--host") ? args[args.indexOf("--host") + 1]! : "127.0.0.1";
   const loopback = host.startsWith("127.") || host === "::1";
-  const beacons = !args.includes("--beacon-port") ? ["--no-discovery"] : loopback || args.includes("--beacon-addr") ? [] : ["--beacon-addr", "127.255.255.255"];
-  const proc = spawnCommand("fw-server", [...ports, ...beacons, ...args], env) as ServerProc;
+  // Inside a network namespace the test made, beacons go wherever the defaults send them.
+  const beacons =
+    options.netns !== undefined ? [] : !args.includes("--beacon-port") ? ["--no-discovery"] : loopback || args.includes("--beacon-addr") ? [] : ["--beacon-addr", "127.255.255.255"];
+  const proc = spawnCommand("fw-server", [...ports, ...beacons, ...args], env, options) as ServerProc;
   const line = await proc.waitForLine(/^fw-server ready /);
   proc.grpc = /grpc=(\S+)/.exec(line)![1]!;
   proc.http = /http=(\S+)/.exec(line)![1]!;
@@ -152,15 +154,15 @@ export async function startServer(args: readonly string[] = [], env: NodeJS.Proc
 }
 
 /** Starts fw-worker against a control plane (null: found by beacon) and waits until its dispatch stream is open. */
-export async function startWorker(server: string | null, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  const proc = spawnCommand("fw-worker", [...(server === null ? [] : ["--server", server]), ...args], env);
+export async function startWorker(server: string | null, args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<Proc> {
+  const proc = spawnCommand("fw-worker", [...(server === null ? [] : ["--server", server]), ...args], env, options);
   await proc.waitForLine(/^fw-worker ready /);
   return proc;
 }
 
 /** Runs the `fw` CLI to completion. */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawnCommand("fw", args, env);
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawnCommand("fw", args, env, options);
   const { code } = await proc.exited;
   await new Promise((r) => setImmediate(r));
   return { code, stdout: proc.stdout.join("\n"), stderr: proc.stderr.join("\n") };
