@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,7 +10,6 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { VERSION } from "../common/version.js";
-import { ConnectError } from "@connectrpc/connect";
 import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
 import { Executor } from "./executor.js";
