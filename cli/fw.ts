@@ -27,7 +27,7 @@ const program = new Command("fw")
   .addOption(new Option("--token <token>", "the control plane's token").env("FW_TOKEN"))
   .addOption(new Option("--cluster <name>", "without --server: the cluster whose beacon to use").env("FW_CLUSTER").default("default"))
   .addOption(new Option("--beacon-port <port>", "without --server: UDP port to listen for beacons on").env("FW_BEACON_PORT").argParser(intArg(1, 65535)).default(DEFAULT_BEACON_PORT))
-  .addOption(new Option("--discovery-timeout <seconds>", "without --server: how long to wait for a beacon").env("FW_DISCOVERY_TIMEOUT").argParser(secondsArg).default(DEFAULT_DISCOVERY_TIMEOUT_MS, "6"))
+  .addOption(new Option("--discovery-timeout <seconds>", "without --server: how long to wait for a beacon (0 = keep waiting)").env("FW_DISCOVERY_TIMEOUT").argParser(secondsArg).default(DEFAULT_DISCOVERY_TIMEOUT_MS, "6"))
   .option("--json", "machine-readable output")
   .showHelpAfterError()
   .exitOverride();

@@ -54,7 +54,7 @@ export interface BeaconOptions {
   port?: number;
   /** Addresses to send to (--beacon-addr); default: 127.255.255.255 on loopback, else the bound subnet's broadcast. */
   targets?: readonly string[];
-  /** Seconds between beacons, in ms (--beacon-interval, default 2000). */
+  /** Milliseconds between beacons (--beacon-interval in seconds, default 2 s). */
   intervalMs?: number;
 }
 
