@@ -8,6 +8,7 @@ import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
 import { engineConfig, type EngineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
+import { DashboardFeeds } from "./dashboard-feeds.js";
 import { LeaseReaper } from "./lease-reaper.js";
 import { Pinger } from "./pinger.js";
 import { ResultSweeper } from "./result-sweeper.js";
@@ -77,11 +78,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
     .add("lease-reaper", new LeaseReaper(plane, config, logger))
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
+  const feeds = new DashboardFeeds(plane, logger);
+  supervisor.add("dashboard-feeds", feeds);
 
   const services: ServiceBinding[] = [
     bind(TaskService, taskService(plane)),
     bind(WorkerService, workerService(plane, logger)),
-    bind(AdminService, adminService(plane)),
+    bind(AdminService, adminService(plane, feeds)),
   ];
   // A batch of tasks can hold several maximal payloads.
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
@@ -125,6 +128,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     (stopping ??= (async () => {
       await worker?.stop();
       plane.closeStreams();
+      feeds.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);
       supervisor.stop();
     })());
