@@ -25,7 +25,16 @@ export function ConfirmDialog(props: ConfirmProps) {
     return () => dialog?.close();
   }, []);
   return (
-    <dialog ref={ref} class="dialog" aria-labelledby="confirm-title" onClose={props.onClose} onCancel={props.onClose}>
+    <dialog
+      ref={ref}
+      class="dialog"
+      aria-labelledby="confirm-title"
+      onClose={props.onClose}
+      onCancel={props.onClose}
+      // The dialog may sit inside a clickable table row: its clicks and keys are its own.
+      onClick={(e) => e.stopPropagation()}
+      onKeyDown={(e) => e.stopPropagation()}
+    >
       <h2 id="confirm-title">{props.title}</h2>
       <div class="dialog-body">{props.children}</div>
       <div class="dialog-actions">
