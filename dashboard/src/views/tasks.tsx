@@ -216,10 +216,13 @@ function Filters({ filter, onChange, live, onLive }: { filter: TaskFilter; onCha
   const [id, setId] = useState(filter.id);
   useEffect(() => setTask(filter.task), [filter.task]);
   useEffect(() => setId(filter.id), [filter.id]);
-  // Typing filters after a short pause, without a history entry per key.
+  // Typing filters after a short pause, without a history entry per key. The
+  // pause reads the latest filter, so a state chip clicked meanwhile stays.
+  const latest = useRef(filter);
+  latest.current = filter;
   useEffect(() => {
     if (task === filter.task && id === filter.id) return;
-    const timer = setTimeout(() => onChange({ ...filter, task, id }, true), 300);
+    const timer = setTimeout(() => onChange({ ...latest.current, task, id }, true), 300);
     return () => clearTimeout(timer);
   }, [task, id]);
 
