@@ -16,6 +16,7 @@ const program = new Command("fw-server")
   .addOption(new Option("--http-port <port>", "dashboard + Connect port (0 = any free port)").env("FW_HTTP_PORT").argParser(intArg(0, 65535)).default(8000))
   .addOption(new Option("--tasks <module>", "task module the control plane also runs itself (repeatable)").env("FW_TASKS").argParser(collect))
   .addOption(new Option("--concurrency <n>", "tasks the embedded worker runs at once").env("FW_CONCURRENCY").argParser(intArg(1, 100_000)).default(16))
+  .addOption(new Option("--drain-timeout <seconds>", "on SIGTERM, how long the embedded worker's running tasks may finish").env("FW_DRAIN_TIMEOUT").argParser(secondsArg).default(30_000, "30"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
@@ -38,6 +39,7 @@ program.action(async (opts: Record<string, unknown>) => {
       httpPort: opts.httpPort as number,
       tasks: (opts.tasks as string[] | undefined) ?? [],
       concurrency: opts.concurrency as number,
+      drainTimeoutMs: opts.drainTimeout as number,
       resultTtlMs: opts.resultTtl as number,
       maxResults: opts.maxResults as number,
       maxPayloadBytes: opts.maxPayload as number,

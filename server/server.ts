@@ -34,6 +34,8 @@ export interface ServerOptions extends Partial<EngineConfig> {
   tasks?: readonly string[];
   /** The embedded worker's concurrency. */
   concurrency?: number;
+  /** On stop, how long the embedded worker lets running tasks finish before handing them back. */
+  drainTimeoutMs?: number;
   /** Cluster name (discovery). */
   cluster?: string;
   /** Where the built dashboard is (default: the package's dashboard/dist). */
@@ -90,7 +92,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
 
   supervisor.start();
-  const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+  let grpc;
+  try {
+    grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+  } catch (err) {
+    supervisor.stop();
+    throw err;
+  }
   let http;
   try {
     http = await startHttpServer({
@@ -101,6 +109,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       maxReceiveBytes,
       fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
       routes: options.routes,
+      logger,
     });
   } catch (err) {
     await grpc.stop(0);
@@ -118,6 +127,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       token: options.token,
       tasks,
       concurrency: options.concurrency,
+      drainTimeoutMs: options.drainTimeoutMs,
       name: `embedded-${process.pid}`,
       logger: logger.child({ component: "worker" }),
     }).start();

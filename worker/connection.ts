@@ -20,8 +20,10 @@ export interface WorkerConnectionOptions {
   registration: MessageInitShape<typeof RegisterWorkerRequestSchema>;
   /** Called for every message on the dispatch stream, with the session it came under. */
   onMessage(message: DispatchResponse, session: string): void;
-  /** Called each time a dispatch stream opens (the reporter resumes then). */
+  /** Called each time a dispatch stream is up (its first message arrived). */
   onAttached(session: string): void;
+  /** Slots free now, sent when (re)attaching: tasks of an earlier session may still hold some. */
+  capacity(): number;
   logger: Logger;
   /** First reconnect delay; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
@@ -40,6 +42,8 @@ export class WorkerConnection {
   /** The newest ping seen on the dispatch stream (echoed in heartbeats). */
   lastPing = 0;
   attached = false;
+  /** The largest result the control plane keeps (from registration). */
+  maxPayloadBytes = Number.POSITIVE_INFINITY;
   private readonly grpc: GrpcConnection;
   private readonly client: ServiceClient<typeof WorkerService>;
   private leaseTimeoutMs = 10_000;
@@ -75,9 +79,11 @@ export class WorkerConnection {
     while (!stop.aborted) {
       try {
         if (this.session === undefined) await this.register();
-        failures = 0;
-        backoff = initial;
-        await this.stream(stop);
+        await this.stream(stop, () => {
+          // The stream delivered: the connection works again.
+          failures = 0;
+          backoff = initial;
+        });
       } catch (err) {
         if (stop.aborted) break;
         const e = ConnectError.from(err);
@@ -110,6 +116,7 @@ export class WorkerConnection {
     const response = await this.client.registerWorker(this.options.registration, { timeoutMs: 10_000 });
     this.session = response.workerId;
     this.leaseTimeoutMs = durationToMs(response.leaseTimeout) || this.leaseTimeoutMs;
+    this.maxPayloadBytes = Number(response.maxPayloadBytes) || Number.POSITIVE_INFINITY;
     this.lastPing = 0;
     this.options.logger.info(
       { workerId: response.workerId, server: this.address, serverVersion: response.serverVersion },
@@ -118,7 +125,7 @@ export class WorkerConnection {
   }
 
   /** One dispatch stream, until it ends or goes silent for a lease timeout. */
-  private async stream(stop: AbortSignal): Promise<void> {
+  private async stream(stop: AbortSignal, onUp: () => void): Promise<void> {
     const session = this.session!;
     const abort = new AbortController();
     this.streamAbort = abort;
@@ -135,12 +142,17 @@ export class WorkerConnection {
     };
     try {
       arm();
-      const messages = this.client.dispatch({ workerId: session }, { signal: abort.signal });
-      this.attached = true;
-      this.options.onAttached(session);
+      const capacity = this.options.capacity();
+      const messages = this.client.dispatch({ workerId: session, capacity }, { signal: abort.signal });
       for await (const message of messages) {
         arm();
         if (message.ping > this.lastPing) this.lastPing = message.ping;
+        if (!this.attached) {
+          // The control plane's first message (a ping) says the stream is accepted.
+          this.attached = true;
+          onUp();
+          this.options.onAttached(session);
+        }
         this.options.onMessage(message, session);
       }
       if (!stop.aborted) throw new ConnectError("the control plane ended the dispatch stream", Code.Unavailable);

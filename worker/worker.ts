@@ -73,7 +73,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         currentSession: () => (this.connection.attached ? this.connection.session : undefined),
         heartbeat: () => ({
           ping: this.connection.lastPing,
-          capacity: this.executor.capacity,
+          capacity: this.executor.capacityFor(this.connection.session),
           running: this.executor.running.size,
           draining: this.executor.draining,
         }),
@@ -87,6 +87,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       abortGraceMs: options.abortGraceMs ?? 5000,
       sink: this.reporter,
       logger: this.logger,
+      maxResultBytes: () => this.connection.maxPayloadBytes,
     });
     this.connection = new WorkerConnection({
       address: options.server,
@@ -104,6 +105,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         this.reporter.resume();
         this.emit("attached", session);
       },
+      capacity: () => this.executor.capacityFor(this.connection.session),
       logger: this.logger,
     });
   }
@@ -142,10 +144,17 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     deadline.abort();
     const released = this.executor.releaseAll();
     if (released > 0) this.logger.warn(`drain deadline passed: handed ${released} unfinished tasks back to the control plane`);
-    await Promise.race([this.reporter.flushed(), sleep(5000)]);
+    const flushing = new AbortController();
+    await Promise.race([this.reporter.flushed(), sleep(5000, undefined, { signal: flushing.signal }).catch(() => undefined)]);
+    flushing.abort();
+    this.reporter.stop();
+    if (this.reporter.pending > 0) {
+      this.logger.warn(`exiting with ${this.reporter.pending} reports undelivered (the control plane is unreachable); it will re-queue those tasks`);
+    }
     this.stopController.abort();
     await this.runLoop;
     this.connection.close();
+    await this.executor.close();
     this.emit("stopped");
   }
 

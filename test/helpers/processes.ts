@@ -119,6 +119,14 @@ export function spawnCommand(command: "fw-server" | "fw-worker" | "fw", args: re
   return proc;
 }
 
+/** Spawns `node script args…` (a test fixture), ended after the test like the others. */
+export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = new Proc(script, child);
+  started.add(proc);
+  return proc;
+}
+
 /** A running control plane with the addresses from its ready line. */
 export interface ServerProc extends Proc {
   grpc: string;
