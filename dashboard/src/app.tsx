@@ -5,7 +5,7 @@ import { Toasts } from "./components/toasts.js";
 import { connection } from "./live/connection.js";
 import { liveStats, startLive } from "./live/live.js";
 import { count } from "./model/format.js";
-import { href, route } from "./model/route.js";
+import { href, route, type Route } from "./model/route.js";
 import { useStore } from "./model/store.js";
 import { Login } from "./views/login.js";
 import { Overview } from "./views/overview.js";
@@ -17,13 +17,25 @@ export function App() {
   const currentToken = useStore(token);
   const state = useStore(connection);
   const { view } = useStore(route);
-  const { stats, workers } = useStore(liveStats);
 
   // (Re)open the live streams on load and whenever the token changes.
   useEffect(() => startLive(), [currentToken]);
 
   if (state.kind === "unauthenticated") return <Login wrong={state.hadToken} />;
+  // The views subscribe to what they show themselves: the stats arriving every
+  // second re-render the header, not the whole page.
+  return (
+    <>
+      <TopBar view={view} />
+      <ConnectionBanner />
+      <main class="content">{view === "workers" ? <Workers /> : view === "tasks" ? <Tasks /> : <Overview />}</main>
+      <Toasts />
+    </>
+  );
+}
 
+function TopBar({ view }: { view: Route["view"] }) {
+  const { stats, workers } = useStore(liveStats);
   const tabs = [
     { view: "overview" as const, label: "Overview" },
     { view: "workers" as const, label: "Workers", badge: workers.filter((w) => w.state !== "lost").length, hint: "workers connected" },
@@ -35,33 +47,28 @@ export function App() {
     },
   ];
   return (
-    <>
-      <header class="topbar">
-        <a class="brand" href="#/overview">
-          <span class="logo" aria-hidden="true">
-            fw
-          </span>
-          fastworker
-        </a>
-        <nav class="tabs" aria-label="Views">
-          {tabs.map((t) => (
-            <a key={t.view} href={href(t.view)} class={view === t.view ? "tab tab-active" : "tab"} aria-current={view === t.view ? "page" : undefined}>
-              {t.label}
-              {t.badge !== undefined && t.badge > 0 && (
-                <span class="tab-badge" title={t.hint}>
-                  {count(t.badge)}
-                </span>
-              )}
-            </a>
-          ))}
-        </nav>
-        <span class="spacer" />
-        {stats && <span class="muted small">v{stats.version}</span>}
-        <ConnectionPill />
-      </header>
-      <ConnectionBanner />
-      <main class="content">{view === "workers" ? <Workers /> : view === "tasks" ? <Tasks /> : <Overview />}</main>
-      <Toasts />
-    </>
+    <header class="topbar">
+      <a class="brand" href="#/overview">
+        <span class="logo" aria-hidden="true">
+          fw
+        </span>
+        fastworker
+      </a>
+      <nav class="tabs" aria-label="Views">
+        {tabs.map((t) => (
+          <a key={t.view} href={href(t.view)} class={view === t.view ? "tab tab-active" : "tab"} aria-current={view === t.view ? "page" : undefined}>
+            {t.label}
+            {t.badge !== undefined && t.badge > 0 && (
+              <span class="tab-badge" title={t.hint}>
+                {count(t.badge)}
+              </span>
+            )}
+          </a>
+        ))}
+      </nav>
+      <span class="spacer" />
+      {stats && <span class="muted small">v{stats.version}</span>}
+      <ConnectionPill />
+    </header>
   );
 }

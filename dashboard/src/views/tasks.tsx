@@ -145,7 +145,6 @@ export function Tasks() {
 }
 
 function TaskTable({ rows, openId, onOpen, onChanged }: { rows: TaskInfo[]; openId: string; onOpen: (id: string) => void; onChanged: (task: TaskInfo) => void }) {
-  const now = useNow();
   return (
     <div class="table-wrap">
       <table class="table table-hover" aria-label="Tasks">
@@ -190,7 +189,9 @@ function TaskTable({ rows, openId, onOpen, onChanged }: { rows: TaskInfo[]; open
               <td>
                 <Ago time={t.createdAt} />
               </td>
-              <td class="num">{took(t, now)}</td>
+              <td class="num">
+                <Took task={t} />
+              </td>
               <td class="actions">
                 <TaskActions task={t} onDone={onChanged} small />
               </td>
@@ -202,11 +203,16 @@ function TaskTable({ rows, openId, onOpen, onChanged }: { rows: TaskInfo[]; open
   );
 }
 
-/** Run time for started tasks (so far, while running). */
-function took(t: TaskInfo, now: number): string {
-  if (t.startedAt === undefined) return "—";
-  const end = t.finishedAt?.getTime() ?? (t.state === "running" ? now : undefined);
-  return end === undefined ? "—" : duration(end - t.startedAt.getTime());
+/** Run time of a started task; only a running one ticks every second (so the table does not re-render). */
+function Took({ task }: { task: TaskInfo }) {
+  if (task.startedAt === undefined) return <>—</>;
+  if (task.state === "running") return <Running since={task.startedAt} />;
+  return <>{task.finishedAt ? duration(task.finishedAt.getTime() - task.startedAt.getTime()) : "—"}</>;
+}
+
+function Running({ since }: { since: Date }) {
+  const now = useNow();
+  return <>{duration(now - since.getTime())}</>;
 }
 
 function Filters({ filter, onChange, live, onLive }: { filter: TaskFilter; onChange: (f: TaskFilter, replace?: boolean) => void; live: boolean; onLive: (on: boolean) => void }) {

@@ -1,6 +1,6 @@
-// Load for bench/dashboard-100k.mjs: submits `add` tasks at RATE per second
+// Load for bench/dashboard/history-100k.mjs: submits `add` tasks at RATE per second
 // for SECONDS to the control plane at argv[2], then exits. Bounded in count and time.
-import { Client } from "../dist/index.js";
+import { Client } from "../../dist/index.js";
 
 const [server, rate = "500", seconds = "20"] = process.argv.slice(2);
 const client = new Client({ server });

@@ -1,4 +1,4 @@
-// The browser half of bench/dashboard-100k.mjs, in its own process so that
+// The browser half of bench/dashboard/history-100k.mjs, in its own process so that
 // Playwright's CDP traffic does not load the control plane's event loop.
 // Reads one command per line on stdin, answers one JSON line on stdout.
 import { mkdtempSync, rmSync } from "node:fs";

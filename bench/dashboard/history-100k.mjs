@@ -1,22 +1,23 @@
 #!/usr/bin/env node
 // How the dashboard behaves with 100,000 tasks in history (N to change it).
-//   npm run build && node bench/dashboard-100k.mjs
+//   npm run bench:dashboard          (or: npm run build && node bench/dashboard/history-100k.mjs)
 // The control plane runs in this process, so it can measure its own
 // event-loop delay and CPU; a worker, a load generator and Chromium
-// (bench/dashboard-browser.mjs) run as child processes. Everything stays on
+// (bench/dashboard/browser.mjs) run as child processes. Everything stays on
 // loopback and ends by itself. Prints a table and writes
 // bench/results/dashboard-100k.json.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { Client } from "../dist/index.js";
-import { startServer } from "../dist/server/server.js";
+import { Client } from "../../dist/index.js";
+import { startServer } from "../../dist/server/server.js";
 
 const N = Number(process.env.N ?? 100_000);
 const PHASE_S = Number(process.env.PHASE_S ?? 20);
 const LOAD_RATE = Number(process.env.LOAD_RATE ?? 200);
-const root = new URL("..", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 const children = [];
 const child = (args) => {
   const c = spawn(process.execPath, args, { cwd: root, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, FW_LOG_LEVEL: "warn" } });
@@ -92,7 +93,7 @@ time("id prefix (counts all matches)", { idPrefix: "ab" });
 time("page 1000 of 2000 (token)", {}, Math.floor(N / 2));
 
 // The browser.
-const browser = child(["bench/dashboard-browser.mjs", server.httpUrl]);
+const browser = child(["bench/dashboard/browser.mjs", server.httpUrl]);
 const answers = createInterface({ input: browser.stdout })[Symbol.asyncIterator]();
 const ask = async (command) => {
   browser.stdin.write(`${command}\n`);
@@ -111,7 +112,7 @@ const phases = [];
 async function phase(name, { load = false, view } = {}) {
   if (view) await ask(`open ${view}`);
   if (view) await ask("mark");
-  const gen = load ? child(["bench/dashboard-load.mjs", server.grpcAddress, String(LOAD_RATE), String(PHASE_S)]) : undefined;
+  const gen = load ? child(["bench/dashboard/load.mjs", server.grpcAddress, String(LOAD_RATE), String(PHASE_S)]) : undefined;
   loop.reset();
   gcPauses = [];
   const cpu = process.cpuUsage();
@@ -143,14 +144,14 @@ await phase(`tasks table open (live), ${LOAD_RATE} tasks/s`, { load: true, view:
 await ask("mark");
 const interactions = await ask("interact");
 const afterInteract = await ask("report");
-await ask(`screenshot ${root}.tmp/dashboard-100k.png`);
+const screenshot = (await ask(`screenshot ${tmpdir()}/fw-dashboard-100k.png`)).path;
 await ask("quit");
 
 endChildren();
 await server.stop();
 clearTimeout(deadline);
 
-const results = { n: N, loadMs, direct, firstOpen: { overview, tasks: tasksOpen }, phases, interactions, afterInteract };
+const results = { n: N, loadMs, screenshot, direct, firstOpen: { overview, tasks: tasksOpen }, phases, interactions, afterInteract };
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/dashboard-100k.json`, JSON.stringify(results, null, 2));
 console.log(JSON.stringify(results, null, 2));
