@@ -149,15 +149,6 @@ export class ControlPlane {
     return task;
   }
 
-  /** Calls back once the task is final (at once if it already is). Returns an unsubscribe function. */
-  waitFor(task: TaskRecord, callback: (task: TaskRecord) => void): () => void {
-    if (isFinalState(task.state)) {
-      callback(task);
-      return () => {};
-    }
-    return this.waiters.add(task.id, callback);
-  }
-
   /** A sentence on why a task is where it is. */
   statusMessage(task: TaskRecord, now: number): string {
     switch (task.state) {

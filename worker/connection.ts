@@ -12,10 +12,13 @@ import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_se
 import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
+import { ReportStream } from "./report-stream.js";
+import type { ServerLocator } from "./server-locator.js";
 
 /** Options for {@link WorkerConnection}. */
 export interface WorkerConnectionOptions {
-  address: string;
+  /** Where the control plane is; asked again before every (re)connect. */
+  server: ServerLocator;
   token?: string | undefined;
   registration: MessageInitShape<typeof RegisterWorkerRequestSchema>;
   /** Called for every message on the dispatch stream, with the session it came under. */
@@ -34,7 +37,9 @@ export interface WorkerConnectionOptions {
  * A worker's link to the control plane: registers, keeps one dispatch stream
  * open, and when it breaks (control plane restarted, network, a stream that
  * went silent) reconnects with exponential backoff and jitter, registering
- * again if the control plane no longer knows this worker.
+ * again if the control plane no longer knows this worker. The address is
+ * resolved before each attempt, so a worker that found its control plane by
+ * beacon follows it to wherever it announces itself next.
  */
 export class WorkerConnection {
   /** The current worker session id, once registered. */
@@ -44,39 +49,55 @@ export class WorkerConnection {
   attached = false;
   /** The largest result the control plane keeps (from registration). */
   maxPayloadBytes = Number.POSITIVE_INFINITY;
-  private readonly grpc: GrpcConnection;
-  private readonly client: ServiceClient<typeof WorkerService>;
+  private grpc: GrpcConnection | undefined;
+  private client: ServiceClient<typeof WorkerService> | undefined;
   private leaseTimeoutMs = 10_000;
+  private readonly reports = new Map<string, ReportStream>();
   private streamAbort: AbortController | undefined;
 
-  constructor(private readonly options: WorkerConnectionOptions) {
-    this.grpc = new GrpcConnection({ address: options.address, token: options.token });
-    this.client = this.grpc.service(WorkerService);
-  }
+  constructor(private readonly options: WorkerConnectionOptions) {}
 
+  /** The control plane's address dialled last ("" before the first is known). */
   get address(): string {
-    return this.options.address;
+    return this.grpc?.address ?? "";
   }
 
-  /** Sends a report for a session (used by the reporter). */
+  /** Sends a report for a session on that session's report stream (opened on demand; used by the reporter). */
   report(session: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse> {
-    return this.client.reportResults({ ...request, workerId: session }, { timeoutMs: this.leaseTimeoutMs });
+    if (this.client === undefined) return Promise.reject(new ConnectError("not connected to a control plane yet", Code.Unavailable));
+    let stream = this.reports.get(session);
+    if (stream === undefined || !stream.usable) {
+      stream = new ReportStream(this.client, session, this.leaseTimeoutMs);
+      this.reports.set(session, stream);
+    }
+    return stream.send(request);
   }
 
   /** Forgets a session the control plane no longer knows, so the next connect registers again. */
   forget(session: string): void {
+    this.reports.get(session)?.close();
+    this.reports.delete(session);
     if (this.session !== session) return;
     this.session = undefined;
     this.streamAbort?.abort();
   }
 
-  /** Runs until `stop` aborts: connect, stream, reconnect. */
+  /**
+   * Runs until `stop` aborts: connect, stream, reconnect. Rejects only when
+   * the control plane cannot be located (a discovery timeout).
+   */
   async run(stop: AbortSignal): Promise<void> {
     const initial = this.options.initialBackoffMs ?? 100;
     const max = this.options.maxBackoffMs ?? 5000;
     let backoff = initial;
     let failures = 0;
     while (!stop.aborted) {
+      try {
+        await this.dial(stop);
+      } catch (err) {
+        if (stop.aborted) break;
+        throw err;
+      }
       try {
         if (this.session === undefined) await this.register();
         await this.stream(stop, () => {
@@ -107,13 +128,30 @@ export class WorkerConnection {
     this.attached = false;
   }
 
-  /** Closes the connection (after run() ended). */
-  close(): void {
-    this.grpc.close();
+  /** Closes the connection and the locator (after run() ended). */
+  async close(): Promise<void> {
+    this.closeReports();
+    this.grpc?.close();
+    await this.options.server.close();
+  }
+
+  /** Resolves the address; opens a new channel when it changed (the session is kept: NOT_FOUND makes it register again). */
+  private async dial(stop: AbortSignal): Promise<void> {
+    const address = await this.options.server.resolve(stop);
+    if (this.grpc?.address === address) return;
+    this.closeReports();
+    this.grpc?.close();
+    this.grpc = new GrpcConnection({ address, token: this.options.token });
+    this.client = this.grpc.service(WorkerService);
+  }
+
+  private closeReports(): void {
+    for (const stream of this.reports.values()) stream.close();
+    this.reports.clear();
   }
 
   private async register(): Promise<void> {
-    const response = await this.client.registerWorker(this.options.registration, { timeoutMs: 10_000 });
+    const response = await this.client!.registerWorker(this.options.registration, { timeoutMs: 10_000 });
     this.session = response.workerId;
     this.leaseTimeoutMs = durationToMs(response.leaseTimeout) || this.leaseTimeoutMs;
     this.maxPayloadBytes = Number(response.maxPayloadBytes) || Number.POSITIVE_INFINITY;
@@ -143,7 +181,7 @@ export class WorkerConnection {
     try {
       arm();
       const capacity = this.options.capacity();
-      const messages = this.client.dispatch({ workerId: session, capacity }, { signal: abort.signal });
+      const messages = this.client!.dispatch({ workerId: session, capacity }, { signal: abort.signal });
       for await (const message of messages) {
         arm();
         if (message.ping > this.lastPing) this.lastPing = message.ping;

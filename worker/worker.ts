@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,15 +10,19 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { VERSION } from "../common/version.js";
+import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
+import { BeaconLocator, fixedServer } from "./server-locator.js";
 import type { TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
-  /** host:port of the control plane's gRPC port. */
-  server: string;
+  /** host:port of the control plane's gRPC port; without it the worker finds the control plane by UDP beacon. */
+  server?: string | undefined;
+  /** How to find the control plane when `server` is not given (the token is the worker's). */
+  discovery?: DiscoveryOptions;
   token?: string | undefined;
   /** The tasks this worker serves. */
   tasks: ReadonlyMap<string, TaskDefinition> | readonly TaskDefinition[];
@@ -38,6 +43,8 @@ export interface WorkerEventMap {
   attached: [session: string];
   /** Finished draining and disconnected. */
   stopped: [];
+  /** The worker gave up: no control plane was found within discovery.timeoutMs. It has stopped connecting. */
+  error: [err: ConnectError];
 }
 
 /**
@@ -90,7 +97,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       maxResultBytes: () => this.connection.maxPayloadBytes,
     });
     this.connection = new WorkerConnection({
-      address: options.server,
+      server:
+        options.server !== undefined
+          ? fixedServer(options.server)
+          : new BeaconLocator({ ...options.discovery, token: options.token, logger: this.logger }),
       token: options.token,
       registration: {
         name: this.name,
@@ -110,6 +120,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     });
   }
 
+  /** The control plane's address it dialled last ("" before it found one). */
+  get server(): string {
+    return this.connection.address;
+  }
+
   /** The task names served. */
   get taskNames(): string[] {
     return [...this.tasks.keys()];
@@ -117,7 +132,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Starts connecting (and reconnecting) in the background. */
   start(): this {
-    this.runLoop ??= this.connection.run(this.stopController.signal);
+    this.runLoop ??= this.connection.run(this.stopController.signal).catch((err: unknown) => {
+      this.emit("error", ConnectError.from(err));
+    });
     return this;
   }
 
@@ -153,7 +170,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     }
     this.stopController.abort();
     await this.runLoop;
-    this.connection.close();
+    await this.connection.close();
     await this.executor.close();
     this.emit("stopped");
   }
