@@ -145,6 +145,7 @@ export class ControlPlane {
     task.progress = undefined;
     this.stats.retried++;
     this.lifecycle.queue(task);
+    this.events.emit("task.retried", task);
     return task;
   }
 

@@ -12,6 +12,7 @@ import { Worker } from "../worker/worker.js";
 import { BeaconSender } from "./beacon-sender.js";
 import { engineConfig, type EngineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
+import { DashboardFeeds } from "./dashboard-feeds.js";
 import { LeaseReaper } from "./lease-reaper.js";
 import { Pinger } from "./pinger.js";
 import { ResultSweeper } from "./result-sweeper.js";
@@ -98,11 +99,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
     .add("lease-reaper", new LeaseReaper(plane, config, logger))
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
+  const feeds = new DashboardFeeds(plane, logger);
+  supervisor.add("dashboard-feeds", feeds);
 
   const services: ServiceBinding[] = [
     bind(TaskService, taskService(plane)),
     bind(WorkerService, workerService(plane, logger)),
-    bind(AdminService, adminService(plane)),
+    bind(AdminService, adminService(plane, feeds)),
   ];
   // A batch of tasks can hold several maximal payloads.
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
@@ -179,6 +182,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       beacons?.stop(); // workers looking now should not find a control plane that is going away
       await worker?.stop();
       plane.closeStreams();
+      feeds.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);
       supervisor.stop();
     })());
