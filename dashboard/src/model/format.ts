@@ -57,7 +57,8 @@ export function clock(ms: number): string {
   return new Date(ms).toLocaleTimeString(undefined, { hour12: false });
 }
 
-/** The first block of a UUID, enough to tell tasks apart on screen. */
+/** A task id as shown on screen: whole when short (ours are), else its distinct end. */
 export function shortId(id: string): string {
-  return id.length > 8 ? id.slice(0, 8) : id;
+  // Ids are a per-run prefix plus a counter: short enough to show whole; anything longer keeps its distinct end.
+  return id.length > 16 ? `…${id.slice(-8)}` : id;
 }
