@@ -1,22 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { Client } from "../index.js";
+import { describe, expect, it } from "vitest";
+import { connect } from "./helpers/clients.js";
 import { run, runCli, startServer, startWorker, spawnCommand } from "./helpers/processes.js";
-
-let clients: Client[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-});
 
 describe("--token guards every RPC on both ports", () => {
   it("refuses callers without the token and serves those with it", async () => {
     const server = await startServer(["--token", "s3cret"]);
     expect(server.grpc).toMatch(/^127\.0\.0\.1:/); // loopback by default
 
-    const anonymous = new Client({ server: server.grpc });
-    const wrong = new Client({ server: server.grpc, token: "guess" });
-    const good = new Client({ server: server.grpc, token: "s3cret" });
-    clients.push(anonymous, wrong, good);
+    const anonymous = connect(server);
+    const wrong = connect(server, { token: "guess" });
+    const good = connect(server, { token: "s3cret" });
     for (const c of [anonymous, wrong]) {
       await expect(c.submit("add", { a: 1, b: 2 })).rejects.toMatchObject({ code: 16, rawMessage: expect.stringContaining("missing or wrong token") });
       await expect(c.stats()).rejects.toMatchObject({ code: 16 });

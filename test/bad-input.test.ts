@@ -6,13 +6,12 @@ import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Priority } from "../gen/fastworker/v1/task_pb.js";
 import { Code } from "@connectrpc/connect";
 import { spawnCommand, startServer } from "./helpers/processes.js";
+import { connect } from "./helpers/clients.js";
 
 let connection: GrpcConnection | undefined;
-let client: Client | undefined;
 afterEach(async () => {
   connection?.close();
-  await client?.close();
-  connection = client = undefined;
+  connection = undefined;
 });
 
 async function rpcError(call: Promise<unknown>): Promise<{ code: Code; message: string }> {
@@ -58,7 +57,7 @@ describe("bad input gets a precise status and never stops the server", () => {
     expect(batch.results[2]!.error).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("task 2: the args are not valid JSON") });
 
     // A result over the payload limit fails the task instead of being stored.
-    client = new Client({ server: server.grpc });
+    const client = connect(server);
     await expect(client.run("big", { bytes: 4096 })).rejects.toThrow(/ResultTooLarge: the result is 4 KiB; the limit is 1 KiB/);
 
     // Still serving.
@@ -97,7 +96,7 @@ describe("bad input gets a precise status and never stops the server", () => {
 
   it("holds a 30-day delay without waking up early, and refuses timeouts past 24 days", async () => {
     const server = await startServer();
-    client = new Client({ server: server.grpc });
+    const client = connect(server);
     const later = await client.submit("anything", {}, { delayMs: 30 * 24 * 3600_000 });
     expect((await later.status()).state).toBe("scheduled");
     await expect(client.submit("anything", {}, { timeoutMs: 30 * 24 * 3600_000 })).rejects.toMatchObject({ code: Code.InvalidArgument });

@@ -4,16 +4,15 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Client, type TaskInfo } from "../index.js";
 import { eventually, spawnNode, startServer, startWorker } from "./helpers/processes.js";
+import { connect } from "./helpers/clients.js";
 
 // Workers whose stream closed are given up quickly (detach grace); leases stay long enough that a
 // busy test machine does not lose healthy workers. The stalled-stream test sets its own lease.
 const QUICK_DETACH = ["--heartbeat-interval", "0.2", "--lease-timeout", "10", "--detach-grace", "0.5"];
 
-let client: Client | undefined;
+let client: Client;
 let logDir: string | undefined;
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
+afterEach(() => {
   if (logDir) rmSync(logDir, { recursive: true, force: true });
   logDir = undefined;
 });
@@ -51,13 +50,13 @@ describe("at-least-once delivery with fencing", () => {
     const server = await startServer([...QUICK_DETACH, "--max-results", "100000"]);
     const doomed = await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--concurrency", "50", "--name", "doomed"], env);
     await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--concurrency", "50", "--name", "survivor"], env);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
 
     const n = 2000;
-    const handles = await Promise.all(Array.from({ length: n }, () => client!.submit("record", { ms: 20 })));
+    const handles = await Promise.all(Array.from({ length: n }, () => client.submit("record", { ms: 20 })));
     await eventually(async () => {
-      const stats = await client!.stats();
-      const doomedInfo = (await client!.workers()).find((w) => w.name === "doomed");
+      const stats = await client.stats();
+      const doomedInfo = (await client.workers()).find((w) => w.name === "doomed");
       return stats.totals.succeeded >= n / 4 && (doomedInfo?.inFlight ?? 0) > 0 ? true : undefined;
     }, "a quarter of the tasks done while the doomed worker holds some");
     await doomed.stop("SIGKILL");
@@ -90,8 +89,8 @@ describe("at-least-once delivery with fencing", () => {
 
   it("takes work back from a worker whose dispatch stream stalled while its heartbeats keep arriving", async () => {
     const server = await startServer(["--heartbeat-interval", "0.2", "--lease-timeout", "2", "--detach-grace", "0.5"]);
-    client = new Client({ server: server.grpc });
-    const handles = await Promise.all(Array.from({ length: 3 }, () => client!.submit("record", { ms: 1 })));
+    client = connect(server);
+    const handles = await Promise.all(Array.from({ length: 3 }, () => client.submit("record", { ms: 1 })));
     const zombie = spawnNode("test/fixtures/zombie-worker.mjs", [server.grpc, "record", "3"]);
     {
       await zombie.waitForLine("zombie holding 3");
@@ -119,7 +118,7 @@ describe("at-least-once delivery with fencing", () => {
     logDir = mkdtempSync(join(tmpdir(), "fw-drain-"));
     const server = await startServer(QUICK_DETACH);
     const leaving = await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--name", "leaving", "--drain-timeout", "0.3"], { FW_TEST_LOG: logDir });
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("cooperative", { ms: 2000 });
     await eventually(async () => ((await handle.status()).state === "running" ? true : undefined), "the task to start on the leaving worker");
     await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--name", "staying"]);

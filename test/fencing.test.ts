@@ -12,15 +12,14 @@ import {
 import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
 import { Client, ConnectError } from "../index.js";
 import { eventually, startServer } from "./helpers/processes.js";
+import { connect } from "./helpers/clients.js";
 
 let connection: GrpcConnection | undefined;
-let client: Client | undefined;
 const streams: AbortController[] = [];
 afterEach(async () => {
   for (const s of streams.splice(0)) s.abort();
   connection?.close();
-  await client?.close();
-  connection = client = undefined;
+  connection = undefined;
 });
 
 /** Sends one ReportResults request on its own stream, as a (forged or late) worker would, and returns the answer. */
@@ -36,7 +35,7 @@ async function report(
 }
 
 /** A hand-driven worker session: registers, opens its stream, and collects what arrives. */
-async function fakeWorker(workers: ServiceClient<typeof WorkerService>, name: string, concurrency = 1) {
+async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: Client, name: string, concurrency = 1) {
   const { workerId } = await workers.registerWorker({ name, host: "test", pid: 1, concurrency, tasks: [{ name: "job" }] });
   const abort = new AbortController();
   streams.push(abort);
@@ -79,7 +78,7 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, name: st
           });
         });
         if (!woke) {
-          const seen = await client?.workers();
+          const seen = await client.workers();
           expect.fail(`${name} got ${assignments.length} of ${n} assignments in 15 s; workers: ${JSON.stringify(seen)}`);
         }
       }
@@ -99,15 +98,15 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     const server = await startServer(["--heartbeat-interval", "0.2", "--lease-timeout", "10", "--detach-grace", "0.3"]);
     connection = new GrpcConnection({ address: server.grpc });
     const workers = connection.service(WorkerService);
-    client = new Client({ server: server.grpc });
+    const client = connect(server);
 
-    const first = await fakeWorker(workers, "first");
+    const first = await fakeWorker(workers, client, "first");
     const handle = await client.submit("job", { n: 1 });
     const [assignment] = await first.received(1);
     expect(assignment).toMatchObject({ taskId: handle.id, attempt: 1, task: "job", argsJson: '{"n":1}' });
     await report(workers, { workerId: first.workerId, acks: [{ taskId: handle.id, attempt: 1 }] });
 
-    const second = await fakeWorker(workers, "second");
+    const second = await fakeWorker(workers, client, "second");
     const before = await handle.status();
     const reject = async (workerId: string, results: ReturnType<typeof ok>[]) =>
       (await report(workers, { workerId, results })).rejected.map((r) => [r.status?.code, r.status?.message]);
@@ -155,15 +154,15 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     const server = await startServer();
     connection = new GrpcConnection({ address: server.grpc });
     const workers = connection.service(WorkerService);
-    client = new Client({ server: server.grpc });
+    const client = connect(server);
 
-    const slow = await fakeWorker(workers, "slow");
+    const slow = await fakeWorker(workers, client, "slow");
     const handle = await client.submit("job", {});
     await slow.received(1);
     // Cancel while it runs, then run it again: attempt 2 goes to a fresh worker.
     await client.cancel(handle.id);
     await client.retry(handle.id);
-    const fresh = await fakeWorker(workers, "fresh");
+    const fresh = await fakeWorker(workers, client, "fresh");
     await fresh.received(1);
     await report(workers, { workerId: fresh.workerId, results: [ok(handle.id, 2, "from fresh")] });
     expect(await handle.result()).toBe("from fresh");
@@ -178,7 +177,7 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
 describe("idempotency keys", () => {
   it("returns the original task for a repeated key, alone or in a batch", async () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    const client = connect(server);
     const first = await client.submit("add", { a: 1, b: 2 }, { key: "order-42" });
     const again = await client.submit("add", { a: 100, b: 200 }, { key: "order-42" });
     expect(first.deduplicated).toBe(false);

@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client } from "../index.js";
 import { eventually, startServer, startWorker } from "./helpers/processes.js";
+import { connect } from "./helpers/clients.js";
 
-let client: Client | undefined;
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-});
+let client: Client;
 
 const registrations = (lines: string[]): number => lines.filter((l) => l.includes("registered with the control plane")).length;
 
@@ -14,7 +11,7 @@ describe("restarts", () => {
   it("keeps working when a worker is killed and another one starts", async () => {
     const server = await startServer();
     const first = await startWorker(server.grpc, ["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     expect(await client.run("add", { a: 1, b: 1 })).toBe(2);
     await first.stop("SIGKILL");
     const queued = await client.submit("add", { a: 2, b: 2 });
@@ -31,7 +28,7 @@ describe("restarts", () => {
     const second = await startServer(["--port", port]);
     expect(second.grpc).toBe(first.grpc);
     await eventually(() => (registrations(worker.stderr) >= 2 ? true : undefined), "the worker to register again");
-    client = new Client({ server: second.grpc });
+    client = connect(second);
     expect(await client.run("add", { a: 20, b: 22 })).toBe(42);
     expect(worker.running).toBe(true);
   });
@@ -39,11 +36,11 @@ describe("restarts", () => {
   it("drains on SIGTERM: the running task finishes, then the worker exits 0", async () => {
     const server = await startServer();
     const worker = await startWorker(server.grpc, ["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("sleep", { ms: 1000 });
     await eventually(async () => ((await handle.status()).state === "running" ? true : undefined), "the task to start");
     expect(await worker.stop("SIGTERM")).toMatchObject({ code: 0 });
     expect(await handle.result()).toEqual({ slept: 1000 });
-    await eventually(async () => ((await client!.workers()).length === 0 ? true : undefined), "the drained worker to leave");
+    await eventually(async () => ((await client.workers()).length === 0 ? true : undefined), "the drained worker to leave");
   });
 });

@@ -4,12 +4,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Client, TaskFailedError } from "../index.js";
 import { eventually, runCli, startServer, startWorker } from "./helpers/processes.js";
+import { connect } from "./helpers/clients.js";
 
-let client: Client | undefined;
+let client: Client;
 let dir: string | undefined;
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
+afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
@@ -26,7 +25,7 @@ const failure = (p: Promise<unknown>): Promise<TaskFailedError> =>
 describe("retries", () => {
   it("retries with exponential backoff and jitter, keeping every attempt's error", async () => {
     const server = await startServer(["--tasks", "test/fixtures/fault-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const initial = 200;
     const handle = await client.submit("flaky", { failures: 3 }, { retry: { maxAttempts: 4, initialBackoffMs: initial, multiplier: 2, maxBackoffMs: 10_000 } });
     expect(await handle.result()).toEqual({ attempt: 4 });
@@ -49,7 +48,7 @@ describe("retries", () => {
 
   it("stops at once on a non-retryable error", async () => {
     const server = await startServer(["--tasks", "test/fixtures/fault-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("hopeless", {});
     const err = await failure(handle.result());
     expect(err.error).toMatchObject({ type: "NonRetryableError", message: "this input can never work", retryable: false });
@@ -62,7 +61,7 @@ describe("retries", () => {
     dir = mkdtempSync(join(tmpdir(), "fw-dead-"));
     const flag = join(dir, "fixed");
     const server = await startServer(["--tasks", "test/fixtures/fault-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("gated", { flag });
     await failure(handle.result());
     const dead = await handle.status();
@@ -89,7 +88,7 @@ describe("timeouts and cancellation reach the handler", () => {
     dir = mkdtempSync(join(tmpdir(), "fw-timeout-"));
     const server = await startServer();
     const worker = await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs"], { FW_TEST_LOG: dir });
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("cooperative", { ms: 60_000 }, { timeoutMs: 200 });
     const err = await failure(handle.result());
     expect(err.error).toMatchObject({ type: "TaskTimeoutError", message: "the attempt timed out after 0.2s" });
@@ -100,20 +99,20 @@ describe("timeouts and cancellation reach the handler", () => {
   it("reports a handler that ignores its aborted signal after the grace period, writing off its slot", async () => {
     const server = await startServer();
     await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--concurrency", "2", "--abort-grace", "0.2"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("stubborn", { ms: 1500 }, { timeoutMs: 100 });
     const err = await failure(handle.result());
     expect(err.error.message).toBe("the attempt timed out after 0.1s; the handler did not stop within 0.2s of its abort signal, and still holds its slot");
     // The stuck handler still holds its slot until it returns: capacity shows it.
-    await eventually(async () => ((await client!.workers())[0]?.capacity === 1 ? true : undefined), "capacity to drop to 1");
-    await eventually(async () => ((await client!.workers())[0]?.capacity === 2 ? true : undefined), "capacity to come back when the handler returns", 10_000);
+    await eventually(async () => ((await client.workers())[0]?.capacity === 1 ? true : undefined), "capacity to drop to 1");
+    await eventually(async () => ((await client.workers())[0]?.capacity === 2 ? true : undefined), "capacity to come back when the handler returns", 10_000);
   });
 
   it("cancels a running task: CANCELLED at once, the handler's signal aborts, fw status shows it", async () => {
     dir = mkdtempSync(join(tmpdir(), "fw-cancel-"));
     const server = await startServer();
     const worker = await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs"], { FW_TEST_LOG: dir });
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("cooperative", { ms: 60_000 });
     await eventually(async () => ((await handle.status()).state === "running" ? true : undefined), "the task to run");
 
@@ -133,7 +132,7 @@ describe("timeouts and cancellation reach the handler", () => {
 
   it("cancels queued and delayed tasks before they run", async () => {
     const server = await startServer();
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const queued = await client.submit("record", { ms: 1 });
     const delayed = await client.submit("record", { ms: 1 }, { delayMs: 60_000 });
     expect((await client.getTask(delayed.id)).state).toBe("scheduled");

@@ -1,18 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client, ConnectError, TaskFailedError, taskRef } from "../index.js";
 import type { multiply } from "./fixtures/typed-tasks.js";
 import { startServer, startWorker } from "./helpers/processes.js";
+import { connect } from "./helpers/clients.js";
 
-let client: Client | undefined;
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-});
+let client: Client;
 
 describe("submit → queue → worker → result, as real processes", () => {
   it("runs a task on the control plane's embedded worker and returns its result", async () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("add", { a: 1, b: 2 });
     expect(handle.id).toMatch(/^[0-9a-z]{11,16}$/);
     expect(await handle.result()).toBe(3);
@@ -25,7 +22,7 @@ describe("submit → queue → worker → result, as real processes", () => {
   it("runs tasks on a separate fw-worker, by name and by typed handle (.ts module)", async () => {
     const server = await startServer();
     await startWorker(server.grpc, ["--tasks", "test/fixtures/typed-tasks.ts"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const multiplyTask = taskRef<typeof multiply>("multiply");
     const product: { product: number } = await client.run(multiplyTask, { x: 6, y: 7 });
     expect(product).toEqual({ product: 42 });
@@ -35,9 +32,9 @@ describe("submit → queue → worker → result, as real processes", () => {
 
   it("batches many submissions and waits for all results over one stream", async () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs", "--concurrency", "64"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const n = 2000;
-    const handles = await Promise.all(Array.from({ length: n }, (_, i) => client!.submit("echo", { i })));
+    const handles = await Promise.all(Array.from({ length: n }, (_, i) => client.submit("echo", { i })));
     expect(new Set(handles.map((h) => h.id)).size).toBe(n);
     const results = await Promise.all(handles.map((h) => h.result()));
     expect(results).toEqual(Array.from({ length: n }, (_, i) => ({ i })));
@@ -48,7 +45,7 @@ describe("submit → queue → worker → result, as real processes", () => {
 
   it("reports a failed task's error with its type and stack", async () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("boom", { message: "kaput" });
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskFailedError);
@@ -60,7 +57,7 @@ describe("submit → queue → worker → result, as real processes", () => {
 
   it("answers polls (GetTask) and long polls (WaitTask) for the same task", async () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("sleep", { ms: 200 });
     const early = await client.getTask(handle.id);
     expect(["queued", "running"]).toContain(early.state);
@@ -70,7 +67,7 @@ describe("submit → queue → worker → result, as real processes", () => {
 
   it("resolves every waiter of a task, even when another waiter on it gave up", async () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const handle = await client.submit("sleep", { ms: 400 });
     const impatient = handle.result({ timeoutMs: 50 });
     const patient = handle.result();
@@ -80,7 +77,7 @@ describe("submit → queue → worker → result, as real processes", () => {
 
   it("fails with NOT_FOUND for an unknown id", async () => {
     const server = await startServer();
-    client = new Client({ server: server.grpc });
+    client = connect(server);
     const err = await client.getTask("no-such-task").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(5);
