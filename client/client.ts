@@ -10,6 +10,7 @@ import { durationFromMs } from "../common/time.js";
 import type { RetryOptions } from "../worker/task.js";
 import { GrpcConnection, type ServiceClient } from "./grpc-client.js";
 import { OutcomeWaiter } from "./outcome-waiter.js";
+import { addTraced, inFirstSubmissionContext } from "./producer-span.js";
 import { DEFAULT_BATCH_LIMITS, SubmitBatcher, type BatchLimits } from "./submit-batcher.js";
 import { TaskFailedError } from "./task-failed-error.js";
 import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
@@ -108,7 +109,7 @@ export class Client {
     this.tasks = this.connection.service(TaskService);
     this.admin = this.connection.service(AdminService);
     this.batcher = new SubmitBatcher(
-      async (requests) => (await this.tasks.submitBatch({ tasks: requests })).results,
+      async (requests) => (await inFirstSubmissionContext(requests, () => this.tasks.submitBatch({ tasks: requests }))).results,
       { ...DEFAULT_BATCH_LIMITS, ...options.batching },
     );
     this.waiter = new OutcomeWaiter(() => this.tasks);
@@ -123,7 +124,8 @@ export class Client {
   async submit(task: string | TaskRef, args: unknown, options: SubmitOptions = {}): Promise<TaskHandle<unknown>> {
     const name = typeof task === "string" ? task : task.name;
     const argsJson = stringifyJson(args, "the args");
-    const result: SubmitBatchResult = await this.batcher.add(
+    const result: SubmitBatchResult = await addTraced(
+      this.batcher,
       {
         task: name,
         argsJson,

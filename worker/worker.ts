@@ -10,6 +10,7 @@ import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { VERSION } from "../common/version.js";
 import { WorkerConnection } from "./connection.js";
+import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
 import type { TaskDefinition } from "./task.js";
@@ -82,7 +83,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       this.logger,
     );
     this.executor = new Executor({
-      tasks,
+      tasks: traceHandlers(tasks, this.name),
       concurrency,
       abortGraceMs: options.abortGraceMs ?? 5000,
       sink: this.reporter,
