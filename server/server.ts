@@ -3,12 +3,15 @@ import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
+import { activeTracer } from "../common/tracing.js";
 import { PACKAGE_ROOT } from "../common/version.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
 import { engineConfig, type EngineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
 import { LeaseReaper } from "./lease-reaper.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
+import { QueueWaitSpans } from "./queue-wait-spans.js";
 import { Pinger } from "./pinger.js";
 import { ResultSweeper } from "./result-sweeper.js";
 import { adminService } from "./services/admin-service.js";
@@ -39,6 +42,8 @@ export interface ServerOptions extends Partial<EngineConfig> {
   dashboardDir?: string;
   /** Extra HTTP routes (e.g. /metrics). */
   routes?: Readonly<Record<string, HttpRoute>>;
+  /** Serve Prometheus metrics on /metrics and push them where OTEL_METRICS_EXPORTER says (default true). */
+  metrics?: boolean;
   logger?: Logger;
 }
 
@@ -77,6 +82,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
     .add("lease-reaper", new LeaseReaper(plane, config, logger))
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
+  // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
+  const tracer = activeTracer();
+  if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
+  const metrics = options.metrics === false ? undefined : await ServerMetrics.create({ plane });
 
   const services: ServiceBinding[] = [
     bind(TaskService, taskService(plane)),
@@ -87,6 +96,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
 
   supervisor.start();
+  metrics?.start();
   const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
   let http;
   try {
@@ -97,11 +107,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       token: options.token,
       maxReceiveBytes,
       fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
-      routes: options.routes,
+      routes: metrics === undefined ? options.routes : { "/metrics": metrics.route(options.token), ...options.routes },
     });
   } catch (err) {
     await grpc.stop(0);
     supervisor.stop();
+    await metrics?.shutdown();
     throw err;
   }
   const grpcAddress = hostPort(host, grpc.port);
@@ -127,6 +138,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       plane.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);
       supervisor.stop();
+      await metrics?.shutdown();
     })());
 
   return { grpcAddress, httpUrl, plane, worker, cluster, stop, [Symbol.asyncDispose]: stop };
