@@ -3,9 +3,10 @@ import { Command, Option } from "commander";
 import { createLogger, type LogFormat } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
-import { startServer } from "../server/server.js";
+import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
+import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
 import { ENGINE_DEFAULTS } from "../server/config.js";
-import { collect, intArg, secondsArg, sizeArg } from "./options.js";
+import { collect, intArg, positiveSecondsArg, secondsArg, sizeArg } from "./options.js";
 import { exitOnSignals, fail } from "./process.js";
 
 const program = new Command("fw-server")
@@ -16,11 +17,16 @@ const program = new Command("fw-server")
   .addOption(new Option("--http-port <port>", "dashboard + Connect port (0 = any free port)").env("FW_HTTP_PORT").argParser(intArg(0, 65535)).default(8000))
   .addOption(new Option("--tasks <module>", "task module the control plane also runs itself (repeatable)").env("FW_TASKS").argParser(collect))
   .addOption(new Option("--concurrency <n>", "tasks the embedded worker runs at once").env("FW_CONCURRENCY").argParser(intArg(1, 100_000)).default(16))
+  .addOption(new Option("--drain-timeout <seconds>", "on SIGTERM, how long the embedded worker's running tasks may finish").env("FW_DRAIN_TIMEOUT").argParser(secondsArg).default(30_000, "30"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
   .addOption(new Option("--token <token>", "require this token on every RPC and the dashboard").env("FW_TOKEN"))
   .addOption(new Option("--cluster <name>", "cluster name workers and clients look for").env("FW_CLUSTER").default("default"))
+  .addOption(new Option("--beacon-port <port>", "UDP port beacons are sent to").env("FW_BEACON_PORT").argParser(intArg(1, 65535)).default(DEFAULT_BEACON_PORT))
+  .addOption(new Option("--beacon-addr <ip>", "send beacons here instead (repeatable; default 127.255.255.255 on loopback, else the subnet broadcast)").env("FW_BEACON_ADDR").argParser(collect))
+  .addOption(new Option("--beacon-interval <seconds>", "seconds between beacons").env("FW_BEACON_INTERVAL").argParser(positiveSecondsArg).default(DEFAULT_BEACON_INTERVAL_MS, "2"))
+  .addOption(new Option("--no-discovery", "send no beacons (workers and clients then need --server)").env("FW_NO_DISCOVERY"))
   .addOption(new Option("--heartbeat-interval <seconds>", "how often workers are pinged").env("FW_HEARTBEAT_INTERVAL").argParser(secondsArg).default(ENGINE_DEFAULTS.heartbeatIntervalMs, "1"))
   .addOption(new Option("--lease-timeout <seconds>", "a worker without proven heartbeats this long is lost; its tasks run elsewhere").env("FW_LEASE_TIMEOUT").argParser(secondsArg).default(ENGINE_DEFAULTS.leaseTimeoutMs, "10"))
   .addOption(new Option("--detach-grace <seconds>", "a worker whose stream closed is lost if it is not back within this").env("FW_DETACH_GRACE").argParser(secondsArg).default(ENGINE_DEFAULTS.detachGraceMs, "5"))
@@ -38,11 +44,16 @@ program.action(async (opts: Record<string, unknown>) => {
       httpPort: opts.httpPort as number,
       tasks: (opts.tasks as string[] | undefined) ?? [],
       concurrency: opts.concurrency as number,
+      drainTimeoutMs: opts.drainTimeout as number,
       resultTtlMs: opts.resultTtl as number,
       maxResults: opts.maxResults as number,
       maxPayloadBytes: opts.maxPayload as number,
       token: opts.token as string | undefined,
       cluster: opts.cluster as string,
+      discovery:
+        opts.discovery === false
+          ? false
+          : { port: opts.beaconPort as number, targets: (opts.beaconAddr as string[] | undefined) ?? [], intervalMs: opts.beaconInterval as number },
       heartbeatIntervalMs: opts.heartbeatInterval as number,
       leaseTimeoutMs: opts.leaseTimeout as number,
       detachGraceMs: opts.detachGrace as number,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
-import { Client, type SubmitOptions } from "../client/client.js";
+import { Client, DEFAULT_DISCOVERY_TIMEOUT_MS, type SubmitOptions } from "../client/client.js";
+import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
+import { describeDiscovery } from "../common/discovery/discover.js";
 import { TaskFailedError } from "../client/task-failed-error.js";
 import { codeName, ConnectError } from "../common/errors.js";
 import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
@@ -13,13 +15,19 @@ interface GlobalOptions {
   server?: string;
   token?: string;
   json?: boolean;
+  cluster: string;
+  beaconPort: number;
+  discoveryTimeout: number;
 }
 
 const program = new Command("fw")
   .description("The fastworker command line client.")
   .version(VERSION)
-  .addOption(new Option("--server <host:port>", "the control plane's gRPC address (default 127.0.0.1:50051)").env("FW_SERVER"))
+  .addOption(new Option("--server <host:port>", "the control plane's gRPC address (default: found by UDP beacon)").env("FW_SERVER"))
   .addOption(new Option("--token <token>", "the control plane's token").env("FW_TOKEN"))
+  .addOption(new Option("--cluster <name>", "without --server: the cluster whose beacon to use").env("FW_CLUSTER").default("default"))
+  .addOption(new Option("--beacon-port <port>", "without --server: UDP port to listen for beacons on").env("FW_BEACON_PORT").argParser(intArg(1, 65535)).default(DEFAULT_BEACON_PORT))
+  .addOption(new Option("--discovery-timeout <seconds>", "without --server: how long to wait for a beacon (0 = keep waiting)").env("FW_DISCOVERY_TIMEOUT").argParser(secondsArg).default(DEFAULT_DISCOVERY_TIMEOUT_MS, "6"))
   .option("--json", "machine-readable output")
   .showHelpAfterError()
   .exitOverride();
@@ -29,7 +37,7 @@ function withClient(action: (client: Client, args: string[], opts: Record<string
   return async (...params: unknown[]): Promise<void> => {
     const command = params[params.length - 1] as Command;
     const global = command.optsWithGlobals() as GlobalOptions;
-    const client = new Client({ server: global.server, token: global.token });
+    const client = await connect(global);
     try {
       await action(client, command.args, command.opts(), global);
     } finally {
@@ -154,6 +162,22 @@ program
     if (global.json) printJson(stats);
     else process.stdout.write(`${formatStats(stats)}\n`);
   }));
+
+/** A client for --server, or for the control plane found by beacon (saying which, on stderr). */
+async function connect(global: GlobalOptions): Promise<Client> {
+  if (global.server) return new Client({ server: global.server, token: global.token });
+  const client = await Client.discover({
+    cluster: global.cluster,
+    port: global.beaconPort,
+    timeoutMs: global.discoveryTimeout,
+    token: global.token,
+    // Progress only for a person watching; scripts get the result line or one error line.
+    onProgress: process.stderr.isTTY ? (status) => process.stderr.write(`fw: ${status}\n`) : undefined,
+    progressIntervalMs: 2000,
+  });
+  process.stderr.write(`fw: ${describeDiscovery(client.discovery!)}\n`);
+  return client;
+}
 
 async function printResult(client: Client, id: string, global: GlobalOptions, timeoutMs: number | undefined): Promise<void> {
   const result = await client.result(id, { timeoutMs });

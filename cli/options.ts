@@ -16,6 +16,13 @@ export function secondsArg(value: string): number {
   return Math.round(n * 1000);
 }
 
+/** Parses seconds (fractions allowed, more than 0) into milliseconds. */
+export function positiveSecondsArg(value: string): number {
+  const ms = secondsArg(value);
+  if (ms <= 0) throw new InvalidArgumentError("expected a number of seconds above 0, e.g. 2 or 0.5");
+  return ms;
+}
+
 /** Parses a size like 1048576, 512KiB, 1MiB or 2MB into bytes. */
 export function sizeArg(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim());

@@ -7,6 +7,7 @@ import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
 import { durationFromMs } from "../common/time.js";
+import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import type { RetryOptions } from "../worker/task.js";
 import { GrpcConnection, type ServiceClient } from "./grpc-client.js";
 import { OutcomeWaiter } from "./outcome-waiter.js";
@@ -16,7 +17,11 @@ import { TaskFailedError } from "./task-failed-error.js";
 import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
 import type { TaskRef } from "./task-ref.js";
 
-/** The control plane address used when none is given: FW_SERVER, else 127.0.0.1:50051. */
+/**
+ * The address `new Client()` uses when none is given: FW_SERVER, else
+ * 127.0.0.1:50051. The constructor never listens for beacons; use
+ * {@link Client.discover} to find the control plane on the network.
+ */
 export function defaultServer(): string {
   return process.env.FW_SERVER || "127.0.0.1:50051";
 }
@@ -30,6 +35,15 @@ export interface ClientOptions {
   /** How submit() calls are batched on the wire. */
   batching?: Partial<BatchLimits>;
 }
+
+/** Options for {@link Client.discover}: the client's, plus how to find the control plane. */
+export interface ClientDiscoverOptions extends ClientOptions, Omit<DiscoverOptions, "token"> {
+  /** Give up after this long (default 6 s, three default beacon intervals; FW_DISCOVERY_TIMEOUT in seconds). */
+  timeoutMs?: number;
+}
+
+/** Default wait for a beacon in Client.discover and the fw CLI: three default beacon intervals. */
+export const DEFAULT_DISCOVERY_TIMEOUT_MS = 6000;
 
 /** Per-submission options. */
 export interface SubmitOptions {
@@ -97,6 +111,7 @@ export class TaskHandle<R = unknown> {
  */
 export class Client {
   readonly server: string;
+  #discovery: Discovery | undefined;
   private readonly connection: GrpcConnection;
   private readonly tasks: ServiceClient<typeof TaskService>;
   private readonly admin: ServiceClient<typeof AdminService>;
@@ -113,6 +128,37 @@ export class Client {
       { ...DEFAULT_BATCH_LIMITS, ...options.batching },
     );
     this.waiter = new OutcomeWaiter(() => this.tasks);
+  }
+
+  /**
+   * A client for the control plane of a cluster, found by its UDP beacon
+   * (see DiscoverOptions). An explicit address wins, as with --server:
+   * `server`, else FW_SERVER, means no discovery. Cluster, port, token and
+   * timeout default to FW_CLUSTER, FW_BEACON_PORT, FW_TOKEN and
+   * FW_DISCOVERY_TIMEOUT (seconds). Fails with UNAVAILABLE, naming the port
+   * listened on and what to check, when nothing is found in time.
+   */
+  static async discover(options: ClientDiscoverOptions = {}): Promise<Client> {
+    const server = options.server ?? (process.env.FW_SERVER || undefined);
+    const token = options.token ?? process.env.FW_TOKEN;
+    if (server !== undefined) return new Client({ ...options, server, token });
+    const envPort = Number(process.env.FW_BEACON_PORT);
+    const envTimeout = Number(process.env.FW_DISCOVERY_TIMEOUT);
+    const discovery = await discoverControlPlane({
+      ...options,
+      cluster: options.cluster ?? (process.env.FW_CLUSTER || undefined),
+      port: options.port ?? (process.env.FW_BEACON_PORT && Number.isInteger(envPort) ? envPort : undefined),
+      timeoutMs: options.timeoutMs ?? (process.env.FW_DISCOVERY_TIMEOUT && envTimeout >= 0 ? envTimeout * 1000 : DEFAULT_DISCOVERY_TIMEOUT_MS),
+      token,
+    });
+    const client = new Client({ ...options, server: discovery.address, token });
+    client.#discovery = discovery;
+    return client;
+  }
+
+  /** How this client's control plane was found, when it was found by beacon (describeDiscovery() makes it a line). */
+  get discovery(): Discovery | undefined {
+    return this.#discovery;
   }
 
   /**

@@ -70,7 +70,9 @@ export class GrpcConnection {
     this.address = options.address;
     this.token = options.token;
     this.client = new grpc.Client(options.address, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      // The control plane cuts its stream messages at a few MiB; a single task's
+      // args or result can still be as large as its --max-payload allows.
+      "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       "grpc.enable_retries": 0,
       // Reconnect promptly after the control plane restarts.

@@ -7,6 +7,8 @@ interface Waiting {
   promise: Promise<TaskOutcome>;
   resolve(outcome: TaskOutcome): void;
   reject(err: unknown): void;
+  /** Callers still interested; the id is unfollowed when the last one gives up. */
+  callers: number;
 }
 
 const IDLE_CLOSE_MS = 2000;
@@ -33,14 +35,17 @@ export class OutcomeWaiter {
   wait(id: string): Promise<TaskOutcome> {
     if (this.closed) return Promise.reject(new ConnectError("the client is closed", Code.Canceled));
     const existing = this.waiting.get(id);
-    if (existing !== undefined) return existing.promise;
+    if (existing !== undefined) {
+      existing.callers++;
+      return existing.promise;
+    }
     let resolve!: (o: TaskOutcome) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<TaskOutcome>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    this.waiting.set(id, { promise, resolve, reject });
+    this.waiting.set(id, { promise, resolve, reject, callers: 1 });
     clearTimeout(this.idleTimer);
     this.unsent.push(id);
     if (!this.scheduled) {
@@ -50,8 +55,10 @@ export class OutcomeWaiter {
     return promise;
   }
 
-  /** Stops waiting for one id (its promise is left pending; the caller stopped listening). */
+  /** One caller stops waiting for an id (it gave up); others waiting for the same id keep waiting. */
   forget(id: string): void {
+    const w = this.waiting.get(id);
+    if (w === undefined || --w.callers > 0) return;
     this.waiting.delete(id);
     this.closeIfIdle();
   }

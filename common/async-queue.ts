@@ -5,12 +5,18 @@
  * after the buffered items; fail() ends it with an error.
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
+  private readonly closing = new AbortController();
   private readonly items: T[] = [];
   private head = 0;
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
   private rejecter: ((err: unknown) => void) | undefined;
-  private closed = false;
+  private done = false;
   private error: unknown;
+
+  /** Aborts when close() or fail() is called, so a consumer blocked elsewhere can stop waiting. */
+  get closedSignal(): AbortSignal {
+    return this.closing.signal;
+  }
 
   /** Items pushed and not yet taken by the consumer. */
   get size(): number {
@@ -18,11 +24,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.done;
   }
 
   push(item: T): void {
-    if (this.closed) return;
+    if (this.done) return;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = this.rejecter = undefined;
@@ -32,16 +38,22 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.items.push(item);
   }
 
+  /** Ends the iteration once the buffered items are taken. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.done) return;
+    this.done = true;
+    this.closing.abort();
     this.settleWaiter();
   }
 
+  /** Ends the iteration at once with an error; buffered items are dropped. */
   fail(err: unknown): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.done) return;
+    this.done = true;
     this.error = err ?? new Error("stream failed");
+    this.items.length = 0;
+    this.head = 0;
+    this.closing.abort();
     this.settleWaiter();
   }
 
@@ -61,7 +73,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       }
       return Promise.resolve({ value, done: false });
     }
-    if (this.closed) {
+    if (this.done) {
       return this.error !== undefined ? Promise.reject(this.error) : Promise.resolve({ value: undefined, done: true });
     }
     return new Promise((resolve, reject) => {

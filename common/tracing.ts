@@ -21,7 +21,6 @@ export const ATTR = {
   destination: "messaging.destination.name",
   messageId: "messaging.message.id",
   bodySize: "messaging.message.body.size",
-  clientId: "messaging.client.id",
   errorType: "error.type",
   priority: "fastworker.task.priority",
   attempt: "fastworker.task.attempt",

@@ -9,6 +9,7 @@ import {
   type ProgressUpdate,
   type RejectedItem,
 } from "../gen/fastworker/v1/worker_service_pb.js";
+import { formatBytes } from "../common/format-bytes.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
@@ -95,13 +96,19 @@ export class AttemptTracker {
     if (!(found instanceof AttemptRecord)) return found;
     const attempt = found;
     const task = attempt.task;
-    // A lost attempt whose task nobody has started again still counts: the work is done.
-    const reclaimed = attempt.outcome === AttemptOutcome.LOST && n === task.attempt && task.state === TaskState.QUEUED;
+    // A lost attempt whose task nobody has started again still counts (the work is done), if it
+    // belongs to the task's current series and was not cancelled.
+    const reclaimed =
+      attempt.outcome === AttemptOutcome.LOST &&
+      n === task.attempt &&
+      n > task.seriesStart &&
+      task.state === TaskState.QUEUED &&
+      result.outcome !== AttemptOutcome.CANCELLED;
     if (!attempt.isOpen && !reclaimed) {
-      if (n < task.attempt || attempt.outcome === AttemptOutcome.LOST) {
+      if (attempt.outcome === AttemptOutcome.LOST) {
         this.d.stats.lateResults++;
         return reject(taskId, n, Code.FailedPrecondition,
-          `attempt ${n} of task ${taskId} was superseded (latest is attempt ${task.attempt}); result ignored`);
+          `attempt ${n} of task ${taskId} was given up (${attempt.error?.message ?? "worker lost"}); result ignored`);
       }
       return reject(taskId, n, Code.AlreadyExists, `attempt ${n} of task ${taskId} was already reported`);
     }
@@ -110,17 +117,18 @@ export class AttemptTracker {
     if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
     attempt.finishedAt = now;
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
-    if (!current) this.d.stats.lateResults++;
+    if (n < task.attempt) this.d.stats.lateResults++;
     switch (result.outcome) {
       case AttemptOutcome.SUCCEEDED: {
-        worker.succeededTotal++;
         const json = result.resultJson || "null";
         if (json.length > this.d.config.maxPayloadBytes && Buffer.byteLength(json) > this.d.config.maxPayloadBytes) {
+          worker.failedTotal++;
           return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
             message: `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,
             stack: "", type: "ResultTooLarge", retryable: false,
           });
         }
+        worker.succeededTotal++;
         attempt.outcome = AttemptOutcome.SUCCEEDED;
         if (current) {
           task.resultJson = json;
@@ -169,7 +177,7 @@ export class AttemptTracker {
       if (attempt.isOpen && attempt.ackedAt === 0) {
         if (attempt.pingSeqAtDispatch >= echoed) return;
         worker.inflight.delete(attempt);
-        this.lose(attempt, now, "the worker received the assignment but did not acknowledge it", false);
+        this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
       }
       worker.unacked.shift();
     }
@@ -180,26 +188,32 @@ export class AttemptTracker {
     for (let attempt = worker.unacked.shift(); attempt !== undefined; attempt = worker.unacked.shift()) {
       if (!attempt.isOpen || attempt.ackedAt > 0) continue;
       worker.inflight.delete(attempt);
-      this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment", false);
+      this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment");
     }
   }
 
   /** The worker is gone: every attempt it held goes back to the queue at its place. */
   loseAll(worker: WorkerSession, now: number, reason: string): number {
     const lost = worker.inflight.size;
-    for (const attempt of worker.inflight) this.lose(attempt, now, reason, true);
+    for (const attempt of worker.inflight) this.lose(attempt, now, reason);
     worker.inflight.clear();
+    while (worker.unacked.shift() !== undefined); // nothing left to acknowledge
     this.d.stats.leaseExpiries += lost;
     return lost;
   }
 
-  private lose(attempt: AttemptRecord, now: number, reason: string, countsAsLoss: boolean): void {
+  /**
+   * Gives an attempt up. Every loss counts toward the task's losses in a row
+   * (reset by any outcome): a handler that crashes its process before it can
+   * even acknowledge must not go round forever.
+   */
+  private lose(attempt: AttemptRecord, now: number, reason: string): void {
     attempt.outcome = AttemptOutcome.LOST;
     attempt.finishedAt = now;
     attempt.error = { message: reason, stack: "", type: "WorkerLost", retryable: true };
     const task = attempt.task;
     if (task.state === TaskState.RUNNING && task.attempt === attempt.number) {
-      if (countsAsLoss && ++task.losses >= this.d.config.maxLosses) {
+      if (++task.losses >= this.d.config.maxLosses) {
         task.error = {
           message: `the task's worker was lost ${task.losses} times in a row (last: ${reason}); it may be crashing its workers`,
           stack: "", type: "WorkerLost", retryable: false,
@@ -245,11 +259,4 @@ function reject(taskId: string, attempt: number, code: Code, message: string): R
 function errorData(error: TaskError | undefined): TaskErrorData {
   if (error === undefined) return { message: "the handler failed without an error", stack: "", type: "Error", retryable: true };
   return { message: error.message, stack: error.stack, type: error.type, retryable: error.retryable };
-}
-
-/** "1.5 MiB" style sizes for messages. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, "")} MiB`;
 }

@@ -29,7 +29,8 @@ export const ENGINE_DEFAULTS: EngineConfig = Object.freeze({
 /** Fills defaults and rejects values that cannot work, with a message naming the setting. */
 export function engineConfig(partial: Partial<EngineConfig> = {}): EngineConfig {
   const config = { ...ENGINE_DEFAULTS };
-  for (const [key, value] of Object.entries(partial) as [keyof EngineConfig, number | undefined][]) {
+  for (const key of Object.keys(ENGINE_DEFAULTS) as (keyof EngineConfig)[]) {
+    const value = partial[key];
     if (value !== undefined) config[key] = value;
   }
   const positive = (key: keyof EngineConfig, flag: string): void => {

@@ -139,6 +139,7 @@ export class ControlPlane {
     }
     task.failures = 0;
     task.losses = 0;
+    task.seriesStart = task.attempt;
     task.error = undefined;
     task.finishedAt = 0;
     task.progress = undefined;
@@ -198,9 +199,33 @@ export class ControlPlane {
     return worker;
   }
 
-  /** Binds a worker's dispatch stream; work flows at once. */
-  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, now: number): void {
+  /**
+   * The session a report comes from: a live one, or one given up recently
+   * (its results are still fenced one by one, so a late result is counted,
+   * and taken if nobody restarted its task yet). Else NOT_FOUND.
+   */
+  reportingWorker(id: string): WorkerSession {
+    return this.workers.getLost(id) ?? this.worker(id);
+  }
+
+  /**
+   * Binds a worker's dispatch stream; work flows at once. The first message
+   * is a ping (the worker knows it is attached), plus cancel signals for
+   * attempts it still holds whose task was cancelled while it was away.
+   * `capacity` is what the worker says it has free now, if less than its
+   * concurrency (tasks of an earlier session may still run there).
+   */
+  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, capacity: number | undefined, now: number): void {
     worker.attach(stream, now);
+    if (capacity !== undefined) worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, capacity));
+    worker.ping(now);
+    for (const attempt of worker.inflight) {
+      const task = attempt.task;
+      if (task.state !== TaskState.RUNNING || task.attempt !== attempt.number) {
+        worker.cancel(create(CancelSignalSchema, { taskId: task.id, attempt: attempt.number, reason: task.error?.message ?? "superseded" }));
+      }
+    }
+    worker.flush();
     this.events.emit("worker.attached", worker);
     this.dispatcher.schedule();
   }
@@ -224,7 +249,7 @@ export class ControlPlane {
   /** Gives a worker up: its attempts go back to the queue at their places. */
   loseWorker(worker: WorkerSession, now: number, reason: string): void {
     this.attempts.loseAll(worker, now, reason);
-    worker.markLost();
+    worker.markLost(reason);
     this.workers.remove(worker);
     this.events.emit("worker.lost", worker, reason);
   }
@@ -240,6 +265,13 @@ export class ControlPlane {
         this.events.emit("report.rejected", worker, item.taskId, item.attempt, item.status?.message ?? "");
       }
     };
+    if (worker.state === WorkerState.LOST) {
+      // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
+      if (request.results.length === 0 && request.released.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      for (const result of request.results) note(this.attempts.result(worker, result, now));
+      for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
+      return create(ReportResultsResponseSchema, { accepted, rejected });
+    }
     for (const ref of request.acks) note(this.attempts.ack(worker, ref.taskId, ref.attempt, now));
     for (const update of request.progress) note(this.attempts.progress(worker, update, now));
     for (const result of request.results) note(this.attempts.result(worker, result, now));
@@ -251,7 +283,7 @@ export class ControlPlane {
       if (heartbeat.draining !== worker.draining) worker.setDraining(heartbeat.draining);
       worker.echo(heartbeat.ping);
       this.attempts.expireUnacked(worker, heartbeat.ping, now);
-      if (worker.draining && worker.stream === undefined && worker.inflight.size === 0 && worker.state !== WorkerState.LOST) {
+      if (worker.draining && worker.stream === undefined && worker.inflight.size === 0) {
         this.workers.remove(worker);
         this.events.emit("worker.left", worker);
       }

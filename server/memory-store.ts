@@ -63,7 +63,10 @@ export class MemoryStore implements TaskStore {
     if (state === TaskState.QUEUED) throw new Error("use enqueue() or requeue() to queue a task");
     if (from === TaskState.QUEUED) {
       this.queued[task.priority]!--;
-      this.queues.get(task.name)!.live[task.priority]!--;
+      const queue = this.queues.get(task.name)!;
+      queue.live[task.priority]!--;
+      // With nothing live left, every entry is stale: drop the queue (and the tasks it still references).
+      if (queue.size === 0) this.queues.delete(task.name);
     } else {
       this.byState[from]!--;
     }
@@ -102,10 +105,6 @@ export class MemoryStore implements TaskStore {
       }
     }
     return undefined;
-  }
-
-  queuedCount(name: string): number {
-    return this.queues.get(name)?.size ?? 0;
   }
 
   retain(task: TaskRecord): void {

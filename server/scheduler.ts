@@ -2,6 +2,9 @@ import { TaskState } from "../gen/fastworker/v1/task_pb.js";
 import { MinHeap } from "./min-heap.js";
 import type { TaskRecord } from "./task-record.js";
 
+/** The longest delay setTimeout supports. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Holds SCHEDULED tasks (delayed submissions, retries waiting out their
  * backoff) and hands each one back when its time comes. One timer, set for
@@ -60,12 +63,13 @@ export class Scheduler {
     const next = this.heap.peekKey();
     this.timerAt = next;
     if (next === Number.POSITIVE_INFINITY) return;
+    // setTimeout cannot wait longer than 2^31-1 ms (it would fire at once): wake up then and re-arm.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
       this.runOnce(Date.now());
       this.arm(Date.now());
-    }, Math.max(0, next - now));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
     this.timer.unref();
   }
 }

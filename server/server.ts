@@ -1,12 +1,16 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
+import { DEFAULT_BEACON_PORT, validateClusterName } from "../common/discovery/beacon.js";
 import { activeTracer } from "../common/tracing.js";
-import { PACKAGE_ROOT } from "../common/version.js";
+import { PACKAGE_ROOT, VERSION } from "../common/version.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
+import { BeaconSender } from "./beacon-sender.js";
 import { engineConfig, type EngineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
 import { LeaseReaper } from "./lease-reaper.js";
@@ -36,8 +40,12 @@ export interface ServerOptions extends Partial<EngineConfig> {
   tasks?: readonly string[];
   /** The embedded worker's concurrency. */
   concurrency?: number;
-  /** Cluster name (discovery). */
+  /** On stop, how long the embedded worker lets running tasks finish before handing them back. */
+  drainTimeoutMs?: number;
+  /** Cluster name, carried by beacons (default "default"). */
   cluster?: string;
+  /** UDP beacons announcing this control plane (on by default); false turns them off. */
+  discovery?: false | BeaconOptions;
   /** Where the built dashboard is (default: the package's dashboard/dist). */
   dashboardDir?: string;
   /** Extra HTTP routes (e.g. /metrics). */
@@ -46,6 +54,19 @@ export interface ServerOptions extends Partial<EngineConfig> {
   metrics?: boolean;
   logger?: Logger;
 }
+
+/** Where and how often the control plane announces itself; each has an fw-server flag. */
+export interface BeaconOptions {
+  /** UDP port (--beacon-port, default 50051). */
+  port?: number;
+  /** Addresses to send to (--beacon-addr); default: 127.255.255.255 on loopback, else the bound subnet's broadcast. */
+  targets?: readonly string[];
+  /** Milliseconds between beacons (--beacon-interval in seconds, default 2 s). */
+  intervalMs?: number;
+}
+
+/** The default --beacon-interval. */
+export const DEFAULT_BEACON_INTERVAL_MS = 2000;
 
 /** A running control plane. */
 export interface RunningServer {
@@ -71,7 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? silentLogger();
   const config = engineConfig(options);
   const host = options.host ?? "127.0.0.1";
-  const cluster = options.cluster ?? "default";
+  const cluster = validateClusterName(options.cluster ?? "default");
   // Load task modules first: a broken module should fail before anything listens.
   const tasks = options.tasks?.length ? await loadTaskModules(options.tasks) : undefined;
 
@@ -97,7 +118,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   supervisor.start();
   metrics?.start();
-  const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+  let grpc;
+  try {
+    grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+  } catch (err) {
+    supervisor.stop();
+    await metrics?.shutdown();
+    throw err;
+  }
   let http;
   try {
     http = await startHttpServer({
@@ -108,6 +136,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       maxReceiveBytes,
       fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
       routes: metrics === undefined ? options.routes : { "/metrics": metrics.route(options.token), ...options.routes },
+      logger,
     });
   } catch (err) {
     await grpc.stop(0);
@@ -118,6 +147,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const grpcAddress = hostPort(host, grpc.port);
   const httpUrl = `http://${hostPort(host, http.port)}`;
 
+  let beacons: BeaconSender | undefined;
+  if (options.discovery !== false) {
+    try {
+      beacons = new BeaconSender({
+        cluster,
+        token: options.token,
+        version: VERSION,
+        host: isIP(host) ? host : (await lookup(host, { family: 4 })).address,
+        grpcPort: grpc.port,
+        httpPort: http.port,
+        port: options.discovery?.port ?? DEFAULT_BEACON_PORT,
+        targets: options.discovery?.targets ?? [],
+        intervalMs: options.discovery?.intervalMs ?? DEFAULT_BEACON_INTERVAL_MS,
+        logger,
+      });
+    } catch (err) {
+      await Promise.all([grpc.stop(0), http.stop(0)]);
+      supervisor.stop();
+      throw err;
+    }
+    // Last to start, first to stop: nothing is announced that is not listening.
+    supervisor.add("beacon-sender", beacons);
+  }
+
   let worker: Worker | undefined;
   if (tasks !== undefined) {
     const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
@@ -126,6 +179,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       token: options.token,
       tasks,
       concurrency: options.concurrency,
+      drainTimeoutMs: options.drainTimeoutMs,
       name: `embedded-${process.pid}`,
       logger: logger.child({ component: "worker" }),
     }).start();
@@ -134,6 +188,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      beacons?.stop(); // workers looking now should not find a control plane that is going away
       await worker?.stop();
       plane.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);

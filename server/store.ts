@@ -56,8 +56,6 @@ export interface TaskStore {
    * moves it on at once.
    */
   takeNext(names: readonly string[]): TaskRecord | undefined;
-  /** Queued tasks with this name. */
-  queuedCount(name: string): number;
   /** Called when a task reaches a final state: keep it for the result TTL. */
   retain(task: TaskRecord): void;
   /** Drops expired results and the oldest beyond the maximum; returns how many. */

@@ -69,6 +69,8 @@ export class TaskRecord {
   attempt = 0;
   /** Failed attempts (FAILED / TIMED_OUT) in the current series; RetryTask resets it. */
   failures = 0;
+  /** The last attempt number before the current series (RetryTask starts a new series). */
+  seriesStart = 0;
   /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
   losses = 0;
   attempts: AttemptRecord[] | undefined = undefined;

@@ -1,11 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Priority } from "../gen/fastworker/v1/task_pb.js";
 import type { SubmitRequest } from "../gen/fastworker/v1/task_service_pb.js";
+import type { TaskDefinition } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { RetryPolicy } from "../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../common/priority.js";
 import { parseJsonText, valueToJson } from "../common/json.js";
 import { durationToMs } from "../common/time.js";
-import { formatBytes } from "./attempts.js";
+import { formatBytes } from "../common/format-bytes.js";
+import { MAX_TIMER_MS } from "./scheduler.js";
 import type { SubmitInput } from "./control-plane.js";
 import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "./task-record.js";
 
@@ -77,7 +79,7 @@ function submitOptions(request: SubmitRequest): SubmitOptions {
   const metadata = Object.keys(request.metadata).length > 0 ? request.metadata : undefined;
   if (!key && request.retry === undefined && timeoutMs === undefined && metadata === undefined) return NO_OPTIONS;
   if (key.length > MAX_KEY) throw invalid(`the idempotency key is ${key.length} characters; the limit is ${MAX_KEY}`);
-  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw invalid("the timeout must not be negative");
+  if (timeoutMs !== undefined) validateTimeout(timeoutMs);
   if (metadata !== undefined) {
     const bytes = Object.entries(metadata).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
     if (bytes > MAX_METADATA_BYTES) throw invalid(`the metadata is ${formatBytes(bytes)}; the limit is 16 KiB`);
@@ -88,6 +90,27 @@ function submitOptions(request: SubmitRequest): SubmitOptions {
     ...(timeoutMs ? { timeoutMs } : {}),
     ...(metadata !== undefined ? { metadata: { ...metadata } } : {}),
   };
+}
+
+/** Timeouts run on one timer: at most 24 days (2^31-1 ms). */
+function validateTimeout(timeoutMs: number): void {
+  if (!(timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)) throw invalid(`the timeout must be between 0 and 24 days (got ${timeoutMs / 1000}s)`);
+}
+
+/** Checks a task definition a worker declared (priority, timeout, retry), so a bad one cannot break submissions. */
+export function validateDefinition(definition: TaskDefinition): void {
+  validateTaskName(definition.name);
+  const what = `task "${definition.name}":`;
+  if (definition.priority !== Priority.UNSPECIFIED && !isKnownPriority(definition.priority)) {
+    throw invalid(`${what} unknown priority ${definition.priority}`);
+  }
+  try {
+    const timeoutMs = durationToMs(definition.timeout);
+    if (timeoutMs !== undefined) validateTimeout(timeoutMs);
+    if (definition.retry !== undefined) retryOverride(definition.retry);
+  } catch (err) {
+    throw invalid(`${what} ${err instanceof ConnectError ? err.rawMessage : String(err)}`);
+  }
 }
 
 function retryOverride(retry: RetryPolicy): Partial<RetryPolicyData> {

@@ -32,6 +32,11 @@ export class WorkerRegistry {
     return this.sessions.size;
   }
 
+  /** A recently lost session by id (its late reports are still fenced and counted). */
+  getLost(id: string): WorkerSession | undefined {
+    return this.lost.find((s) => s.id === id);
+  }
+
   /** Live and recently lost sessions, for listings. */
   listed(): WorkerSession[] {
     return [...this.sessions.values(), ...this.lost];

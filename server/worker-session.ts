@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { WorkerState } from "../gen/fastworker/v1/admin_service_pb.js";
 import {
   DispatchResponseSchema,
@@ -23,6 +24,8 @@ export interface WorkerIdentity {
 }
 
 const PING_HISTORY = 64;
+/** Stream messages are cut at about this size, well under any receiver's limit. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The control plane's view of one registered worker: its dispatch stream,
@@ -90,13 +93,27 @@ export class WorkerSession {
     this.cancels.push(signal);
   }
 
-  /** Sends what assign() and cancel() queued, as one stream message. */
+  /** Sends what assign() and cancel() queued: one stream message, or several if it would be large. */
   flush(): void {
-    if (this.assignments.length === 0 && this.cancels.length === 0) return;
-    const message = create(DispatchResponseSchema, { assignments: this.assignments, cancels: this.cancels });
+    const { assignments, cancels } = this;
+    if (assignments.length === 0 && cancels.length === 0) return;
     this.assignments = [];
     this.cancels = [];
-    this.stream?.push(message);
+    const stream = this.stream;
+    if (stream === undefined) return;
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < assignments.length; i++) {
+      const size = assignments[i]!.argsJson.length + 128;
+      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
+        stream.push(create(DispatchResponseSchema, { assignments: assignments.slice(start, i) }));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    const rest = start === 0 ? assignments : assignments.slice(start);
+    stream.push(create(DispatchResponseSchema, { assignments: rest, cancels }));
   }
 
   /** Sends a ping down the dispatch stream; the worker echoes it in its next heartbeat. */
@@ -140,10 +157,10 @@ export class WorkerSession {
     if (this.stream !== undefined) this.state = draining ? WorkerState.DRAINING : WorkerState.ACTIVE;
   }
 
-  /** Marks the worker lost and closes its stream. */
-  markLost(): void {
+  /** Marks the worker lost and ends its stream with the reason (dropping what it did not read). */
+  markLost(reason: string): void {
     this.state = WorkerState.LOST;
-    this.stream?.close();
+    this.stream?.fail(new ConnectError(`the control plane gave this worker up: ${reason}; register again`, Code.NotFound));
     this.stream = undefined;
   }
 }

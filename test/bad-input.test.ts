@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Client, ConnectError } from "../index.js";
 import { GrpcConnection } from "../client/grpc-client.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
+import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Priority } from "../gen/fastworker/v1/task_pb.js";
 import { Code } from "@connectrpc/connect";
 import { spawnCommand, startServer } from "./helpers/processes.js";
@@ -58,11 +59,50 @@ describe("bad input gets a precise status and never stops the server", () => {
 
     // A result over the payload limit fails the task instead of being stored.
     client = new Client({ server: server.grpc });
-    await expect(client.run("big", { bytes: 4096 })).rejects.toThrow(/the result is 4 KiB; the limit is 1 KiB/);
+    await expect(client.run("big", { bytes: 4096 })).rejects.toThrow(/ResultTooLarge: the result is 4 KiB; the limit is 1 KiB/);
 
     // Still serving.
     expect(await client.run("add", { a: 1, b: 2 })).toBe(3);
     expect(server.running).toBe(true);
+  });
+
+  it("answers a malformed URL on the HTTP port with 400 and keeps serving", async () => {
+    const server = await startServer();
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(server.http);
+      request({ host: url.hostname, port: url.port, path: "/%E0%A4%A", method: "GET" }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      }).on("error", reject).end();
+    });
+    expect(status).toBe(400);
+    const stats = await fetch(`${server.http}/fastworker.v1.AdminService/GetStats`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(stats.status).toBe(200);
+    expect(server.running).toBe(true);
+  });
+
+  it("answers a dispatch stream for an unknown worker session with NOT_FOUND, and bad worker definitions with INVALID_ARGUMENT", async () => {
+    const server = await startServer();
+    connection = new GrpcConnection({ address: server.grpc });
+    const workers = connection.service(WorkerService);
+    const stream = workers.dispatch({ workerId: "no-such-session" });
+    const err = await (async () => {
+      for await (const _ of stream) return undefined;
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: Code.NotFound, rawMessage: expect.stringContaining("register again") });
+    const badPriority = await rpcError(workers.registerWorker({ name: "w", concurrency: 1, tasks: [{ name: "t", priority: 7 as Priority }] }));
+    expect(badPriority).toEqual({ code: Code.InvalidArgument, message: 'task "t": unknown priority 7' });
+  });
+
+  it("holds a 30-day delay without waking up early, and refuses timeouts past 24 days", async () => {
+    const server = await startServer();
+    client = new Client({ server: server.grpc });
+    const later = await client.submit("anything", {}, { delayMs: 30 * 24 * 3600_000 });
+    expect((await later.status()).state).toBe("scheduled");
+    await expect(client.submit("anything", {}, { timeoutMs: 30 * 24 * 3600_000 })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    expect((await later.status()).state).toBe("scheduled");
+    expect(server.stderr.join("\n")).not.toContain("TimeoutOverflowWarning");
   });
 
   it("rejects an unknown enum name over Connect JSON with invalid_argument", async () => {

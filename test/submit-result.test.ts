@@ -68,6 +68,16 @@ describe("submit → queue → worker → result, as real processes", () => {
     expect(done).toMatchObject({ state: "succeeded", result: { slept: 200 } });
   });
 
+  it("resolves every waiter of a task, even when another waiter on it gave up", async () => {
+    const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
+    client = new Client({ server: server.grpc });
+    const handle = await client.submit("sleep", { ms: 400 });
+    const impatient = handle.result({ timeoutMs: 50 });
+    const patient = handle.result();
+    await expect(impatient).rejects.toMatchObject({ code: 4 });
+    expect(await patient).toEqual({ slept: 400 });
+  });
+
   it("fails with NOT_FOUND for an unknown id", async () => {
     const server = await startServer();
     client = new Client({ server: server.grpc });

@@ -13,9 +13,13 @@ afterEach(async () => {
 
 type AppKind = "express" | "fastify";
 
-/** Starts examples/<kind>-app.ts as its README says, with the example telemetry preload. */
+/**
+ * Starts examples/<kind>-app.ts as its header says
+ * (`node --import tsx --import ./examples/telemetry.ts examples/<kind>-app.ts`; the preloads go in NODE_OPTIONS).
+ */
 async function startApp(kind: AppKind, grpc: string, env: NodeJS.ProcessEnv): Promise<{ proc: Proc; url: string }> {
-  const proc = spawnNode(`${kind}-app`, ["--import", "tsx", "--import", "./examples/telemetry.ts", `examples/${kind}-app.ts`], {
+  const proc = spawnNode(`examples/${kind}-app.ts`, [], {
+    NODE_OPTIONS: "--import tsx --import ./examples/telemetry.ts",
     FW_SERVER: grpc,
     PORT: "0",
     ...env,

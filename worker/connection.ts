@@ -12,16 +12,20 @@ import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_se
 import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
+import type { ServerLocator } from "./server-locator.js";
 
 /** Options for {@link WorkerConnection}. */
 export interface WorkerConnectionOptions {
-  address: string;
+  /** Where the control plane is; asked again before every (re)connect. */
+  server: ServerLocator;
   token?: string | undefined;
   registration: MessageInitShape<typeof RegisterWorkerRequestSchema>;
   /** Called for every message on the dispatch stream, with the session it came under. */
   onMessage(message: DispatchResponse, session: string): void;
-  /** Called each time a dispatch stream opens (the reporter resumes then). */
+  /** Called each time a dispatch stream is up (its first message arrived). */
   onAttached(session: string): void;
+  /** Slots free now, sent when (re)attaching: tasks of an earlier session may still hold some. */
+  capacity(): number;
   logger: Logger;
   /** First reconnect delay; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
@@ -32,7 +36,9 @@ export interface WorkerConnectionOptions {
  * A worker's link to the control plane: registers, keeps one dispatch stream
  * open, and when it breaks (control plane restarted, network, a stream that
  * went silent) reconnects with exponential backoff and jitter, registering
- * again if the control plane no longer knows this worker.
+ * again if the control plane no longer knows this worker. The address is
+ * resolved before each attempt, so a worker that found its control plane by
+ * beacon follows it to wherever it announces itself next.
  */
 export class WorkerConnection {
   /** The current worker session id, once registered. */
@@ -40,22 +46,23 @@ export class WorkerConnection {
   /** The newest ping seen on the dispatch stream (echoed in heartbeats). */
   lastPing = 0;
   attached = false;
-  private readonly grpc: GrpcConnection;
-  private readonly client: ServiceClient<typeof WorkerService>;
+  /** The largest result the control plane keeps (from registration). */
+  maxPayloadBytes = Number.POSITIVE_INFINITY;
+  private grpc: GrpcConnection | undefined;
+  private client: ServiceClient<typeof WorkerService> | undefined;
   private leaseTimeoutMs = 10_000;
   private streamAbort: AbortController | undefined;
 
-  constructor(private readonly options: WorkerConnectionOptions) {
-    this.grpc = new GrpcConnection({ address: options.address, token: options.token });
-    this.client = this.grpc.service(WorkerService);
-  }
+  constructor(private readonly options: WorkerConnectionOptions) {}
 
+  /** The control plane's address dialled last ("" before the first is known). */
   get address(): string {
-    return this.options.address;
+    return this.grpc?.address ?? "";
   }
 
   /** Sends a report for a session (used by the reporter). */
   report(session: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse> {
+    if (this.client === undefined) return Promise.reject(new ConnectError("not connected to a control plane yet", Code.Unavailable));
     return this.client.reportResults({ ...request, workerId: session }, { timeoutMs: this.leaseTimeoutMs });
   }
 
@@ -66,7 +73,10 @@ export class WorkerConnection {
     this.streamAbort?.abort();
   }
 
-  /** Runs until `stop` aborts: connect, stream, reconnect. */
+  /**
+   * Runs until `stop` aborts: connect, stream, reconnect. Rejects only when
+   * the control plane cannot be located (a discovery timeout).
+   */
   async run(stop: AbortSignal): Promise<void> {
     const initial = this.options.initialBackoffMs ?? 100;
     const max = this.options.maxBackoffMs ?? 5000;
@@ -74,10 +84,18 @@ export class WorkerConnection {
     let failures = 0;
     while (!stop.aborted) {
       try {
+        await this.dial(stop);
+      } catch (err) {
+        if (stop.aborted) break;
+        throw err;
+      }
+      try {
         if (this.session === undefined) await this.register();
-        failures = 0;
-        backoff = initial;
-        await this.stream(stop);
+        await this.stream(stop, () => {
+          // The stream delivered: the connection works again.
+          failures = 0;
+          backoff = initial;
+        });
       } catch (err) {
         if (stop.aborted) break;
         const e = ConnectError.from(err);
@@ -101,15 +119,26 @@ export class WorkerConnection {
     this.attached = false;
   }
 
-  /** Closes the connection (after run() ended). */
-  close(): void {
-    this.grpc.close();
+  /** Closes the connection and the locator (after run() ended). */
+  async close(): Promise<void> {
+    this.grpc?.close();
+    await this.options.server.close();
+  }
+
+  /** Resolves the address; opens a new channel when it changed (the session is kept: NOT_FOUND makes it register again). */
+  private async dial(stop: AbortSignal): Promise<void> {
+    const address = await this.options.server.resolve(stop);
+    if (this.grpc?.address === address) return;
+    this.grpc?.close();
+    this.grpc = new GrpcConnection({ address, token: this.options.token });
+    this.client = this.grpc.service(WorkerService);
   }
 
   private async register(): Promise<void> {
-    const response = await this.client.registerWorker(this.options.registration, { timeoutMs: 10_000 });
+    const response = await this.client!.registerWorker(this.options.registration, { timeoutMs: 10_000 });
     this.session = response.workerId;
     this.leaseTimeoutMs = durationToMs(response.leaseTimeout) || this.leaseTimeoutMs;
+    this.maxPayloadBytes = Number(response.maxPayloadBytes) || Number.POSITIVE_INFINITY;
     this.lastPing = 0;
     this.options.logger.info(
       { workerId: response.workerId, server: this.address, serverVersion: response.serverVersion },
@@ -118,7 +147,7 @@ export class WorkerConnection {
   }
 
   /** One dispatch stream, until it ends or goes silent for a lease timeout. */
-  private async stream(stop: AbortSignal): Promise<void> {
+  private async stream(stop: AbortSignal, onUp: () => void): Promise<void> {
     const session = this.session!;
     const abort = new AbortController();
     this.streamAbort = abort;
@@ -135,12 +164,17 @@ export class WorkerConnection {
     };
     try {
       arm();
-      const messages = this.client.dispatch({ workerId: session }, { signal: abort.signal });
-      this.attached = true;
-      this.options.onAttached(session);
+      const capacity = this.options.capacity();
+      const messages = this.client!.dispatch({ workerId: session, capacity }, { signal: abort.signal });
       for await (const message of messages) {
         arm();
         if (message.ping > this.lastPing) this.lastPing = message.ping;
+        if (!this.attached) {
+          // The control plane's first message (a ping) says the stream is accepted.
+          this.attached = true;
+          onUp();
+          this.options.onAttached(session);
+        }
         this.options.onMessage(message, session);
       }
       if (!stop.aborted) throw new ConnectError("the control plane ended the dispatch stream", Code.Unavailable);

@@ -1,7 +1,9 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
 import { startInMemoryTracing, type InMemoryTracing } from "../test/helpers/in-memory-tracing.js";
-import { traceHandlers } from "./consumer-span.js";
+import { create } from "@bufbuild/protobuf";
+import { AssignmentSchema } from "../gen/fastworker/v1/worker_service_pb.js";
+import { traceHandlers, traceThreadAttempt } from "./consumer-span.js";
 import { task, type TaskContext, type TaskDefinition } from "./task.js";
 import { TaskTimeoutError } from "./task-timeout-error.js";
 
@@ -33,7 +35,7 @@ afterEach(async () => {
 describe("traceHandlers", () => {
   it("with tracing off returns the handlers as they are", () => {
     const map = tasks(task("work", () => 1));
-    expect(traceHandlers(map, "w1")).toBe(map);
+    expect(traceHandlers(map)).toBe(map);
   });
 
   it("runs each attempt in a consumer span, child of and linked to the creation context", async () => {
@@ -44,7 +46,6 @@ describe("traceHandlers", () => {
         activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
         return 2;
       })),
-      "w1",
     );
     expect(await traced.get("work")!.handler({}, ctx(1))).toBe(2);
     const [span] = tracing.exporter.getFinishedSpans();
@@ -60,7 +61,6 @@ describe("traceHandlers", () => {
       "messaging.operation.type": "process",
       "messaging.destination.name": "work",
       "messaging.message.id": "task-1",
-      "messaging.client.id": "w1",
       "fastworker.task.priority": "high",
       "fastworker.task.attempt": 1,
       "fastworker.task.max_attempts": 3,
@@ -77,7 +77,6 @@ describe("traceHandlers", () => {
           return Promise.reject(new TaskTimeoutError(10));
         }),
       ),
-      "w1",
     );
     const handler = traced.get("work")!.handler;
     expect(() => handler({}, ctx(1))).toThrow("sync");
@@ -90,9 +89,45 @@ describe("traceHandlers", () => {
 
   it("starts a new trace for a task submitted without trace context", () => {
     tracing = startInMemoryTracing();
-    traceHandlers(tasks(task("work", () => 1)), "w1").get("work")!.handler({}, ctx(1, {}));
+    traceHandlers(tasks(task("work", () => 1))).get("work")!.handler({}, ctx(1, {}));
     const [span] = tracing.exporter.getFinishedSpans();
     expect(span!.parentSpanContext).toBeUndefined();
     expect(span!.links).toEqual([]);
+  });
+
+  it("leaves thread-isolated tasks as they are: the thread pool finds their module by identity", () => {
+    tracing = startInMemoryTracing();
+    const threaded = task("heavy", () => 1, { isolation: "thread" });
+    const onMain = task("work", () => 1);
+    const traced = traceHandlers(tasks(threaded, onMain));
+    expect(traced.get("heavy")).toBe(threaded);
+    expect(traced.get("work")!.handler).not.toBe(onMain.handler);
+  });
+});
+
+describe("traceThreadAttempt", () => {
+  const assignment = create(AssignmentSchema, {
+    taskId: "task-2",
+    attempt: 2,
+    task: "heavy",
+    priority: 4,
+    maxAttempts: 2,
+    metadata: { traceparent: `00-${CREATION.traceId}-${CREATION.spanId}-01` },
+  });
+
+  it("with tracing off returns the thread's result untouched", () => {
+    const result = Promise.resolve(1);
+    expect(traceThreadAttempt(assignment, result)).toBe(result);
+  });
+
+  it("spans the thread's run in the task's trace", async () => {
+    tracing = startInMemoryTracing();
+    await traceThreadAttempt(assignment, Promise.resolve(1));
+    await expect(traceThreadAttempt(assignment, Promise.reject(new RangeError("too big")))).rejects.toThrow("too big");
+    const [ok, failed] = tracing.exporter.getFinishedSpans();
+    expect(ok!.name).toBe("execute heavy");
+    expect(ok!.parentSpanContext?.spanId).toBe(CREATION.spanId);
+    expect(ok!.attributes).toMatchObject({ "messaging.message.id": "task-2", "fastworker.task.attempt": 2, "fastworker.task.priority": "low", "fastworker.task.outcome": "succeeded" });
+    expect(failed!.attributes).toMatchObject({ "fastworker.task.outcome": "failed", "error.type": "RangeError" });
   });
 });

@@ -1,55 +1,99 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
+import { priorityName } from "../common/priority.js";
 import { activeTracer, ATTR, errorText, errorType, MESSAGING_SYSTEM } from "../common/tracing.js";
 import type { TaskDefinition, TaskHandler } from "./task.js";
 
+/** What an execute span says about the attempt. */
+interface AttemptFacts {
+  name: string;
+  taskId: string;
+  attempt: number;
+  maxAttempts: number;
+  priority: string;
+  metadata: Readonly<Record<string, string>>;
+}
+
 /**
- * With tracing on, wraps every handler so each attempt runs inside a
- * CONSUMER span "execute {task}" (messaging operation type "process"). The
- * span's parent is the task's creation context, read from the metadata the
- * submitter injected (so the web request, the submission, every attempt and
- * the handler's own spans form one trace), and it also links to that
- * context, as the messaging conventions ask of process spans.
+ * With tracing on, wraps every handler that runs on the worker's main thread
+ * so each attempt runs inside a CONSUMER span "execute {task}" (messaging
+ * operation type "process"), active while the handler runs, so the
+ * handler's own spans nest under it. The span's parent is the task's
+ * creation context, read from the metadata the submitter injected (so the
+ * web request, the submission, every attempt and the handler's spans form
+ * one trace), and it also links to that context, as the messaging
+ * conventions ask of process spans. Tasks with `isolation: "thread"` are left
+ * as they are (the thread pool finds them by identity); the executor traces
+ * those with {@link traceThreadAttempt}.
  *
  * Decided once, when the worker is made: with tracing off the handlers are
  * returned as they are and an attempt costs exactly what it did. Register the
  * OpenTelemetry SDK before creating a Worker.
  */
-export function traceHandlers(tasks: ReadonlyMap<string, TaskDefinition>, workerName: string): ReadonlyMap<string, TaskDefinition> {
+export function traceHandlers(tasks: ReadonlyMap<string, TaskDefinition>): ReadonlyMap<string, TaskDefinition> {
   const tracer = activeTracer();
   if (tracer === undefined) return tasks;
   const traced = new Map<string, TaskDefinition>();
   for (const [name, definition] of tasks) {
-    traced.set(name, { ...definition, handler: tracedHandler(definition.handler, tracer, workerName) });
+    traced.set(name, definition.options.isolation === "thread" ? definition : { ...definition, handler: tracedHandler(definition.handler, tracer) });
   }
   return traced;
 }
 
-function tracedHandler(handler: TaskHandler<unknown, unknown>, tracer: Tracer, workerName: string): TaskHandler<unknown, unknown> {
-  return (args, ctx) => {
-    const creation = ctx.metadata.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, ctx.metadata);
-    const creationSpan = trace.getSpanContext(creation);
-    const span = tracer.startSpan(
-      `execute ${ctx.name}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          [ATTR.system]: MESSAGING_SYSTEM,
-          [ATTR.operationName]: "execute",
-          [ATTR.operationType]: "process",
-          [ATTR.destination]: ctx.name,
-          [ATTR.messageId]: ctx.taskId,
-          [ATTR.clientId]: workerName,
-          [ATTR.priority]: ctx.priority,
-          [ATTR.attempt]: ctx.attempt,
-          [ATTR.maxAttempts]: ctx.maxAttempts,
-        },
-        links: creationSpan === undefined ? undefined : [{ context: creationSpan }],
+/**
+ * The execute span of an attempt running in a task thread: from the hand-off
+ * to the thread to its result. The handler's own spans are not in it (a
+ * thread has no OpenTelemetry SDK of its own). Returns `result` itself; with
+ * tracing off it does nothing else.
+ */
+export function traceThreadAttempt(assignment: Assignment, result: Promise<unknown>): Promise<unknown> {
+  const tracer = activeTracer();
+  if (tracer === undefined) return result;
+  const { span } = startExecuteSpan(tracer, {
+    name: assignment.task,
+    taskId: assignment.taskId,
+    attempt: assignment.attempt,
+    maxAttempts: assignment.maxAttempts,
+    priority: priorityName(assignment.priority),
+    metadata: assignment.metadata,
+  });
+  result.then(
+    () => endSucceeded(span),
+    (err: unknown) => endFailed(span, err),
+  );
+  return result;
+}
+
+function startExecuteSpan(tracer: Tracer, facts: AttemptFacts): { span: Span; context: Context } {
+  const creation = facts.metadata.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, facts.metadata);
+  const creationSpan = trace.getSpanContext(creation);
+  const span = tracer.startSpan(
+    `execute ${facts.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [ATTR.system]: MESSAGING_SYSTEM,
+        [ATTR.operationName]: "execute",
+        [ATTR.operationType]: "process",
+        [ATTR.destination]: facts.name,
+        [ATTR.messageId]: facts.taskId,
+        [ATTR.priority]: facts.priority,
+        [ATTR.attempt]: facts.attempt,
+        [ATTR.maxAttempts]: facts.maxAttempts,
       },
-      creation,
-    );
+      links: creationSpan === undefined ? undefined : [{ context: creationSpan }],
+    },
+    creation,
+  );
+  return { span, context: trace.setSpan(creation, span) };
+}
+
+function tracedHandler(handler: TaskHandler<unknown, unknown>, tracer: Tracer): TaskHandler<unknown, unknown> {
+  return (args, ctx) => {
+    const { span, context: spanContext } = startExecuteSpan(tracer, ctx);
     let value: unknown;
     try {
-      value = context.with(trace.setSpan(creation, span), handler, undefined, args, ctx);
+      value = context.with(spanContext, handler, undefined, args, ctx);
     } catch (err) {
       endFailed(span, err);
       throw err;
@@ -65,7 +109,6 @@ function tracedHandler(handler: TaskHandler<unknown, unknown>, tracer: Tracer, w
     return value;
   };
 }
-
 function endSucceeded(span: Span): void {
   span.setAttribute(ATTR.outcome, "succeeded");
   span.end();

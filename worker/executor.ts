@@ -1,9 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
+import { formatBytes } from "../common/format-bytes.js";
 import type { Logger } from "../common/logger.js";
+import { priorityName } from "../common/priority.js";
+import { traceThreadAttempt } from "./consumer-span.js";
 import { AttemptContext, attemptKey, RunningAttempt } from "./running-attempt.js";
+import { taskModuleOf } from "./loader.js";
 import type { TaskDefinition } from "./task.js";
+import { ThreadPool } from "./thread-pool.js";
 import { TaskCancelledError } from "./task-cancelled-error.js";
 import { TaskTimeoutError } from "./task-timeout-error.js";
 import { WorkerShutdownError } from "./worker-shutdown-error.js";
@@ -26,16 +31,20 @@ export interface ExecutorOptions {
   abortGraceMs: number;
   sink: AttemptSink;
   logger: Logger;
+  /** The largest result the control plane keeps; larger ones fail here instead of being sent. */
+  maxResultBytes(): number;
 }
 
 /**
  * Runs assignments: calls handlers with their args and context, enforces
  * timeouts, delivers cancellation, and reports each outcome once.
  *
- * Handlers run on this thread. A handler that ignores its aborted signal for
- * abortGraceMs is reported as failed and its slot is written off (the
- * worker's capacity shrinks by one until the handler returns), so a stuck
- * handler costs one slot, never the task's outcome.
+ * Handlers run on this thread, or in a task thread for tasks defined with
+ * `isolation: "thread"`. A handler that ignores its aborted signal for
+ * abortGraceMs is reported as failed either way; a thread is then terminated,
+ * while on this thread its slot is written off (the worker's capacity shrinks
+ * by one until the handler returns). A stuck handler never costs the task's
+ * outcome.
  */
 export class Executor {
   readonly running = new Map<string, RunningAttempt>();
@@ -43,12 +52,20 @@ export class Executor {
   zombies = 0;
   draining = false;
   private idleWaiters: (() => void)[] = [];
+  private threads: ThreadPool | undefined;
 
   constructor(private readonly options: ExecutorOptions) {}
 
-  /** How many attempts this worker takes at once now. */
-  get capacity(): number {
-    return this.draining ? 0 : Math.max(0, this.options.concurrency - this.zombies);
+  /**
+   * How many attempts a session may hold now: the concurrency, less slots
+   * written off, less slots held by attempts of other (earlier) sessions that
+   * still run here after a reconnect. 0 while draining.
+   */
+  capacityFor(session: string | undefined): number {
+    if (this.draining) return 0;
+    let elsewhere = 0;
+    for (const run of this.running.values()) if (run.session !== session) elsewhere++;
+    return Math.max(0, this.options.concurrency - this.zombies - elsewhere);
   }
 
   /** Starts an assignment. Returns at once; the outcome goes to the sink. */
@@ -80,11 +97,34 @@ export class Executor {
       run.timer = setTimeout(() => this.abort(run, new TaskTimeoutError(timeoutMs), AttemptOutcome.TIMED_OUT), timeoutMs);
     }
     let value: unknown;
-    try {
-      value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));
-    } catch (err) {
-      this.settle(run, err, false);
-      return;
+    if (definition.options.isolation === "thread") {
+      const modulePath = taskModuleOf(definition);
+      if (modulePath === undefined) {
+        this.settle(run, new Error(`task "${assignment.task}" runs in a thread, which needs it loaded from a task module file (fw-worker --tasks)`), false);
+        return;
+      }
+      this.threads ??= new ThreadPool((err) => this.options.logger.warn({ err }, "a task thread raised an error after its task finished"));
+      run.thread = this.threads.run(
+        {
+          modulePath,
+          name: assignment.task,
+          args,
+          taskId: assignment.taskId,
+          attempt: assignment.attempt,
+          maxAttempts: assignment.maxAttempts,
+          priority: priorityName(assignment.priority),
+          metadata: { ...assignment.metadata },
+        },
+        (fraction, message) => !run.reported && sink.progress(run, fraction, message),
+      );
+      value = traceThreadAttempt(assignment, run.thread.result);
+    } else {
+      try {
+        value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));
+      } catch (err) {
+        this.settle(run, err, false);
+        return;
+      }
     }
     if (isPromiseLike(value)) {
       value.then(
@@ -115,12 +155,18 @@ export class Executor {
       run.abort(new WorkerShutdownError(), AttemptOutcome.RELEASED);
       run.abortOutcome = AttemptOutcome.RELEASED;
       run.clearTimers();
+      run.thread?.terminate();
       run.reported = true;
       this.running.delete(run.key);
       this.options.sink.release(run);
     }
     this.notifyIdle();
     return runs.length;
+  }
+
+  /** Terminates task threads (after a drain). */
+  async close(): Promise<void> {
+    await this.threads?.close();
   }
 
   private abort(run: RunningAttempt, reason: Error, outcome: AttemptOutcome): void {
@@ -131,14 +177,23 @@ export class Executor {
       if (run.settled || run.reported) return;
       run.reported = true;
       this.running.delete(run.key);
-      this.zombies++;
       const grace = this.options.abortGraceMs / 1000;
-      this.options.logger.warn(
-        { taskId: run.assignment.taskId, attempt: run.assignment.attempt, task: run.assignment.task },
-        `handler ignored its abort signal for ${grace}s; reporting the attempt and writing off its slot until it returns`,
-      );
+      const where = { taskId: run.assignment.taskId, attempt: run.assignment.attempt, task: run.assignment.task };
+      let consequence: string;
+      if (run.thread !== undefined) {
+        // A thread can be stopped for real: terminate it; the slot is free again.
+        run.thread.terminate();
+        consequence = "so its thread was terminated";
+        this.options.logger.warn(where, `handler ignored its abort signal for ${grace}s; terminated its thread`);
+      } else {
+        // On the main thread nothing can stop it: write its slot off until it returns.
+        run.zombie = true;
+        this.zombies++;
+        consequence = "and still holds its slot";
+        this.options.logger.warn(where, `handler ignored its abort signal for ${grace}s; reporting the attempt and writing off its slot until it returns`);
+      }
       this.options.sink.finish(run, outcome, "", taskError(
-        `${reason.message}; the handler did not stop within ${grace}s of its abort signal`, reason.name, outcome !== AttemptOutcome.CANCELLED,
+        `${reason.message}; the handler did not stop within ${grace}s of its abort signal, ${consequence}`, reason.name, outcome !== AttemptOutcome.CANCELLED,
       ));
       this.options.sink.heartbeatSoon();
       this.notifyIdle();
@@ -150,8 +205,9 @@ export class Executor {
     run.settled = true;
     run.clearTimers();
     if (run.reported) {
-      // Reported at its abort grace or handed back at shutdown: only the slot comes back.
-      if (run.abortOutcome !== AttemptOutcome.RELEASED) {
+      // Reported at its abort grace or handed back at shutdown: only a written-off slot comes back.
+      if (run.zombie) {
+        run.zombie = false;
         this.zombies--;
         this.options.sink.heartbeatSoon();
       }
@@ -172,7 +228,15 @@ export class Executor {
         this.notifyIdle();
         return;
       }
-      sink.finish(run, AttemptOutcome.SUCCEEDED, json, undefined);
+      const limit = this.options.maxResultBytes();
+      if (json.length > limit && Buffer.byteLength(json) > limit) {
+        sink.finish(run, AttemptOutcome.FAILED, "", taskError(
+          `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(limit)} (fw-server --max-payload); return a reference to large data instead`,
+          "ResultTooLarge", false,
+        ));
+      } else {
+        sink.finish(run, AttemptOutcome.SUCCEEDED, json, undefined);
+      }
     } else {
       sink.finish(run, AttemptOutcome.FAILED, "", errorFrom(value));
     }

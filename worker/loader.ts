@@ -5,6 +5,12 @@ import { isTaskDefinition, type TaskDefinition } from "./task.js";
 
 const TS_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 let tsxRegistered = false;
+const modulePaths = new WeakMap<TaskDefinition, string>();
+
+/** The absolute path of the module a definition was loaded from (threads import it again). */
+export function taskModuleOf(definition: TaskDefinition): string | undefined {
+  return modulePaths.get(definition);
+}
 
 /** A task module that cannot be used, with what to do about it. */
 export class TaskModuleError extends Error {
@@ -46,6 +52,7 @@ export async function loadTaskModules(paths: readonly string[], cwd = process.cw
         }
         tasks.set(definition.name, definition);
         origin.set(definition.name, path);
+        modulePaths.set(definition, absolute);
         found++;
       }
     }

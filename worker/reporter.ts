@@ -28,18 +28,47 @@ export interface ReporterLink {
   sessionGone(workerId: string): void;
 }
 
+/** One report call carries at most about this many bytes of results. */
+const MAX_REPORT_BYTES = 4 * 1024 * 1024;
+const MAX_RETRY_MS = 2000;
+
+/** Items waiting to be reported for one session. */
 class Batch {
   acks: RunningAttempt[] = [];
   results: AttemptResult[] = [];
   progress = new Map<string, ProgressUpdate>();
   released: AttemptRef[] = [];
 
-  get empty(): boolean {
-    return this.acks.length === 0 && this.results.length === 0 && this.progress.size === 0 && this.released.length === 0;
+  get size(): number {
+    return this.acks.length + this.results.length + this.progress.size + this.released.length;
   }
 
-  /** Puts a batch that could not be sent in front of what came since. */
-  prepend(older: Batch): void {
+  /** Outcomes a lost session would drop (acks and progress matter no more). */
+  get outcomes(): number {
+    return this.results.length + this.released.length;
+  }
+
+  /** Removes and returns what fits in one call; results beyond the byte cap stay for the next. */
+  take(): Batch {
+    const taken = new Batch();
+    let bytes = 0;
+    let n = 0;
+    for (; n < this.results.length; n++) {
+      const r = this.results[n]!;
+      const size = r.resultJson.length + (r.error?.stack.length ?? 0) + (r.error?.message.length ?? 0) + 64;
+      if (n > 0 && bytes + size > MAX_REPORT_BYTES) break;
+      bytes += size;
+    }
+    taken.results = n === this.results.length ? this.results : this.results.slice(0, n);
+    this.results = n === this.results.length ? [] : this.results.slice(n);
+    [taken.acks, this.acks] = [this.acks, []];
+    [taken.progress, this.progress] = [this.progress, new Map()];
+    [taken.released, this.released] = [this.released, []];
+    return taken;
+  }
+
+  /** Puts a batch that could not be sent back in front of what came since. */
+  putBack(older: Batch): void {
     this.acks = older.acks.concat(this.acks);
     this.results = older.results.concat(this.results);
     for (const [key, update] of this.progress) older.progress.set(key, update);
@@ -50,19 +79,24 @@ class Batch {
 
 /**
  * Batches acknowledgements, results, progress and heartbeats into
- * ReportResults calls: one call at a time, carrying everything that
- * accumulated while the previous one was in flight (so the batch grows with
- * load and a lone result goes out at once). Reports are sent in order, which
- * the control plane relies on (an ack always precedes the heartbeat that
- * echoes a later ping). Nothing is dropped while the control plane is
- * unreachable: items wait for resume().
+ * ReportResults calls: one call at a time, carrying what accumulated while
+ * the previous one was in flight (the batch grows with load; a lone result
+ * goes out at once). Reports are sent in order, which the control plane
+ * relies on (an ack always precedes the heartbeat that echoes a later ping).
+ *
+ * Outcomes are never dropped while the control plane may still want them:
+ * a failed call is retried with backoff, whatever the error, until it goes
+ * through. Only a session the control plane says it no longer knows
+ * (NOT_FOUND) loses its items: it has re-queued those tasks already.
  */
 export class Reporter implements AttemptSink {
   private readonly batches = new Map<string, Batch>();
   private heartbeatDue = false;
   private sending = false;
   private scheduled = false;
-  private paused = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = 0;
+  private failures = 0;
   private flushedWaiters: (() => void)[] = [];
 
   constructor(
@@ -107,9 +141,11 @@ export class Reporter implements AttemptSink {
     this.schedule();
   }
 
-  /** Sending stopped after a connection failure; call once connected again. */
+  /** The dispatch stream is (back) up: send at once, whatever the backoff said. */
   resume(): void {
-    this.paused = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryMs = 0;
     this.heartbeatDue = true;
     this.schedule();
   }
@@ -117,14 +153,20 @@ export class Reporter implements AttemptSink {
   /** Items not yet sent, over all sessions. */
   get pending(): number {
     let n = 0;
-    for (const b of this.batches.values()) n += b.acks.length + b.results.length + b.progress.size + b.released.length;
+    for (const b of this.batches.values()) n += b.size;
     return n;
   }
 
-  /** Resolves once everything queued so far was sent (or could not be). */
+  /** Resolves once everything queued so far has been sent. */
   flushed(): Promise<void> {
-    if (!this.sending && !this.scheduled && (this.pending === 0 || this.paused)) return Promise.resolve();
+    if (!this.sending && this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.flushedWaiters.push(resolve));
+  }
+
+  /** Stops retrying (the worker is exiting). */
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private batch(session: string): Batch {
@@ -134,7 +176,7 @@ export class Reporter implements AttemptSink {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.sending || this.paused) return;
+    if (this.scheduled || this.sending || this.retryTimer !== undefined) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -146,14 +188,13 @@ export class Reporter implements AttemptSink {
     if (this.sending) return;
     this.sending = true;
     try {
-      while (!this.paused) {
+      for (;;) {
         const current = this.link.currentSession();
         const session = this.nextSession(current);
         if (session === undefined) break;
         const withHeartbeat = session === current;
         if (withHeartbeat) this.heartbeatDue = false;
-        const batch = this.batches.get(session) ?? new Batch();
-        this.batches.set(session, new Batch());
+        const batch = this.batch(session).take();
         const request = {
           acks: batch.acks
             .filter((run) => !run.reported)
@@ -165,49 +206,63 @@ export class Reporter implements AttemptSink {
         };
         try {
           const response = await this.link.send(session, request);
+          this.sent();
           for (const item of response.rejected) {
             this.logger.debug({ taskId: item.taskId, attempt: item.attempt, reason: item.status?.message }, "control plane rejected a report item");
           }
         } catch (err) {
-          this.failed(session, batch, ConnectError.from(err));
+          const e = ConnectError.from(err);
+          if (e.code === Code.NotFound) {
+            this.sessionGone(session, batch);
+            continue;
+          }
+          this.batch(session).putBack(batch);
+          if (withHeartbeat) this.heartbeatDue = true;
+          this.retryLater(e);
+          break;
         }
       }
     } finally {
       this.sending = false;
-      if (!this.paused && this.nextSession(this.link.currentSession()) !== undefined) this.schedule();
-      else this.notifyFlushed();
+      if (this.retryTimer === undefined && this.nextSession(this.link.currentSession()) !== undefined) this.schedule();
+      else if (this.pending === 0) this.notifyFlushed();
     }
   }
 
   /** The session to report for next: the current one first; undefined when nothing is due. */
   private nextSession(current: string | undefined): string | undefined {
-    if (current !== undefined && (this.heartbeatDue || !(this.batches.get(current)?.empty ?? true))) return current;
+    if (current !== undefined && (this.heartbeatDue || (this.batches.get(current)?.size ?? 0) > 0)) return current;
     for (const [session, batch] of this.batches) {
-      if (!batch.empty) return session;
+      if (batch.size > 0) return session;
       if (session !== current) this.batches.delete(session);
     }
     return undefined;
   }
 
-  private failed(session: string, batch: Batch, err: ConnectError): void {
-    if (err.code === Code.NotFound) {
-      const dropped = batch.results.length + batch.released.length;
-      this.batches.delete(session);
-      if (dropped > 0) {
-        this.logger.warn({ workerId: session, dropped }, `the control plane no longer knows this worker session; ${dropped} outcomes dropped (it re-queued those tasks)`);
-      }
-      this.link.sessionGone(session);
-      return;
+  private sessionGone(session: string, batch: Batch): void {
+    const dropped = batch.outcomes + (this.batches.get(session)?.outcomes ?? 0);
+    this.batches.delete(session);
+    if (dropped > 0) {
+      this.logger.warn({ workerId: session, dropped }, `the control plane no longer knows this worker session; ${dropped} outcomes dropped (it re-queued those tasks)`);
     }
-    if (err.code === Code.Unauthenticated || err.code === Code.PermissionDenied || err.code === Code.InvalidArgument) {
-      this.logger.error({ err: err.rawMessage }, "the control plane refused a report; its items are dropped");
-      return;
-    }
-    // Unreachable or restarting: keep everything and wait for the connection to come back.
-    this.batch(session).prepend(batch);
-    this.paused = true;
-    this.heartbeatDue = true;
-    this.logger.debug({ err: err.rawMessage }, "report failed; holding results until the connection is back");
+    this.link.sessionGone(session);
+  }
+
+  private sent(): void {
+    if (this.failures > 0) this.logger.info(`reports go through again after ${this.failures} failed attempts`);
+    this.failures = 0;
+    this.retryMs = 0;
+  }
+
+  private retryLater(err: ConnectError): void {
+    this.failures++;
+    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs === 0 ? 50 : this.retryMs * 2);
+    const level = this.failures === 1 || this.failures % 20 === 0 ? "warn" : "debug";
+    this.logger[level]({ code: Code[err.code], pending: this.pending }, `report failed (${err.rawMessage}); keeping every outcome and retrying in ${this.retryMs} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedule();
+    }, this.retryMs);
   }
 
   private notifyFlushed(): void {

@@ -2,6 +2,7 @@ import { AttemptOutcome } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
 import { priorityName, type PriorityName } from "../common/priority.js";
 import type { TaskContext } from "./task.js";
+import type { ThreadRun } from "./thread-pool.js";
 
 /** One attempt running in this worker. */
 export class RunningAttempt {
@@ -14,6 +15,10 @@ export class RunningAttempt {
   abortReason: Error | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   graceTimer: NodeJS.Timeout | undefined = undefined;
+  /** Set when the handler runs in a task thread. */
+  thread: ThreadRun | undefined = undefined;
+  /** Set when its slot was written off (the handler ignored its abort past the grace). */
+  zombie = false;
   private controller: AbortController | undefined = undefined;
 
   constructor(
@@ -21,11 +26,12 @@ export class RunningAttempt {
     /** The worker session the assignment came under; its outcome is reported under it. */
     readonly session: string,
     readonly startedAt: number,
-  ) {}
-
-  get key(): string {
-    return attemptKey(this.assignment.taskId, this.assignment.attempt);
+  ) {
+    this.key = attemptKey(assignment.taskId, assignment.attempt);
   }
+
+  /** Its key in the executor's map (task id and attempt). */
+  readonly key: string;
 
   /**
    * The handler's AbortSignal, made on first use: most handlers never look
@@ -45,6 +51,7 @@ export class RunningAttempt {
     this.abortReason = reason;
     this.abortOutcome = outcome;
     this.controller?.abort(reason);
+    this.thread?.abort(reason);
     return true;
   }
 

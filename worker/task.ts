@@ -43,6 +43,15 @@ export interface TaskOptions {
   retry?: RetryOptions;
   /** Each attempt is aborted after this long (default: no limit). */
   timeoutMs?: number;
+  /**
+   * Where the handler runs. "main" (default): on the worker's event loop;
+   * cheapest, right for I/O-bound work. "thread": in a worker thread, so
+   * CPU-bound work does not stall the worker, and a handler that ignores its
+   * abort signal past the grace period is stopped by terminating its thread.
+   * Args and results cross the thread boundary by structured clone, and the
+   * task module is imported again inside the thread.
+   */
+  isolation?: "main" | "thread";
 }
 
 /** A task definition: what task() returns and task modules export. */
@@ -69,6 +78,9 @@ export function task<A = unknown, R = unknown>(
 ): TaskDefinition<A, Awaited<R>> {
   if (typeof name !== "string" || name.length === 0) throw new TypeError("task(name, handler): the name must be a non-empty string");
   if (typeof handler !== "function") throw new TypeError(`task("${name}", handler): the handler must be a function`);
+  if (options.isolation !== undefined && options.isolation !== "main" && options.isolation !== "thread") {
+    throw new TypeError(`task("${name}"): isolation must be "main" or "thread" (got ${JSON.stringify(options.isolation)})`);
+  }
   const definition = { name, handler, options: Object.freeze({ ...options }) };
   Object.defineProperty(definition, TASK_BRAND, { value: true });
   return Object.freeze(definition) as unknown as TaskDefinition<A, Awaited<R>>;

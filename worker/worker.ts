@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,16 +10,20 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { VERSION } from "../common/version.js";
+import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
 import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
+import { BeaconLocator, fixedServer } from "./server-locator.js";
 import type { TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
-  /** host:port of the control plane's gRPC port. */
-  server: string;
+  /** host:port of the control plane's gRPC port; without it the worker finds the control plane by UDP beacon. */
+  server?: string | undefined;
+  /** How to find the control plane when `server` is not given (the token is the worker's). */
+  discovery?: DiscoveryOptions;
   token?: string | undefined;
   /** The tasks this worker serves. */
   tasks: ReadonlyMap<string, TaskDefinition> | readonly TaskDefinition[];
@@ -39,6 +44,8 @@ export interface WorkerEventMap {
   attached: [session: string];
   /** Finished draining and disconnected. */
   stopped: [];
+  /** The worker gave up: no control plane was found within discovery.timeoutMs. It has stopped connecting. */
+  error: [err: ConnectError];
 }
 
 /**
@@ -74,7 +81,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         currentSession: () => (this.connection.attached ? this.connection.session : undefined),
         heartbeat: () => ({
           ping: this.connection.lastPing,
-          capacity: this.executor.capacity,
+          capacity: this.executor.capacityFor(this.connection.session),
           running: this.executor.running.size,
           draining: this.executor.draining,
         }),
@@ -83,14 +90,18 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       this.logger,
     );
     this.executor = new Executor({
-      tasks: traceHandlers(tasks, this.name),
+      tasks: traceHandlers(tasks),
       concurrency,
       abortGraceMs: options.abortGraceMs ?? 5000,
       sink: this.reporter,
       logger: this.logger,
+      maxResultBytes: () => this.connection.maxPayloadBytes,
     });
     this.connection = new WorkerConnection({
-      address: options.server,
+      server:
+        options.server !== undefined
+          ? fixedServer(options.server)
+          : new BeaconLocator({ ...options.discovery, token: options.token, logger: this.logger }),
       token: options.token,
       registration: {
         name: this.name,
@@ -105,8 +116,14 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         this.reporter.resume();
         this.emit("attached", session);
       },
+      capacity: () => this.executor.capacityFor(this.connection.session),
       logger: this.logger,
     });
+  }
+
+  /** The control plane's address it dialled last ("" before it found one). */
+  get server(): string {
+    return this.connection.address;
   }
 
   /** The task names served. */
@@ -116,7 +133,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
 
   /** Starts connecting (and reconnecting) in the background. */
   start(): this {
-    this.runLoop ??= this.connection.run(this.stopController.signal);
+    this.runLoop ??= this.connection.run(this.stopController.signal).catch((err: unknown) => {
+      this.emit("error", ConnectError.from(err));
+    });
     return this;
   }
 
@@ -143,10 +162,17 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     deadline.abort();
     const released = this.executor.releaseAll();
     if (released > 0) this.logger.warn(`drain deadline passed: handed ${released} unfinished tasks back to the control plane`);
-    await Promise.race([this.reporter.flushed(), sleep(5000)]);
+    const flushing = new AbortController();
+    await Promise.race([this.reporter.flushed(), sleep(5000, undefined, { signal: flushing.signal }).catch(() => undefined)]);
+    flushing.abort();
+    this.reporter.stop();
+    if (this.reporter.pending > 0) {
+      this.logger.warn(`exiting with ${this.reporter.pending} reports undelivered (the control plane is unreachable); it will re-queue those tasks`);
+    }
     this.stopController.abort();
     await this.runLoop;
-    this.connection.close();
+    await this.connection.close();
+    await this.executor.close();
     this.emit("stopped");
   }
 

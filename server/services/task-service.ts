@@ -17,6 +17,7 @@ import { isFinalState } from "../../common/task-state.js";
 import { durationToMs } from "../../common/time.js";
 import type { ControlPlane } from "../control-plane.js";
 import { taskMessage, taskOutcome } from "../task-view.js";
+import { MAX_MESSAGE_BYTES } from "../worker-session.js";
 import { validateSubmit, validateTaskId, validateTaskName } from "../validate.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
@@ -45,9 +46,9 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
           const { task, deduplicated } = plane.submit(validateSubmit(item, maxPayload), now);
           return create(SubmitBatchResultSchema, { id: task.id, deduplicated });
         } catch (err) {
-          const e = ConnectError.from(err);
+          if (!(err instanceof ConnectError)) throw err; // a bug, not bad input: the whole call fails INTERNAL (logged)
           return create(SubmitBatchResultSchema, {
-            error: create(ErrorStatusSchema, { code: e.code, message: `task ${index}: ${e.rawMessage}` }),
+            error: create(ErrorStatusSchema, { code: err.code, message: `task ${index}: ${err.rawMessage}` }),
           });
         }
       });
@@ -149,10 +150,20 @@ function followOutcomes(plane: ControlPlane, requests: AsyncIterable<WaitTasksRe
 
   const flush = (): void => {
     flushing = false;
-    if (ready.length > 0) {
-      out.push(create(WaitTasksResponseSchema, { outcomes: ready }));
-      ready = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < ready.length; i++) {
+      const o = ready[i]!;
+      const size = o.resultJson.length + (o.error?.stack.length ?? 0) + (o.error?.message.length ?? 0) + 64;
+      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
+        out.push(create(WaitTasksResponseSchema, { outcomes: ready.slice(start, i) }));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
     }
+    if (start < ready.length) out.push(create(WaitTasksResponseSchema, { outcomes: start === 0 ? ready : ready.slice(start) }));
+    ready = [];
     if (inputDone && unsubscribes.size === 0) out.close();
   };
   const deliver = (outcome: TaskOutcome): void => {

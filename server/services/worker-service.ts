@@ -5,7 +5,7 @@ import { durationFromMs } from "../../common/time.js";
 import { VERSION } from "../../common/version.js";
 import type { Logger } from "../../common/logger.js";
 import type { ControlPlane } from "../control-plane.js";
-import { validateTaskName } from "../validate.js";
+import { validateDefinition } from "../validate.js";
 
 const MAX_CONCURRENCY = 100_000;
 
@@ -19,7 +19,7 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
       if (request.tasks.length === 0) {
         throw new ConnectError("a worker must serve at least one task; its task modules export none", Code.InvalidArgument);
       }
-      for (const definition of request.tasks) validateTaskName(definition.name);
+      for (const definition of request.tasks) validateDefinition(definition);
       const names = [...new Set(request.tasks.map((t) => t.name))];
       const worker = plane.register(
         {
@@ -39,13 +39,14 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
         heartbeatInterval: durationFromMs(plane.config.heartbeatIntervalMs),
         leaseTimeout: durationFromMs(plane.config.leaseTimeoutMs),
         serverVersion: VERSION,
+        maxPayloadBytes: BigInt(plane.config.maxPayloadBytes),
       };
     },
 
     dispatch(request, ctx) {
       const worker = plane.worker(request.workerId);
       const stream = new AsyncQueue<DispatchResponse>();
-      plane.attach(worker, stream, Date.now());
+      plane.attach(worker, stream, request.capacity, Date.now());
       ctx.signal.addEventListener("abort", () => {
         plane.detach(worker, stream, Date.now());
         stream.close();
@@ -54,7 +55,7 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
     },
 
     reportResults(request) {
-      return plane.report(plane.worker(request.workerId), request, Date.now());
+      return plane.report(plane.reportingWorker(request.workerId), request, Date.now());
     },
   };
 }

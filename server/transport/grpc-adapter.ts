@@ -1,7 +1,6 @@
 import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { once } from "node:events";
 import { grpcServiceDefinition, methodPath } from "../../common/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
 
@@ -46,14 +45,12 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.Un
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        const output = impl(call.request, ctx) as AsyncIterable<unknown>;
-        void pump(method.output, output, call, ctx, toStatus);
+        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        const output = impl(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>;
-        void pump(method.output, output, call, ctx, toStatus);
+        void pump(method.output, () => impl(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -69,20 +66,24 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.Un
   }
 }
 
-/** Writes an implementation's output stream to a grpc-js call, honouring backpressure. */
+/**
+ * Writes an implementation's output stream to a grpc-js call, honouring
+ * backpressure. An implementation that throws (even before its first
+ * message) ends the call with its status.
+ */
 async function pump(
   schema: DescMessage,
-  output: AsyncIterable<unknown>,
+  produce: () => AsyncIterable<unknown>,
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
   ctx: ReturnType<typeof createHandlerContext>,
   toStatus: (err: unknown) => Partial<grpc.StatusObject>,
 ): Promise<void> {
   try {
+    const output = produce();
+    const closed = (output as { closedSignal?: AbortSignal }).closedSignal;
     for await (const message of output) {
       if (ctx.signal.aborted) break;
-      if (!call.write(asMessage(schema, message))) {
-        await Promise.race([once(call, "drain"), once(ctx.signal, "abort")]);
-      }
+      if (!call.write(asMessage(schema, message))) await drained(call, ctx.signal, closed);
     }
     if (!ctx.signal.aborted) call.end();
   } catch (err) {
@@ -90,6 +91,22 @@ async function pump(
   } finally {
     ctx.abort();
   }
+}
+
+/** Waits until the call can take more, the call is aborted, or the output closed (a stalled reader must not pin the pump). */
+function drained(call: NodeJS.EventEmitter, signal: AbortSignal, closed: AbortSignal | undefined): Promise<void> {
+  if (signal.aborted || closed?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      closed?.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done);
+    closed?.addEventListener("abort", done);
+  });
 }
 
 function asMessage(schema: DescMessage, value: unknown): unknown {

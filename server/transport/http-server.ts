@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/auth.js";
+import type { Logger } from "../../common/logger.js";
 import type { ServiceBinding } from "./grpc-server.js";
 
 /** A route served on the HTTP port besides Connect and the dashboard (e.g. /metrics). */
@@ -20,6 +21,7 @@ export interface HttpServerOptions {
   fallback: HttpRoute;
   /** Extra paths, e.g. { "/metrics": handler }. */
   routes?: Readonly<Record<string, HttpRoute>>;
+  logger: Logger;
 }
 
 /** A listening HTTP server. */
@@ -44,17 +46,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     // Unknown fields or enum names in JSON are errors, not silently dropped settings.
     jsonOptions: { ignoreUnknownFields: false },
     fallback: (req, res) => {
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      const route = options.routes?.[path];
-      void Promise.resolve((route ?? options.fallback)(req as IncomingMessage, res as ServerResponse));
+      const fail = (err: unknown): void => {
+        options.logger.error({ err, url: req.url }, "HTTP route failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end("internal error; see the control plane's log\n");
+      };
+      try {
+        const path = new URL(req.url ?? "/", "http://localhost").pathname;
+        const route = options.routes?.[path] ?? options.fallback;
+        Promise.resolve(route(req as IncomingMessage, res as ServerResponse)).catch(fail);
+      } catch (err) {
+        fail(err);
+      }
     },
   });
   const server: Server = createServer(rpc);
   server.keepAliveTimeout = 65_000;
+  server.on("clientError", (err, socket) => socket.destroy(err));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
       server.off("error", reject);
+      server.on("error", (err) => options.logger.error({ err }, "HTTP server error"));
       resolve();
     });
   });

@@ -25,7 +25,13 @@ export function staticFiles(root: string): (req: IncomingMessage, res: ServerRes
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
     }
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("malformed URL\n");
+      return; // a malformed path is the client's mistake, answered above
+    }
     let file = normalize(join(root, path));
     if (!file.startsWith(root + sep) && file !== root) {
       res.writeHead(404).end();
@@ -43,8 +49,13 @@ export function staticFiles(root: string): (req: IncomingMessage, res: ServerRes
       "cache-control": isAsset ? "public, max-age=31536000, immutable" : "no-cache",
       "x-content-type-options": "nosniff",
     });
-    if (req.method === "HEAD") res.end();
-    else createReadStream(file).pipe(res);
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    createReadStream(file)
+      .on("error", (err) => res.destroy(err))
+      .pipe(res);
   };
 }
 

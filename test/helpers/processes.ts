@@ -110,9 +110,17 @@ afterEach(async () => {
   );
 });
 
+/** Options for {@link spawnCommand}. */
+export interface SpawnOptions {
+  /** Run inside this network namespace (`ip netns exec`, which execs: the pid is node's). */
+  netns?: string;
+}
+
 /** Spawns `node dist/cli/<command>.js args…` with JSON logs. */
-export function spawnCommand(command: "fw-server" | "fw-worker" | "fw", args: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI(command), ...args], {
+export function spawnCommand(command: "fw-server" | "fw-worker" | "fw", args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Proc {
+  const argv = [process.execPath, CLI(command), ...args];
+  const [file, ...rest] = options.netns === undefined ? argv : ["ip", "netns", "exec", options.netns, ...argv];
+  const child = spawn(file!, rest, {
     cwd: ROOT,
     env: { ...cleanEnv(), FW_LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -122,10 +130,10 @@ export function spawnCommand(command: "fw-server" | "fw-worker" | "fw", args: re
   return proc;
 }
 
-/** Spawns `node args…` in the repository root (e.g. an example app); ended after the test like the commands. */
-export function spawnNode(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  const proc = new Proc(name, child);
+/** Spawns `node script args…` (a test fixture), ended after the test like the others. */
+export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = new Proc(script, child);
   started.add(proc);
   return proc;
 }
@@ -136,26 +144,36 @@ export interface ServerProc extends Proc {
   http: string;
 }
 
-/** Starts fw-server on free ports (unless given) and waits for its ready line. */
-export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+/**
+ * Starts fw-server on free ports (unless given) and waits for its ready line.
+ * Beacons are off unless the test names a --beacon-port (its own free one),
+ * and never leave loopback: bound elsewhere, they go to 127.255.255.255
+ * unless the test says where (network rule: no beacons to the LAN).
+ */
+export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<ServerProc> {
   const ports = [...(args.includes("--port") ? [] : ["--port", "0"]), ...(args.includes("--http-port") ? [] : ["--http-port", "0"])];
-  const proc = spawnCommand("fw-server", [...ports, ...args], env) as ServerProc;
+  const host = args.includes("--host") ? args[args.indexOf("--host") + 1]! : "127.0.0.1";
+  const loopback = host.startsWith("127.") || host === "::1";
+  // Inside a network namespace the test made, beacons go wherever the defaults send them.
+  const beacons =
+    options.netns !== undefined ? [] : !args.includes("--beacon-port") ? ["--no-discovery"] : loopback || args.includes("--beacon-addr") ? [] : ["--beacon-addr", "127.255.255.255"];
+  const proc = spawnCommand("fw-server", [...ports, ...beacons, ...args], env, options) as ServerProc;
   const line = await proc.waitForLine(/^fw-server ready /);
   proc.grpc = /grpc=(\S+)/.exec(line)![1]!;
   proc.http = /http=(\S+)/.exec(line)![1]!;
   return proc;
 }
 
-/** Starts fw-worker against a control plane and waits until its dispatch stream is open. */
-export async function startWorker(server: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  const proc = spawnCommand("fw-worker", ["--server", server, ...args], env);
+/** Starts fw-worker against a control plane (null: found by beacon) and waits until its dispatch stream is open. */
+export async function startWorker(server: string | null, args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<Proc> {
+  const proc = spawnCommand("fw-worker", [...(server === null ? [] : ["--server", server]), ...args], env, options);
   await proc.waitForLine(/^fw-worker ready /);
   return proc;
 }
 
 /** Runs the `fw` CLI to completion. */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawnCommand("fw", args, env);
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawnCommand("fw", args, env, options);
   const { code } = await proc.exited;
   await new Promise((r) => setImmediate(r));
   return { code, stdout: proc.stdout.join("\n"), stderr: proc.stderr.join("\n") };

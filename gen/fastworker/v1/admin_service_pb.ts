@@ -119,6 +119,9 @@ export type Stats = Message<"fastworker.v1.Stats"> & {
   lateResultsTotal: bigint;
 
   /**
+   * Attempts given up because their worker was lost (lease expired, or its
+   * stream closed and it did not come back).
+   *
    * @generated from field: int64 lease_expiries_total = 13;
    */
   leaseExpiriesTotal: bigint;

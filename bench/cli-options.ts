@@ -1,0 +1,91 @@
+import { parseArgs } from "node:util";
+import type { SystemName } from "./producer/protocol.js";
+import { FULL_SIZES, QUICK_SIZES, SCENARIOS, scenarioById, type Scenario, type Sizes } from "./scenarios.js";
+
+/** Everything `npm run bench -- …` can be told. */
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: Scenario[];
+  systems: SystemName[];
+  repeats: number;
+  sizes: Sizes;
+  /** Directory for results JSON (and profiles). */
+  outDir: string;
+  /** Write CPU profiles of fw-server, fw-worker and the producer during the throughput scenario. */
+  profile: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --quick                 tiny sizes, 1 repeat: proves the harness works (CI smoke); numbers mean nothing
+  --scenario LIST         comma-separated: ${SCENARIOS.map((s) => s.id).join(", ")} (default: all)
+  --system LIST           fastworker,bullmq (default: both, alternating)
+  --repeats N             runs per scenario and system; the table shows the median (default 3; quick 1)
+  --tasks N               tasks per throughput run (default ${FULL_SIZES.tasks})
+  --warmup N              unmeasured tasks before each throughput run (default ${FULL_SIZES.warmup})
+  --backlog N             tasks queued before workers start (default ${FULL_SIZES.backlog})
+  --samples N             round trips in the latency scenarios (default ${FULL_SIZES.samples})
+  --workers N             workers in the "workers" scenario (default ${FULL_SIZES.manyWorkers})
+  --concurrency N         tasks per worker at once (default ${FULL_SIZES.concurrency})
+  --chunk N               tasks per batch in batched submission (default ${FULL_SIZES.chunk})
+  --submitters N          concurrent app loops in the per-submit scenario (default ${FULL_SIZES.submitters})
+  --out DIR               where results JSON goes (default bench/results)
+  --profile               also write CPU profiles (--cpu-prof) of fastworker's processes in the throughput
+                          scenario and print their top self-time functions
+  --help`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/_/g, ""));
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1 (got "${value}")`);
+  return n;
+}
+
+/** Parses the command line; throws with a message a person can act on. */
+export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      scenario: { type: "string" },
+      system: { type: "string" },
+      repeats: { type: "string" },
+      tasks: { type: "string" },
+      warmup: { type: "string" },
+      backlog: { type: "string" },
+      samples: { type: "string" },
+      workers: { type: "string" },
+      concurrency: { type: "string" },
+      chunk: { type: "string" },
+      submitters: { type: "string" },
+      out: { type: "string", default: "bench/results" },
+      profile: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const base = values.quick ? QUICK_SIZES : FULL_SIZES;
+  const sizes: Sizes = {
+    ...base,
+    tasks: positiveInt("tasks", values.tasks, base.tasks),
+    warmup: values.warmup === "0" ? 0 : positiveInt("warmup", values.warmup, base.warmup),
+    backlog: positiveInt("backlog", values.backlog, base.backlog),
+    samples: positiveInt("samples", values.samples, base.samples),
+    manyWorkers: positiveInt("workers", values.workers, base.manyWorkers),
+    concurrency: positiveInt("concurrency", values.concurrency, base.concurrency),
+    chunk: positiveInt("chunk", values.chunk, base.chunk),
+    submitters: positiveInt("submitters", values.submitters, base.submitters),
+  };
+  const systems = (values.system ?? "fastworker,bullmq").split(",").map((s) => s.trim());
+  for (const s of systems) if (s !== "fastworker" && s !== "bullmq") throw new Error(`unknown system "${s}"; known: fastworker, bullmq`);
+  return {
+    quick: values.quick,
+    scenarios: values.scenario ? values.scenario.split(",").map((s) => scenarioById(s.trim())) : [...SCENARIOS],
+    systems: systems as SystemName[],
+    repeats: positiveInt("repeats", values.repeats, values.quick ? 1 : 3),
+    sizes,
+    outDir: values.out,
+    profile: values.profile,
+  };
+}

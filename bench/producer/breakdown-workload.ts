@@ -1,0 +1,32 @@
+import { Client } from "fastworker";
+import type { WorkloadContext } from "./workloads.js";
+import { wallNow, type BreakdownReport, type BreakdownSample, type BreakdownWorkload, type FastworkerTarget } from "./protocol.js";
+
+/** The task that answers when its handler started (see workers/noop-tasks.mjs). */
+export const STAMP_TASK = "stamp";
+
+/**
+ * fastworker only: idle round trips of the `stamp` task, recording wall-clock
+ * times at the producer (submit called, accepted, result) and at the handler.
+ * The control plane's own times come from the instrumented control plane.
+ */
+export async function breakdown(target: FastworkerTarget, w: BreakdownWorkload, ctx: WorkloadContext): Promise<BreakdownReport> {
+  const client = new Client({ server: target.server });
+  try {
+    const once = async (): Promise<BreakdownSample> => {
+      const call = wallNow();
+      const handle = await client.submit(STAMP_TASK, null);
+      const accepted = wallNow();
+      const value = (await handle.result({ timeoutMs: ctx.timeoutMs })) as { at: number };
+      return { id: handle.id, call, accepted, handler: value.at, result: wallNow() };
+    };
+    for (let i = 0; i < w.warmup; i++) await once();
+    ctx.mark("measure-start");
+    const samples: BreakdownSample[] = [];
+    for (let i = 0; i < w.samples; i++) samples.push(await once());
+    ctx.mark("measure-end");
+    return { kind: "breakdown", samples };
+  } finally {
+    await client.close();
+  }
+}

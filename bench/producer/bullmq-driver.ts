@@ -1,0 +1,101 @@
+import { Queue, QueueEvents } from "bullmq";
+import { CompletionCounter } from "./completion-counter.js";
+import { TASK_NAME, type QueueDriver } from "./driver.js";
+import type { BullmqTarget } from "./protocol.js";
+
+/**
+ * The BullMQ producer: a Queue (`addBulk` for batches, `add` per job) and a
+ * QueueEvents reader. Completion is counted from QueueEvents `completed`
+ * events: that is how a separate producer process learns that its jobs
+ * finished (job.waitUntilFinished() listens to the same events), so the
+ * result travels worker → Redis → producer, as fastworker's result travels
+ * worker → control plane → producer.
+ *
+ * Round trips wait for the `completed` event of their job id directly rather
+ * than job.waitUntilFinished(): with removeOnComplete its extra isFinished
+ * check races the removal and can fail with "Missing key".
+ */
+export class BullmqDriver implements QueueDriver {
+  readonly completions = new CompletionCounter();
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly waiting = new Map<string, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  private readonly early = new Map<string, { ok: boolean; value: unknown }>();
+  /** Round trips whose add() has not resolved yet: only then can an event arrive before its waiter. */
+  private adding = 0;
+
+  private constructor(queue: Queue, events: QueueEvents) {
+    this.queue = queue;
+    this.events = events;
+    events.on("completed", ({ jobId, returnvalue }) => {
+      this.completions.succeed();
+      this.settle(jobId, true, returnvalue);
+    });
+    events.on("failed", ({ jobId, failedReason }) => {
+      this.completions.fail(failedReason);
+      this.settle(jobId, false, failedReason);
+    });
+  }
+
+  static async connect(target: BullmqTarget): Promise<BullmqDriver> {
+    const connection = { host: target.host, port: target.port, maxRetriesPerRequest: null };
+    const queue = new Queue(target.queue, {
+      connection,
+      // Completed jobs are deleted at once so Redis memory stays flat (fastworker keeps its results, bounded by --max-results).
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 },
+      // Enough room that QueueEvents never misses a `completed` event while the producer is busy adding.
+      streams: { events: { maxLen: target.eventsMaxLen } },
+    });
+    // Read the events stream from its start, not from "$": each run has a fresh Redis, and with "$" the
+    // completions that happen before QueueEvents' first XREAD is registered would be missed (we saw it).
+    const events = new QueueEvents(target.queue, { connection, lastEventId: "0" });
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    return new BullmqDriver(queue, events);
+  }
+
+  async submitBatch(indices: readonly number[]): Promise<void> {
+    await this.queue.addBulk(indices.map((i) => ({ name: TASK_NAME, data: { i } })));
+  }
+
+  async submitOne(i: number): Promise<void> {
+    await this.queue.add(TASK_NAME, { i });
+  }
+
+  async roundTrip(i: number): Promise<unknown> {
+    this.adding++;
+    let id: string;
+    try {
+      id = (await this.queue.add(TASK_NAME, { i })).id!;
+    } finally {
+      this.adding--;
+    }
+    const early = this.early.get(id);
+    if (early !== undefined) {
+      this.early.delete(id);
+      if (!early.ok) throw new Error(String(early.value));
+      return parse(early.value);
+    }
+    return await new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.events.close(), this.queue.close()]);
+  }
+
+  private settle(jobId: string, ok: boolean, value: unknown): void {
+    const waiter = this.waiting.get(jobId);
+    if (waiter === undefined) {
+      // A round trip's event can arrive before its add() resolved here; throughput runs do not wait per job.
+      if (this.adding > 0) this.early.set(jobId, { ok, value });
+      return;
+    }
+    this.waiting.delete(jobId);
+    if (ok) waiter.resolve(parse(value));
+    else waiter.reject(new Error(String(value)));
+  }
+}
+
+/** QueueEvents carries return values as JSON text. */
+function parse(value: unknown): unknown {
+  return typeof value === "string" ? JSON.parse(value) : value;
+}

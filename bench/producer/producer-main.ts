@@ -1,0 +1,53 @@
+/**
+ * A producer process: waits for one RunMessage on its IPC channel, runs the
+ * workload against fastworker or BullMQ, sends its report, and exits.
+ */
+import { breakdown } from "./breakdown-workload.js";
+import { BullmqDriver } from "./bullmq-driver.js";
+import type { QueueDriver } from "./driver.js";
+import { FastworkerDriver } from "./fastworker-driver.js";
+import type { ProducerMessage, ProducerReport, RunMessage } from "./protocol.js";
+import { backlog, latency, throughput, type WorkloadContext } from "./workloads.js";
+
+function send(message: ProducerMessage): Promise<void> {
+  return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+async function connect(run: RunMessage): Promise<QueueDriver> {
+  return run.target.system === "fastworker" ? new FastworkerDriver(run.target) : await BullmqDriver.connect(run.target);
+}
+
+async function execute(run: RunMessage): Promise<ProducerReport> {
+  const ctx: WorkloadContext = { mark: (mark) => void send({ type: "mark", mark }), timeoutMs: run.timeoutMs };
+  const w = run.workload;
+  if (w.kind === "breakdown") {
+    if (run.target.system !== "fastworker") throw new Error("the breakdown workload is fastworker only");
+    return breakdown(run.target, w, ctx);
+  }
+  const driver = await connect(run);
+  try {
+    if (w.kind === "throughput") return await throughput(driver, w, ctx);
+    if (w.kind === "latency") return await latency(driver, w, ctx);
+    return await backlog(driver, w, ctx);
+  } finally {
+    await driver.close();
+  }
+}
+
+if (!process.send) {
+  process.stderr.write("producer-main: start me with an IPC channel (the bench harness does)\n");
+  process.exit(2);
+}
+process.once("message", (message: RunMessage) => {
+  execute(message).then(
+    async (report) => {
+      await send({ type: "report", report });
+      process.exit(0);
+    },
+    async (err: unknown) => {
+      await send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      process.exit(1);
+    },
+  );
+});
+void send({ type: "ready" });

@@ -1,0 +1,135 @@
+/**
+ * What the harness and a producer process say to each other over Node's IPC
+ * channel. The producer is a separate OS process, as an application would be.
+ */
+
+/** The systems compared. */
+export type SystemName = "fastworker" | "bullmq";
+
+/** Where a fastworker producer submits. */
+export interface FastworkerTarget {
+  system: "fastworker";
+  /** host:port of fw-server's gRPC port. */
+  server: string;
+}
+
+/** Where a BullMQ producer adds jobs, and the queue settings it creates the queue with. */
+export interface BullmqTarget {
+  system: "bullmq";
+  host: string;
+  port: number;
+  queue: string;
+  /** Queue `streams.events.maxLen` (BullMQ default 10,000). */
+  eventsMaxLen: number;
+}
+
+export type Target = FastworkerTarget | BullmqTarget;
+
+/** Submit N tasks and wait for all outcomes; `submit` says how the app submits. */
+export interface ThroughputWorkload {
+  kind: "throughput";
+  tasks: number;
+  /** Tasks run through the same path before the clock starts (JIT, connections, pools). */
+  warmup: number;
+  /** batched: chunks of `chunk` tasks (Promise.all over submit() / addBulk), `inflightChunks` at once; per-submit: one call per task from `submitters` concurrent app loops. */
+  submit: "batched" | "per-submit";
+  chunk: number;
+  inflightChunks: number;
+  submitters: number;
+}
+
+/** Sequential round trips on an idle system: submit one task, wait for its result, repeat. */
+export interface LatencyWorkload {
+  kind: "latency";
+  samples: number;
+  warmup: number;
+}
+
+/** Queue N tasks while no worker runs, say so, then wait for all outcomes once workers start. */
+export interface BacklogWorkload {
+  kind: "backlog";
+  tasks: number;
+  chunk: number;
+  inflightChunks: number;
+}
+
+/** fastworker only: sequential round trips of a task that returns when its handler ran, for the hop breakdown. */
+export interface BreakdownWorkload {
+  kind: "breakdown";
+  samples: number;
+  warmup: number;
+}
+
+export type Workload = ThroughputWorkload | LatencyWorkload | BacklogWorkload | BreakdownWorkload;
+
+/** harness → producer */
+export interface RunMessage {
+  type: "run";
+  target: Target;
+  workload: Workload;
+  /** Bound on any single wait inside the producer. */
+  timeoutMs: number;
+}
+
+export type Mark = "measure-start" | "measure-end" | "backlog-queued";
+
+export interface ThroughputReport {
+  kind: "throughput";
+  tasks: number;
+  /** From the first submit call until every submission was accepted. */
+  submitSeconds: number;
+  /** From the first submit call until the last outcome reached the producer. */
+  totalSeconds: number;
+  tasksPerSecond: number;
+  submittedPerSecond: number;
+}
+
+export interface LatencyReport {
+  kind: "latency";
+  /** Round trips in milliseconds, in the order they ran. */
+  samplesMs: number[];
+}
+
+export interface BacklogReport {
+  kind: "backlog";
+  tasks: number;
+  /** Time to queue the backlog. */
+  submitSeconds: number;
+  /** From the first to the last outcome the producer saw (excludes worker start-up). */
+  drainSeconds: number;
+  tasksPerSecond: number;
+  /** Outcomes per second, second by second from the first one. */
+  timeline: number[];
+}
+
+/** One breakdown sample: wall-clock times (ms since the epoch, sub-ms precision) seen by the producer and the handler. */
+export interface BreakdownSample {
+  id: string;
+  /** submit() called. */
+  call: number;
+  /** submit() resolved (the id is known). */
+  accepted: number;
+  /** The handler started, on the worker. */
+  handler: number;
+  /** result() resolved. */
+  result: number;
+}
+
+export interface BreakdownReport {
+  kind: "breakdown";
+  samples: BreakdownSample[];
+}
+
+export type ProducerReport = ThroughputReport | LatencyReport | BacklogReport | BreakdownReport;
+
+/** producer → harness */
+export type ProducerMessage =
+  | { type: "ready" }
+  | { type: "mark"; mark: Mark }
+  | { type: "report"; report: ProducerReport }
+  | { type: "error"; message: string };
+
+/** Wall-clock time in milliseconds with sub-millisecond precision, comparable across processes on one machine. */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,132 @@
+import type { SystemName, Workload } from "./producer/protocol.js";
+
+/** The sizes a run uses; `--quick` and the size options change them. */
+export interface Sizes {
+  /** Tasks per throughput run (scenarios 1, 2, 5). */
+  tasks: number;
+  /** Tasks run first, not measured, in throughput runs. */
+  warmup: number;
+  /** Round trips measured in the latency scenarios (3, breakdown). */
+  samples: number;
+  /** Round trips run first, not measured. */
+  latencyWarmup: number;
+  /** Tasks queued before any worker starts (scenarios 4 and 6). */
+  backlog: number;
+  /** Tasks per batch (Promise.all over submit() / addBulk) in batched submission. */
+  chunk: number;
+  /** Batches outstanding at once in batched submission. */
+  inflightChunks: number;
+  /** Concurrent app loops in per-submit submission (scenario 2). */
+  submitters: number;
+  /** Tasks each worker runs at once. */
+  concurrency: number;
+  /** Workers in scenario 5. */
+  manyWorkers: number;
+}
+
+export const FULL_SIZES: Sizes = {
+  tasks: 100_000,
+  warmup: 10_000,
+  samples: 2_000,
+  latencyWarmup: 200,
+  backlog: 1_000_000,
+  chunk: 1_000,
+  inflightChunks: 4,
+  submitters: 100,
+  concurrency: 100,
+  manyWorkers: 4,
+};
+
+/** Tiny sizes that prove the harness end to end in seconds (CI smoke); the numbers mean nothing. */
+export const QUICK_SIZES: Sizes = {
+  tasks: 1_000,
+  warmup: 200,
+  samples: 50,
+  latencyWarmup: 10,
+  backlog: 2_000,
+  chunk: 250,
+  inflightChunks: 4,
+  submitters: 50,
+  concurrency: 100,
+  manyWorkers: 2,
+};
+
+export type ScenarioId = "throughput" | "per-submit" | "latency" | "backlog" | "workers" | "breakdown";
+
+/** One scenario: what runs, on how many workers, for which systems. */
+export interface Scenario {
+  id: ScenarioId;
+  /** The numbers of the issue's scenarios it covers. */
+  covers: string;
+  title: string;
+  systems: readonly SystemName[];
+  workers(sizes: Sizes): number;
+  workload(sizes: Sizes): Workload;
+  /** Tasks the run submits in all (for fw-server --max-results). */
+  tasks(sizes: Sizes): number;
+}
+
+const batched = (s: Sizes) => ({ chunk: s.chunk, inflightChunks: s.inflightChunks, submitters: s.submitters });
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: "throughput",
+    covers: "1",
+    title: "end-to-end throughput, 1 worker, batched submission",
+    systems: ["fastworker", "bullmq"],
+    workers: () => 1,
+    workload: (s) => ({ kind: "throughput", tasks: s.tasks, warmup: s.warmup, submit: "batched", ...batched(s) }),
+    tasks: (s) => s.tasks + s.warmup,
+  },
+  {
+    id: "per-submit",
+    covers: "2",
+    title: "end-to-end throughput, 1 worker, one submit call per task",
+    systems: ["fastworker", "bullmq"],
+    workers: () => 1,
+    workload: (s) => ({ kind: "throughput", tasks: s.tasks, warmup: s.warmup, submit: "per-submit", ...batched(s) }),
+    tasks: (s) => s.tasks + s.warmup,
+  },
+  {
+    id: "latency",
+    covers: "3",
+    title: "idle round trip, sequential tasks",
+    systems: ["fastworker", "bullmq"],
+    workers: () => 1,
+    workload: (s) => ({ kind: "latency", samples: s.samples, warmup: s.latencyWarmup }),
+    tasks: (s) => s.samples + s.latencyWarmup,
+  },
+  {
+    id: "backlog",
+    covers: "4, 6",
+    title: "deep backlog: queue N with no worker, then drain with 1 worker; broker memory idle and loaded",
+    systems: ["fastworker", "bullmq"],
+    workers: () => 1,
+    workload: (s) => ({ kind: "backlog", tasks: s.backlog, chunk: s.chunk, inflightChunks: s.inflightChunks }),
+    tasks: (s) => s.backlog,
+  },
+  {
+    id: "workers",
+    covers: "5",
+    title: "end-to-end throughput, several workers, batched submission",
+    systems: ["fastworker", "bullmq"],
+    workers: (s) => s.manyWorkers,
+    workload: (s) => ({ kind: "throughput", tasks: s.tasks, warmup: s.warmup, submit: "batched", ...batched(s) }),
+    tasks: (s) => s.tasks + s.warmup,
+  },
+  {
+    id: "breakdown",
+    covers: "3, hops",
+    title: "idle round trip split into hops (fastworker, instrumented control plane)",
+    systems: ["fastworker"],
+    workers: () => 1,
+    workload: (s) => ({ kind: "breakdown", samples: s.samples, warmup: s.latencyWarmup }),
+    tasks: (s) => s.samples + s.latencyWarmup,
+  },
+];
+
+export function scenarioById(id: string): Scenario {
+  const found = SCENARIOS.find((s) => s.id === id);
+  if (found === undefined) throw new Error(`unknown scenario "${id}"; known: ${SCENARIOS.map((s) => s.id).join(", ")}`);
+  return found;
+}
