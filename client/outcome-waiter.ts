@@ -132,7 +132,9 @@ export class OutcomeWaiter {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.waiting.size > 0) return;
-      this.call?.end();
+      // Cancel, not end(): after a half-close the finished stream kept its HTTP/2 stream open, so a
+      // later close() left a socket that held the process alive until the control plane went away.
+      this.call?.cancel();
       this.call = undefined;
     }, IDLE_CLOSE_MS);
     this.idleTimer.unref();
