@@ -59,7 +59,8 @@ async function addInSpan(tracer: Tracer, sink: SubmissionSink, request: SubmitIn
   propagation.inject(spanContext, metadata);
   request.metadata = metadata;
   try {
-    const result = await context.with(spanContext, () => sink.add(request, bytes));
+    // No context.with here: the batch's gRPC call takes this span as parent from the metadata (inFirstSubmissionContext).
+    const result = await sink.add(request, bytes);
     if (result.error !== undefined) {
       span.setAttribute(ATTR.errorType, Code[result.error.code] ?? String(result.error.code));
       span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
