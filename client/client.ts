@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
 import { RetryPolicySchema, TaskState, TaskView } from "../gen/fastworker/v1/task_pb.js";
-import { TaskService, type SubmitBatchResult, type TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
+import { TaskService, type TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
@@ -10,9 +10,8 @@ import { durationFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import type { RetryOptions } from "../worker/task.js";
 import { GrpcConnection, type ServiceClient } from "./grpc-client.js";
-import { OutcomeWaiter } from "./outcome-waiter.js";
-import { addTraced, inFirstSubmissionContext } from "./producer-span.js";
-import { DEFAULT_BATCH_LIMITS, SubmitBatcher, type BatchLimits } from "./submit-batcher.js";
+import { submitTraced } from "./producer-span.js";
+import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
 import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
 import type { TaskRef } from "./task-ref.js";
@@ -32,8 +31,14 @@ export interface ClientOptions {
   server?: string;
   /** The control plane's --token (default: FW_TOKEN). */
   token?: string;
-  /** How submit() calls are batched on the wire. */
-  batching?: Partial<BatchLimits>;
+  /**
+   * Push each submitted task's outcome to this client as soon as it is final,
+   * so `result()` answers without asking (default true). Turn it off for
+   * producers that never read results: the control plane then sends nothing back.
+   */
+  followResults?: boolean;
+  /** Limits of the submission stream (message size, submissions awaiting acceptance). */
+  session?: Partial<SessionLimits>;
 }
 
 /** Options for {@link Client.discover}: the client's, plus how to find the control plane. */
@@ -85,11 +90,25 @@ export class TaskHandle<R = unknown> {
     /** True when an idempotency key matched an earlier submission. */
     readonly deduplicated: boolean,
     private readonly client: Client,
-  ) {}
+    /** The outcome the control plane pushes, when the submission was followed. */
+    private pushed?: Promise<TaskOutcome>,
+  ) {
+    pushed?.then(
+      (outcome) => (this.arrived = outcome),
+      () => undefined, // a failed wait is seen by whoever awaits `pushed`
+    );
+  }
+
+  private arrived: TaskOutcome | undefined;
 
   /** The handler's return value; throws TaskFailedError if the task failed or was cancelled. */
   result(options?: WaitOptions): Promise<R> {
-    return this.client.result<R>(this.id, options);
+    // The pushed outcome answers the first call. A failure or cancel that arrived before
+    // anyone asked may have been retried since (fw retry), so then ask afresh; a success is final.
+    let pushed = this.pushed;
+    this.pushed = undefined;
+    if (this.arrived !== undefined && this.arrived.state !== TaskState.SUCCEEDED) pushed = undefined;
+    return this.client.result<R>(this.id, options, pushed);
   }
 
   /** The task's current state. */
@@ -104,9 +123,9 @@ export class TaskHandle<R = unknown> {
 
 /**
  * The application's handle on a control plane: submit tasks, follow them,
- * act on them. submit() calls are batched into SubmitBatch calls and results
- * are awaited over one WaitTasks stream, so a million submissions do not
- * mean a million RPCs. Errors are ConnectErrors with gRPC codes, or
+ * act on them. Submissions and their outcomes travel on one Session stream,
+ * batched per turn of the event loop, so a million submissions do not mean a
+ * million RPCs, and a result is pushed the moment it is final. Errors are ConnectErrors with gRPC codes, or
  * TaskFailedError for tasks that failed.
  */
 export class Client {
@@ -115,19 +134,16 @@ export class Client {
   private readonly connection: GrpcConnection;
   private readonly tasks: ServiceClient<typeof TaskService>;
   private readonly admin: ServiceClient<typeof AdminService>;
-  private readonly batcher: SubmitBatcher;
-  private readonly waiter: OutcomeWaiter;
+  private readonly session: ClientSession;
+  private readonly followResults: boolean;
 
   constructor(options: ClientOptions = {}) {
     this.server = options.server ?? defaultServer();
     this.connection = new GrpcConnection({ address: this.server, token: options.token ?? process.env.FW_TOKEN });
     this.tasks = this.connection.service(TaskService);
     this.admin = this.connection.service(AdminService);
-    this.batcher = new SubmitBatcher(
-      async (requests) => (await inFirstSubmissionContext(requests, () => this.tasks.submitBatch({ tasks: requests }))).results,
-      { ...DEFAULT_BATCH_LIMITS, ...options.batching },
-    );
-    this.waiter = new OutcomeWaiter(() => this.tasks);
+    this.session = new ClientSession(() => this.tasks, { ...DEFAULT_SESSION_LIMITS, ...options.session });
+    this.followResults = options.followResults ?? true;
   }
 
   /**
@@ -170,8 +186,8 @@ export class Client {
   async submit(task: string | TaskRef, args: unknown, options: SubmitOptions = {}): Promise<TaskHandle<unknown>> {
     const name = typeof task === "string" ? task : task.name;
     const argsJson = stringifyJson(args, "the args");
-    const result: SubmitBatchResult = await addTraced(
-      this.batcher,
+    const { accepted, outcome } = await submitTraced(
+      this.session,
       {
         task: name,
         argsJson,
@@ -190,11 +206,9 @@ export class Client {
         metadata: options.metadata ?? {},
       },
       argsJson.length,
+      this.followResults,
     );
-    if (result.error !== undefined) {
-      throw new ConnectError(result.error.message.replace(/^task \d+: /, ""), result.error.code as Code);
-    }
-    return new TaskHandle(result.id, result.deduplicated, this);
+    return new TaskHandle(accepted.id, accepted.deduplicated, this, outcome);
   }
 
   /** Submits and waits for the result. */
@@ -205,9 +219,12 @@ export class Client {
     return await handle.result(options);
   }
 
-  /** Waits for a task's result; throws TaskFailedError if it failed or was cancelled. */
-  async result<R = unknown>(id: string, options: WaitOptions = {}): Promise<R> {
-    const outcome = await this.outcome(id, options);
+  /**
+   * Waits for a task's result; throws TaskFailedError if it failed or was
+   * cancelled. (`pushed`: the outcome already on its way for a followed submission.)
+   */
+  async result<R = unknown>(id: string, options: WaitOptions = {}, pushed?: Promise<TaskOutcome>): Promise<R> {
+    const outcome = await this.outcome(id, options, pushed);
     if (outcome.state === TaskState.SUCCEEDED) return JSON.parse(outcome.resultJson || "null") as R;
     const error = outcome.error ? errorInfo(outcome.error) : { message: "no reason recorded", type: "", retryable: false };
     throw new TaskFailedError(id, outcome.state === TaskState.CANCELLED ? "cancelled" : "failed", error);
@@ -271,7 +288,7 @@ export class Client {
 
   /** Closes the connection; pending waits fail with CANCELED. */
   async close(): Promise<void> {
-    this.waiter.close();
+    this.session.close();
     this.connection.close();
   }
 
@@ -279,12 +296,13 @@ export class Client {
     await this.close();
   }
 
-  private outcome(id: string, options: WaitOptions): Promise<TaskOutcome> {
-    const waiting = this.waiter.wait(id);
+  private outcome(id: string, options: WaitOptions, pushed: Promise<TaskOutcome> | undefined): Promise<TaskOutcome> {
+    const waiting = pushed ?? this.session.follow(id);
     if (options.timeoutMs === undefined) return waiting;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.waiter.forget(id);
+        // A pushed outcome stays on its way (another result() call may want it); an explicit follow is dropped.
+        if (pushed === undefined) this.session.unfollow(id);
         reject(new ConnectError(`task ${id} did not finish within ${options.timeoutMs! / 1000}s (it goes on)`, Code.DeadlineExceeded));
       }, options.timeoutMs);
       waiting.then(

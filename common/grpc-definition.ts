@@ -1,6 +1,7 @@
 import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { configureTextEncoding, getTextEncoding } from "@bufbuild/protobuf/wire";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { HOT_CODECS } from "./wire/codecs.js";
 
 // protobuf-es encodes every string with TextEncoder, which costs ~3-4x more
 // than Buffer.from on Node (every task id is encoded several times per task).
@@ -12,16 +13,23 @@ configureTextEncoding({
   checkUtf8: defaultEncoding.checkUtf8,
 });
 
-/** The serializer grpc-js calls for a message type: protobuf-es binary, no copy. */
+/**
+ * The serializer grpc-js calls for a message type: the hand-written codec for
+ * the hot messages (wire/codecs.ts), protobuf-es binary for the others.
+ */
 export function serializerFor<Desc extends DescMessage>(schema: Desc): (message: MessageShape<Desc>) => Buffer {
+  const hot = HOT_CODECS.get(schema.typeName);
+  if (hot !== undefined) return (message) => hot.encode(message);
   return (message) => {
     const bytes = toBinary(schema, message);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
 
-/** The deserializer grpc-js calls for a message type. */
+/** The deserializer grpc-js calls for a message type (hand-written codec or protobuf-es, as for serializing). */
 export function deserializerFor<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) => MessageShape<Desc> {
+  const hot = HOT_CODECS.get(schema.typeName);
+  if (hot !== undefined) return (bytes) => hot.decode(bytes) as MessageShape<Desc>;
   return (bytes) => fromBinary(schema, bytes);
 }
 

@@ -26,12 +26,13 @@ export function tracesRequested(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * The worker protocol's streams and batched reports are not traced as gRPC
- * calls: one Dispatch stream or ReportResults call carries many tasks of many
- * traces (a span for it would belong to none of them, and a stream lives for
- * hours). The per-task spans stand for them: "queued", "execute".
+ * The long-lived streams are not traced as gRPC calls: a client's Session
+ * (its submissions and results), a worker's Dispatch and ReportResults, the
+ * dashboard's watches. One stream carries many tasks of many traces and lives
+ * for hours: a span for it would belong to none of them. The per-task spans
+ * stand for them: "submit", "queued", "execute".
  */
-export const UNTRACED_GRPC_METHODS: readonly string[] = ["Dispatch", "ReportResults", "WaitTasks", "WatchStats"];
+export const UNTRACED_GRPC_METHODS: readonly string[] = ["Session", "Dispatch", "ReportResults", "WatchStats", "WatchTasks"];
 
 /** Options for {@link startTelemetry}. */
 export interface TelemetryOptions {

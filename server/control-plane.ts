@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { randomUUID } from "node:crypto";
 import { WorkerState } from "../gen/fastworker/v1/admin_service_pb.js";
 import { Priority, TaskState } from "../gen/fastworker/v1/task_pb.js";
 import {
@@ -24,6 +23,7 @@ import { MemoryStore } from "./memory-store.js";
 import { Scheduler } from "./scheduler.js";
 import { StatsCounters } from "./stats.js";
 import type { TaskStore } from "./store.js";
+import { TaskIds } from "./task-ids.js";
 import { TaskRecord, type SubmitOptions } from "./task-record.js";
 import { Waiters } from "./waiters.js";
 import { WorkerRegistry } from "./worker-registry.js";
@@ -58,6 +58,7 @@ export class ControlPlane {
   readonly lifecycle: TaskLifecycle;
   readonly attempts: AttemptTracker;
   private order = 0;
+  private readonly ids = new TaskIds();
 
   constructor(
     readonly config: EngineConfig,
@@ -82,7 +83,7 @@ export class ControlPlane {
       if (existing !== undefined) return { task: existing, deduplicated: true };
     }
     const priority = input.priority || this.definitions.defaultPriority(input.name);
-    const task = new TaskRecord(randomUUID(), input.name, priority, input.argsJson, now, ++this.order, input.options);
+    const task = new TaskRecord(this.ids.next(), input.name, priority, input.argsJson, now, ++this.order, input.options);
     this.stats.submitted++;
     if (input.delayMs > 0) {
       task.state = TaskState.SCHEDULED;
@@ -145,16 +146,8 @@ export class ControlPlane {
     task.progress = undefined;
     this.stats.retried++;
     this.lifecycle.queue(task);
+    this.events.emit("task.retried", task);
     return task;
-  }
-
-  /** Calls back once the task is final (at once if it already is). Returns an unsubscribe function. */
-  waitFor(task: TaskRecord, callback: (task: TaskRecord) => void): () => void {
-    if (isFinalState(task.state)) {
-      callback(task);
-      return () => {};
-    }
-    return this.waiters.add(task.id, callback);
   }
 
   /** A sentence on why a task is where it is. */

@@ -13,10 +13,12 @@ export interface DispatcherDeps {
 }
 
 /**
- * Matches queued tasks to workers' free credits. It runs once per event-loop
- * turn at most, after anything that could change the match (a submission, a
- * result, a worker joining), so every submission in one turn goes out in one
- * stream message per worker.
+ * Matches queued tasks to workers' free credits. A round runs in a microtask
+ * after anything that could change the match (a submission, a result, a
+ * worker joining): right after the message that caused it, so an idle
+ * submission is dispatched in the same turn it arrived, while everything one
+ * incoming message brought (a batch of submissions or results) goes out in
+ * one stream message per worker.
  *
  * Fairness: workers take one task each per round, least loaded first, so a
  * small burst spreads over idle workers instead of filling the first one.
@@ -24,7 +26,6 @@ export interface DispatcherDeps {
 export class Dispatcher {
   private pending = false;
   private running = false;
-  private immediate: NodeJS.Immediate | undefined;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -35,19 +36,15 @@ export class Dispatcher {
 
   stop(): void {
     this.running = false;
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
-    this.immediate = undefined;
-    this.pending = false;
   }
 
-  /** Asks for a dispatch round at the end of this event-loop turn. */
+  /** Asks for a dispatch round once the current message is handled. */
   schedule(): void {
     if (this.pending || !this.running) return;
     this.pending = true;
-    this.immediate = setImmediate(() => {
+    queueMicrotask(() => {
       this.pending = false;
-      this.immediate = undefined;
-      this.runOnce(Date.now());
+      if (this.running) this.runOnce(Date.now());
     });
   }
 

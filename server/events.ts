@@ -13,6 +13,8 @@ export interface ControlPlaneEventMap {
   "task.dispatched": [task: TaskRecord, attempt: AttemptRecord];
   /** An attempt failed and the task will be tried again after its backoff. */
   "task.retrying": [task: TaskRecord, attempt: AttemptRecord];
+  /** A FAILED or CANCELLED task was queued again by RetryTask. */
+  "task.retried": [task: TaskRecord];
   /** The task reached SUCCEEDED, FAILED or CANCELLED. */
   "task.finished": [task: TaskRecord];
   /** An attempt was given up on (worker lost, unacknowledged) and its task queued again. */

@@ -13,6 +13,7 @@ import { Worker } from "../worker/worker.js";
 import { BeaconSender } from "./beacon-sender.js";
 import { engineConfig, type EngineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
+import { DashboardFeeds } from "./dashboard-feeds.js";
 import { LeaseReaper } from "./lease-reaper.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { QueueWaitSpans } from "./queue-wait-spans.js";
@@ -103,6 +104,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
     .add("lease-reaper", new LeaseReaper(plane, config, logger))
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
+  const feeds = new DashboardFeeds(plane, logger);
+  supervisor.add("dashboard-feeds", feeds);
   // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
   const tracer = activeTracer();
   if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
@@ -111,7 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const services: ServiceBinding[] = [
     bind(TaskService, taskService(plane)),
     bind(WorkerService, workerService(plane, logger)),
-    bind(AdminService, adminService(plane)),
+    bind(AdminService, adminService(plane, feeds)),
   ];
   // A batch of tasks can hold several maximal payloads.
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
@@ -191,6 +194,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       beacons?.stop(); // workers looking now should not find a control plane that is going away
       await worker?.stop();
       plane.closeStreams();
+      feeds.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);
       supervisor.stop();
       await metrics?.shutdown();

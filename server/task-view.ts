@@ -64,7 +64,7 @@ export function taskMessage(task: TaskRecord, view: TaskView, plane: ControlPlan
   });
 }
 
-/** The compact outcome the WaitTasks stream carries. */
+/** The compact outcome a Session stream carries. */
 export function taskOutcome(task: TaskRecord): TaskOutcome {
   return create(TaskOutcomeSchema, {
     id: task.id,

@@ -1,7 +1,14 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { AttemptOutcome } from "../gen/fastworker/v1/task_pb.js";
-import { WorkerService, type Assignment, type DispatchResponse } from "../gen/fastworker/v1/worker_service_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  WorkerService,
+  type Assignment,
+  type DispatchResponse,
+  type ReportResultsRequestSchema,
+  type ReportResultsResponse,
+} from "../gen/fastworker/v1/worker_service_pb.js";
 import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
 import { Client, ConnectError } from "../index.js";
 import { eventually, startServer } from "./helpers/processes.js";
@@ -15,6 +22,18 @@ afterEach(async () => {
   await client?.close();
   connection = client = undefined;
 });
+
+/** Sends one ReportResults request on its own stream, as a (forged or late) worker would, and returns the answer. */
+async function report(
+  workers: ServiceClient<typeof WorkerService>,
+  request: MessageInitShape<typeof ReportResultsRequestSchema>,
+): Promise<ReportResultsResponse> {
+  const call = workers.reportResults();
+  call.send(request);
+  call.end();
+  for await (const response of call.responses) return response;
+  throw new Error("the report stream ended without an answer");
+}
 
 /** A hand-driven worker session: registers, opens its stream, and collects what arrives. */
 async function fakeWorker(workers: ServiceClient<typeof WorkerService>, name: string, concurrency = 1) {
@@ -31,7 +50,7 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, name: st
         if (message.ping > lastPing) {
           // Answer each ping like a real worker, so this session keeps its lease while the test runs.
           lastPing = message.ping;
-          workers.reportResults({ workerId, heartbeat: { ping: lastPing, capacity: concurrency } }).catch((err: unknown) => {
+          report(workers, { workerId, heartbeat: { ping: lastPing, capacity: concurrency } }).catch((err: unknown) => {
             if (!abort.signal.aborted) throw err;
           });
         }
@@ -86,12 +105,12 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     const handle = await client.submit("job", { n: 1 });
     const [assignment] = await first.received(1);
     expect(assignment).toMatchObject({ taskId: handle.id, attempt: 1, task: "job", argsJson: '{"n":1}' });
-    await workers.reportResults({ workerId: first.workerId, acks: [{ taskId: handle.id, attempt: 1 }] });
+    await report(workers, { workerId: first.workerId, acks: [{ taskId: handle.id, attempt: 1 }] });
 
     const second = await fakeWorker(workers, "second");
     const before = await handle.status();
     const reject = async (workerId: string, results: ReturnType<typeof ok>[]) =>
-      (await workers.reportResults({ workerId, results })).rejected.map((r) => [r.status?.code, r.status?.message]);
+      (await report(workers, { workerId, results })).rejected.map((r) => [r.status?.code, r.status?.message]);
 
     // Wrong attempt number, unknown task, another worker's attempt, an outcome that is not a result.
     expect(await reject(first.workerId, [ok(handle.id, 2, "forged")])).toEqual([[Code.NotFound, `task ${handle.id} has no attempt 2`]]);
@@ -99,12 +118,12 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     expect(await reject(second.workerId, [ok(handle.id, 1, "stolen")])).toEqual([[Code.PermissionDenied, `attempt 1 of task ${handle.id} was given to another worker`]]);
     expect((await reject(first.workerId, [{ ...ok(handle.id, 1, "x"), outcome: AttemptOutcome.RELEASED }]))[0]![0]).toBe(Code.InvalidArgument);
     // A session the control plane never issued: the whole call is refused.
-    const unknown = await workers.reportResults({ workerId: "not-a-session", results: [ok(handle.id, 1, "forged")] }).catch((e: unknown) => e);
+    const unknown = await report(workers, { workerId: "not-a-session", results: [ok(handle.id, 1, "forged")] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(ConnectError);
     expect((unknown as ConnectError).code).toBe(Code.NotFound);
     // A flood of forged items in one call.
     const flood = Array.from({ length: 1000 }, (_, i) => ok(i % 2 ? handle.id : `fake-${i}`, 7, "flood"));
-    const flooded = await workers.reportResults({ workerId: second.workerId, results: flood });
+    const flooded = await report(workers, { workerId: second.workerId, results: flood });
     expect(flooded).toMatchObject({ accepted: 0 });
     expect(flooded.rejected).toHaveLength(1000);
 
@@ -117,7 +136,7 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     await second.received(1);
     expect(second.assignments[0]).toMatchObject({ taskId: handle.id, attempt: 2 });
     await eventually(async () => ((await handle.status()).attempts[0]?.outcome === "lost" ? true : undefined), "attempt 1 to be given up");
-    const accepted = await workers.reportResults({ workerId: second.workerId, results: [ok(handle.id, 2, "true result")] });
+    const accepted = await report(workers, { workerId: second.workerId, results: [ok(handle.id, 2, "true result")] });
     expect(accepted).toMatchObject({ accepted: 1, rejected: [] });
     expect(await handle.result()).toBe("true result");
 
@@ -146,10 +165,10 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     await client.retry(handle.id);
     const fresh = await fakeWorker(workers, "fresh");
     await fresh.received(1);
-    await workers.reportResults({ workerId: fresh.workerId, results: [ok(handle.id, 2, "from fresh")] });
+    await report(workers, { workerId: fresh.workerId, results: [ok(handle.id, 2, "from fresh")] });
     expect(await handle.result()).toBe("from fresh");
     // The slow worker finally reports attempt 1: superseded, ignored, counted.
-    const late = await workers.reportResults({ workerId: slow.workerId, results: [ok(handle.id, 1, "from slow")] });
+    const late = await report(workers, { workerId: slow.workerId, results: [ok(handle.id, 1, "from slow")] });
     expect(late.rejected).toHaveLength(0); // its open attempt is closed (its slot comes back)…
     expect(await handle.result()).toBe("from fresh"); // …but the result is not taken
     expect((await client.stats()).totals.lateResults).toBe(1);

@@ -12,6 +12,7 @@ import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_se
 import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
+import { ReportStream } from "./report-stream.js";
 import type { ServerLocator } from "./server-locator.js";
 
 /** Options for {@link WorkerConnection}. */
@@ -51,6 +52,7 @@ export class WorkerConnection {
   private grpc: GrpcConnection | undefined;
   private client: ServiceClient<typeof WorkerService> | undefined;
   private leaseTimeoutMs = 10_000;
+  private readonly reports = new Map<string, ReportStream>();
   private streamAbort: AbortController | undefined;
 
   constructor(private readonly options: WorkerConnectionOptions) {}
@@ -60,14 +62,21 @@ export class WorkerConnection {
     return this.grpc?.address ?? "";
   }
 
-  /** Sends a report for a session (used by the reporter). */
+  /** Sends a report for a session on that session's report stream (opened on demand; used by the reporter). */
   report(session: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse> {
     if (this.client === undefined) return Promise.reject(new ConnectError("not connected to a control plane yet", Code.Unavailable));
-    return this.client.reportResults({ ...request, workerId: session }, { timeoutMs: this.leaseTimeoutMs });
+    let stream = this.reports.get(session);
+    if (stream === undefined || !stream.usable) {
+      stream = new ReportStream(this.client, session, this.leaseTimeoutMs);
+      this.reports.set(session, stream);
+    }
+    return stream.send(request);
   }
 
   /** Forgets a session the control plane no longer knows, so the next connect registers again. */
   forget(session: string): void {
+    this.reports.get(session)?.close();
+    this.reports.delete(session);
     if (this.session !== session) return;
     this.session = undefined;
     this.streamAbort?.abort();
@@ -121,6 +130,7 @@ export class WorkerConnection {
 
   /** Closes the connection and the locator (after run() ended). */
   async close(): Promise<void> {
+    this.closeReports();
     this.grpc?.close();
     await this.options.server.close();
   }
@@ -129,9 +139,15 @@ export class WorkerConnection {
   private async dial(stop: AbortSignal): Promise<void> {
     const address = await this.options.server.resolve(stop);
     if (this.grpc?.address === address) return;
+    this.closeReports();
     this.grpc?.close();
     this.grpc = new GrpcConnection({ address, token: this.options.token });
     this.client = this.grpc.service(WorkerService);
+  }
+
+  private closeReports(): void {
+    for (const stream of this.reports.values()) stream.close();
+    this.reports.clear();
   }
 
   private async register(): Promise<void> {

@@ -195,9 +195,14 @@ export class Reporter implements AttemptSink {
         const withHeartbeat = session === current;
         if (withHeartbeat) this.heartbeatDue = false;
         const batch = this.batch(session).take();
+        // An ack may be left out when its attempt's result is sent no later than this report. That
+        // holds only if this report carries every queued result: when results were split over
+        // several reports, a result still waiting must keep its ack here, because this report's
+        // heartbeat proves delivery and an unacknowledged attempt would be given up.
+        const allResults = this.batch(session).results.length === 0;
         const request = {
           acks: batch.acks
-            .filter((run) => !run.reported)
+            .filter((run) => !(allResults && run.reported))
             .map((run) => create(AttemptRefSchema, { taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
           results: batch.results,
           progress: [...batch.progress.values()],

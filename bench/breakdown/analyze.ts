@@ -4,17 +4,17 @@ import type { ServerStamps } from "./stamps.js";
 
 /** The hops of an idle round trip, in order. Each is the difference of two wall-clock stamps. */
 export const HOPS = [
-  { id: "submit-request", from: "call", to: "submitted", what: "client submit() → control plane accepted it (client batcher, SubmitBatch request, server decode + validate)" },
+  { id: "submit-request", from: "call", to: "submitted", what: "client submit() → control plane accepted it (Session stream message: client batch, server decode + validate)" },
   { id: "dispatch-wakeup", from: "submitted", to: "dispatched", what: "accepted → dispatcher assigned it (dispatcher's setImmediate round)" },
   { id: "dispatch-stream", from: "dispatched", to: "handler", what: "assigned → handler started on the worker (Dispatch stream write, worker decode, executor)" },
   { id: "result-report", from: "handler", to: "finished", what: "handler started → result applied (reporter's setImmediate, ReportResults call, server apply)" },
-  { id: "result-delivery", from: "finished", to: "result", what: "result applied → result() resolved (WaitTasks flush on setImmediate, stream write, client decode)" },
+  { id: "result-delivery", from: "finished", to: "result", what: "result applied → result() resolved (Session flush on a microtask, stream write, client decode)" },
 ] as const;
 
 /** Side paths that overlap the main path. */
 export const SIDE_HOPS = [
-  { id: "submit-response", from: "submitted", to: "accepted", what: "accepted → submit() resolved in the client (SubmitBatch response)" },
-  { id: "wait-request", from: "accepted", to: "waitArrived", what: "submit() resolved → its WaitTasks id reached the control plane" },
+  { id: "submit-response", from: "submitted", to: "accepted", what: "accepted → submit() resolved in the client (Session acceptance)" },
+  { id: "wait-request", from: "accepted", to: "waitArrived", what: "submit() resolved → the control plane knew a client waits for it (with follow=true it knows at submission, so this is ≤ 0)" },
 ] as const;
 
 type StampName = "call" | "accepted" | "handler" | "result" | "submitted" | "dispatched" | "finished" | "waitArrived";
@@ -33,7 +33,7 @@ export interface BreakdownSummary {
   samples: number;
   /** Samples whose stamps were all present and in order. */
   used: number;
-  /** Samples whose WaitTasks id reached the control plane only after the task had finished. */
+  /** Samples whose wait reached the control plane only after the task had finished (0 when submissions are followed). */
   lateWaits: number;
   total: HopSummary;
   hops: HopSummary[];

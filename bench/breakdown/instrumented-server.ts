@@ -3,7 +3,7 @@
  * wall-clock stamps at each hop of a task for the latency breakdown. The core
  * is not modified: stamps come from the control plane's typed events, plus
  * two wrappers installed on this process's instances (waiters.add and
- * store.get) to see when a client's WaitTasks request arrives.
+ * store.get) to see when the control plane learns that a client waits for a task.
  *
  * Prints fw-server's ready line; answers {type:"stamps"} IPC requests.
  * Usage: node --import tsx bench/breakdown/instrumented-server.ts [--max-results N]
@@ -29,7 +29,7 @@ plane.events.on("task.finished", (task) => {
   if (s !== undefined) s.finished = wallNow();
 });
 
-// Bench-only instance wrappers (not the core): a WaitTasks id for an unfinished task adds a waiter ...
+// Bench-only instance wrappers (not the core): a followed unfinished task adds a waiter ...
 const waiters = plane.waiters;
 const addWaiter = waiters.add.bind(waiters);
 waiters.add = (id, waiter) => {

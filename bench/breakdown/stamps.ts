@@ -6,7 +6,7 @@ export interface ServerStamps {
   dispatched?: number;
   /** The result was applied (task.finished). */
   finished?: number;
-  /** The client's WaitTasks request for it arrived (a waiter was added, or it was looked up after it finished). */
+  /** The control plane learned a client waits for it (a waiter was added, or it was looked up after it finished). */
   waitArrived?: number;
   /** The wait arrived only after the task had finished. */
   waitLate?: boolean;

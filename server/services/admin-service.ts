@@ -10,12 +10,14 @@ import {
 } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { durationToMs, timestampFromMs } from "../../common/time.js";
 import type { ControlPlane } from "../control-plane.js";
+import type { DashboardFeeds } from "../dashboard-feeds.js";
 import { statsMessage } from "../stats.js";
 import type { WorkerSession } from "../worker-session.js";
 
 /** AdminService, implemented once for both transports. */
-export function adminService(plane: ControlPlane): ServiceImpl<typeof AdminService> {
+export function adminService(plane: ControlPlane, feeds: DashboardFeeds): ServiceImpl<typeof AdminService> {
   const stats = (now: number) => statsMessage(plane.stats, plane.store.counts(), plane.workers.size, now);
+  const workers = (now: number) => plane.workers.listed().map((w) => workerInfo(w, now));
   return {
     getStats() {
       return { stats: stats(Date.now()) };
@@ -23,19 +25,32 @@ export function adminService(plane: ControlPlane): ServiceImpl<typeof AdminServi
 
     async *watchStats(request, ctx): AsyncIterable<WatchStatsResponse> {
       const intervalMs = Math.max(100, durationToMs(request.interval) || 1000);
-      while (!ctx.signal.aborted) {
-        yield create(WatchStatsResponseSchema, { stats: stats(Date.now()) });
+      // Ends when the client goes away or the control plane shuts down.
+      const signal = AbortSignal.any([ctx.signal, feeds.closed]);
+      let sentSample = 0;
+      while (!signal.aborted) {
+        const now = Date.now();
+        const message = create(WatchStatsResponseSchema, { stats: stats(now) });
+        if (request.includeWorkers) message.workers = workers(now);
+        if (request.includeHistory) {
+          message.samples = feeds.history.since(sentSample);
+          sentSample = feeds.history.latest;
+        }
+        yield message;
         try {
-          await sleep(intervalMs, undefined, { signal: ctx.signal });
+          await sleep(intervalMs, undefined, { signal });
         } catch {
-          return; // the client went away
+          return; // aborted: the client went away or the server is stopping
         }
       }
     },
 
     listWorkers() {
-      const now = Date.now();
-      return { workers: plane.workers.listed().map((w) => workerInfo(w, now)) };
+      return { workers: workers(Date.now()) };
+    },
+
+    watchTasks(_request, ctx) {
+      return feeds.tasks.watch(AbortSignal.any([ctx.signal, feeds.closed]));
     },
   };
 }

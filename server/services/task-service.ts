@@ -1,23 +1,17 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ErrorStatusSchema, TaskState, TaskView } from "../../gen/fastworker/v1/task_pb.js";
 import {
   SubmitBatchResultSchema,
   SubmitResponseSchema,
-  TaskOutcomeSchema,
   TaskService,
-  WaitTasksResponseSchema,
-  type TaskOutcome,
-  type WaitTasksRequest,
-  type WaitTasksResponse,
 } from "../../gen/fastworker/v1/task_service_pb.js";
-import { AsyncQueue } from "../../common/async-queue.js";
 import { isKnownPriority } from "../../common/priority.js";
 import { isFinalState } from "../../common/task-state.js";
 import { durationToMs } from "../../common/time.js";
 import type { ControlPlane } from "../control-plane.js";
-import { taskMessage, taskOutcome } from "../task-view.js";
-import { MAX_MESSAGE_BYTES } from "../worker-session.js";
+import { taskMessage } from "../task-view.js";
+import { SessionStream } from "./session.js";
 import { validateSubmit, validateTaskId, validateTaskName } from "../validate.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
@@ -73,8 +67,10 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
             ctx.signal.removeEventListener("abort", finish);
             resolve();
           };
+          const waiter = { taskFinished: finish };
           const timer = setTimeout(finish, timeoutMs);
-          const unsubscribe = plane.waiters.add(task.id, finish);
+          const unsubscribe = (): void => plane.waiters.remove(task.id, waiter);
+          plane.waiters.add(task.id, waiter);
           ctx.signal.addEventListener("abort", finish);
         });
       }
@@ -82,8 +78,10 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       return { task: taskMessage(task, TaskView.FULL, plane, now) };
     },
 
-    waitTasks(requests, ctx) {
-      return followOutcomes(plane, requests, ctx);
+    session(requests, ctx) {
+      const session = new SessionStream(plane, ctx);
+      void session.consume(requests);
+      return session.out;
     },
 
     cancelTask(request) {
@@ -133,83 +131,4 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       };
     },
   };
-}
-
-/**
- * WaitTasks: reads ids from the request stream, and sends each task's
- * outcome once it is final, batching the outcomes that become ready in the
- * same event-loop turn into one message. After the client half-closes, the
- * stream ends once every followed task is final.
- */
-function followOutcomes(plane: ControlPlane, requests: AsyncIterable<WaitTasksRequest>, ctx: HandlerContext): AsyncIterable<WaitTasksResponse> {
-  const out = new AsyncQueue<WaitTasksResponse>();
-  const unsubscribes = new Map<string, () => void>();
-  let ready: TaskOutcome[] = [];
-  let flushing = false;
-  let inputDone = false;
-
-  const flush = (): void => {
-    flushing = false;
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < ready.length; i++) {
-      const o = ready[i]!;
-      const size = o.resultJson.length + (o.error?.stack.length ?? 0) + (o.error?.message.length ?? 0) + 64;
-      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
-        out.push(create(WaitTasksResponseSchema, { outcomes: ready.slice(start, i) }));
-        start = i;
-        bytes = 0;
-      }
-      bytes += size;
-    }
-    if (start < ready.length) out.push(create(WaitTasksResponseSchema, { outcomes: start === 0 ? ready : ready.slice(start) }));
-    ready = [];
-    if (inputDone && unsubscribes.size === 0) out.close();
-  };
-  const deliver = (outcome: TaskOutcome): void => {
-    ready.push(outcome);
-    if (!flushing) {
-      flushing = true;
-      setImmediate(flush);
-    }
-  };
-  const follow = (id: string, now: number): void => {
-    if (unsubscribes.has(id)) return;
-    const task = plane.store.get(id, now);
-    if (task === undefined) {
-      deliver(create(TaskOutcomeSchema, {
-        id,
-        lookupError: create(ErrorStatusSchema, { code: Code.NotFound, message: `no task ${JSON.stringify(id)}: unknown id, or its result expired` }),
-      }));
-      return;
-    }
-    if (isFinalState(task.state)) {
-      deliver(taskOutcome(task));
-      return;
-    }
-    unsubscribes.set(id, plane.waiters.add(id, (finished) => {
-      unsubscribes.delete(id);
-      deliver(taskOutcome(finished));
-    }));
-  };
-
-  ctx.signal.addEventListener("abort", () => {
-    for (const unsubscribe of unsubscribes.values()) unsubscribe();
-    unsubscribes.clear();
-    out.close();
-  });
-
-  void (async () => {
-    try {
-      for await (const request of requests) {
-        const now = Date.now();
-        for (const id of request.ids) follow(id, now);
-      }
-      inputDone = true;
-      if (!flushing) flush();
-    } catch (err) {
-      if (!ctx.signal.aborted) out.fail(ConnectError.from(err));
-    }
-  })();
-  return out;
 }

@@ -54,8 +54,10 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
       return stream;
     },
 
-    reportResults(request) {
-      return plane.report(plane.reportingWorker(request.workerId), request, Date.now());
+    async *reportResults(requests) {
+      for await (const request of requests) {
+        yield plane.report(plane.reportingWorker(request.workerId), request, Date.now());
+      }
     },
   };
 }

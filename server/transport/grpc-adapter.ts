@@ -1,6 +1,7 @@
 import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import { AsyncQueue } from "../../common/async-queue.js";
 import { grpcServiceDefinition, methodPath } from "../../common/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
 
@@ -50,13 +51,13 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.Un
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
+        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const ctx = handlerContext(method, call);
         Promise.resolve()
-          .then(() => impl(call as AsyncIterable<unknown>, ctx))
+          .then(() => impl(requestsOf(call), ctx))
           .then(
             (response) => callback(null, asMessage(method.output, response)),
             (err: unknown) => callback(toStatus(err) as grpc.ServerErrorResponse),
@@ -91,6 +92,19 @@ async function pump(
   } finally {
     ctx.abort();
   }
+}
+
+/**
+ * The requests of a streaming call as an async iterable that does not own
+ * the call: a handler that stops reading early (returns, throws) must not
+ * destroy the call, or its status could never be sent.
+ */
+function requestsOf(call: NodeJS.ReadableStream): AsyncQueue<unknown> {
+  const requests = new AsyncQueue<unknown>();
+  call.on("data", (message: unknown) => requests.push(message));
+  call.on("end", () => requests.close());
+  call.on("error", (err: unknown) => requests.fail(err));
+  return requests;
 }
 
 /** Waits until the call can take more, the call is aborted, or the output closed (a stalled reader must not pin the pump). */

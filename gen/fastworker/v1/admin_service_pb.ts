@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Task } from "./task_pb.js";
+import { file_fastworker_v1_task } from "./task_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/admin_service.proto.
  */
 export const file_fastworker_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFmYXN0d29ya2VyL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SDWZhc3R3b3JrZXIudjEiSQoKUXVldWVEZXB0aBIQCghjcml0aWNhbBgBIAEoAxIMCgRoaWdoGAIgASgDEg4KBm5vcm1hbBgDIAEoAxILCgNsb3cYBCABKAMi5AMKBVN0YXRzEikKBnF1ZXVlZBgBIAEoCzIZLmZhc3R3b3JrZXIudjEuUXVldWVEZXB0aBIRCglzY2hlZHVsZWQYAiABKAMSDwoHcnVubmluZxgDIAEoAxIRCglzdWNjZWVkZWQYBCABKAMSDgoGZmFpbGVkGAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoAxIXCg9zdWJtaXR0ZWRfdG90YWwYByABKAMSFwoPc3VjY2VlZGVkX3RvdGFsGAggASgDEhQKDGZhaWxlZF90b3RhbBgJIAEoAxIXCg9jYW5jZWxsZWRfdG90YWwYCiABKAMSFQoNcmV0cmllZF90b3RhbBgLIAEoAxIaChJsYXRlX3Jlc3VsdHNfdG90YWwYDCABKAMSHAoUbGVhc2VfZXhwaXJpZXNfdG90YWwYDSABKAMSEgoKdGhyb3VnaHB1dBgOIAEoARIUCgxmYWlsdXJlX3JhdGUYDyABKAESDwoHd29ya2VycxgQIAEoBRIuCgpzdGFydGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGBIgASgJEigKBHRpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhEKD0dldFN0YXRzUmVxdWVzdCI3ChBHZXRTdGF0c1Jlc3BvbnNlEiMKBXN0YXRzGAEgASgLMhQuZmFzdHdvcmtlci52MS5TdGF0cyJAChFXYXRjaFN0YXRzUmVxdWVzdBIrCghpbnRlcnZhbBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI5ChJXYXRjaFN0YXRzUmVzcG9uc2USIwoFc3RhdHMYASABKAsyFC5mYXN0d29ya2VyLnYxLlN0YXRzIuwCCgpXb3JrZXJJbmZvEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEaG9zdBgDIAEoCRILCgNwaWQYBCABKAUSDQoFdGFza3MYBSADKAkSEwoLY29uY3VycmVuY3kYBiABKAUSEAoIY2FwYWNpdHkYByABKAUSEQoJaW5fZmxpZ2h0GAggASgFEikKBXN0YXRlGAkgASgOMhouZmFzdHdvcmtlci52MS5Xb3JrZXJTdGF0ZRIXCg9zdWNjZWVkZWRfdG90YWwYCiABKAMSFAoMZmFpbGVkX3RvdGFsGAsgASgDEgwKBHJhdGUYDCABKAESMAoMY29ubmVjdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFsYXN0X2hlYXJ0YmVhdF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgPIAEoCSIUChJMaXN0V29ya2Vyc1JlcXVlc3QiQQoTTGlzdFdvcmtlcnNSZXNwb25zZRIqCgd3b3JrZXJzGAEgAygLMhkuZmFzdHdvcmtlci52MS5Xb3JrZXJJbmZvKpUBCgtXb3JrZXJTdGF0ZRIcChhXT1JLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNXT1JLRVJfU1RBVEVfQUNUSVZFEAESGQoVV09SS0VSX1NUQVRFX0RSQUlOSU5HEAISHQoZV09SS0VSX1NUQVRFX0RJU0NPTk5FQ1RFRBADEhUKEVdPUktFUl9TVEFURV9MT1NUEAQyhgIKDEFkbWluU2VydmljZRJLCghHZXRTdGF0cxIeLmZhc3R3b3JrZXIudjEuR2V0U3RhdHNSZXF1ZXN0Gh8uZmFzdHdvcmtlci52MS5HZXRTdGF0c1Jlc3BvbnNlElMKCldhdGNoU3RhdHMSIC5mYXN0d29ya2VyLnYxLldhdGNoU3RhdHNSZXF1ZXN0GiEuZmFzdHdvcmtlci52MS5XYXRjaFN0YXRzUmVzcG9uc2UwARJUCgtMaXN0V29ya2VycxIhLmZhc3R3b3JrZXIudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiIuZmFzdHdvcmtlci52MS5MaXN0V29ya2Vyc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiFmYXN0d29ya2VyL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SDWZhc3R3b3JrZXIudjEiSQoKUXVldWVEZXB0aBIQCghjcml0aWNhbBgBIAEoAxIMCgRoaWdoGAIgASgDEg4KBm5vcm1hbBgDIAEoAxILCgNsb3cYBCABKAMi5AMKBVN0YXRzEikKBnF1ZXVlZBgBIAEoCzIZLmZhc3R3b3JrZXIudjEuUXVldWVEZXB0aBIRCglzY2hlZHVsZWQYAiABKAMSDwoHcnVubmluZxgDIAEoAxIRCglzdWNjZWVkZWQYBCABKAMSDgoGZmFpbGVkGAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoAxIXCg9zdWJtaXR0ZWRfdG90YWwYByABKAMSFwoPc3VjY2VlZGVkX3RvdGFsGAggASgDEhQKDGZhaWxlZF90b3RhbBgJIAEoAxIXCg9jYW5jZWxsZWRfdG90YWwYCiABKAMSFQoNcmV0cmllZF90b3RhbBgLIAEoAxIaChJsYXRlX3Jlc3VsdHNfdG90YWwYDCABKAMSHAoUbGVhc2VfZXhwaXJpZXNfdG90YWwYDSABKAMSEgoKdGhyb3VnaHB1dBgOIAEoARIUCgxmYWlsdXJlX3JhdGUYDyABKAESDwoHd29ya2VycxgQIAEoBRIuCgpzdGFydGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGBIgASgJEigKBHRpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhEKD0dldFN0YXRzUmVxdWVzdCI3ChBHZXRTdGF0c1Jlc3BvbnNlEiMKBXN0YXRzGAEgASgLMhQuZmFzdHdvcmtlci52MS5TdGF0cyJyChFXYXRjaFN0YXRzUmVxdWVzdBIrCghpbnRlcnZhbBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9pbmNsdWRlX3dvcmtlcnMYAiABKAgSFwoPaW5jbHVkZV9oaXN0b3J5GAMgASgIIpIBChJXYXRjaFN0YXRzUmVzcG9uc2USIwoFc3RhdHMYASABKAsyFC5mYXN0d29ya2VyLnYxLlN0YXRzEioKB3dvcmtlcnMYAiADKAsyGS5mYXN0d29ya2VyLnYxLldvcmtlckluZm8SKwoHc2FtcGxlcxgDIAMoCzIaLmZhc3R3b3JrZXIudjEuU3RhdHNTYW1wbGUizAEKC1N0YXRzU2FtcGxlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBnBlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCglzdWJtaXR0ZWQYAyABKAMSEQoJc3VjY2VlZGVkGAQgASgDEg4KBmZhaWxlZBgFIAEoAxIRCgljYW5jZWxsZWQYBiABKAMSDgoGcXVldWVkGAcgASgDEg8KB3J1bm5pbmcYCCABKAMiEwoRV2F0Y2hUYXNrc1JlcXVlc3QiSQoSV2F0Y2hUYXNrc1Jlc3BvbnNlEiIKBXRhc2tzGAEgAygLMhMuZmFzdHdvcmtlci52MS5UYXNrEg8KB29taXR0ZWQYAiABKAUi7AIKCldvcmtlckluZm8SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEgsKA3BpZBgEIAEoBRINCgV0YXNrcxgFIAMoCRITCgtjb25jdXJyZW5jeRgGIAEoBRIQCghjYXBhY2l0eRgHIAEoBRIRCglpbl9mbGlnaHQYCCABKAUSKQoFc3RhdGUYCSABKA4yGi5mYXN0d29ya2VyLnYxLldvcmtlclN0YXRlEhcKD3N1Y2NlZWRlZF90b3RhbBgKIAEoAxIUCgxmYWlsZWRfdG90YWwYCyABKAMSDAoEcmF0ZRgMIAEoARIwCgxjb25uZWN0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGA8gASgJIhQKEkxpc3RXb3JrZXJzUmVxdWVzdCJBChNMaXN0V29ya2Vyc1Jlc3BvbnNlEioKB3dvcmtlcnMYASADKAsyGS5mYXN0d29ya2VyLnYxLldvcmtlckluZm8qlQEKC1dvcmtlclN0YXRlEhwKGFdPUktFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1dPUktFUl9TVEFURV9BQ1RJVkUQARIZChVXT1JLRVJfU1RBVEVfRFJBSU5JTkcQAhIdChlXT1JLRVJfU1RBVEVfRElTQ09OTkVDVEVEEAMSFQoRV09SS0VSX1NUQVRFX0xPU1QQBDLbAgoMQWRtaW5TZXJ2aWNlEksKCEdldFN0YXRzEh4uZmFzdHdvcmtlci52MS5HZXRTdGF0c1JlcXVlc3QaHy5mYXN0d29ya2VyLnYxLkdldFN0YXRzUmVzcG9uc2USUwoKV2F0Y2hTdGF0cxIgLmZhc3R3b3JrZXIudjEuV2F0Y2hTdGF0c1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLldhdGNoU3RhdHNSZXNwb25zZTABElQKC0xpc3RXb3JrZXJzEiEuZmFzdHdvcmtlci52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIi5mYXN0d29ya2VyLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUwoKV2F0Y2hUYXNrcxIgLmZhc3R3b3JrZXIudjEuV2F0Y2hUYXNrc1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLldhdGNoVGFza3NSZXNwb25zZTABYgZwcm90bzM", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * QueueDepth counts queued tasks per priority.
@@ -208,6 +210,21 @@ export type WatchStatsRequest = Message<"fastworker.v1.WatchStatsRequest"> & {
    * @generated from field: google.protobuf.Duration interval = 1;
    */
   interval?: Duration | undefined;
+
+  /**
+   * Also send the workers (as ListWorkers lists them) in every message.
+   *
+   * @generated from field: bool include_workers = 2;
+   */
+  includeWorkers: boolean;
+
+  /**
+   * Also send per-second samples: the retained history (the last ten
+   * minutes) in the first message, then only the new ones.
+   *
+   * @generated from field: bool include_history = 3;
+   */
+  includeHistory: boolean;
 };
 
 /**
@@ -225,6 +242,20 @@ export type WatchStatsResponse = Message<"fastworker.v1.WatchStatsResponse"> & {
    * @generated from field: fastworker.v1.Stats stats = 1;
    */
   stats?: Stats | undefined;
+
+  /**
+   * With include_workers: every listed worker.
+   *
+   * @generated from field: repeated fastworker.v1.WorkerInfo workers = 2;
+   */
+  workers: WorkerInfo[];
+
+  /**
+   * With include_history: samples this stream has not sent yet, oldest first.
+   *
+   * @generated from field: repeated fastworker.v1.StatsSample samples = 3;
+   */
+  samples: StatsSample[];
 };
 
 /**
@@ -233,6 +264,110 @@ export type WatchStatsResponse = Message<"fastworker.v1.WatchStatsResponse"> & {
  */
 export const WatchStatsResponseSchema: GenMessage<WatchStatsResponse> = /*@__PURE__*/
   messageDesc(file_fastworker_v1_admin_service, 5);
+
+/**
+ * StatsSample is what happened during one sampling period (about a second),
+ * for charts of throughput and failures over the last minutes.
+ *
+ * @generated from message fastworker.v1.StatsSample
+ */
+export type StatsSample = Message<"fastworker.v1.StatsSample"> & {
+  /**
+   * When the period ended.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * How long the period was.
+   *
+   * @generated from field: google.protobuf.Duration period = 2;
+   */
+  period?: Duration | undefined;
+
+  /**
+   * Tasks submitted, and tasks that reached each final state, in the period.
+   *
+   * @generated from field: int64 submitted = 3;
+   */
+  submitted: bigint;
+
+  /**
+   * @generated from field: int64 succeeded = 4;
+   */
+  succeeded: bigint;
+
+  /**
+   * @generated from field: int64 failed = 5;
+   */
+  failed: bigint;
+
+  /**
+   * @generated from field: int64 cancelled = 6;
+   */
+  cancelled: bigint;
+
+  /**
+   * Tasks queued (all priorities) and running when the period ended.
+   *
+   * @generated from field: int64 queued = 7;
+   */
+  queued: bigint;
+
+  /**
+   * @generated from field: int64 running = 8;
+   */
+  running: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.StatsSample.
+ * Use `create(StatsSampleSchema)` to create a new message.
+ */
+export const StatsSampleSchema: GenMessage<StatsSample> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 6);
+
+/**
+ * @generated from message fastworker.v1.WatchTasksRequest
+ */
+export type WatchTasksRequest = Message<"fastworker.v1.WatchTasksRequest"> & {
+};
+
+/**
+ * Describes the message fastworker.v1.WatchTasksRequest.
+ * Use `create(WatchTasksRequestSchema)` to create a new message.
+ */
+export const WatchTasksRequestSchema: GenMessage<WatchTasksRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 7);
+
+/**
+ * @generated from message fastworker.v1.WatchTasksResponse
+ */
+export type WatchTasksResponse = Message<"fastworker.v1.WatchTasksResponse"> & {
+  /**
+   * Tasks that changed since the previous message, newest first, BASIC view.
+   *
+   * @generated from field: repeated fastworker.v1.Task tasks = 1;
+   */
+  tasks: Task[];
+
+  /**
+   * Changed tasks left out of this message because too many changed at once
+   * or the client read too slowly. A client showing a listing should fetch
+   * it again.
+   *
+   * @generated from field: int32 omitted = 2;
+   */
+  omitted: number;
+};
+
+/**
+ * Describes the message fastworker.v1.WatchTasksResponse.
+ * Use `create(WatchTasksResponseSchema)` to create a new message.
+ */
+export const WatchTasksResponseSchema: GenMessage<WatchTasksResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 8);
 
 /**
  * @generated from message fastworker.v1.WorkerInfo
@@ -323,7 +458,7 @@ export type WorkerInfo = Message<"fastworker.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_admin_service, 6);
+  messageDesc(file_fastworker_v1_admin_service, 9);
 
 /**
  * @generated from message fastworker.v1.ListWorkersRequest
@@ -336,7 +471,7 @@ export type ListWorkersRequest = Message<"fastworker.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_admin_service, 7);
+  messageDesc(file_fastworker_v1_admin_service, 10);
 
 /**
  * @generated from message fastworker.v1.ListWorkersResponse
@@ -353,7 +488,7 @@ export type ListWorkersResponse = Message<"fastworker.v1.ListWorkersResponse"> &
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_admin_service, 8);
+  messageDesc(file_fastworker_v1_admin_service, 11);
 
 /**
  * @generated from enum fastworker.v1.WorkerState
@@ -430,6 +565,19 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListWorkersRequestSchema;
     output: typeof ListWorkersResponseSchema;
+  },
+  /**
+   * WatchTasks streams the tasks whose state changed, for live listings:
+   * changes are gathered for a short window (250ms) and each changed task is
+   * sent once with its latest state. The first message is empty and says the
+   * stream is open.
+   *
+   * @generated from rpc fastworker.v1.AdminService.WatchTasks
+   */
+  watchTasks: {
+    methodKind: "server_streaming";
+    input: typeof WatchTasksRequestSchema;
+    output: typeof WatchTasksResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fastworker_v1_admin_service, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/task_service.proto.
  */
 export const file_fastworker_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBmYXN0d29ya2VyL3YxL3Rhc2tfc2VydmljZS5wcm90bxINZmFzdHdvcmtlci52MSKKAwoNU3VibWl0UmVxdWVzdBIMCgR0YXNrGAEgASgJEiQKBGFyZ3MYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJYXJnc19qc29uGAMgASgJEikKCHByaW9yaXR5GAQgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSKAoFZGVsYXkYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoFcmV0cnkYByABKAsyGi5mYXN0d29ya2VyLnYxLlJldHJ5UG9saWN5EioKB3RpbWVvdXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYCSADKAsyKi5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWwoOU3VibWl0UmVzcG9uc2USCgoCaWQYASABKAkSFAoMZGVkdXBsaWNhdGVkGAIgASgIEicKBXN0YXRlGAMgASgOMhguZmFzdHdvcmtlci52MS5UYXNrU3RhdGUiQQoSU3VibWl0QmF0Y2hSZXF1ZXN0EisKBXRhc2tzGAEgAygLMhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0IkgKE1N1Ym1pdEJhdGNoUmVzcG9uc2USMQoHcmVzdWx0cxgBIAMoCzIgLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXN1bHQiYAoRU3VibWl0QmF0Y2hSZXN1bHQSCgoCaWQYASABKAkSFAoMZGVkdXBsaWNhdGVkGAIgASgIEikKBWVycm9yGAMgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIcCg5HZXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI0Cg9HZXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayJJCg9XYWl0VGFza1JlcXVlc3QSCgoCaWQYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI1ChBXYWl0VGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siHwoQV2FpdFRhc2tzUmVxdWVzdBILCgNpZHMYASADKAkiQQoRV2FpdFRhc2tzUmVzcG9uc2USLAoIb3V0Y29tZXMYASADKAsyGi5mYXN0d29ya2VyLnYxLlRhc2tPdXRjb21lIrIBCgtUYXNrT3V0Y29tZRIKCgJpZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEhMKC3Jlc3VsdF9qc29uGAMgASgJEicKBWVycm9yGAQgASgLMhguZmFzdHdvcmtlci52MS5UYXNrRXJyb3ISMAoMbG9va3VwX2Vycm9yGAUgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIvChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI2ChFSZXRyeVRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrItYBChBMaXN0VGFza3NSZXF1ZXN0EigKBnN0YXRlcxgBIAMoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEgwKBHRhc2sYAiABKAkSKQoIcHJpb3JpdHkYAyABKA4yFy5mYXN0d29ya2VyLnYxLlByaW9yaXR5EhEKCWlkX3ByZWZpeBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCRIlCgR2aWV3GAcgASgOMhcuZmFzdHdvcmtlci52MS5UYXNrVmlldyJkChFMaXN0VGFza3NSZXNwb25zZRIiCgV0YXNrcxgBIAMoCzITLmZhc3R3b3JrZXIudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBTKIBQoLVGFza1NlcnZpY2USRQoGU3VibWl0EhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Gh0uZmFzdHdvcmtlci52MS5TdWJtaXRSZXNwb25zZRJUCgtTdWJtaXRCYXRjaBIhLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXF1ZXN0GiIuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3BvbnNlEkgKB0dldFRhc2sSHS5mYXN0d29ya2VyLnYxLkdldFRhc2tSZXF1ZXN0Gh4uZmFzdHdvcmtlci52MS5HZXRUYXNrUmVzcG9uc2USSwoIV2FpdFRhc2sSHi5mYXN0d29ya2VyLnYxLldhaXRUYXNrUmVxdWVzdBofLmZhc3R3b3JrZXIudjEuV2FpdFRhc2tSZXNwb25zZRJSCglXYWl0VGFza3MSHy5mYXN0d29ya2VyLnYxLldhaXRUYXNrc1JlcXVlc3QaIC5mYXN0d29ya2VyLnYxLldhaXRUYXNrc1Jlc3BvbnNlKAEwARJRCgpDYW5jZWxUYXNrEiAuZmFzdHdvcmtlci52MS5DYW5jZWxUYXNrUmVxdWVzdBohLmZhc3R3b3JrZXIudjEuQ2FuY2VsVGFza1Jlc3BvbnNlEk4KCVJldHJ5VGFzaxIfLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrUmVxdWVzdBogLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrUmVzcG9uc2USTgoJTGlzdFRhc2tzEh8uZmFzdHdvcmtlci52MS5MaXN0VGFza3NSZXF1ZXN0GiAuZmFzdHdvcmtlci52MS5MaXN0VGFza3NSZXNwb25zZWIGcHJvdG8z", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("CiBmYXN0d29ya2VyL3YxL3Rhc2tfc2VydmljZS5wcm90bxINZmFzdHdvcmtlci52MSKKAwoNU3VibWl0UmVxdWVzdBIMCgR0YXNrGAEgASgJEiQKBGFyZ3MYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJYXJnc19qc29uGAMgASgJEikKCHByaW9yaXR5GAQgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSKAoFZGVsYXkYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoFcmV0cnkYByABKAsyGi5mYXN0d29ya2VyLnYxLlJldHJ5UG9saWN5EioKB3RpbWVvdXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYCSADKAsyKi5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWwoOU3VibWl0UmVzcG9uc2USCgoCaWQYASABKAkSFAoMZGVkdXBsaWNhdGVkGAIgASgIEicKBXN0YXRlGAMgASgOMhguZmFzdHdvcmtlci52MS5UYXNrU3RhdGUiQQoSU3VibWl0QmF0Y2hSZXF1ZXN0EisKBXRhc2tzGAEgAygLMhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0IkgKE1N1Ym1pdEJhdGNoUmVzcG9uc2USMQoHcmVzdWx0cxgBIAMoCzIgLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXN1bHQiYAoRU3VibWl0QmF0Y2hSZXN1bHQSCgoCaWQYASABKAkSFAoMZGVkdXBsaWNhdGVkGAIgASgIEikKBWVycm9yGAMgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIcCg5HZXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI0Cg9HZXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayJJCg9XYWl0VGFza1JlcXVlc3QSCgoCaWQYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI1ChBXYWl0VGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siTwoOU2Vzc2lvblJlcXVlc3QSLQoHc3VibWl0cxgBIAMoCzIcLmZhc3R3b3JrZXIudjEuU2Vzc2lvblN1Ym1pdBIOCgZmb2xsb3cYAiADKAkiWAoNU2Vzc2lvblN1Ym1pdBILCgNyZWYYASABKA0SKgoEdGFzaxgCIAEoCzIcLmZhc3R3b3JrZXIudjEuU3VibWl0UmVxdWVzdBIOCgZmb2xsb3cYAyABKAgicQoPU2Vzc2lvblJlc3BvbnNlEjAKCGFjY2VwdGVkGAEgAygLMh4uZmFzdHdvcmtlci52MS5TZXNzaW9uQWNjZXB0ZWQSLAoIb3V0Y29tZXMYAiADKAsyGi5mYXN0d29ya2VyLnYxLlRhc2tPdXRjb21lImsKD1Nlc3Npb25BY2NlcHRlZBILCgNyZWYYASABKA0SCgoCaWQYAiABKAkSFAoMZGVkdXBsaWNhdGVkGAMgASgIEikKBWVycm9yGAQgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyKyAQoLVGFza091dGNvbWUSCgoCaWQYASABKAkSJwoFc3RhdGUYAiABKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZRITCgtyZXN1bHRfanNvbhgDIAEoCRInCgVlcnJvchgEIAEoCzIYLmZhc3R3b3JrZXIudjEuVGFza0Vycm9yEjAKDGxvb2t1cF9lcnJvchgFIAEoCzIaLmZhc3R3b3JrZXIudjEuRXJyb3JTdGF0dXMiLwoRQ2FuY2VsVGFza1JlcXVlc3QSCgoCaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjcKEkNhbmNlbFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIh4KEFJldHJ5VGFza1JlcXVlc3QSCgoCaWQYASABKAkiNgoRUmV0cnlUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayLWAQoQTGlzdFRhc2tzUmVxdWVzdBIoCgZzdGF0ZXMYASADKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZRIMCgR0YXNrGAIgASgJEikKCHByaW9yaXR5GAMgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIRCglpZF9wcmVmaXgYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSJQoEdmlldxgHIAEoDjIXLmZhc3R3b3JrZXIudjEuVGFza1ZpZXciZAoRTGlzdFRhc2tzUmVzcG9uc2USIgoFdGFza3MYASADKAsyEy5mYXN0d29ya2VyLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUyggUKC1Rhc2tTZXJ2aWNlEkUKBlN1Ym1pdBIcLmZhc3R3b3JrZXIudjEuU3VibWl0UmVxdWVzdBodLmZhc3R3b3JrZXIudjEuU3VibWl0UmVzcG9uc2USVAoLU3VibWl0QmF0Y2gSIS5mYXN0d29ya2VyLnYxLlN1Ym1pdEJhdGNoUmVxdWVzdBoiLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXNwb25zZRJICgdHZXRUYXNrEh0uZmFzdHdvcmtlci52MS5HZXRUYXNrUmVxdWVzdBoeLmZhc3R3b3JrZXIudjEuR2V0VGFza1Jlc3BvbnNlEksKCFdhaXRUYXNrEh4uZmFzdHdvcmtlci52MS5XYWl0VGFza1JlcXVlc3QaHy5mYXN0d29ya2VyLnYxLldhaXRUYXNrUmVzcG9uc2USTAoHU2Vzc2lvbhIdLmZhc3R3b3JrZXIudjEuU2Vzc2lvblJlcXVlc3QaHi5mYXN0d29ya2VyLnYxLlNlc3Npb25SZXNwb25zZSgBMAESUQoKQ2FuY2VsVGFzaxIgLmZhc3R3b3JrZXIudjEuQ2FuY2VsVGFza1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLkNhbmNlbFRhc2tSZXNwb25zZRJOCglSZXRyeVRhc2sSHy5mYXN0d29ya2VyLnYxLlJldHJ5VGFza1JlcXVlc3QaIC5mYXN0d29ya2VyLnYxLlJldHJ5VGFza1Jlc3BvbnNlEk4KCUxpc3RUYXNrcxIfLmZhc3R3b3JrZXIudjEuTGlzdFRhc2tzUmVxdWVzdBogLmZhc3R3b3JrZXIudjEuTGlzdFRhc2tzUmVzcG9uc2ViBnByb3RvMw", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * @generated from message fastworker.v1.SubmitRequest
@@ -261,40 +261,123 @@ export const WaitTaskResponseSchema: GenMessage<WaitTaskResponse> = /*@__PURE__*
   messageDesc(file_fastworker_v1_task_service, 8);
 
 /**
- * @generated from message fastworker.v1.WaitTasksRequest
+ * @generated from message fastworker.v1.SessionRequest
  */
-export type WaitTasksRequest = Message<"fastworker.v1.WaitTasksRequest"> & {
+export type SessionRequest = Message<"fastworker.v1.SessionRequest"> & {
   /**
-   * Tasks to follow; their outcomes arrive on the response stream.
-   *
-   * @generated from field: repeated string ids = 1;
+   * @generated from field: repeated fastworker.v1.SessionSubmit submits = 1;
    */
-  ids: string[];
+  submits: SessionSubmit[];
+
+  /**
+   * Existing tasks to follow: their outcomes arrive once final.
+   *
+   * @generated from field: repeated string follow = 2;
+   */
+  follow: string[];
 };
 
 /**
- * Describes the message fastworker.v1.WaitTasksRequest.
- * Use `create(WaitTasksRequestSchema)` to create a new message.
+ * Describes the message fastworker.v1.SessionRequest.
+ * Use `create(SessionRequestSchema)` to create a new message.
  */
-export const WaitTasksRequestSchema: GenMessage<WaitTasksRequest> = /*@__PURE__*/
+export const SessionRequestSchema: GenMessage<SessionRequest> = /*@__PURE__*/
   messageDesc(file_fastworker_v1_task_service, 9);
 
 /**
- * @generated from message fastworker.v1.WaitTasksResponse
+ * SessionSubmit is one submission on a session.
+ *
+ * @generated from message fastworker.v1.SessionSubmit
  */
-export type WaitTasksResponse = Message<"fastworker.v1.WaitTasksResponse"> & {
+export type SessionSubmit = Message<"fastworker.v1.SessionSubmit"> & {
   /**
-   * @generated from field: repeated fastworker.v1.TaskOutcome outcomes = 1;
+   * Chosen by the client; echoed in the acceptance of this submission.
+   *
+   * @generated from field: uint32 ref = 1;
+   */
+  ref: number;
+
+  /**
+   * @generated from field: fastworker.v1.SubmitRequest task = 2;
+   */
+  task?: SubmitRequest | undefined;
+
+  /**
+   * Push this task's outcome on the session once it is final.
+   *
+   * @generated from field: bool follow = 3;
+   */
+  follow: boolean;
+};
+
+/**
+ * Describes the message fastworker.v1.SessionSubmit.
+ * Use `create(SessionSubmitSchema)` to create a new message.
+ */
+export const SessionSubmitSchema: GenMessage<SessionSubmit> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 10);
+
+/**
+ * @generated from message fastworker.v1.SessionResponse
+ */
+export type SessionResponse = Message<"fastworker.v1.SessionResponse"> & {
+  /**
+   * One per submission, in the order they were received.
+   *
+   * @generated from field: repeated fastworker.v1.SessionAccepted accepted = 1;
+   */
+  accepted: SessionAccepted[];
+
+  /**
+   * Outcomes of followed tasks that became final.
+   *
+   * @generated from field: repeated fastworker.v1.TaskOutcome outcomes = 2;
    */
   outcomes: TaskOutcome[];
 };
 
 /**
- * Describes the message fastworker.v1.WaitTasksResponse.
- * Use `create(WaitTasksResponseSchema)` to create a new message.
+ * Describes the message fastworker.v1.SessionResponse.
+ * Use `create(SessionResponseSchema)` to create a new message.
  */
-export const WaitTasksResponseSchema: GenMessage<WaitTasksResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 10);
+export const SessionResponseSchema: GenMessage<SessionResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 11);
+
+/**
+ * SessionAccepted answers one SessionSubmit.
+ *
+ * @generated from message fastworker.v1.SessionAccepted
+ */
+export type SessionAccepted = Message<"fastworker.v1.SessionAccepted"> & {
+  /**
+   * @generated from field: uint32 ref = 1;
+   */
+  ref: number;
+
+  /**
+   * Empty when error is set.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: bool deduplicated = 3;
+   */
+  deduplicated: boolean;
+
+  /**
+   * @generated from field: fastworker.v1.ErrorStatus error = 4;
+   */
+  error?: ErrorStatus | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.SessionAccepted.
+ * Use `create(SessionAcceptedSchema)` to create a new message.
+ */
+export const SessionAcceptedSchema: GenMessage<SessionAccepted> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 12);
 
 /**
  * TaskOutcome is the final state of a task, compactly.
@@ -337,7 +420,7 @@ export type TaskOutcome = Message<"fastworker.v1.TaskOutcome"> & {
  * Use `create(TaskOutcomeSchema)` to create a new message.
  */
 export const TaskOutcomeSchema: GenMessage<TaskOutcome> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 11);
+  messageDesc(file_fastworker_v1_task_service, 13);
 
 /**
  * @generated from message fastworker.v1.CancelTaskRequest
@@ -361,7 +444,7 @@ export type CancelTaskRequest = Message<"fastworker.v1.CancelTaskRequest"> & {
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 12);
+  messageDesc(file_fastworker_v1_task_service, 14);
 
 /**
  * @generated from message fastworker.v1.CancelTaskResponse
@@ -378,7 +461,7 @@ export type CancelTaskResponse = Message<"fastworker.v1.CancelTaskResponse"> & {
  * Use `create(CancelTaskResponseSchema)` to create a new message.
  */
 export const CancelTaskResponseSchema: GenMessage<CancelTaskResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 13);
+  messageDesc(file_fastworker_v1_task_service, 15);
 
 /**
  * @generated from message fastworker.v1.RetryTaskRequest
@@ -395,7 +478,7 @@ export type RetryTaskRequest = Message<"fastworker.v1.RetryTaskRequest"> & {
  * Use `create(RetryTaskRequestSchema)` to create a new message.
  */
 export const RetryTaskRequestSchema: GenMessage<RetryTaskRequest> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 14);
+  messageDesc(file_fastworker_v1_task_service, 16);
 
 /**
  * @generated from message fastworker.v1.RetryTaskResponse
@@ -412,7 +495,7 @@ export type RetryTaskResponse = Message<"fastworker.v1.RetryTaskResponse"> & {
  * Use `create(RetryTaskResponseSchema)` to create a new message.
  */
 export const RetryTaskResponseSchema: GenMessage<RetryTaskResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 15);
+  messageDesc(file_fastworker_v1_task_service, 17);
 
 /**
  * @generated from message fastworker.v1.ListTasksRequest
@@ -471,7 +554,7 @@ export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 16);
+  messageDesc(file_fastworker_v1_task_service, 18);
 
 /**
  * @generated from message fastworker.v1.ListTasksResponse
@@ -502,7 +585,7 @@ export type ListTasksResponse = Message<"fastworker.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 17);
+  messageDesc(file_fastworker_v1_task_service, 19);
 
 /**
  * TaskService is what applications use: submit tasks, follow them, act on them.
@@ -553,16 +636,18 @@ export const TaskService: GenService<{
     output: typeof WaitTaskResponseSchema;
   },
   /**
-   * WaitTasks follows many tasks over one stream: send ids, receive each
-   * task's outcome once it is final. The client library uses this to wait for
-   * results without one call per task.
+   * Session is the client library's channel: it submits tasks and receives
+   * their outcomes on one stream. A submission with follow=true gets its
+   * outcome pushed when final, with no second request (so the result of a
+   * fast task never waits for the client to ask). It can also follow tasks
+   * submitted elsewhere, by id.
    *
-   * @generated from rpc fastworker.v1.TaskService.WaitTasks
+   * @generated from rpc fastworker.v1.TaskService.Session
    */
-  waitTasks: {
+  session: {
     methodKind: "bidi_streaming";
-    input: typeof WaitTasksRequestSchema;
-    output: typeof WaitTasksResponseSchema;
+    input: typeof SessionRequestSchema;
+    output: typeof SessionResponseSchema;
   },
   /**
    * CancelTask cancels a queued, scheduled or running task.

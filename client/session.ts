@@ -1,0 +1,268 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type {
+  SessionAccepted,
+  SessionRequestSchema,
+  SessionResponseSchema,
+  SubmitRequestSchema,
+  TaskOutcome,
+  TaskService,
+} from "../gen/fastworker/v1/task_service_pb.js";
+import type { BidiCall, ServiceClient } from "./grpc-client.js";
+
+type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
+type Call = BidiCall<typeof SessionRequestSchema, typeof SessionResponseSchema>;
+
+/** Limits of a {@link ClientSession}. */
+export interface SessionLimits {
+  /** Bytes of args per stream message (default 4 MiB). */
+  maxMessageBytes: number;
+  /** Submissions sent and not yet accepted; more wait (default 10,000). */
+  maxUnaccepted: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({ maxMessageBytes: 4 * 1024 * 1024, maxUnaccepted: 10_000 });
+
+/** What a submission resolves to: its acceptance, and its outcome when it was followed. */
+export interface Submitted {
+  accepted: SessionAccepted;
+  outcome: Promise<TaskOutcome> | undefined;
+}
+
+interface PendingSubmit {
+  ref: number;
+  request: SubmitInit;
+  bytes: number;
+  follow: boolean;
+  resolve(submitted: Submitted): void;
+  reject(err: unknown): void;
+}
+
+interface Following {
+  promise: Promise<TaskOutcome>;
+  resolve(outcome: TaskOutcome): void;
+  reject(err: unknown): void;
+  /** Callers still waiting; the last one to give up unfollows. */
+  callers: number;
+}
+
+const IDLE_CLOSE_MS = 2000;
+const MAX_REOPENS = 10;
+
+/**
+ * The client's Session stream to the control plane: submissions go out
+ * batched (whatever is submitted in one turn of the event loop travels in one
+ * message), acceptances and outcomes come back batched. A submission can be
+ * followed from the start, so its outcome is pushed the moment it is final.
+ *
+ * The stream opens on first use and closes after a quiet moment. If it
+ * breaks, followed tasks are followed again on a new stream; submissions not
+ * yet accepted are sent again only when they carry an idempotency key (the
+ * control plane may already have taken them), the others fail with
+ * UNAVAILABLE so the caller decides.
+ */
+export class ClientSession {
+  private call: Call | undefined;
+  private queue: PendingSubmit[] = [];
+  private readonly unaccepted = new Map<number, PendingSubmit>();
+  private readonly following = new Map<string, Following>();
+  private toFollow: string[] = [];
+  private nextRef = 1;
+  private scheduled = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private reopens = 0;
+  private closed = false;
+
+  constructor(
+    private readonly tasks: () => ServiceClient<typeof TaskService>,
+    private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+  ) {}
+
+  /** Queues a submission; resolves once the control plane accepted or refused it. */
+  submit(request: SubmitInit, bytes: number, follow: boolean): Promise<Submitted> {
+    if (this.closed) return Promise.reject(new ConnectError("the client is closed", Code.Canceled));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ref: 0, request, bytes, follow, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves with a task's outcome once it is final. */
+  follow(id: string): Promise<TaskOutcome> {
+    if (this.closed) return Promise.reject(new ConnectError("the client is closed", Code.Canceled));
+    const existing = this.following.get(id);
+    if (existing !== undefined) {
+      existing.callers++;
+      return existing.promise;
+    }
+    const entry = this.startFollowing(id);
+    this.toFollow.push(id);
+    this.schedule();
+    return entry.promise;
+  }
+
+  /** One caller stops waiting for an id; others waiting for it keep waiting. */
+  unfollow(id: string): void {
+    const entry = this.following.get(id);
+    if (entry === undefined || --entry.callers > 0) return;
+    this.following.delete(id);
+    this.closeIfIdle();
+  }
+
+  /** Ends the stream; everything pending fails with CANCELED. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.call?.cancel();
+    this.call = undefined;
+    this.failAll(new ConnectError("the client was closed", Code.Canceled));
+  }
+
+  private startFollowing(id: string): Following {
+    let resolve!: (o: TaskOutcome) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<TaskOutcome>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A followed submission's outcome may never be asked for (fire and forget): a failure of
+    // that wait must not become an unhandled rejection. Callers who do wait still see it.
+    promise.catch(() => undefined);
+    const entry = { promise, resolve, reject, callers: 1 };
+    this.following.set(id, entry);
+    clearTimeout(this.idleTimer);
+    return entry;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    clearTimeout(this.idleTimer);
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.send();
+    });
+  }
+
+  /** Sends what is queued, in messages of at most maxMessageBytes, while acceptances are not too far behind. */
+  private send(): void {
+    if (this.closed) return;
+    if (this.queue.length === 0 && this.toFollow.length === 0) return;
+    const call = (this.call ??= this.open());
+    if (this.toFollow.length > 0) {
+      call.send({ follow: this.toFollow.filter((id) => this.following.has(id)) });
+      this.toFollow = [];
+    }
+    while (this.queue.length > 0 && this.unaccepted.size < this.limits.maxUnaccepted) {
+      const room = this.limits.maxUnaccepted - this.unaccepted.size;
+      let count = 0;
+      let bytes = 0;
+      while (count < this.queue.length && count < room) {
+        const next = this.queue[count]!.bytes;
+        if (count > 0 && bytes + next > this.limits.maxMessageBytes) break;
+        bytes += next;
+        count++;
+      }
+      const batch = this.queue.splice(0, count);
+      for (const p of batch) {
+        p.ref = this.nextRef++;
+        if (this.nextRef > 0xffffffff) this.nextRef = 1;
+        this.unaccepted.set(p.ref, p);
+      }
+      call.send({ submits: batch.map((p) => ({ ref: p.ref, task: p.request, follow: p.follow })) });
+    }
+  }
+
+  private open(): Call {
+    const call = this.tasks().session();
+    void (async () => {
+      try {
+        for await (const response of call.responses) {
+          this.reopens = 0;
+          for (const accepted of response.accepted) this.accepted(accepted);
+          for (const outcome of response.outcomes) this.settle(outcome);
+          if (this.queue.length > 0) this.schedule();
+          this.closeIfIdle();
+        }
+        this.ended(call, undefined);
+      } catch (err) {
+        this.ended(call, err);
+      }
+    })();
+    return call;
+  }
+
+  private accepted(accepted: SessionAccepted): void {
+    const pending = this.unaccepted.get(accepted.ref);
+    if (pending === undefined) return;
+    this.unaccepted.delete(accepted.ref);
+    if (accepted.error !== undefined) {
+      pending.reject(new ConnectError(accepted.error.message, accepted.error.code as Code));
+      return;
+    }
+    let outcome: Promise<TaskOutcome> | undefined;
+    if (pending.follow) {
+      const existing = this.following.get(accepted.id);
+      if (existing !== undefined) existing.callers++;
+      outcome = (existing ?? this.startFollowing(accepted.id)).promise;
+    }
+    pending.resolve({ accepted, outcome });
+  }
+
+  private settle(outcome: TaskOutcome): void {
+    const entry = this.following.get(outcome.id);
+    if (entry === undefined) return;
+    this.following.delete(outcome.id);
+    if (outcome.lookupError !== undefined) entry.reject(new ConnectError(outcome.lookupError.message, outcome.lookupError.code as Code));
+    else entry.resolve(outcome);
+  }
+
+  private ended(call: Call, err: unknown): void {
+    if (this.call !== call) return;
+    this.call = undefined;
+    if (this.closed) return;
+    const failure = err ? ConnectError.from(err) : new ConnectError("the control plane ended the session", Code.Unavailable);
+    if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
+      // Refused before anything was taken; trying again cannot help.
+      this.failAll(failure);
+      return;
+    }
+    // Submissions the control plane may or may not have taken: only those with an idempotency key are safe to send again.
+    const requeue: PendingSubmit[] = [];
+    for (const p of this.unaccepted.values()) {
+      if (p.request.idempotencyKey) requeue.push(p);
+      else p.reject(new ConnectError(`the session broke before the control plane confirmed this submission (${failure.rawMessage}); it may or may not have been taken: submit with an idempotency key to retry safely`, Code.Unavailable));
+    }
+    this.unaccepted.clear();
+    this.queue = requeue.concat(this.queue);
+    if (this.queue.length === 0 && this.following.size === 0) return;
+    if (++this.reopens > MAX_REOPENS) {
+      this.failAll(failure);
+      return;
+    }
+    const delay = Math.min(2000, 50 * 2 ** this.reopens);
+    setTimeout(() => {
+      this.toFollow = [...this.following.keys()];
+      this.schedule();
+    }, delay).unref();
+  }
+
+  private failAll(err: ConnectError): void {
+    for (const p of [...this.queue, ...this.unaccepted.values()]) p.reject(err);
+    this.queue = [];
+    this.unaccepted.clear();
+    for (const f of this.following.values()) f.reject(err);
+    this.following.clear();
+  }
+
+  private closeIfIdle(): void {
+    if (this.call === undefined || this.queue.length > 0 || this.unaccepted.size > 0 || this.following.size > 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.queue.length > 0 || this.unaccepted.size > 0 || this.following.size > 0) return;
+      this.call?.end();
+      this.call = undefined;
+    }, IDLE_CLOSE_MS);
+    this.idleTimer.unref();
+  }
+}

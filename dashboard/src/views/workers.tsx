@@ -1,0 +1,103 @@
+import { Ago } from "../components/ago.js";
+import { Badge } from "../components/badge.js";
+import { liveStats } from "../live/live.js";
+import { count, rate } from "../model/format.js";
+import { useStore } from "../model/store.js";
+
+const STATE_HELP: Record<string, string> = {
+  active: "connected and taking work",
+  draining: "finishing its tasks; takes no new ones",
+  disconnected: "its dispatch stream closed; it may come back",
+  lost: "missed its lease; its tasks went to other workers",
+};
+
+/** Every registered worker (and the recently lost ones), live. */
+export function Workers() {
+  const { workers, stats } = useStore(liveStats);
+  if (stats === undefined) return <p class="empty">Waiting for the control plane…</p>;
+  if (workers.length === 0) {
+    return (
+      <div class="empty-state">
+        <h2>No workers yet</h2>
+        <p>
+          Tasks stay queued until a worker that serves their name connects. Start one with{" "}
+          <code>npx fw-worker --tasks your-tasks.ts</code>, or run the control plane with <code>--tasks</code>.
+        </p>
+      </div>
+    );
+  }
+  const busy = workers.reduce((sum, w) => sum + w.inFlight, 0);
+  const slots = workers.filter((w) => w.state === "active").reduce((sum, w) => sum + w.capacity, 0);
+  return (
+    <section class="panel">
+      <h2>
+        Workers <span class="muted">{workers.length} listed · {count(busy)} of {count(slots)} slots busy</span>
+      </h2>
+      <div class="table-wrap">
+        <table class="table" aria-label="Workers">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Host</th>
+              <th>State</th>
+              <th>Tasks</th>
+              <th class="num">Served</th>
+              <th class="num">Failed</th>
+              <th class="num">In flight</th>
+              <th class="num">Rate</th>
+              <th>Last heartbeat</th>
+              <th>Connected</th>
+            </tr>
+          </thead>
+          <tbody>
+            {workers.map((w) => (
+              <tr key={w.id} class={w.state === "lost" ? "row-dim" : ""}>
+                <td>
+                  <strong>{w.name}</strong>
+                  <div class="muted small">v{w.version}</div>
+                </td>
+                <td>
+                  {w.host || "—"}
+                  <div class="muted small">pid {w.pid}</div>
+                </td>
+                <td>
+                  <Badge kind={w.state} title={STATE_HELP[w.state]} />
+                </td>
+                <td>
+                  <div class="tags">
+                    {w.tasks.map((t) => (
+                      <code key={t}>{t}</code>
+                    ))}
+                  </div>
+                </td>
+                <td class="num">{count(w.succeeded + w.failed)}</td>
+                <td class="num">{count(w.failed)}</td>
+                <td class="num">
+                  <Meter value={w.inFlight} max={w.concurrency} />
+                  {w.inFlight}/{w.concurrency}
+                  {w.capacity < w.concurrency && w.state === "active" && <div class="muted small" title="slots written off by handlers that ignored their timeout">capacity {w.capacity}</div>}
+                </td>
+                <td class="num">{rate(w.rate)}/s</td>
+                <td>
+                  <Ago time={w.lastHeartbeatAt} />
+                </td>
+                <td>
+                  <Ago time={w.connectedAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Meter({ value, max }: { value: number; max: number }) {
+  const fraction = max > 0 ? Math.min(1, value / max) : 0;
+  return (
+    <span class="meter" aria-hidden="true">
+      <span style={{ width: `${fraction * 100}%` }} />
+    </span>
+  );
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Makes docs/dashboard-overview.png, the screenshot in the README: a control
+// plane with the example tasks, two workers and about two minutes of varying
+// load (successes, retries, failures, a backlog that builds and drains),
+// photographed by headless Debian Chromium. Run by hand after `npm run build`:
+//   node scripts/dashboard-screenshot.mjs [seconds]
+// Loopback only; ends everything it starts.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+import { Client } from "../dist/index.js";
+
+const seconds = Number(process.argv[2] ?? 120);
+const root = new URL("..", import.meta.url).pathname;
+const children = [];
+const start = (command, args) => {
+  const child = spawn(process.execPath, [`${root}dist/cli/${command}.js`, ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FW_LOG_LEVEL: "warn" } });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => line.includes(" ready ") && resolve(line));
+    child.once("exit", (code) => reject(new Error(`${command} exited with ${code}`)));
+  });
+};
+process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
+
+const ready = await start("fw-server", ["--port", "0", "--http-port", "0", "--tasks", "examples/tasks.ts", "--concurrency", "4"]);
+const grpc = /grpc=(\S+)/.exec(ready)[1];
+const http = /http=(\S+)/.exec(ready)[1];
+await start("fw-worker", ["--server", grpc, "--tasks", "examples/tasks.ts", "--concurrency", "4", "--name", "worker-2"]);
+
+const client = new Client({ server: grpc });
+const priorities = ["critical", "high", "normal", "normal", "normal", "low"];
+const until = Date.now() + seconds * 1000;
+let loading = true;
+const load = (async () => {
+  for (let tick = 0; loading; tick++) {
+    // A wave between about 5 and 40 tasks a second: the backlog builds at the crests.
+    const rate = 22 + 18 * Math.sin(tick / 40);
+    const n = Math.round(rate / 4);
+    for (let i = 0; i < n; i++) {
+      const r = Math.random();
+      const priority = priorities[Math.floor(Math.random() * priorities.length)];
+      if (r < 0.06) void client.submit("add", { a: "oops", b: 1 }, { priority });
+      else if (r < 0.16) void client.submit("flaky", { succeedOnAttempt: 2 }, { priority });
+      else if (r < 0.6) void client.submit("wait", { ms: 300 + Math.round(Math.random() * 600) }, { priority });
+      else void client.submit("add", { a: i, b: tick }, { priority });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+})();
+
+// The page is open while the load runs, and photographed before it stops.
+const profile = mkdtempSync(join(tmpdir(), "fw-shot-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1400, height: 860 },
+  colorScheme: "light",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+await page.goto(http);
+await page.getByTestId("count-succeeded").waitFor();
+await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())));
+await page.screenshot({ path: `${root}docs/dashboard-overview.png` });
+loading = false;
+await load;
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+await client.close();
+console.log("wrote docs/dashboard-overview.png");
+process.exit(0);

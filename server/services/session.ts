@@ -1,0 +1,149 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { ErrorStatusSchema } from "../../gen/fastworker/v1/task_pb.js";
+import {
+  SessionAcceptedSchema,
+  SessionResponseSchema,
+  TaskOutcomeSchema,
+  type SessionAccepted,
+  type SessionRequest,
+  type SessionResponse,
+  type TaskOutcome,
+} from "../../gen/fastworker/v1/task_service_pb.js";
+import { AsyncQueue } from "../../common/async-queue.js";
+import { isFinalState } from "../../common/task-state.js";
+import type { ControlPlane } from "../control-plane.js";
+import type { TaskRecord } from "../task-record.js";
+import { taskOutcome } from "../task-view.js";
+import { validateSubmit, validateTaskId } from "../validate.js";
+import type { TaskWaiter } from "../waiters.js";
+import { MAX_MESSAGE_BYTES } from "../worker-session.js";
+
+/**
+ * One client's Session stream: submissions in, acceptances and the outcomes
+ * of followed tasks out. Whatever becomes ready in one turn of the event
+ * loop goes out in one message (several when it would be large). After the
+ * client half-closes, the stream ends once every followed task is final.
+ */
+export class SessionStream implements TaskWaiter {
+  readonly out = new AsyncQueue<SessionResponse>();
+  private accepted: SessionAccepted[] = [];
+  private outcomes: TaskOutcome[] = [];
+  private following = 0;
+  private flushing = false;
+  private inputDone = false;
+  private closed = false;
+
+  constructor(
+    private readonly plane: ControlPlane,
+    ctx: HandlerContext,
+  ) {
+    ctx.signal.addEventListener("abort", () => this.close());
+  }
+
+  /** Reads the request stream until it ends (or fails). */
+  async consume(requests: AsyncIterable<SessionRequest>): Promise<void> {
+    try {
+      for await (const request of requests) this.receive(request, Date.now());
+      this.inputDone = true;
+      this.schedule();
+    } catch (err) {
+      if (this.closed) return; // the call was cancelled: nothing left to answer
+      this.out.fail(err instanceof ConnectError ? err : new ConnectError("the session stream broke", Code.Unavailable, undefined, undefined, err));
+    }
+  }
+
+  /** Applies one request: submissions (each accepted or refused on its own), then follows. */
+  receive(request: SessionRequest, now: number): void {
+    const maxPayload = this.plane.config.maxPayloadBytes;
+    for (const submit of request.submits) {
+      if (submit.task === undefined) {
+        this.refuse(submit.ref, new ConnectError("a submission without a task", Code.InvalidArgument));
+        continue;
+      }
+      let task: TaskRecord;
+      let deduplicated: boolean;
+      try {
+        ({ task, deduplicated } = this.plane.submit(validateSubmit(submit.task, maxPayload), now));
+      } catch (err) {
+        if (!(err instanceof ConnectError)) throw err; // a bug, not bad input: fail the stream (INTERNAL, logged)
+        this.refuse(submit.ref, err);
+        continue;
+      }
+      this.accepted.push(create(SessionAcceptedSchema, { ref: submit.ref, id: task.id, deduplicated }));
+      if (submit.follow) this.follow(task);
+    }
+    for (const id of request.follow) {
+      const task = this.plane.store.get(validateTaskId(id), now);
+      if (task === undefined) {
+        this.outcomes.push(create(TaskOutcomeSchema, {
+          id,
+          lookupError: create(ErrorStatusSchema, { code: Code.NotFound, message: `no task ${JSON.stringify(id)}: unknown id, or its result expired` }),
+        }));
+      } else {
+        this.follow(task);
+      }
+    }
+    this.schedule();
+  }
+
+  taskFinished(task: TaskRecord): void {
+    if (this.closed) return;
+    this.following--;
+    this.outcomes.push(taskOutcome(task));
+    this.schedule();
+  }
+
+  private follow(task: TaskRecord): void {
+    if (isFinalState(task.state)) {
+      this.outcomes.push(taskOutcome(task));
+      return;
+    }
+    this.following++;
+    this.plane.waiters.add(task.id, this);
+  }
+
+  private refuse(ref: number, err: ConnectError): void {
+    this.accepted.push(create(SessionAcceptedSchema, { ref, error: create(ErrorStatusSchema, { code: err.code, message: err.rawMessage }) }));
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.closed) return;
+    this.flushing = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (this.closed) return;
+    const { accepted, outcomes } = this;
+    this.accepted = [];
+    this.outcomes = [];
+    let start = 0;
+    let bytes = 0;
+    let first = true;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
+      const size = o.resultJson.length + (o.error?.stack.length ?? 0) + (o.error?.message.length ?? 0) + 64;
+      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
+        this.out.push(create(SessionResponseSchema, { accepted: first ? accepted : [], outcomes: outcomes.slice(start, i) }));
+        first = false;
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    if (first || start < outcomes.length) {
+      const rest = start === 0 ? outcomes : outcomes.slice(start);
+      if (rest.length > 0 || accepted.length > 0) this.out.push(create(SessionResponseSchema, { accepted: first ? accepted : [], outcomes: rest }));
+    }
+    if (this.inputDone && this.following === 0) this.out.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Waiter entries of unfinished tasks stay until those finish; taskFinished ignores them then.
+    this.out.close();
+  }
+}

@@ -1,0 +1,17 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * Task ids: a random prefix drawn when the control plane starts (48 bits, so
+ * ids of different runs do not collide) and a counter, in base 36. About 12
+ * characters instead of a UUID's 36: each id is stored once per task and
+ * crosses the wire several times per task, so shorter is cheaper everywhere,
+ * and making one costs no randomness. Ids sort by submission within a run.
+ */
+export class TaskIds {
+  private readonly prefix = BigInt(`0x${randomBytes(6).toString("hex")}`).toString(36).padStart(10, "0");
+  private counter = 0;
+
+  next(): string {
+    return `${this.prefix}${(++this.counter).toString(36)}`;
+  }
+}
