@@ -31,24 +31,27 @@ export function submitTraced(sink: SubmissionSink, request: SubmitInit, bytes: n
 
 async function submitInSpan(tracer: Tracer, sink: SubmissionSink, request: SubmitInit, bytes: number, follow: boolean): Promise<Submitted> {
   const task = request.task ?? "";
-  const span = tracer.startSpan(`submit ${task}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
+  const span = tracer.startSpan(`submit ${task}`, { kind: SpanKind.PRODUCER });
+  // An unsampled span records nothing: do not build its attributes.
+  if (span.isRecording()) {
+    span.setAttributes({
       [ATTR.system]: MESSAGING_SYSTEM,
       [ATTR.operationName]: "submit",
       [ATTR.operationType]: "create",
       [ATTR.destination]: task,
       [ATTR.bodySize]: bytes,
-      ...(request.priority ? { [ATTR.priority]: priorityName(request.priority) } : {}),
-    },
-  });
+    });
+    if (request.priority) span.setAttribute(ATTR.priority, priorityName(request.priority));
+  }
   const metadata: Record<string, string> = { ...request.metadata };
   propagation.inject(trace.setSpan(context.active(), span), metadata);
   request.metadata = metadata;
   try {
     const submitted = await sink.submit(request, bytes, follow);
-    span.setAttribute(ATTR.messageId, submitted.accepted.id);
-    if (submitted.accepted.deduplicated) span.setAttribute(ATTR.deduplicated, true);
+    if (span.isRecording()) {
+      span.setAttribute(ATTR.messageId, submitted.accepted.id);
+      if (submitted.accepted.deduplicated) span.setAttribute(ATTR.deduplicated, true);
+    }
     return submitted;
   } catch (err) {
     span.setAttribute(ATTR.errorType, err instanceof ConnectError ? Code[err.code] : errorType(err));

@@ -35,8 +35,10 @@ export class QueueWaitSpans {
 
   private readonly onDispatched = (task: TaskRecord, attempt: AttemptRecord): void => {
     const metadata = task.options.metadata;
-    if (metadata?.traceparent === undefined) return;
-    const creation = propagation.extract(ROOT_CONTEXT, metadata);
+    const traceparent = metadata?.traceparent;
+    // "00-<trace id>-<span id>-<flags>": skip unsampled tasks before paying for an extraction.
+    if (traceparent === undefined || !sampledFlag(traceparent)) return;
+    const creation = propagation.extract(ROOT_CONTEXT, metadata!);
     const parent = trace.getSpanContext(creation);
     if (parent === undefined || (parent.traceFlags & TraceFlags.SAMPLED) === 0) return;
     const span = this.tracer.startSpan(
@@ -57,4 +59,9 @@ export class QueueWaitSpans {
     );
     span.end(attempt.dispatchedAt);
   };
+}
+
+/** Whether a W3C traceparent's flags have the sampled bit (malformed ones answer false). */
+function sampledFlag(traceparent: string): boolean {
+  return traceparent.length >= 55 && (Number.parseInt(traceparent.slice(53, 55), 16) & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 }

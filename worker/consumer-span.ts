@@ -67,24 +67,21 @@ export function traceThreadAttempt(assignment: Assignment, result: Promise<unkno
 function startExecuteSpan(tracer: Tracer, facts: AttemptFacts): { span: Span; context: Context } {
   const creation = facts.metadata.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, facts.metadata);
   const creationSpan = trace.getSpanContext(creation);
-  const span = tracer.startSpan(
-    `execute ${facts.name}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        [ATTR.system]: MESSAGING_SYSTEM,
-        [ATTR.operationName]: "execute",
-        [ATTR.operationType]: "process",
-        [ATTR.destination]: facts.name,
-        [ATTR.messageId]: facts.taskId,
-        [ATTR.priority]: facts.priority,
-        [ATTR.attempt]: facts.attempt,
-        [ATTR.maxAttempts]: facts.maxAttempts,
-      },
-      links: creationSpan === undefined ? undefined : [{ context: creationSpan }],
-    },
-    creation,
-  );
+  const span = tracer.startSpan(`execute ${facts.name}`, { kind: SpanKind.CONSUMER }, creation);
+  // An unsampled span records nothing: do not build its attributes and link.
+  if (span.isRecording()) {
+    span.setAttributes({
+      [ATTR.system]: MESSAGING_SYSTEM,
+      [ATTR.operationName]: "execute",
+      [ATTR.operationType]: "process",
+      [ATTR.destination]: facts.name,
+      [ATTR.messageId]: facts.taskId,
+      [ATTR.priority]: facts.priority,
+      [ATTR.attempt]: facts.attempt,
+      [ATTR.maxAttempts]: facts.maxAttempts,
+    });
+    if (creationSpan !== undefined) span.addLink({ context: creationSpan });
+  }
   return { span, context: trace.setSpan(creation, span) };
 }
 
