@@ -6,9 +6,29 @@ export function fail(command: string, message: string, code = 1): never {
   process.exit(code);
 }
 
+const beforeExitHooks: (() => Promise<void>)[] = [];
+
 /**
- * On SIGTERM or SIGINT runs `shutdown` once and exits 0; a second signal
- * exits at once with 130.
+ * Registers work to finish after a signal's shutdown and before the process
+ * exits, e.g. flushing telemetry so the last spans are not lost.
+ */
+export function beforeExit(hook: () => Promise<void>): void {
+  beforeExitHooks.push(hook);
+}
+
+async function runBeforeExit(logger: Logger): Promise<void> {
+  for (const hook of beforeExitHooks) {
+    try {
+      await hook();
+    } catch (err) {
+      logger.warn({ err }, "a step before exit failed; exiting anyway");
+    }
+  }
+}
+
+/**
+ * On SIGTERM or SIGINT runs `shutdown` once, then the beforeExit hooks, and
+ * exits 0; a second signal exits at once with 130.
  */
 export function exitOnSignals(logger: Logger, shutdown: () => Promise<void>): void {
   let stopping = false;
@@ -19,7 +39,7 @@ export function exitOnSignals(logger: Logger, shutdown: () => Promise<void>): vo
     }
     stopping = true;
     logger.info(`${signal}: shutting down`);
-    shutdown().then(
+    shutdown().then(() => runBeforeExit(logger)).then(
       () => {
         logger.info("stopped");
         logger.flush?.();

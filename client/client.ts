@@ -10,6 +10,7 @@ import { durationFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import type { RetryOptions } from "../worker/task.js";
 import { GrpcConnection, type ServiceClient } from "./grpc-client.js";
+import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
 import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
@@ -185,7 +186,8 @@ export class Client {
   async submit(task: string | TaskRef, args: unknown, options: SubmitOptions = {}): Promise<TaskHandle<unknown>> {
     const name = typeof task === "string" ? task : task.name;
     const argsJson = stringifyJson(args, "the args");
-    const { accepted, outcome } = await this.session.submit(
+    const { accepted, outcome } = await submitTraced(
+      this.session,
       {
         task: name,
         argsJson,

@@ -67,7 +67,10 @@ export class AttemptTracker {
     const found = this.find(worker, taskId, n, now);
     if (!(found instanceof AttemptRecord)) return found;
     if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
-    if (found.ackedAt === 0) found.ackedAt = now;
+    if (found.ackedAt === 0) {
+      found.ackedAt = now;
+      this.d.stats.acked++;
+    }
     return undefined;
   }
 
@@ -111,6 +114,7 @@ export class AttemptTracker {
     }
     worker.inflight.delete(attempt);
     worker.finished.add(now);
+    if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
     attempt.finishedAt = now;
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
     if (n < task.attempt) this.d.stats.lateResults++;

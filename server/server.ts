@@ -6,6 +6,7 @@ import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
 import { DEFAULT_BEACON_PORT, validateClusterName } from "../common/discovery/beacon.js";
+import { activeTracer } from "../common/tracing.js";
 import { PACKAGE_ROOT, VERSION } from "../common/version.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
@@ -14,6 +15,8 @@ import { engineConfig, type EngineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
 import { DashboardFeeds } from "./dashboard-feeds.js";
 import { LeaseReaper } from "./lease-reaper.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
+import { QueueWaitSpans } from "./queue-wait-spans.js";
 import { Pinger } from "./pinger.js";
 import { ResultSweeper } from "./result-sweeper.js";
 import { adminService } from "./services/admin-service.js";
@@ -48,6 +51,8 @@ export interface ServerOptions extends Partial<EngineConfig> {
   dashboardDir?: string;
   /** Extra HTTP routes (e.g. /metrics). */
   routes?: Readonly<Record<string, HttpRoute>>;
+  /** Serve Prometheus metrics on /metrics and push them where OTEL_METRICS_EXPORTER says (default true). */
+  metrics?: boolean;
   logger?: Logger;
 }
 
@@ -101,6 +106,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
   const feeds = new DashboardFeeds(plane, logger);
   supervisor.add("dashboard-feeds", feeds);
+  // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
+  const tracer = activeTracer();
+  if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
+  const metrics = options.metrics === false ? undefined : await ServerMetrics.create({ plane });
 
   const services: ServiceBinding[] = [
     bind(TaskService, taskService(plane)),
@@ -111,11 +120,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
 
   supervisor.start();
+  metrics?.start();
   let grpc;
   try {
     grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
   } catch (err) {
     supervisor.stop();
+    await metrics?.shutdown();
     throw err;
   }
   let http;
@@ -127,12 +138,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       token: options.token,
       maxReceiveBytes,
       fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
-      routes: options.routes,
+      routes: metrics === undefined ? options.routes : { "/metrics": metrics.route(options.token), ...options.routes },
       logger,
     });
   } catch (err) {
     await grpc.stop(0);
     supervisor.stop();
+    await metrics?.shutdown();
     throw err;
   }
   const grpcAddress = hostPort(host, grpc.port);
@@ -185,6 +197,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       feeds.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);
       supervisor.stop();
+      await metrics?.shutdown();
     })());
 
   return { grpcAddress, httpUrl, plane, worker, cluster, stop, [Symbol.asyncDispose]: stop };

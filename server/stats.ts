@@ -15,6 +15,8 @@ export class StatsCounters {
   retried = 0;
   lateResults = 0;
   leaseExpiries = 0;
+  /** Assignments workers confirmed receiving: an ack, or a result that came first (for metrics). */
+  acked = 0;
   readonly finished = new RateWindow(10);
   readonly failedRecently = new RateWindow(10);
   readonly startedAt = Date.now();

@@ -3,6 +3,8 @@ import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastwork
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
 import { formatBytes } from "../common/format-bytes.js";
 import type { Logger } from "../common/logger.js";
+import { priorityName } from "../common/priority.js";
+import { traceThreadAttempt } from "./consumer-span.js";
 import { AttemptContext, attemptKey, RunningAttempt } from "./running-attempt.js";
 import { taskModuleOf } from "./loader.js";
 import type { TaskDefinition } from "./task.js";
@@ -110,11 +112,12 @@ export class Executor {
           taskId: assignment.taskId,
           attempt: assignment.attempt,
           maxAttempts: assignment.maxAttempts,
+          priority: priorityName(assignment.priority),
           metadata: { ...assignment.metadata },
         },
         (fraction, message) => !run.reported && sink.progress(run, fraction, message),
       );
-      value = run.thread.result;
+      value = traceThreadAttempt(assignment, run.thread.result);
     } else {
       try {
         value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));

@@ -1,5 +1,6 @@
 import { AttemptOutcome } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
+import { priorityName, type PriorityName } from "../common/priority.js";
 import type { TaskContext } from "./task.js";
 import type { ThreadRun } from "./thread-pool.js";
 
@@ -87,6 +88,10 @@ export class AttemptContext implements TaskContext {
 
   get maxAttempts(): number {
     return this.run.assignment.maxAttempts;
+  }
+
+  get priority(): PriorityName {
+    return priorityName(this.run.assignment.priority);
   }
 
   get signal(): AbortSignal {

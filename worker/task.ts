@@ -11,6 +11,8 @@ export interface TaskContext {
   readonly attempt: number;
   /** Attempts allowed by the retry policy in force. */
   readonly maxAttempts: number;
+  /** The priority the task was queued with. */
+  readonly priority: PriorityName;
   /** Aborted when the task is cancelled, times out, or the worker shuts down; abort.reason says which. */
   readonly signal: AbortSignal;
   /** Metadata submitted with the task. */

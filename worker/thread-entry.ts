@@ -37,6 +37,7 @@ port.on("message", (message: ToThread) => {
         name: job.name,
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
+        priority: job.priority,
         metadata: job.metadata,
         signal,
         progress: (fraction, note = "") => send({ type: "progress", fraction, message: String(note) }),

@@ -1,4 +1,5 @@
 /** Messages between the executor and a task thread (see thread-pool.ts, thread-entry.ts). */
+import type { PriorityName } from "../common/priority.js";
 
 /** What a thread needs to run one attempt. */
 export interface ThreadJob {
@@ -9,6 +10,7 @@ export interface ThreadJob {
   taskId: string;
   attempt: number;
   maxAttempts: number;
+  priority: PriorityName;
   metadata: Record<string, string>;
 }
 

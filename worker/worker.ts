@@ -12,6 +12,7 @@ import { durationFromMs } from "../common/time.js";
 import { VERSION } from "../common/version.js";
 import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
+import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
 import { BeaconLocator, fixedServer } from "./server-locator.js";
@@ -89,7 +90,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       this.logger,
     );
     this.executor = new Executor({
-      tasks,
+      tasks: traceHandlers(tasks),
       concurrency,
       abortGraceMs: options.abortGraceMs ?? 5000,
       sink: this.reporter,

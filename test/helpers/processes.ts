@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect } from "vitest";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = (name: string): string => `${ROOT}dist/cli/${name}.js`;
+// What users run: the package's bin entries (fw-server and fw-worker set up OpenTelemetry first).
+const BIN = (JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { bin: Record<string, string> }).bin;
+const CLI = (name: string): string => `${ROOT}${BIN[name]}`;
 
 /** A process a test started; stop() and the afterEach hook end it by its pid. */
 export class Proc {
