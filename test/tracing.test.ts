@@ -24,7 +24,8 @@ async function startApp(kind: AppKind, grpc: string, env: NodeJS.ProcessEnv): Pr
     PORT: "0",
     ...env,
   });
-  const line = await proc.waitForLine(/listening http:\/\//);
+  // tsx compiles the app and the OpenTelemetry SDK loads before it listens: slow on a saturated machine.
+  const line = await proc.waitForLine(/listening http:\/\//, 60_000);
   return { proc, url: /(http:\/\/\S+)/.exec(line)![1]! };
 }
 

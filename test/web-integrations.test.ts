@@ -8,7 +8,7 @@ describe.each(["express", "fastify"] as const)("fastworker/%s", (kind) => {
     const server = await startServer();
     await startWorker(server.grpc, ["--tasks", "examples/tasks.ts"]);
     const app = spawnNode(`examples/${kind}-app.ts`, [], { NODE_OPTIONS: "--import tsx", FW_SERVER: server.grpc, PORT: "0" });
-    const url = /(http:\/\/\S+)/.exec(await app.waitForLine(/listening http:\/\//))![1]!;
+    const url = /(http:\/\/\S+)/.exec(await app.waitForLine(/listening http:\/\//, 60_000))![1]!;
     const response = await fetch(`${url}/add?wait=1`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":20,"b":22}' });
     expect(await response.json()).toMatchObject({ sum: 42 });
     // Longer than the client's idle close of its session stream (2 s): the path where an app once hung on exit.
