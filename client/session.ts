@@ -90,6 +90,9 @@ export class ClientSession {
   /** Resolves with a task's outcome once it is final. */
   follow(id: string): Promise<TaskOutcome> {
     if (this.closed) return Promise.reject(new ConnectError("the client is closed", Code.Canceled));
+    if (id.length === 0 || id.length > 200) {
+      return Promise.reject(new ConnectError(`${JSON.stringify(id.slice(0, 40))} is not a task id`, Code.InvalidArgument));
+    }
     const existing = this.following.get(id);
     if (existing !== undefined) {
       existing.callers++;
@@ -260,7 +263,9 @@ export class ClientSession {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.queue.length > 0 || this.unaccepted.size > 0 || this.following.size > 0) return;
-      this.call?.end();
+      // Cancel, not half-close: the control plane may still follow tasks this client gave up
+      // waiting for, and a half-closed call it keeps open would keep this process from exiting.
+      this.call?.cancel();
       this.call = undefined;
     }, IDLE_CLOSE_MS);
     this.idleTimer.unref();

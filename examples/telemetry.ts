@@ -22,7 +22,7 @@ if (tracesRequested()) {
     serviceName: process.env.OTEL_SERVICE_NAME ?? "example-app",
     instrumentations: [
       new HttpInstrumentation(),
-      // The Client's long-lived result stream (WaitTasks) would otherwise be one span for the client's whole life.
+      // The Client's long-lived result stream (Session) would otherwise be one span for the client's whole life.
       new GrpcInstrumentation({ ignoreGrpcMethods: [...UNTRACED_GRPC_METHODS] }),
     ],
     metricReaders: [],

@@ -121,6 +121,12 @@ export class AttemptTracker {
     switch (result.outcome) {
       case AttemptOutcome.SUCCEEDED: {
         const json = result.resultJson || "null";
+        if (!isJson(json)) {
+          worker.failedTotal++;
+          return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
+            message: "the worker sent a result that is not valid JSON", stack: "", type: "InvalidResult", retryable: false,
+          });
+        }
         if (json.length > this.d.config.maxPayloadBytes && Buffer.byteLength(json) > this.d.config.maxPayloadBytes) {
           worker.failedTotal++;
           return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
@@ -242,6 +248,16 @@ export class AttemptTracker {
       return reject(taskId, n, Code.PermissionDenied, `attempt ${n} of task ${taskId} was given to another worker`);
     }
     return attempt;
+  }
+}
+
+/** Whether a result is JSON text (a worker that does not speak it right must not break reads of the task). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false; // reported by the caller as an InvalidResult failure
   }
 }
 

@@ -168,6 +168,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     } catch (err) {
       await Promise.all([grpc.stop(0), http.stop(0)]);
       supervisor.stop();
+      await metrics?.shutdown();
       throw err;
     }
     // Last to start, first to stop: nothing is announced that is not listening.
@@ -185,7 +186,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       drainTimeoutMs: options.drainTimeoutMs,
       name: `embedded-${process.pid}`,
       logger: logger.child({ component: "worker" }),
-    }).start();
+    });
+    worker.on("error", (err) => logger.error({ err }, "the embedded worker stopped"));
+    worker.start();
   }
 
   let stopping: Promise<void> | undefined;

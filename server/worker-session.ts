@@ -137,7 +137,7 @@ export class WorkerSession {
     this.stream = stream;
     this.state = this.draining ? WorkerState.DRAINING : WorkerState.ACTIVE;
     this.detachedAt = 0;
-    this.provenAt = Math.max(this.provenAt, now);
+    // Attaching proves nothing about delivery: only an echoed ping renews the lease.
   }
 
   /** Unbinds a dispatch stream that ended; a newer one stays. Returns true when it was the current one. */

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Client, ConnectError, TaskFailedError, taskRef } from "../index.js";
 import type { multiply } from "./fixtures/typed-tasks.js";
-import { startServer, startWorker } from "./helpers/processes.js";
+import { spawnNode, startServer, startWorker } from "./helpers/processes.js";
+import { GrpcConnection } from "../client/grpc-client.js";
+import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
+import { AttemptOutcome } from "../gen/fastworker/v1/task_pb.js";
 import { connect } from "./helpers/clients.js";
 
 let client: Client;
@@ -11,7 +14,7 @@ describe("submit → queue → worker → result, as real processes", () => {
     const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
     client = connect(server);
     const handle = await client.submit("add", { a: 1, b: 2 });
-    expect(handle.id).toMatch(/^[0-9a-z]{11,16}$/);
+    expect(handle.id).toMatch(/^[0-9a-z]{17}$/);
     expect(await handle.result()).toBe(3);
     const info = await client.getTask(handle.id);
     expect(info).toMatchObject({ state: "succeeded", name: "add", args: { a: 1, b: 2 }, result: 3, attempt: 1 });
@@ -73,6 +76,44 @@ describe("submit → queue → worker → result, as real processes", () => {
     const patient = handle.result();
     await expect(impatient).rejects.toMatchObject({ code: 4 });
     expect(await patient).toEqual({ slept: 400 });
+  });
+
+  it("keeps the session working when one wait asks for an invalid id", async () => {
+    const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs"]);
+    client = connect(server);
+    await expect(client.result("")).rejects.toMatchObject({ code: 3 });
+    await expect(client.result("x".repeat(300))).rejects.toMatchObject({ code: 3 });
+    expect(await client.run("add", { a: 2, b: 3 })).toBe(5);
+  });
+
+  it("lets a process exit after it gave up waiting and closed its client", async () => {
+    const server = await startServer();
+    const proc = spawnNode("test/fixtures/give-up-and-exit.mjs", [server.grpc]);
+    await proc.waitForLine("gave up: 4");
+    await proc.waitForLine("closed");
+    expect(await proc.exited).toMatchObject({ code: 0 });
+  });
+
+  it("fails the attempt when a worker reports a result that is not JSON, and the task stays readable", async () => {
+    const server = await startServer();
+    client = connect(server);
+    const connection = new GrpcConnection({ address: server.grpc });
+    try {
+      const workers = connection.service(WorkerService);
+      const { workerId } = await workers.registerWorker({ name: "sloppy", concurrency: 1, tasks: [{ name: "job" }] });
+      const handle = await client.submit("job", {});
+      const assignments = workers.dispatch({ workerId })[Symbol.asyncIterator]();
+      let attempt = 0;
+      while (attempt === 0) attempt = (await assignments.next()).value.assignments[0]?.attempt ?? 0;
+      const reports = workers.reportResults();
+      reports.send({ workerId, results: [{ taskId: handle.id, attempt, outcome: AttemptOutcome.SUCCEEDED, resultJson: "{not json" }] });
+      await reports.responses[Symbol.asyncIterator]().next();
+      reports.cancel();
+      await expect(handle.result()).rejects.toMatchObject({ error: { type: "InvalidResult" } });
+      expect((await client.getTask(handle.id)).state).toBe("failed");
+    } finally {
+      connection.close();
+    }
   });
 
   it("fails with NOT_FOUND for an unknown id", async () => {

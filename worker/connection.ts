@@ -145,9 +145,13 @@ export class WorkerConnection {
     this.client = this.grpc.service(WorkerService);
   }
 
-  private closeReports(): void {
-    for (const stream of this.reports.values()) stream.close();
-    this.reports.clear();
+  /** Closes the report stream of one session (it has nothing left to report), or of all. */
+  closeReports(session?: string): void {
+    for (const [id, stream] of this.reports) {
+      if (session !== undefined && id !== session) continue;
+      stream.close();
+      this.reports.delete(id);
+    }
   }
 
   private async register(): Promise<void> {

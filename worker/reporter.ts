@@ -26,6 +26,8 @@ export interface ReporterLink {
   heartbeat(): MessageInitShape<typeof HeartbeatSchema>;
   /** The control plane does not know this session any more (it restarted or gave the worker up). */
   sessionGone(workerId: string): void;
+  /** An earlier session has nothing left to report: its report stream can close. */
+  sessionDone(workerId: string): void;
 }
 
 /** One report call carries at most about this many bytes of results. */
@@ -178,7 +180,9 @@ export class Reporter implements AttemptSink {
   private schedule(): void {
     if (this.scheduled || this.sending || this.retryTimer !== undefined) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // A microtask: everything the current message caused (acks, results of synchronous handlers)
+    // goes out together, without waiting for the next turn of the event loop.
+    queueMicrotask(() => {
       this.scheduled = false;
       void this.flush();
     });
@@ -239,7 +243,10 @@ export class Reporter implements AttemptSink {
     if (current !== undefined && (this.heartbeatDue || (this.batches.get(current)?.size ?? 0) > 0)) return current;
     for (const [session, batch] of this.batches) {
       if (batch.size > 0) return session;
-      if (session !== current) this.batches.delete(session);
+      if (session !== current) {
+        this.batches.delete(session);
+        this.link.sessionDone(session);
+      }
     }
     return undefined;
   }

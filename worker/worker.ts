@@ -86,6 +86,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
           draining: this.executor.draining,
         }),
         sessionGone: (session) => this.connection.forget(session),
+        sessionDone: (session) => this.connection.closeReports(session),
       },
       this.logger,
     );

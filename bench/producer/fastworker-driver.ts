@@ -5,8 +5,8 @@ import type { FastworkerTarget } from "./protocol.js";
 
 /**
  * The fastworker producer: the Client library with its defaults. submit()
- * calls made in one turn travel in one SubmitBatch call; results are awaited
- * with handle.result() (one WaitTasks stream per client).
+ * calls made in one turn travel in one message on the client's Session
+ * stream; each outcome is pushed back on it and awaited with handle.result().
  */
 export class FastworkerDriver implements QueueDriver {
   readonly completions = new CompletionCounter();

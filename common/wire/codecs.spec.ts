@@ -126,3 +126,25 @@ describe("hand-written codecs of the hot messages", () => {
     expect(r.done).toBe(true);
   });
 });
+
+describe("writer edge cases", () => {
+  it("writes a one-character string correctly when the length prefix lands at the end of the buffer", () => {
+    for (let size = 1; size <= 24; size++) {
+      for (let pad = 0; pad < 16; pad++) {
+        const w = new Writer(size);
+        for (let i = 0; i < pad; i++) w.uvarint(1);
+        w.stringField(1, "3");
+        const r = new Reader(w.finish());
+        for (let i = 0; i < pad; i++) r.uvarint();
+        expect(r.uvarint()).toBe(10);
+        expect(r.string()).toBe("3");
+      }
+    }
+  });
+
+  it("refuses a nested length that runs past its message", () => {
+    // SessionResponse { outcomes: [ TaskOutcome { id: <length 9, but only 2 bytes left in the outcome> } ] }, followed by more bytes.
+    const bytes = Buffer.from([0x12, 0x04, 0x0a, 0x09, 0x61, 0x62, 0x0a, 0x01, 0x63, 0x0a, 0x01, 0x64, 0x65, 0x66, 0x67]);
+    expect(() => HOT_CODECS.get(SessionResponseSchema.typeName)!.decode(bytes)).toThrow(RangeError);
+  });
+});

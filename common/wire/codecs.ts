@@ -66,6 +66,7 @@ function readDuration(r: Reader, end: number): Duration {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return d;
 }
 
@@ -84,6 +85,7 @@ function readErrorStatus(r: Reader, end: number): ErrorStatus {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return e;
 }
 
@@ -106,6 +108,7 @@ function readTaskError(r: Reader, end: number): TaskError {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return e;
 }
 
@@ -131,6 +134,7 @@ function readMapEntry(r: Reader, end: number, into: Record<string, string>): voi
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   into[key] = value;
 }
 
@@ -163,6 +167,7 @@ function readRetryPolicy(r: Reader, end: number): RetryPolicy {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return p;
 }
 
@@ -199,6 +204,7 @@ function readSubmitRequest(r: Reader, end: number): SubmitRequest {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return s;
 }
 
@@ -213,6 +219,7 @@ function readSessionSubmit(r: Reader, end: number): SessionSubmit {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return s;
 }
 
@@ -268,6 +275,7 @@ function readTaskOutcome(r: Reader, end: number): TaskOutcome {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return o;
 }
 
@@ -283,6 +291,7 @@ function readSessionAccepted(r: Reader, end: number): SessionAccepted {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return a;
 }
 
@@ -349,6 +358,7 @@ function readAssignment(r: Reader, end: number): Assignment {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return a;
 }
 
@@ -363,6 +373,7 @@ function readCancelSignal(r: Reader, end: number): CancelSignal {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return c;
 }
 
@@ -415,6 +426,7 @@ function readAttemptRef(r: Reader, end: number): AttemptRef {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return a;
 }
 
@@ -446,6 +458,7 @@ function readAttemptResult(r: Reader, end: number): AttemptResult {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return a;
 }
 
@@ -461,6 +474,7 @@ function readProgressUpdate(r: Reader, end: number): ProgressUpdate {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return p;
 }
 
@@ -476,6 +490,7 @@ function readHeartbeat(r: Reader, end: number): Heartbeat {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return h;
 }
 
@@ -538,6 +553,7 @@ function readRejectedItem(r: Reader, end: number): RejectedItem {
       default: r.skip(tag & 7);
     }
   }
+  r.check(end);
   return x;
 }
 

@@ -110,6 +110,11 @@ export class Reader {
     return value;
   }
 
+  /** Fails when a nested message's fields ran past its declared end (a malformed length inside). */
+  check(end: number): void {
+    if (this.pos !== end) throw new RangeError("a field runs past the end of its message");
+  }
+
   /** Skips a field's value of the given wire type. */
   skip(wireType: number): void {
     switch (wireType) {

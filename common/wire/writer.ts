@@ -123,13 +123,22 @@ export class Writer {
     this.fixPrefix(start, 5, this.pos - start);
   }
 
-  /** Writes `length` as the varint before the bytes at [start, start+length), which `reserved` bytes were left for. */
+  /**
+   * Writes `length` as the varint before the bytes at [start, start+length),
+   * which `reserved` bytes were left for. Writes in place (never through
+   * ensure(): growing here would copy only up to the prefix and lose the bytes).
+   */
   private fixPrefix(start: number, reserved: number, length: number): void {
     const needed = length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : length < 0x10000000 ? 4 : 5;
     const prefixAt = start - reserved;
     if (needed < reserved) this.buf.copyWithin(prefixAt + needed, start, start + length);
-    this.pos = prefixAt;
-    this.uvarint(length);
+    let value = length;
+    let pos = prefixAt;
+    while (value >= 0x80) {
+      this.buf[pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    this.buf[pos] = value;
     this.pos = prefixAt + needed + length;
   }
 

@@ -89,7 +89,7 @@ export class TaskMetrics implements MetricProducer {
     }
     const metrics: MetricData[] = [
       histogram("fastworker_queue_wait_seconds", "Time tasks waited for a worker: from submission, or the end of the previous attempt, to dispatch.", waits),
-      histogram("fastworker_task_run_seconds", "Time from an attempt's dispatch to its result (or its loss), by outcome.", runs),
+      histogram("fastworker_task_run_seconds", "Time from an attempt's dispatch to its result, by outcome (lost attempts are counted, not timed).", runs),
       sum("fastworker_tasks_finished", "Tasks that reached a final state.", finished),
       sum("fastworker_dispatches", "Attempts dispatched to workers.", [point({}, this.dispatches)]),
       sum("fastworker_attempts_lost", "Attempts given up on (worker lost or assignment unacknowledged) and queued again.", [point({}, this.lost)]),

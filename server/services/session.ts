@@ -29,7 +29,8 @@ export class SessionStream implements TaskWaiter {
   readonly out = new AsyncQueue<SessionResponse>();
   private accepted: SessionAccepted[] = [];
   private outcomes: TaskOutcome[] = [];
-  private following = 0;
+  /** Ids of unfinished tasks this stream waits for (to unregister them if it closes first). */
+  private readonly followed = new Set<string>();
   private flushing = false;
   private inputDone = false;
   private closed = false;
@@ -49,7 +50,8 @@ export class SessionStream implements TaskWaiter {
       this.schedule();
     } catch (err) {
       if (this.closed) return; // the call was cancelled: nothing left to answer
-      this.out.fail(err instanceof ConnectError ? err : new ConnectError("the session stream broke", Code.Unavailable, undefined, undefined, err));
+      // A ConnectError keeps its status; anything else is a bug, which the transport logs and answers INTERNAL.
+      this.out.fail(err);
     }
   }
 
@@ -66,7 +68,7 @@ export class SessionStream implements TaskWaiter {
       try {
         ({ task, deduplicated } = this.plane.submit(validateSubmit(submit.task, maxPayload), now));
       } catch (err) {
-        if (!(err instanceof ConnectError)) throw err; // a bug, not bad input: fail the stream (INTERNAL, logged)
+        if (!(err instanceof ConnectError)) throw err; // a bug, not bad input: the stream fails INTERNAL (logged)
         this.refuse(submit.ref, err);
         continue;
       }
@@ -74,22 +76,23 @@ export class SessionStream implements TaskWaiter {
       if (submit.follow) this.follow(task);
     }
     for (const id of request.follow) {
-      const task = this.plane.store.get(validateTaskId(id), now);
-      if (task === undefined) {
-        this.outcomes.push(create(TaskOutcomeSchema, {
-          id,
-          lookupError: create(ErrorStatusSchema, { code: Code.NotFound, message: `no task ${JSON.stringify(id)}: unknown id, or its result expired` }),
-        }));
-      } else {
-        this.follow(task);
+      let task: TaskRecord | undefined;
+      try {
+        task = this.plane.store.get(validateTaskId(id), now);
+      } catch (err) {
+        if (!(err instanceof ConnectError)) throw err;
+        this.lookupFailed(id, err.code, err.rawMessage); // one bad id must not take the session down
+        continue;
       }
+      if (task === undefined) this.lookupFailed(id, Code.NotFound, `no task ${JSON.stringify(id)}: unknown id, or its result expired`);
+      else this.follow(task);
     }
     this.schedule();
   }
 
   taskFinished(task: TaskRecord): void {
+    this.followed.delete(task.id);
     if (this.closed) return;
-    this.following--;
     this.outcomes.push(taskOutcome(task));
     this.schedule();
   }
@@ -99,8 +102,13 @@ export class SessionStream implements TaskWaiter {
       this.outcomes.push(taskOutcome(task));
       return;
     }
-    this.following++;
+    if (this.followed.has(task.id)) return;
+    this.followed.add(task.id);
     this.plane.waiters.add(task.id, this);
+  }
+
+  private lookupFailed(id: string, code: Code, message: string): void {
+    this.outcomes.push(create(TaskOutcomeSchema, { id, lookupError: create(ErrorStatusSchema, { code, message }) }));
   }
 
   private refuse(ref: number, err: ConnectError): void {
@@ -137,13 +145,14 @@ export class SessionStream implements TaskWaiter {
       const rest = start === 0 ? outcomes : outcomes.slice(start);
       if (rest.length > 0 || accepted.length > 0) this.out.push(create(SessionResponseSchema, { accepted: first ? accepted : [], outcomes: rest }));
     }
-    if (this.inputDone && this.following === 0) this.out.close();
+    if (this.inputDone && this.followed.size === 0) this.out.close();
   }
 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Waiter entries of unfinished tasks stay until those finish; taskFinished ignores them then.
+    for (const id of this.followed) this.plane.waiters.remove(id, this);
+    this.followed.clear();
     this.out.close();
   }
 }

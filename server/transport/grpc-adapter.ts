@@ -103,6 +103,7 @@ function requestsOf(call: NodeJS.ReadableStream): AsyncQueue<unknown> {
   const requests = new AsyncQueue<unknown>();
   call.on("data", (message: unknown) => requests.push(message));
   call.on("end", () => requests.close());
+  call.on("close", () => requests.close()); // cancelled calls are destroyed without "end"
   call.on("error", (err: unknown) => requests.fail(err));
   return requests;
 }

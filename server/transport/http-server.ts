@@ -36,7 +36,7 @@ export interface RunningHttpServer {
  * itself. With a token, every RPC needs `authorization: Bearer <token>`.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const interceptors: Interceptor[] = options.token ? [authInterceptor(options.token)] : [];
+  const interceptors: Interceptor[] = [internalErrors(options.logger), ...(options.token ? [authInterceptor(options.token)] : [])];
   const rpc = connectNodeAdapter({
     routes: (router) => {
       for (const { service, impl } of options.services) router.service(service, impl as Partial<ServiceImpl<DescService>>);
@@ -85,6 +85,38 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         server.closeIdleConnections();
       });
     },
+  };
+}
+
+/**
+ * Answers anything but a ConnectError as INTERNAL with a generic message and
+ * logs it, like the gRPC port does: internals never reach a client.
+ */
+function internalErrors(logger: Logger): Interceptor {
+  const mask = (err: unknown, method: string): ConnectError => {
+    if (err instanceof ConnectError) return err;
+    logger.error({ err, method }, "internal error in RPC handler");
+    return new ConnectError("internal error in the control plane; see its log", Code.Internal);
+  };
+  return (next) => async (req) => {
+    const method = `/${req.service.typeName}/${req.method.name}`;
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+          } catch (err) {
+            throw mask(err, method);
+          }
+        })(),
+      };
+    } catch (err) {
+      throw mask(err, method);
+    }
   };
 }
 

@@ -60,5 +60,5 @@ export function clock(ms: number): string {
 /** A task id as shown on screen: whole when short (ours are), else its distinct end. */
 export function shortId(id: string): string {
   // Ids are a per-run prefix plus a counter: short enough to show whole; anything longer keeps its distinct end.
-  return id.length > 16 ? `…${id.slice(-8)}` : id;
+  return id.length > 17 ? `…${id.slice(-8)}` : id;
 }
