@@ -1,10 +1,10 @@
 /**
  * A Fastify app that hands work to fastworker. With tracing on (see
- * examples/telemetry.ts), one trace shows the request, the submission, the
+ * examples/telemetry.mjs), one trace shows the request, the submission, the
  * time in the queue and the execution on a worker.
  *
  *   npx fw-server --tasks examples/tasks.ts                 # in one terminal
- *   node --import tsx --import ./examples/telemetry.ts examples/fastify-app.ts
+ *   node --import tsx --import ./examples/telemetry.mjs examples/fastify-app.ts
  *   curl -s -X POST -H 'content-type: application/json' -d '{"a":1,"b":2}' 'http://127.0.0.1:3000/add?wait=1'
  *   curl -s -X POST -H 'content-type: application/json' -d '{"succeedOnAttempt":2}' 'http://127.0.0.1:3000/tasks/flaky?wait=1'
  *

@@ -15,11 +15,11 @@ type AppKind = "express" | "fastify";
 
 /**
  * Starts examples/<kind>-app.ts as its header says
- * (`node --import tsx --import ./examples/telemetry.ts examples/<kind>-app.ts`; the preloads go in NODE_OPTIONS).
+ * (`node --import tsx --import ./examples/telemetry.mjs examples/<kind>-app.ts`; the preloads go in NODE_OPTIONS).
  */
 async function startApp(kind: AppKind, grpc: string, env: NodeJS.ProcessEnv): Promise<{ proc: Proc; url: string }> {
   const proc = spawnNode(`examples/${kind}-app.ts`, [], {
-    NODE_OPTIONS: "--import tsx --import ./examples/telemetry.ts",
+    NODE_OPTIONS: "--import tsx --import ./examples/telemetry.mjs",
     FW_SERVER: grpc,
     PORT: "0",
     ...env,

@@ -101,7 +101,7 @@ async function runOnce(mode) {
   const worker = start(["dist/cli/bin/fw-worker.js", "--server", grpc, "--tasks", "bench/workers/noop-tasks.mjs", "--concurrency", "100"], { ...env, ...traced.worker, OTEL_SERVICE_NAME: "fw-worker" }, /^fw-worker ready /);
   await worker.line;
   const before = { server: cpuMs(server.child.pid), worker: cpuMs(worker.child.pid) };
-  const producer = start(["--import", "tsx", "--import", "./examples/telemetry.ts", "bench/tracing/producer.mjs"], { ...env, ...traced.producer, OTEL_SERVICE_NAME: "producer", FW_SERVER: grpc, TASKS: String(TASKS) }, /^\{/);
+  const producer = start(["--import", "tsx", "--import", "./examples/telemetry.mjs", "bench/tracing/producer.mjs"], { ...env, ...traced.producer, OTEL_SERVICE_NAME: "producer", FW_SERVER: grpc, TASKS: String(TASKS) }, /^\{/);
   const result = JSON.parse(await producer.line);
   // Control plane and worker CPU over warm-up and measured round; the producer's over the round alone.
   const perTask = (ms) => (ms === undefined ? undefined : Math.round((ms * 1000) / (TASKS + 2000)));

@@ -4,7 +4,11 @@
  * express/fastify, node:http and @grpc/grpc-js load:
  *
  *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 \
- *     node --import tsx --import ./examples/telemetry.ts examples/express-app.ts
+ *     node --import tsx --import ./examples/telemetry.mjs examples/express-app.ts
+ *
+ * Plain JavaScript on purpose: a second TypeScript preload after
+ * `--import tsx` can hang Node 20 while tsx compiles it (seen with an empty
+ * .ts file on a cold tsx cache), so preloads are best kept in .mjs.
  *
  * It does nothing unless OTEL_* asks for traces (the same rule as fw-server
  * and fw-worker), so the app also runs without a collector.
@@ -31,6 +35,6 @@ if (tracesRequested()) {
   sdk.start();
   // Once the app has closed everything and is about to exit, send the last spans.
   process.once("beforeExit", () => {
-    sdk.shutdown().catch((err: unknown) => console.error("telemetry: could not flush spans:", err));
+    sdk.shutdown().catch((err) => console.error("telemetry: could not flush spans:", err));
   });
 }
