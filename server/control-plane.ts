@@ -209,7 +209,7 @@ export class ControlPlane {
    * concurrency (tasks of an earlier session may still run there).
    */
   attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, capacity: number | undefined, now: number): void {
-    worker.attach(stream, now);
+    worker.attach(stream);
     if (capacity !== undefined) worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, capacity));
     worker.ping(now);
     for (const attempt of worker.inflight) {

@@ -132,7 +132,7 @@ export class WorkerSession {
   }
 
   /** Binds a new dispatch stream (replacing an older one). */
-  attach(stream: AsyncQueue<DispatchResponse>, now: number): void {
+  attach(stream: AsyncQueue<DispatchResponse>): void {
     this.stream?.close();
     this.stream = stream;
     this.state = this.draining ? WorkerState.DRAINING : WorkerState.ACTIVE;

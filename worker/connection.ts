@@ -3,7 +3,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   WorkerService,
   type DispatchResponse,
-  type RegisterWorkerRequest,
   type ReportResultsRequest,
   type ReportResultsResponse,
 } from "../gen/fastworker/v1/worker_service_pb.js";

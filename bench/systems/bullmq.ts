@@ -1,7 +1,7 @@
 import { Child } from "../lib/child.js";
 import { repoPath } from "../lib/paths.js";
 import { startRedisServer } from "./redis-server.js";
-import { allReady, profileFlags, type Deployment, type DeployOptions, type System } from "./system.js";
+import { allReady, profileFlags, withWorkers, type Deployment, type DeployOptions, type System } from "./system.js";
 
 const READY_TIMEOUT_MS = 30_000;
 const QUEUE = "bench";
@@ -47,12 +47,6 @@ export const bullmq: System = {
         await redis.stop();
       },
     };
-    try {
-      if (options.workers > 0) await deployment.startWorkers(options.workers);
-    } catch (err) {
-      await deployment.stop();
-      throw err;
-    }
-    return deployment;
+    return withWorkers(deployment, options.workers);
   },
 };

@@ -1,6 +1,6 @@
 import { Child } from "../lib/child.js";
 import { repoPath, TSX_FLAGS } from "../lib/paths.js";
-import { allReady, profileFlags, type Deployment, type DeployOptions, type System } from "./system.js";
+import { allReady, profileFlags, withWorkers, type Deployment, type DeployOptions, type System } from "./system.js";
 
 const READY_TIMEOUT_MS = 30_000;
 export const TASK_MODULE = "bench/workers/noop-tasks.mjs";
@@ -75,12 +75,6 @@ export const fastworker: System = {
         await broker.stop({ graceMs: 15_000 });
       },
     };
-    try {
-      if (options.workers > 0) await deployment.startWorkers(options.workers);
-    } catch (err) {
-      await deployment.stop();
-      throw err;
-    }
-    return deployment;
+    return withWorkers(deployment, options.workers);
   },
 };

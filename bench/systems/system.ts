@@ -35,6 +35,17 @@ export interface System {
   deploy(options: DeployOptions): Promise<Deployment>;
 }
 
+/** Starts a new deployment's first workers; if that fails, tears the deployment down and rethrows. */
+export async function withWorkers(deployment: Deployment, count: number): Promise<Deployment> {
+  try {
+    if (count > 0) await deployment.startWorkers(count);
+  } catch (err) {
+    await deployment.stop();
+    throw err;
+  }
+  return deployment;
+}
+
 /** Node flags that make a process write a CPU profile into `dir/role/` when it exits normally. */
 export function profileFlags(dir: string | undefined, role: string): string[] {
   return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}/${role}`];
