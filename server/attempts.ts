@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AttemptOutcome, ErrorStatusSchema, TaskState, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import {
-  AssignmentSchema,
   RejectedItemSchema,
   type Assignment,
   type AttemptResult,
@@ -14,7 +13,7 @@ import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
-import { resolveRetry } from "./retry-policy.js";
+import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
 import type { TaskStore } from "./store.js";
 import { AttemptRecord, type TaskErrorData, type TaskRecord } from "./task-record.js";
@@ -49,17 +48,19 @@ export class AttemptTracker {
     this.d.events.emit("task.dispatched", task, attempt);
     const definition = this.d.definitions.get(task.name);
     const timeoutMs = task.options.timeoutMs ?? definition?.timeoutMs ?? 0;
-    return create(AssignmentSchema, {
+    // A plain message object (the hand codec encodes it): no protobuf-es create() per dispatch.
+    return {
+      $typeName: "fastworker.v1.Assignment",
       taskId: task.id,
       attempt: attempt.number,
       task: task.name,
       argsJson: task.argsJson,
       priority: task.priority,
       timeoutSeconds: timeoutMs / 1000,
-      maxAttempts: resolveRetry(task.options.retry, definition?.retry).maxAttempts,
-      metadata: task.options.metadata,
+      maxAttempts: resolveMaxAttempts(task.options.retry, definition?.retry),
+      metadata: task.options.metadata ?? NO_METADATA,
       createdAtMs: task.createdAt,
-    });
+    };
   }
 
   /** The worker received an assignment. */
@@ -260,6 +261,9 @@ function isJson(text: string): boolean {
     return false; // reported by the caller as an InvalidResult failure
   }
 }
+
+/** Metadata of tasks submitted without any (never written to: encoders only read it). */
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 const RESULT_OUTCOMES: ReadonlySet<AttemptOutcome> = new Set([
   AttemptOutcome.SUCCEEDED,

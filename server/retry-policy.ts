@@ -8,6 +8,11 @@ export const DEFAULT_RETRY: RetryPolicyData = Object.freeze({
   multiplier: 2,
 });
 
+/** The attempts allowed: the submission's, else the definition's, else the default (no allocation: used per dispatch). */
+export function resolveMaxAttempts(submission: Partial<RetryPolicyData> | undefined, definition: Partial<RetryPolicyData> | undefined): number {
+  return submission?.maxAttempts || definition?.maxAttempts || DEFAULT_RETRY.maxAttempts;
+}
+
 /** The policy in force: each field from the submission, else the definition, else the default. */
 export function resolveRetry(
   submission: Partial<RetryPolicyData> | undefined,
@@ -15,7 +20,7 @@ export function resolveRetry(
 ): RetryPolicyData {
   if (submission === undefined && definition === undefined) return DEFAULT_RETRY;
   return {
-    maxAttempts: submission?.maxAttempts || definition?.maxAttempts || DEFAULT_RETRY.maxAttempts,
+    maxAttempts: resolveMaxAttempts(submission, definition),
     initialBackoffMs: submission?.initialBackoffMs ?? definition?.initialBackoffMs ?? DEFAULT_RETRY.initialBackoffMs,
     maxBackoffMs: submission?.maxBackoffMs ?? definition?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs,
     multiplier: submission?.multiplier || definition?.multiplier || DEFAULT_RETRY.multiplier,

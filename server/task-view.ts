@@ -9,7 +9,7 @@ import {
   type Task,
   type TaskError,
 } from "../gen/fastworker/v1/task_pb.js";
-import { TaskOutcomeSchema, type TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
+import type { TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
 import { jsonToValue } from "../common/json.js";
 import { timestampFromMs } from "../common/time.js";
 import type { ControlPlane } from "./control-plane.js";
@@ -66,12 +66,14 @@ export function taskMessage(task: TaskRecord, view: TaskView, plane: ControlPlan
 
 /** The compact outcome a Session stream carries. */
 export function taskOutcome(task: TaskRecord): TaskOutcome {
-  return create(TaskOutcomeSchema, {
+  return {
+    $typeName: "fastworker.v1.TaskOutcome",
     id: task.id,
     state: task.state,
     resultJson: task.state === TaskState.SUCCEEDED ? (task.resultJson ?? "null") : "",
     error: task.error === undefined ? undefined : taskError(task.error, true),
-  });
+    lookupError: undefined,
+  };
 }
 
 function taskError(error: TaskErrorData, withStack: boolean): TaskError {

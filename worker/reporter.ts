@@ -3,7 +3,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { AttemptOutcome, TaskError } from "../gen/fastworker/v1/task_pb.js";
 import {
   AttemptRefSchema,
-  AttemptResultSchema,
   HeartbeatSchema,
   ProgressUpdateSchema,
   type AttemptRef,
@@ -114,7 +113,8 @@ export class Reporter implements AttemptSink {
   finish(run: RunningAttempt, outcome: AttemptOutcome, resultJson: string, error: TaskError | undefined): void {
     const a = run.assignment;
     this.batch(run.session).results.push(
-      create(AttemptResultSchema, {
+      {
+        $typeName: "fastworker.v1.AttemptResult",
         taskId: a.taskId,
         attempt: a.attempt,
         outcome,
@@ -122,7 +122,7 @@ export class Reporter implements AttemptSink {
         error,
         startedAtMs: run.startedAt,
         finishedAtMs: Date.now(),
-      }),
+      },
     );
     this.schedule();
   }
@@ -207,7 +207,7 @@ export class Reporter implements AttemptSink {
         const request = {
           acks: batch.acks
             .filter((run) => !(allResults && run.reported))
-            .map((run) => create(AttemptRefSchema, { taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
+            .map((run): AttemptRef => ({ $typeName: "fastworker.v1.AttemptRef", taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
           results: batch.results,
           progress: [...batch.progress.values()],
           released: batch.released,

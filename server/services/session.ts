@@ -72,7 +72,7 @@ export class SessionStream implements TaskWaiter {
         this.refuse(submit.ref, err);
         continue;
       }
-      this.accepted.push(create(SessionAcceptedSchema, { ref: submit.ref, id: task.id, deduplicated }));
+      this.accepted.push({ $typeName: "fastworker.v1.SessionAccepted", ref: submit.ref, id: task.id, deduplicated, error: undefined });
       if (submit.follow) this.follow(task);
     }
     for (const id of request.follow) {
