@@ -37,7 +37,7 @@ export interface ClientOptions {
    * producers that never read results: the control plane then sends nothing back.
    */
   followResults?: boolean;
-  /** Limits of the submission stream (message size, submissions awaiting acceptance). */
+  /** Limits of the session stream (message size, submissions awaiting acceptance, idle close). */
   session?: Partial<SessionLimits>;
 }
 

@@ -19,9 +19,11 @@ export interface SessionLimits {
   maxMessageBytes: number;
   /** Submissions sent and not yet accepted; more wait (default 10,000). */
   maxUnaccepted: number;
+  /** How long the stream stays open with nothing to wait for before it closes (default 2 s; it reopens on use). */
+  idleCloseMs: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({ maxMessageBytes: 4 * 1024 * 1024, maxUnaccepted: 10_000 });
+export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({ maxMessageBytes: 4 * 1024 * 1024, maxUnaccepted: 10_000, idleCloseMs: 2000 });
 
 /** What a submission resolves to: its acceptance, and its outcome when it was followed. */
 export interface Submitted {
@@ -46,7 +48,6 @@ interface Following {
   callers: number;
 }
 
-const IDLE_CLOSE_MS = 2000;
 const MAX_REOPENS = 10;
 
 /**
@@ -267,7 +268,7 @@ export class ClientSession {
       // waiting for, and a half-closed call it keeps open would keep this process from exiting.
       this.call?.cancel();
       this.call = undefined;
-    }, IDLE_CLOSE_MS);
+    }, this.limits.idleCloseMs);
     this.idleTimer.unref();
   }
 }
