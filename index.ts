@@ -3,7 +3,8 @@
  * and task modules import; the control plane is in "fastworker/server".
  */
 export { task, isTaskDefinition } from "./worker/task.js";
-export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions, RetryOptions } from "./worker/task.js";
+export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions } from "./worker/task.js";
+export type { RetryOptions } from "./common/task-options.js";
 export { NonRetryableError } from "./worker/non-retryable-error.js";
 export { TaskCancelledError } from "./worker/task-cancelled-error.js";
 export { TaskTimeoutError } from "./worker/task-timeout-error.js";

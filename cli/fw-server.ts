@@ -3,9 +3,13 @@ import { Command, Option } from "commander";
 import { createLogger, type LogFormat } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
+import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
+import { hostPort } from "../server/transport/grpc-server.js";
+import { loadTaskModules } from "../worker/loader.js";
+import { Worker } from "../worker/worker.js";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
-import { ENGINE_DEFAULTS } from "../server/config.js";
+import { ENGINE_DEFAULTS } from "../server/engine/config.js";
 import { collect, intArg, positiveSecondsArg, secondsArg, sizeArg } from "./options.js";
 import { exitOnSignals, fail } from "./process.js";
 
@@ -35,16 +39,18 @@ const program = new Command("fw-server")
   .showHelpAfterError();
 
 program.action(async (opts: Record<string, unknown>) => {
+  useBufferUtf8Encoding();
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-server" });
+  const taskModules = (opts.tasks as string[] | undefined) ?? [];
+  let tasks;
   let server;
   try {
+    // Load task modules first: a broken module should fail before anything listens.
+    if (taskModules.length > 0) tasks = await loadTaskModules(taskModules);
     server = await startServer({
       host: opts.host as string,
       port: opts.port as number,
       httpPort: opts.httpPort as number,
-      tasks: (opts.tasks as string[] | undefined) ?? [],
-      concurrency: opts.concurrency as number,
-      drainTimeoutMs: opts.drainTimeout as number,
       resultTtlMs: opts.resultTtl as number,
       maxResults: opts.maxResults as number,
       maxPayloadBytes: opts.maxPayload as number,
@@ -62,14 +68,35 @@ program.action(async (opts: Record<string, unknown>) => {
   } catch (err) {
     fail("fw-server", startupMessage(err, opts));
   }
-  const tasks = server.worker?.taskNames ?? [];
+  // The embedded worker: the same Worker as fw-worker, dialling this process's gRPC port.
+  let worker: Worker | undefined;
+  if (tasks !== undefined) {
+    const host = opts.host as string;
+    const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+    worker = new Worker({
+      server: hostPort(local, server.grpcPort),
+      token: opts.token as string | undefined,
+      tasks,
+      concurrency: opts.concurrency as number,
+      drainTimeoutMs: opts.drainTimeout as number,
+      name: `embedded-${process.pid}`,
+      logger: logger.child({ component: "worker" }),
+    });
+    worker.on("error", (err) => logger.error({ err }, "the embedded worker stopped"));
+    worker.start();
+  }
+  const names = worker?.taskNames ?? [];
   // The one line scripts wait for: real bound ports.
   process.stdout.write(
     `fw-server ready grpc=${server.grpcAddress} http=${server.httpUrl} cluster=${server.cluster} version=${VERSION}` +
-      (tasks.length ? ` tasks=${tasks.join(",")}` : "") + "\n",
+      (names.length ? ` tasks=${names.join(",")}` : "") + "\n",
   );
-  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", tasks }, "control plane ready");
-  exitOnSignals(logger, () => server.stop());
+  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", tasks: names }, "control plane ready");
+  exitOnSignals(logger, async () => {
+    server.stopAnnouncing(); // workers looking now should not find a control plane that is going away
+    await worker?.stop();
+    await server.stop();
+  });
 });
 
 function startupMessage(err: unknown, opts: Record<string, unknown>): string {

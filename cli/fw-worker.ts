@@ -4,6 +4,7 @@ import { createLogger, type LogFormat } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
+import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
 import { collect, intArg, secondsArg } from "./options.js";
@@ -27,6 +28,7 @@ const program = new Command("fw-worker")
   .showHelpAfterError();
 
 program.action(async (opts: Record<string, unknown>) => {
+  useBufferUtf8Encoding();
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-worker" });
   let tasks;
   try {

@@ -1,15 +1,14 @@
-import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
-import { RetryPolicySchema, TaskState, TaskView } from "../gen/fastworker/v1/task_pb.js";
+import { TaskState, TaskView } from "../gen/fastworker/v1/task_pb.js";
 import { TaskService, type TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
 import { durationFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
-import type { RetryOptions } from "../worker/task.js";
-import { GrpcConnection, type ServiceClient } from "./grpc-client.js";
+import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
+import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
@@ -195,14 +194,7 @@ export class Client {
         idempotencyKey: options.key ?? "",
         delay: options.delayMs ? durationFromMs(options.delayMs) : undefined,
         timeout: options.timeoutMs ? durationFromMs(options.timeoutMs) : undefined,
-        retry: options.retry
-          ? create(RetryPolicySchema, {
-              maxAttempts: options.retry.maxAttempts ?? 0,
-              initialBackoff: options.retry.initialBackoffMs !== undefined ? durationFromMs(options.retry.initialBackoffMs) : undefined,
-              maxBackoff: options.retry.maxBackoffMs !== undefined ? durationFromMs(options.retry.maxBackoffMs) : undefined,
-              multiplier: options.retry.multiplier ?? 0,
-            })
-          : undefined,
+        retry: options.retry ? retryPolicyMessage(options.retry) : undefined,
         metadata: options.metadata ?? {},
       },
       argsJson.length,

@@ -8,7 +8,7 @@ import type {
   TaskOutcome,
   TaskService,
 } from "../gen/fastworker/v1/task_service_pb.js";
-import type { BidiCall, ServiceClient } from "./grpc-client.js";
+import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
 type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
 type Call = BidiCall<typeof SessionRequestSchema, typeof SessionResponseSchema>;

@@ -8,21 +8,19 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { DEFAULT_BEACON_PORT, validateClusterName } from "../common/discovery/beacon.js";
 import { activeTracer } from "../common/tracing.js";
 import { PACKAGE_ROOT, VERSION } from "../common/version.js";
-import { loadTaskModules } from "../worker/loader.js";
-import { Worker } from "../worker/worker.js";
-import { BeaconSender } from "./beacon-sender.js";
-import { engineConfig, type EngineConfig } from "./config.js";
-import { ControlPlane } from "./control-plane.js";
-import { DashboardFeeds } from "./dashboard-feeds.js";
-import { LeaseReaper } from "./lease-reaper.js";
-import { ServerMetrics } from "./metrics/server-metrics.js";
-import { QueueWaitSpans } from "./queue-wait-spans.js";
-import { Pinger } from "./pinger.js";
-import { ResultSweeper } from "./result-sweeper.js";
+import { BeaconSender } from "./discovery/beacon-sender.js";
+import { engineConfig, type EngineConfig } from "./engine/config.js";
+import { ControlPlane } from "./engine/control-plane.js";
+import { DashboardFeeds } from "./dashboard/dashboard-feeds.js";
+import { LeaseReaper } from "./loops/lease-reaper.js";
+import { ServerMetrics } from "./telemetry/server-metrics.js";
+import { QueueWaitSpans } from "./telemetry/queue-wait-spans.js";
+import { Pinger } from "./loops/pinger.js";
+import { ResultSweeper } from "./loops/result-sweeper.js";
 import { adminService } from "./services/admin-service.js";
 import { taskService } from "./services/task-service.js";
 import { workerService } from "./services/worker-service.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor } from "./loops/supervisor.js";
 import { bind, hostPort, startGrpcServer, type ServiceBinding } from "./transport/grpc-server.js";
 import { startHttpServer, type HttpRoute } from "./transport/http-server.js";
 import { staticFiles } from "./transport/static-files.js";
@@ -37,12 +35,6 @@ export interface ServerOptions extends Partial<EngineConfig> {
   httpPort?: number;
   /** When set, every RPC on both ports must carry it. */
   token?: string | undefined;
-  /** Task modules the control plane also runs itself (an embedded worker). */
-  tasks?: readonly string[];
-  /** The embedded worker's concurrency. */
-  concurrency?: number;
-  /** On stop, how long the embedded worker lets running tasks finish before handing them back. */
-  drainTimeoutMs?: number;
   /** Cluster name, carried by beacons (default "default"). */
   cluster?: string;
   /** UDP beacons announcing this control plane (on by default); false turns them off. */
@@ -73,29 +65,30 @@ export const DEFAULT_BEACON_INTERVAL_MS = 2000;
 export interface RunningServer {
   /** host:port of the gRPC port, with the port actually bound. */
   readonly grpcAddress: string;
+  /** The gRPC port actually bound. */
+  readonly grpcPort: number;
   /** http://host:port of the HTTP port, with the port actually bound. */
   readonly httpUrl: string;
   readonly plane: ControlPlane;
-  /** The embedded worker, when started with tasks. */
-  readonly worker: Worker | undefined;
   readonly cluster: string;
-  /** Drains the embedded worker, then closes both ports and stops the loops. */
+  /** Stops announcing itself (beacons); the ports stay open. Part of stop(), and the first step of a graceful shutdown. */
+  stopAnnouncing(): void;
+  /** Stops announcing, closes both ports and stops the loops. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
- * Starts a control plane: the task engine and its loops, the gRPC port, the
- * HTTP port (Connect + dashboard), and with `tasks` an embedded worker that
- * runs them in this process through the same Worker runtime as fw-worker.
+ * Starts a control plane: the task engine and its loops, the gRPC port and
+ * the HTTP port (Connect + dashboard). It runs no tasks itself: `fw-server
+ * --tasks` adds a Worker in the same process (cli/fw-server.ts), which
+ * connects through the gRPC port like any other worker.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger();
   const config = engineConfig(options);
   const host = options.host ?? "127.0.0.1";
   const cluster = validateClusterName(options.cluster ?? "default");
-  // Load task modules first: a broken module should fail before anything listens.
-  const tasks = options.tasks?.length ? await loadTaskModules(options.tasks) : undefined;
 
   const plane = new ControlPlane(config);
   const supervisor = new Supervisor()
@@ -175,27 +168,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     supervisor.add("beacon-sender", beacons);
   }
 
-  let worker: Worker | undefined;
-  if (tasks !== undefined) {
-    const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-    worker = new Worker({
-      server: hostPort(local, grpc.port),
-      token: options.token,
-      tasks,
-      concurrency: options.concurrency,
-      drainTimeoutMs: options.drainTimeoutMs,
-      name: `embedded-${process.pid}`,
-      logger: logger.child({ component: "worker" }),
-    });
-    worker.on("error", (err) => logger.error({ err }, "the embedded worker stopped"));
-    worker.start();
-  }
-
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       beacons?.stop(); // workers looking now should not find a control plane that is going away
-      await worker?.stop();
       plane.closeStreams();
       feeds.closeStreams();
       await Promise.all([grpc.stop(1000), http.stop(1000)]);
@@ -203,5 +179,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await metrics?.shutdown();
     })());
 
-  return { grpcAddress, httpUrl, plane, worker, cluster, stop, [Symbol.asyncDispose]: stop };
+  const stopAnnouncing = (): void => beacons?.stop();
+  return { grpcAddress, grpcPort: grpc.port, httpUrl, plane, cluster, stopAnnouncing, stop, [Symbol.asyncDispose]: stop };
 }

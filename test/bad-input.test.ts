@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Client, ConnectError } from "../index.js";
-import { GrpcConnection } from "../client/grpc-client.js";
+import { GrpcConnection } from "../common/transport/grpc-client.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Priority } from "../gen/fastworker/v1/task_pb.js";

@@ -9,7 +9,7 @@ import {
   type ReportResultsRequestSchema,
   type ReportResultsResponse,
 } from "../gen/fastworker/v1/worker_service_pb.js";
-import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
+import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
 import { Client, ConnectError } from "../index.js";
 import { eventually, startServer } from "./helpers/processes.js";
 import { connect } from "./helpers/clients.js";

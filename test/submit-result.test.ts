@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Client, ConnectError, TaskFailedError, taskRef } from "../index.js";
 import type { multiply } from "./fixtures/typed-tasks.js";
 import { spawnNode, startServer, startWorker } from "./helpers/processes.js";
-import { GrpcConnection } from "../client/grpc-client.js";
+import { GrpcConnection } from "../common/transport/grpc-client.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { AttemptOutcome } from "../gen/fastworker/v1/task_pb.js";
 import { connect } from "./helpers/clients.js";

@@ -8,11 +8,11 @@ import {
 } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_service_pb.js";
-import { GrpcConnection, type ServiceClient } from "../client/grpc-client.js";
+import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
 import { ReportStream } from "./report-stream.js";
-import type { ServerLocator } from "./server-locator.js";
+import type { ServerLocator } from "../common/discovery/server-locator.js";
 
 /** Options for {@link WorkerConnection}. */
 export interface WorkerConnectionOptions {

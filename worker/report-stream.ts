@@ -6,7 +6,7 @@ import type {
   ReportResultsResponseSchema,
   WorkerService,
 } from "../gen/fastworker/v1/worker_service_pb.js";
-import type { BidiCall, ServiceClient } from "../client/grpc-client.js";
+import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
 interface Waiting {
   resolve(response: ReportResultsResponse): void;

@@ -1,4 +1,5 @@
 import type { PriorityName } from "../common/priority.js";
+import type { RetryOptions } from "../common/task-options.js";
 
 const TASK_BRAND = Symbol.for("fastworker.task");
 
@@ -24,17 +25,6 @@ export interface TaskContext {
 /** A task handler: args in, a JSON-serialisable result out (or a throw). */
 export type TaskHandler<A, R> = (args: A, context: TaskContext) => R | Promise<R>;
 
-/** How failed attempts are retried. */
-export interface RetryOptions {
-  /** Attempts in all, the first included (default 1: no retries). */
-  maxAttempts?: number;
-  /** Wait before the first retry (default 1000 ms); it grows by `multiplier` each time. */
-  initialBackoffMs?: number;
-  /** The longest wait between attempts (default 60000 ms). */
-  maxBackoffMs?: number;
-  /** Default 2. */
-  multiplier?: number;
-}
 
 /** Defaults for every submission of a task (a submission may override them). */
 export interface TaskOptions {

@@ -4,18 +4,18 @@ import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DispatchResponse, TaskDefinition as TaskDefinitionMessage } from "../gen/fastworker/v1/worker_service_pb.js";
-import { RetryPolicySchema } from "../gen/fastworker/v1/task_pb.js";
 import { TaskDefinitionSchema } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
+import { retryPolicyMessage } from "../common/task-options.js";
 import { VERSION } from "../common/version.js";
 import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
 import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
-import { BeaconLocator, fixedServer } from "./server-locator.js";
+import { BeaconLocator, fixedServer } from "../common/discovery/server-locator.js";
 import type { TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
@@ -190,13 +190,6 @@ function definitionMessage(definition: TaskDefinition): TaskDefinitionMessage {
     name: definition.name,
     priority: priority ? priorityFromName(priority) : 0,
     timeout: timeoutMs ? durationFromMs(timeoutMs) : undefined,
-    retry: retry
-      ? create(RetryPolicySchema, {
-          maxAttempts: retry.maxAttempts ?? 0,
-          initialBackoff: retry.initialBackoffMs !== undefined ? durationFromMs(retry.initialBackoffMs) : undefined,
-          maxBackoff: retry.maxBackoffMs !== undefined ? durationFromMs(retry.maxBackoffMs) : undefined,
-          multiplier: retry.multiplier ?? 0,
-        })
-      : undefined,
+    retry: retry ? retryPolicyMessage(retry) : undefined,
   });
 }

@@ -9,10 +9,10 @@ import {
   type WorkerInfo,
 } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { durationToMs, timestampFromMs } from "../../common/time.js";
-import type { ControlPlane } from "../control-plane.js";
-import type { DashboardFeeds } from "../dashboard-feeds.js";
-import { statsMessage } from "../stats.js";
-import type { WorkerSession } from "../worker-session.js";
+import type { ControlPlane } from "../engine/control-plane.js";
+import type { DashboardFeeds } from "../dashboard/dashboard-feeds.js";
+import { statsMessage } from "../engine/stats.js";
+import type { WorkerSession } from "../engine/worker-session.js";
 
 /** AdminService, implemented once for both transports. */
 export function adminService(plane: ControlPlane, feeds: DashboardFeeds): ServiceImpl<typeof AdminService> {

@@ -12,12 +12,12 @@ import {
 } from "../../gen/fastworker/v1/task_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { isFinalState } from "../../common/task-state.js";
-import type { ControlPlane } from "../control-plane.js";
-import type { TaskRecord } from "../task-record.js";
-import { taskOutcome } from "../task-view.js";
-import { validateSubmit, validateTaskId } from "../validate.js";
-import type { TaskWaiter } from "../waiters.js";
-import { MAX_MESSAGE_BYTES } from "../worker-session.js";
+import type { ControlPlane } from "../engine/control-plane.js";
+import type { TaskRecord } from "../engine/task-record.js";
+import { taskOutcome } from "../engine/task-view.js";
+import { validateSubmit, validateTaskId } from "../engine/validate.js";
+import type { TaskWaiter } from "../engine/waiters.js";
+import { MAX_MESSAGE_BYTES } from "../engine/worker-session.js";
 
 /**
  * One client's Session stream: submissions in, acceptances and the outcomes

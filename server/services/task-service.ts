@@ -9,10 +9,10 @@ import {
 import { isKnownPriority } from "../../common/priority.js";
 import { isFinalState } from "../../common/task-state.js";
 import { durationToMs } from "../../common/time.js";
-import type { ControlPlane } from "../control-plane.js";
-import { taskMessage } from "../task-view.js";
+import type { ControlPlane } from "../engine/control-plane.js";
+import { taskMessage } from "../engine/task-view.js";
 import { SessionStream } from "./session.js";
-import { validateSubmit, validateTaskId, validateTaskName } from "../validate.js";
+import { validateSubmit, validateTaskId, validateTaskName } from "../engine/validate.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
 export const MAX_WAIT_MS = 30_000;

@@ -4,8 +4,8 @@ import { AsyncQueue } from "../../common/async-queue.js";
 import { durationFromMs } from "../../common/time.js";
 import { VERSION } from "../../common/version.js";
 import type { Logger } from "../../common/logger.js";
-import type { ControlPlane } from "../control-plane.js";
-import { validateDefinition } from "../validate.js";
+import type { ControlPlane } from "../engine/control-plane.js";
+import { validateDefinition } from "../engine/validate.js";
 
 const MAX_CONCURRENCY = 100_000;
 

@@ -2,7 +2,7 @@ import { create, isMessage, type DescMessage, type DescMethod, type DescService,
 import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../../common/async-queue.js";
-import { grpcServiceDefinition, methodPath } from "../../common/grpc-definition.js";
+import { grpcServiceDefinition, methodPath } from "../../common/transport/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
 
 /**

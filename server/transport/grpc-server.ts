@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/auth.js";
+import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/transport/auth.js";
 import type { Logger } from "../../common/logger.js";
 import { file_fastworker_v1_admin_service } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { file_fastworker_v1_task_service } from "../../gen/fastworker/v1/task_service_pb.js";

@@ -3,7 +3,7 @@ import { Code, ConnectError, type Interceptor, type ServiceImpl } from "@connect
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/auth.js";
+import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/transport/auth.js";
 import type { Logger } from "../../common/logger.js";
 import type { ServiceBinding } from "./grpc-server.js";
 

@@ -1,0 +1,170 @@
+import {
+  create,
+  isMessage,
+  type DescMessage,
+  type DescMethod,
+  type DescMethodBiDiStreaming,
+  type DescMethodServerStreaming,
+  type DescMethodUnary,
+  type DescService,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { AUTH_HEADER, bearer } from "./auth.js";
+import { deserializerFor, methodPath, serializerFor } from "./grpc-definition.js";
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call (it then fails with CANCELED). */
+  signal?: AbortSignal;
+  /** Fails the call with DEADLINE_EXCEEDED after this long. */
+  timeoutMs?: number;
+}
+
+/** A bidirectional stream: send requests, iterate responses. */
+export interface BidiCall<I extends DescMessage, O extends DescMessage> {
+  /** Queues a request; false means the transport buffer is full (wait for responses or drain). */
+  send(request: MessageInitShape<I>): boolean;
+  /** Half-closes: no more requests. */
+  end(): void;
+  /** Ends the call at once. */
+  cancel(): void;
+  readonly responses: AsyncIterable<MessageShape<O>>;
+}
+
+type ClientMethod<M extends DescMethod> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+      : M extends DescMethodBiDiStreaming<infer I, infer O>
+        ? (options?: CallOptions) => BidiCall<I, O>
+        : never;
+
+/** A typed client for one service, built from its protoc-gen-es descriptor. */
+export type ServiceClient<S extends DescService> = {
+  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
+};
+
+/** Options for {@link GrpcConnection}. */
+export interface GrpcConnectionOptions {
+  /** host:port of the control plane's gRPC port. */
+  address: string;
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: string | undefined;
+}
+
+/**
+ * One HTTP/2 connection (grpc-js channel) to the control plane, and typed
+ * clients for its services. Errors from calls are ConnectErrors carrying the
+ * gRPC status code, so library users handle one error type.
+ */
+export class GrpcConnection {
+  readonly address: string;
+  private readonly client: grpc.Client;
+  private readonly token: string | undefined;
+
+  constructor(options: GrpcConnectionOptions) {
+    this.address = options.address;
+    this.token = options.token;
+    this.client = new grpc.Client(options.address, grpc.credentials.createInsecure(), {
+      // The control plane cuts its stream messages at a few MiB; a single task's
+      // args or result can still be as large as its --max-payload allows.
+      "grpc.max_receive_message_length": -1,
+      "grpc.max_send_message_length": -1,
+      "grpc.enable_retries": 0,
+      // Reconnect promptly after the control plane restarts.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 2000,
+    });
+  }
+
+  /** A typed client for one service over this connection. */
+  service<S extends DescService>(service: S): ServiceClient<S> {
+    const methods: Record<string, unknown> = {};
+    for (const method of service.methods) methods[method.localName] = this.method(method);
+    return methods as ServiceClient<S>;
+  }
+
+  /** Closes the connection; calls in progress fail with CANCELED or UNAVAILABLE. */
+  close(): void {
+    this.client.close();
+  }
+
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.token) metadata.set(AUTH_HEADER, bearer(this.token));
+    return metadata;
+  }
+
+  private method(method: DescMethod): unknown {
+    const path = methodPath(method);
+    const serialize = serializerFor(method.input) as (value: unknown) => Buffer;
+    const deserialize = deserializerFor(method.output);
+    const toMessage = (request: unknown): unknown =>
+      isMessage(request, method.input) ? request : create(method.input, request as MessageInitShape<DescMessage>);
+    const callOptions = (options?: CallOptions): grpc.CallOptions =>
+      options?.timeoutMs !== undefined ? { deadline: Date.now() + options.timeoutMs } : {};
+
+    switch (method.methodKind) {
+      case "unary":
+        return (request: unknown, options?: CallOptions) =>
+          new Promise((resolve, reject) => {
+            const call = this.client.makeUnaryRequest(
+              path, serialize, deserialize, toMessage(request), this.metadata(), callOptions(options),
+              (err, response) => (err ? reject(connectErrorFrom(err)) : resolve(response)),
+            );
+            cancelOnAbort(options?.signal, () => call.cancel());
+          });
+      case "server_streaming":
+        return (request: unknown, options?: CallOptions) => {
+          const call = this.client.makeServerStreamRequest(
+            path, serialize, deserialize, toMessage(request), this.metadata(), callOptions(options),
+          );
+          cancelOnAbort(options?.signal, () => call.cancel());
+          return translateErrors(call as AsyncIterable<unknown>);
+        };
+      case "bidi_streaming":
+        return (options?: CallOptions): BidiCall<DescMessage, DescMessage> => {
+          const call = this.client.makeBidiStreamRequest(path, serialize, deserialize, this.metadata(), callOptions(options));
+          cancelOnAbort(options?.signal, () => call.cancel());
+          return {
+            send: (request) => call.write(toMessage(request)),
+            end: () => call.end(),
+            cancel: () => call.cancel(),
+            responses: translateErrors(call as AsyncIterable<MessageShape<DescMessage>>),
+          };
+        };
+      default:
+        return () => {
+          throw new ConnectError(`${path}: client-streaming calls are not used by fastworker`, Code.Unimplemented);
+        };
+    }
+  }
+}
+
+function cancelOnAbort(signal: AbortSignal | undefined, cancel: () => void): void {
+  if (!signal) return;
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+}
+
+async function* translateErrors<T>(stream: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw connectErrorFrom(err);
+  }
+}
+
+/** Converts a grpc-js ServiceError (or anything thrown) to a ConnectError with the same code. */
+export function connectErrorFrom(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  const e = err as Partial<grpc.ServiceError>;
+  if (typeof e.code === "number" && e.code in Code) {
+    return new ConnectError(e.details || e.message || "call failed", e.code as number as Code, undefined, undefined, err);
+  }
+  return ConnectError.from(err);
+}

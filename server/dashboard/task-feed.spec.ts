@@ -1,0 +1,99 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import type { WatchTasksResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
+import { Priority, TaskSchema } from "../../gen/fastworker/v1/task_pb.js";
+import type { AsyncQueue } from "../../common/async-queue.js";
+import { silentLogger } from "../../common/logger.js";
+import { ControlPlaneEvents } from "../engine/events.js";
+import { TaskFeed } from "./task-feed.js";
+import { NO_OPTIONS, TaskRecord } from "../engine/task-record.js";
+
+const record = (n: number): TaskRecord => new TaskRecord(`t${n}`, "add", Priority.NORMAL, "null", 0, n, NO_OPTIONS);
+
+function feed(options: { maxBatch?: number; maxBacklog?: number } = {}): { events: ControlPlaneEvents; feed: TaskFeed } {
+  const events = new ControlPlaneEvents();
+  const f = new TaskFeed({
+    events,
+    describe: (task) => create(TaskSchema, { id: task.id, state: task.state }),
+    logger: silentLogger(),
+    intervalMs: 60_000, // tests call runOnce() themselves
+    ...options,
+  });
+  f.start();
+  return { events, feed: f };
+}
+
+/** Takes the messages a queue holds now (never waits for more). */
+async function drain(queue: AsyncQueue<WatchTasksResponse>): Promise<WatchTasksResponse[]> {
+  const out: WatchTasksResponse[] = [];
+  const iterator = queue[Symbol.asyncIterator]();
+  for (let i = queue.size; i > 0; i--) {
+    const r = await iterator.next();
+    if (!r.done) out.push(r.value);
+  }
+  return out;
+}
+
+describe("TaskFeed", () => {
+  it("listens to the control plane's events only while a stream is open", () => {
+    const { events, feed: f } = feed();
+    expect(events.listenerCount("task.dispatched")).toBe(0);
+    const abort = new AbortController();
+    f.watch(abort.signal);
+    expect(events.listenerCount("task.dispatched")).toBe(1);
+    expect(events.listenerCount("attempt.lost")).toBe(1);
+    abort.abort();
+    expect(f.size).toBe(0);
+    expect(events.listenerCount("task.dispatched")).toBe(0);
+    expect(events.listenerCount("attempt.lost")).toBe(0);
+  });
+
+  it("sends an empty first message, then each changed task once, newest first", async () => {
+    const { events, feed: f } = feed();
+    const queue = f.watch(new AbortController().signal);
+    const a = record(1);
+    const b = record(2);
+    events.emit("task.submitted", a);
+    events.emit("task.submitted", b);
+    events.emit("task.finished", a);
+    f.runOnce(0);
+    f.runOnce(0); // nothing new: no message
+    const messages = await drain(queue);
+    expect(messages.map((m) => m.tasks.map((t) => t.id))).toEqual([[], ["t2", "t1"]]);
+  });
+
+  it("counts what does not fit in one message instead of sending it", async () => {
+    const { events, feed: f } = feed({ maxBatch: 2 });
+    const queue = f.watch(new AbortController().signal);
+    for (let n = 1; n <= 5; n++) events.emit("task.submitted", record(n));
+    f.runOnce(0);
+    const messages = await drain(queue);
+    expect(messages[1]!.tasks.map((t) => t.id)).toEqual(["t5", "t4"]);
+    expect(messages[1]!.omitted).toBe(3);
+  });
+
+  it("only counts changes for a watcher that reads too slowly, and tells it later", async () => {
+    const { events, feed: f } = feed({ maxBacklog: 2 });
+    const queue = f.watch(new AbortController().signal); // holds the empty first message
+    events.emit("task.submitted", record(1));
+    f.runOnce(0); // backlog 2 now
+    events.emit("task.submitted", record(2));
+    events.emit("task.submitted", record(3));
+    f.runOnce(0); // skipped: counted
+    expect(queue.size).toBe(2);
+    const first = await drain(queue);
+    expect(first).toHaveLength(2);
+    f.runOnce(0); // room again: the count arrives even with nothing new
+    const later = await drain(queue);
+    expect(later).toMatchObject([{ tasks: [], omitted: 2 }]);
+  });
+
+  it("ends every stream when stopped, and refuses new ones", () => {
+    const { events, feed: f } = feed();
+    const queue = f.watch(new AbortController().signal);
+    f.stop();
+    expect(queue.isClosed).toBe(true);
+    expect(events.listenerCount("task.submitted")).toBe(0);
+    expect(f.watch(new AbortController().signal).isClosed).toBe(true);
+  });
+});

@@ -1,0 +1,282 @@
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { AttemptOutcome, ErrorStatusSchema, TaskState, type TaskError } from "../../gen/fastworker/v1/task_pb.js";
+import {
+  RejectedItemSchema,
+  type Assignment,
+  type AttemptResult,
+  type ProgressUpdate,
+  type RejectedItem,
+} from "../../gen/fastworker/v1/worker_service_pb.js";
+import { formatBytes } from "../../common/format-bytes.js";
+import type { EngineConfig } from "./config.js";
+import type { Definitions } from "./definitions.js";
+import type { ControlPlaneEvents } from "./events.js";
+import type { TaskLifecycle } from "./lifecycle.js";
+import { resolveMaxAttempts } from "./retry-policy.js";
+import type { StatsCounters } from "./stats.js";
+import type { TaskStore } from "../store/store.js";
+import { AttemptRecord, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import type { WorkerSession } from "./worker-session.js";
+
+/** What {@link AttemptTracker} works with. */
+export interface AttemptDeps {
+  store: TaskStore;
+  lifecycle: TaskLifecycle;
+  stats: StatsCounters;
+  events: ControlPlaneEvents;
+  definitions: Definitions;
+  config: EngineConfig;
+}
+
+/**
+ * Attempts from dispatch to outcome, with fencing: an item a worker reports
+ * applies only to an open attempt that was given to that worker; anything
+ * else (late, duplicate, forged) is rejected one by one and changes nothing.
+ */
+export class AttemptTracker {
+  constructor(private readonly d: AttemptDeps) {}
+
+  /** Records attempt n+1 of a RUNNING task on a worker and builds its assignment. */
+  start(task: TaskRecord, worker: WorkerSession, now: number): Assignment {
+    const attempt = new AttemptRecord(task, task.attempt + 1, worker.id, worker.name, now, worker.lastPing);
+    task.attempt = attempt.number;
+    (task.attempts ??= []).push(attempt);
+    if (task.startedAt === 0) task.startedAt = now;
+    worker.inflight.add(attempt);
+    worker.unacked.push(attempt, 0);
+    this.d.events.emit("task.dispatched", task, attempt);
+    const definition = this.d.definitions.get(task.name);
+    const timeoutMs = task.options.timeoutMs ?? definition?.timeoutMs ?? 0;
+    // A plain message object (the hand codec encodes it): no protobuf-es create() per dispatch.
+    return {
+      $typeName: "fastworker.v1.Assignment",
+      taskId: task.id,
+      attempt: attempt.number,
+      task: task.name,
+      argsJson: task.argsJson,
+      priority: task.priority,
+      timeoutSeconds: timeoutMs / 1000,
+      maxAttempts: resolveMaxAttempts(task.options.retry, definition?.retry),
+      metadata: task.options.metadata ?? NO_METADATA,
+      createdAtMs: task.createdAt,
+    };
+  }
+
+  /** The worker received an assignment. */
+  ack(worker: WorkerSession, taskId: string, n: number, now: number): RejectedItem | undefined {
+    const found = this.find(worker, taskId, n, now);
+    if (!(found instanceof AttemptRecord)) return found;
+    if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
+    if (found.ackedAt === 0) {
+      found.ackedAt = now;
+      this.d.stats.acked++;
+    }
+    return undefined;
+  }
+
+  /** A handler reported progress. */
+  progress(worker: WorkerSession, update: ProgressUpdate, now: number): RejectedItem | undefined {
+    const found = this.find(worker, update.taskId, update.attempt, now);
+    if (!(found instanceof AttemptRecord)) return found;
+    if (!found.isOpen || found.number !== found.task.attempt) {
+      return reject(update.taskId, update.attempt, Code.FailedPrecondition, `attempt ${update.attempt} is no longer current`);
+    }
+    found.task.progress = { fraction: update.fraction, message: update.message, updatedAt: now };
+    return undefined;
+  }
+
+  /** An attempt ended on the worker. */
+  result(worker: WorkerSession, result: AttemptResult, now: number): RejectedItem | undefined {
+    const { taskId, attempt: n } = result;
+    if (!RESULT_OUTCOMES.has(result.outcome)) {
+      return reject(taskId, n, Code.InvalidArgument,
+        `outcome ${AttemptOutcome[result.outcome] ?? result.outcome} is not a result; hand tasks back with "released"`);
+    }
+    const found = this.find(worker, taskId, n, now);
+    if (!(found instanceof AttemptRecord)) return found;
+    const attempt = found;
+    const task = attempt.task;
+    // A lost attempt whose task nobody has started again still counts (the work is done), if it
+    // belongs to the task's current series and was not cancelled.
+    const reclaimed =
+      attempt.outcome === AttemptOutcome.LOST &&
+      n === task.attempt &&
+      n > task.seriesStart &&
+      task.state === TaskState.QUEUED &&
+      result.outcome !== AttemptOutcome.CANCELLED;
+    if (!attempt.isOpen && !reclaimed) {
+      if (attempt.outcome === AttemptOutcome.LOST) {
+        this.d.stats.lateResults++;
+        return reject(taskId, n, Code.FailedPrecondition,
+          `attempt ${n} of task ${taskId} was given up (${attempt.error?.message ?? "worker lost"}); result ignored`);
+      }
+      return reject(taskId, n, Code.AlreadyExists, `attempt ${n} of task ${taskId} was already reported`);
+    }
+    worker.inflight.delete(attempt);
+    worker.finished.add(now);
+    if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
+    attempt.finishedAt = now;
+    const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
+    if (n < task.attempt) this.d.stats.lateResults++;
+    switch (result.outcome) {
+      case AttemptOutcome.SUCCEEDED: {
+        const json = result.resultJson || "null";
+        if (!isJson(json)) {
+          worker.failedTotal++;
+          return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
+            message: "the worker sent a result that is not valid JSON", stack: "", type: "InvalidResult", retryable: false,
+          });
+        }
+        if (json.length > this.d.config.maxPayloadBytes && Buffer.byteLength(json) > this.d.config.maxPayloadBytes) {
+          worker.failedTotal++;
+          return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
+            message: `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,
+            stack: "", type: "ResultTooLarge", retryable: false,
+          });
+        }
+        worker.succeededTotal++;
+        attempt.outcome = AttemptOutcome.SUCCEEDED;
+        if (current) {
+          task.resultJson = json;
+          task.losses = 0;
+          this.d.lifecycle.finish(task, TaskState.SUCCEEDED, now);
+        }
+        return undefined;
+      }
+      case AttemptOutcome.FAILED:
+      case AttemptOutcome.TIMED_OUT:
+        worker.failedTotal++;
+        return this.fail(attempt, current, now, result.outcome, errorData(result.error));
+      default:
+        if (task.state === TaskState.CANCELLED || !current) {
+          attempt.outcome = AttemptOutcome.CANCELLED;
+          attempt.error = errorData(result.error);
+          return undefined;
+        }
+        // Aborted without a cancel request: the handler gave up, which is a failure.
+        return this.fail(attempt, current, now, AttemptOutcome.FAILED, errorData(result.error));
+    }
+  }
+
+  /** The worker hands an attempt back unfinished (draining): queue the task again at its place. */
+  release(worker: WorkerSession, taskId: string, n: number, now: number): RejectedItem | undefined {
+    const found = this.find(worker, taskId, n, now);
+    if (!(found instanceof AttemptRecord)) return found;
+    if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
+    worker.inflight.delete(found);
+    found.outcome = AttemptOutcome.RELEASED;
+    found.finishedAt = now;
+    const task = found.task;
+    if (task.state === TaskState.RUNNING && task.attempt === n) this.d.lifecycle.putBack(task);
+    return undefined;
+  }
+
+  /**
+   * After the worker echoed ping `echoed`, every assignment sent before that
+   * ping has reached it; those still unacknowledged were dropped, so their
+   * tasks go back to the queue.
+   */
+  expireUnacked(worker: WorkerSession, echoed: number, now: number): void {
+    for (;;) {
+      const attempt = worker.unacked.peek();
+      if (attempt === undefined) return;
+      if (attempt.isOpen && attempt.ackedAt === 0) {
+        if (attempt.pingSeqAtDispatch >= echoed) return;
+        worker.inflight.delete(attempt);
+        this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
+      }
+      worker.unacked.shift();
+    }
+  }
+
+  /** The dispatch stream closed: assignments not yet acknowledged may never have arrived. */
+  requeueUnacked(worker: WorkerSession, now: number): void {
+    for (let attempt = worker.unacked.shift(); attempt !== undefined; attempt = worker.unacked.shift()) {
+      if (!attempt.isOpen || attempt.ackedAt > 0) continue;
+      worker.inflight.delete(attempt);
+      this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment");
+    }
+  }
+
+  /** The worker is gone: every attempt it held goes back to the queue at its place. */
+  loseAll(worker: WorkerSession, now: number, reason: string): number {
+    const lost = worker.inflight.size;
+    for (const attempt of worker.inflight) this.lose(attempt, now, reason);
+    worker.inflight.clear();
+    while (worker.unacked.shift() !== undefined); // nothing left to acknowledge
+    this.d.stats.leaseExpiries += lost;
+    return lost;
+  }
+
+  /**
+   * Gives an attempt up. Every loss counts toward the task's losses in a row
+   * (reset by any outcome): a handler that crashes its process before it can
+   * even acknowledge must not go round forever.
+   */
+  private lose(attempt: AttemptRecord, now: number, reason: string): void {
+    attempt.outcome = AttemptOutcome.LOST;
+    attempt.finishedAt = now;
+    attempt.error = { message: reason, stack: "", type: "WorkerLost", retryable: true };
+    const task = attempt.task;
+    if (task.state === TaskState.RUNNING && task.attempt === attempt.number) {
+      if (++task.losses >= this.d.config.maxLosses) {
+        task.error = {
+          message: `the task's worker was lost ${task.losses} times in a row (last: ${reason}); it may be crashing its workers`,
+          stack: "", type: "WorkerLost", retryable: false,
+        };
+        this.d.lifecycle.finish(task, TaskState.FAILED, now);
+      } else {
+        this.d.lifecycle.putBack(task);
+      }
+    }
+    this.d.events.emit("attempt.lost", attempt, reason);
+  }
+
+  private fail(attempt: AttemptRecord, current: boolean, now: number, outcome: AttemptOutcome, error: TaskErrorData): undefined {
+    attempt.outcome = outcome;
+    attempt.error = error;
+    if (current) this.d.lifecycle.attemptFailed(attempt.task, attempt, error, now);
+    return undefined;
+  }
+
+  private find(worker: WorkerSession, taskId: string, n: number, now: number): AttemptRecord | RejectedItem {
+    const task = this.d.store.get(taskId, now);
+    if (task === undefined) return reject(taskId, n, Code.NotFound, `no task ${taskId} (unknown id, or its result expired)`);
+    const attempt = task.attemptNumbered(n);
+    if (attempt === undefined) return reject(taskId, n, Code.NotFound, `task ${taskId} has no attempt ${n}`);
+    if (attempt.workerId !== worker.id) {
+      return reject(taskId, n, Code.PermissionDenied, `attempt ${n} of task ${taskId} was given to another worker`);
+    }
+    return attempt;
+  }
+}
+
+/** Whether a result is JSON text (a worker that does not speak it right must not break reads of the task). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false; // reported by the caller as an InvalidResult failure
+  }
+}
+
+/** Metadata of tasks submitted without any (never written to: encoders only read it). */
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+const RESULT_OUTCOMES: ReadonlySet<AttemptOutcome> = new Set([
+  AttemptOutcome.SUCCEEDED,
+  AttemptOutcome.FAILED,
+  AttemptOutcome.TIMED_OUT,
+  AttemptOutcome.CANCELLED,
+]);
+
+function reject(taskId: string, attempt: number, code: Code, message: string): RejectedItem {
+  return create(RejectedItemSchema, { taskId, attempt, status: create(ErrorStatusSchema, { code, message }) });
+}
+
+function errorData(error: TaskError | undefined): TaskErrorData {
+  if (error === undefined) return { message: "the handler failed without an error", stack: "", type: "Error", retryable: true };
+  return { message: error.message, stack: error.stack, type: error.type, retryable: error.retryable };
+}

@@ -1,0 +1,287 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { WorkerState } from "../../gen/fastworker/v1/admin_service_pb.js";
+import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import {
+  CancelSignalSchema,
+  ReportResultsResponseSchema,
+  type DispatchResponse,
+  type ReportResultsRequest,
+  type ReportResultsResponse,
+  type RejectedItem,
+  type TaskDefinition,
+} from "../../gen/fastworker/v1/worker_service_pb.js";
+import type { AsyncQueue } from "../../common/async-queue.js";
+import { isFinalState, taskStateName } from "../../common/task-state.js";
+import { AttemptTracker } from "./attempts.js";
+import type { EngineConfig } from "./config.js";
+import { Definitions } from "./definitions.js";
+import { Dispatcher } from "./dispatcher.js";
+import { ControlPlaneEvents } from "./events.js";
+import { TaskLifecycle } from "./lifecycle.js";
+import { MemoryStore } from "../store/memory-store.js";
+import { Scheduler } from "../loops/scheduler.js";
+import { StatsCounters } from "./stats.js";
+import type { TaskStore } from "../store/store.js";
+import { TaskIds } from "./task-ids.js";
+import { TaskRecord, type SubmitOptions } from "./task-record.js";
+import { Waiters } from "./waiters.js";
+import { WorkerRegistry } from "./worker-registry.js";
+import type { WorkerIdentity, WorkerSession } from "./worker-session.js";
+
+/** A submission that passed validation. */
+export interface SubmitInput {
+  name: string;
+  argsJson: string;
+  /** UNSPECIFIED = the task definition's default. */
+  priority: Priority;
+  delayMs: number;
+  options: SubmitOptions;
+}
+
+/**
+ * The task engine: the one place that owns task and worker state. RPC
+ * services translate requests into calls here; the loops (dispatcher,
+ * scheduler, pinger, lease reaper, result sweeper) act on it. It is
+ * single-threaded by design: every method runs to completion on the event
+ * loop, so no locks and no partial states.
+ */
+export class ControlPlane {
+  readonly store: TaskStore;
+  readonly workers = new WorkerRegistry();
+  readonly events = new ControlPlaneEvents();
+  readonly stats = new StatsCounters();
+  readonly definitions = new Definitions();
+  readonly waiters = new Waiters();
+  readonly dispatcher: Dispatcher;
+  readonly scheduler: Scheduler;
+  readonly lifecycle: TaskLifecycle;
+  readonly attempts: AttemptTracker;
+  private order = 0;
+  private readonly ids = new TaskIds();
+
+  constructor(
+    readonly config: EngineConfig,
+    store?: TaskStore,
+  ) {
+    this.store = store ?? new MemoryStore({ resultTtlMs: config.resultTtlMs, maxResults: config.maxResults });
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      workers: this.workers,
+      startAttempt: (task, worker, now) => this.attempts.start(task, worker, now),
+    });
+    this.scheduler = new Scheduler((task) => this.lifecycle.queue(task));
+    this.lifecycle = new TaskLifecycle(this);
+    this.attempts = new AttemptTracker(this);
+  }
+
+  /** Accepts a task; with an idempotency key already seen, answers the earlier task instead. */
+  submit(input: SubmitInput, now: number): { task: TaskRecord; deduplicated: boolean } {
+    const key = input.options.idempotencyKey;
+    if (key) {
+      const existing = this.store.getByKey(key, now);
+      if (existing !== undefined) return { task: existing, deduplicated: true };
+    }
+    const priority = input.priority || this.definitions.defaultPriority(input.name);
+    const task = new TaskRecord(this.ids.next(), input.name, priority, input.argsJson, now, ++this.order, input.options);
+    this.stats.submitted++;
+    if (input.delayMs > 0) {
+      task.state = TaskState.SCHEDULED;
+      task.scheduledFor = now + input.delayMs;
+      this.store.insert(task);
+      this.scheduler.add(task, now);
+    } else {
+      this.store.insert(task);
+      this.dispatcher.schedule();
+    }
+    this.events.emit("task.submitted", task);
+    return { task, deduplicated: false };
+  }
+
+  /** A task by id, or NOT_FOUND. */
+  get(id: string, now: number): TaskRecord {
+    const task = this.store.get(id, now);
+    if (task === undefined) {
+      throw new ConnectError(
+        `no task ${JSON.stringify(id)}: unknown id, or its result expired (kept ${this.config.resultTtlMs / 1000}s, at most ${this.config.maxResults} results)`,
+        Code.NotFound,
+      );
+    }
+    return task;
+  }
+
+  /** Cancels a queued, scheduled or running task. Cancelling a cancelled task is a no-op. */
+  cancel(id: string, reason: string, now: number): TaskRecord {
+    const task = this.get(id, now);
+    if (task.state === TaskState.CANCELLED) return task;
+    if (isFinalState(task.state)) {
+      throw new ConnectError(`task ${id} already ${taskStateName(task.state)}; there is nothing to cancel`, Code.FailedPrecondition);
+    }
+    const wasRunning = task.state === TaskState.RUNNING;
+    task.error = { message: reason || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
+    this.lifecycle.finish(task, TaskState.CANCELLED, now);
+    const attempt = task.currentAttempt;
+    if (wasRunning && attempt !== undefined && attempt.isOpen) {
+      const worker = this.workers.get(attempt.workerId);
+      worker?.cancel(create(CancelSignalSchema, { taskId: id, attempt: attempt.number, reason: task.error.message }));
+      worker?.flush();
+    }
+    return task;
+  }
+
+  /** Runs a FAILED or CANCELLED task again as a fresh series of attempts. */
+  retry(id: string, now: number): TaskRecord {
+    const task = this.get(id, now);
+    if (task.state !== TaskState.FAILED && task.state !== TaskState.CANCELLED) {
+      throw new ConnectError(
+        `task ${id} is ${taskStateName(task.state)}; only failed or cancelled tasks can be retried`,
+        Code.FailedPrecondition,
+      );
+    }
+    task.failures = 0;
+    task.losses = 0;
+    task.seriesStart = task.attempt;
+    task.error = undefined;
+    task.finishedAt = 0;
+    task.progress = undefined;
+    this.stats.retried++;
+    this.lifecycle.queue(task);
+    this.events.emit("task.retried", task);
+    return task;
+  }
+
+  /** A sentence on why a task is where it is. */
+  statusMessage(task: TaskRecord, now: number): string {
+    switch (task.state) {
+      case TaskState.QUEUED:
+        return this.workers.isServed(task.name)
+          ? "waiting for a free worker slot"
+          : `no connected worker serves "${task.name}"; it stays queued until one does`;
+      case TaskState.SCHEDULED: {
+        const inSeconds = Math.max(0, (task.scheduledFor - now) / 1000).toFixed(1);
+        return task.failures > 0
+          ? `attempt ${task.attempt} failed; retrying in ${inSeconds}s`
+          : `delayed; queued in ${inSeconds}s`;
+      }
+      case TaskState.RUNNING: {
+        const attempt = task.currentAttempt;
+        return attempt ? `running on ${attempt.workerName} (attempt ${attempt.number})` : "running";
+      }
+      default:
+        return task.error?.message ?? "";
+    }
+  }
+
+  /** Registers a worker and the task definitions it serves. */
+  register(identity: WorkerIdentity, definitions: readonly TaskDefinition[], now: number): WorkerSession {
+    this.definitions.declare(definitions);
+    const worker = this.workers.register(identity, now);
+    this.events.emit("worker.registered", worker);
+    return worker;
+  }
+
+  /** A registered worker, or NOT_FOUND telling it to register again. */
+  worker(id: string): WorkerSession {
+    const worker = this.workers.get(id);
+    if (worker === undefined) {
+      throw new ConnectError(
+        `worker session ${JSON.stringify(id)} is unknown (the control plane restarted, or it gave this worker up); register again`,
+        Code.NotFound,
+      );
+    }
+    return worker;
+  }
+
+  /**
+   * The session a report comes from: a live one, or one given up recently
+   * (its results are still fenced one by one, so a late result is counted,
+   * and taken if nobody restarted its task yet). Else NOT_FOUND.
+   */
+  reportingWorker(id: string): WorkerSession {
+    return this.workers.getLost(id) ?? this.worker(id);
+  }
+
+  /**
+   * Binds a worker's dispatch stream; work flows at once. The first message
+   * is a ping (the worker knows it is attached), plus cancel signals for
+   * attempts it still holds whose task was cancelled while it was away.
+   * `capacity` is what the worker says it has free now, if less than its
+   * concurrency (tasks of an earlier session may still run there).
+   */
+  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, capacity: number | undefined, now: number): void {
+    worker.attach(stream);
+    if (capacity !== undefined) worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, capacity));
+    worker.ping(now);
+    for (const attempt of worker.inflight) {
+      const task = attempt.task;
+      if (task.state !== TaskState.RUNNING || task.attempt !== attempt.number) {
+        worker.cancel(create(CancelSignalSchema, { taskId: task.id, attempt: attempt.number, reason: task.error?.message ?? "superseded" }));
+      }
+    }
+    worker.flush();
+    this.events.emit("worker.attached", worker);
+    this.dispatcher.schedule();
+  }
+
+  /** A dispatch stream ended: unacknowledged assignments go back; a drained worker leaves. */
+  detach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, now: number): void {
+    if (!worker.detach(stream, now)) return;
+    this.attempts.requeueUnacked(worker, now);
+    this.events.emit("worker.detached", worker);
+    if (worker.draining && worker.inflight.size === 0) {
+      this.workers.remove(worker);
+      this.events.emit("worker.left", worker);
+    }
+  }
+
+  /** Ends every worker's dispatch stream (shutdown); workers reconnect elsewhere or later. */
+  closeStreams(): void {
+    for (const worker of this.workers.live()) worker.stream?.close();
+  }
+
+  /** Gives a worker up: its attempts go back to the queue at their places. */
+  loseWorker(worker: WorkerSession, now: number, reason: string): void {
+    this.attempts.loseAll(worker, now, reason);
+    worker.markLost(reason);
+    this.workers.remove(worker);
+    this.events.emit("worker.lost", worker, reason);
+  }
+
+  /** Applies a worker's batch of acknowledgements, progress, results, hand-backs and heartbeat. */
+  report(worker: WorkerSession, request: ReportResultsRequest, now: number): ReportResultsResponse {
+    const rejected: RejectedItem[] = [];
+    let accepted = 0;
+    const note = (item: RejectedItem | undefined): void => {
+      if (item === undefined) accepted++;
+      else {
+        rejected.push(item);
+        this.events.emit("report.rejected", worker, item.taskId, item.attempt, item.status?.message ?? "");
+      }
+    };
+    if (worker.state === WorkerState.LOST) {
+      // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
+      if (request.results.length === 0 && request.released.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      for (const result of request.results) note(this.attempts.result(worker, result, now));
+      for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
+      return create(ReportResultsResponseSchema, { accepted, rejected });
+    }
+    for (const ref of request.acks) note(this.attempts.ack(worker, ref.taskId, ref.attempt, now));
+    for (const update of request.progress) note(this.attempts.progress(worker, update, now));
+    for (const result of request.results) note(this.attempts.result(worker, result, now));
+    for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
+    const heartbeat = request.heartbeat;
+    if (heartbeat !== undefined) {
+      worker.lastHeartbeatAt = now;
+      worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, heartbeat.capacity));
+      if (heartbeat.draining !== worker.draining) worker.setDraining(heartbeat.draining);
+      worker.echo(heartbeat.ping);
+      this.attempts.expireUnacked(worker, heartbeat.ping, now);
+      if (worker.draining && worker.stream === undefined && worker.inflight.size === 0) {
+        this.workers.remove(worker);
+        this.events.emit("worker.left", worker);
+      }
+    }
+    if (worker.free > 0) this.dispatcher.schedule();
+    return create(ReportResultsResponseSchema, { accepted, rejected });
+  }
+}

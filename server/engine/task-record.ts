@@ -1,0 +1,114 @@
+import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+
+/** Why an attempt or task failed, as kept by the control plane. */
+export interface TaskErrorData {
+  message: string;
+  stack: string;
+  type: string;
+  retryable: boolean;
+}
+
+/** A retry policy with every field resolved. */
+export interface RetryPolicyData {
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  multiplier: number;
+}
+
+/** What a running handler last said about its progress. */
+export interface ProgressData {
+  fraction: number;
+  message: string;
+  updatedAt: number;
+}
+
+/** Per-submission settings. Most submissions have none and share {@link NO_OPTIONS}. */
+export interface SubmitOptions {
+  readonly idempotencyKey?: string;
+  /** Overrides of the task definition's retry policy (unset fields fall through). */
+  readonly retry?: Partial<RetryPolicyData>;
+  readonly timeoutMs?: number;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export const NO_OPTIONS: SubmitOptions = Object.freeze({});
+
+/** One dispatch of a task to one worker. */
+export class AttemptRecord {
+  ackedAt = 0;
+  finishedAt = 0;
+  outcome = AttemptOutcome.UNSPECIFIED;
+  error: TaskErrorData | undefined = undefined;
+
+  constructor(
+    readonly task: TaskRecord,
+    readonly number: number,
+    readonly workerId: string,
+    readonly workerName: string,
+    readonly dispatchedAt: number,
+    /** The worker's last ping sequence when this was sent; an echo of a later ping proves delivery. */
+    readonly pingSeqAtDispatch: number,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.outcome === AttemptOutcome.UNSPECIFIED;
+  }
+}
+
+/**
+ * The control plane's record of one task. Fields change only through the
+ * store (state, queue position, retention) and the attempt tracker (attempts,
+ * results); everything else reads.
+ */
+export class TaskRecord {
+  state: TaskState = TaskState.QUEUED;
+  /** FIFO position within its priority; kept when re-queued after a lost worker. */
+  queueSeq = 0;
+  /** The latest attempt's number (1-based); 0 before the first dispatch. */
+  attempt = 0;
+  /** Failed attempts (FAILED / TIMED_OUT) in the current series; RetryTask resets it. */
+  failures = 0;
+  /** The last attempt number before the current series (RetryTask starts a new series). */
+  seriesStart = 0;
+  /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
+  losses = 0;
+  attempts: AttemptRecord[] | undefined = undefined;
+  resultJson: string | undefined = undefined;
+  error: TaskErrorData | undefined = undefined;
+  progress: ProgressData | undefined = undefined;
+  startedAt = 0;
+  finishedAt = 0;
+  /** For SCHEDULED tasks: when they become QUEUED. */
+  scheduledFor = 0;
+  /** Tags this task's entry in the retention FIFO. */
+  finishSeq = 0;
+  /** Set when the task left the store (result expired or evicted). */
+  evicted = false;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly priority: Priority,
+    readonly argsJson: string,
+    readonly createdAt: number,
+    /** Creation order, for listings (newest first) and page tokens. */
+    readonly order: number,
+    readonly options: SubmitOptions,
+  ) {}
+
+  /** The latest attempt, if the task was ever dispatched. */
+  get currentAttempt(): AttemptRecord | undefined {
+    const attempts = this.attempts;
+    return attempts === undefined ? undefined : attempts[attempts.length - 1];
+  }
+
+  /** The attempt with this number, if it exists. */
+  attemptNumbered(n: number): AttemptRecord | undefined {
+    const attempts = this.attempts;
+    if (attempts === undefined) return undefined;
+    // Attempts are numbered consecutively from 1, so the index is n - 1.
+    const attempt = attempts[n - 1];
+    return attempt !== undefined && attempt.number === n ? attempt : undefined;
+  }
+}

@@ -1,0 +1,166 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { WorkerState } from "../../gen/fastworker/v1/admin_service_pb.js";
+import {
+  DispatchResponseSchema,
+  type Assignment,
+  type CancelSignal,
+  type DispatchResponse,
+} from "../../gen/fastworker/v1/worker_service_pb.js";
+import type { AsyncQueue } from "../../common/async-queue.js";
+import { TaggedDeque } from "../store/deque.js";
+import { RateWindow } from "./rate-window.js";
+import type { AttemptRecord } from "./task-record.js";
+
+/** What a worker said about itself when it registered. */
+export interface WorkerIdentity {
+  name: string;
+  host: string;
+  pid: number;
+  version: string;
+  concurrency: number;
+  /** Task names it serves. */
+  names: readonly string[];
+}
+
+const PING_HISTORY = 64;
+/** Stream messages are cut at about this size, well under any receiver's limit. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The control plane's view of one registered worker: its dispatch stream,
+ * the attempts it holds (credits), and the evidence that its dispatch stream
+ * still delivers (pings it echoed).
+ */
+export class WorkerSession {
+  state = WorkerState.DISCONNECTED;
+  /** Attempts sent here and not reported back: each holds one credit. */
+  readonly inflight = new Set<AttemptRecord>();
+  /** Attempts sent and maybe not yet acknowledged, oldest first. */
+  readonly unacked = new TaggedDeque<AttemptRecord>();
+  /** How many attempts the worker takes at once now (its last heartbeat says). */
+  capacity: number;
+  draining = false;
+  stream: AsyncQueue<DispatchResponse> | undefined = undefined;
+  lastHeartbeatAt: number;
+  /** Send time of the newest ping the worker echoed: the dispatch stream delivered until then. */
+  provenAt: number;
+  detachedAt = 0;
+  succeededTotal = 0;
+  failedTotal = 0;
+  readonly finished = new RateWindow(10);
+  private pingSeq = 0;
+  private readonly pingSentAt = new Float64Array(PING_HISTORY);
+  private assignments: Assignment[] = [];
+  private cancels: CancelSignal[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly identity: WorkerIdentity,
+    readonly connectedAt: number,
+  ) {
+    this.capacity = identity.concurrency;
+    this.lastHeartbeatAt = connectedAt;
+    this.provenAt = connectedAt;
+  }
+
+  get name(): string {
+    return this.identity.name;
+  }
+
+  get names(): readonly string[] {
+    return this.identity.names;
+  }
+
+  /** Credits: how many more attempts may be sent now. */
+  get free(): number {
+    if (this.state !== WorkerState.ACTIVE || this.stream === undefined) return 0;
+    return this.capacity - this.inflight.size;
+  }
+
+  /** The sequence number of the newest ping sent. */
+  get lastPing(): number {
+    return this.pingSeq;
+  }
+
+  /** Queues an assignment for the next {@link flush}. */
+  assign(assignment: Assignment): void {
+    this.assignments.push(assignment);
+  }
+
+  /** Queues a cancel signal for the next {@link flush}. */
+  cancel(signal: CancelSignal): void {
+    this.cancels.push(signal);
+  }
+
+  /** Sends what assign() and cancel() queued: one stream message, or several if it would be large. */
+  flush(): void {
+    const { assignments, cancels } = this;
+    if (assignments.length === 0 && cancels.length === 0) return;
+    this.assignments = [];
+    this.cancels = [];
+    const stream = this.stream;
+    if (stream === undefined) return;
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < assignments.length; i++) {
+      const size = assignments[i]!.argsJson.length + 128;
+      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
+        stream.push(create(DispatchResponseSchema, { assignments: assignments.slice(start, i) }));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    const rest = start === 0 ? assignments : assignments.slice(start);
+    stream.push(create(DispatchResponseSchema, { assignments: rest, cancels }));
+  }
+
+  /** Sends a ping down the dispatch stream; the worker echoes it in its next heartbeat. */
+  ping(now: number): void {
+    if (this.stream === undefined) return;
+    const seq = ++this.pingSeq;
+    this.pingSentAt[seq % PING_HISTORY] = now;
+    this.stream.push(create(DispatchResponseSchema, { ping: seq }));
+  }
+
+  /** Records an echoed ping: the stream delivered everything sent before it. */
+  echo(seq: number): void {
+    if (seq <= 0 || seq > this.pingSeq || this.pingSeq - seq >= PING_HISTORY) return;
+    const sentAt = this.pingSentAt[seq % PING_HISTORY]!;
+    if (sentAt > this.provenAt) this.provenAt = sentAt;
+  }
+
+  /** Binds a new dispatch stream (replacing an older one). */
+  attach(stream: AsyncQueue<DispatchResponse>): void {
+    this.stream?.close();
+    this.stream = stream;
+    this.state = this.draining ? WorkerState.DRAINING : WorkerState.ACTIVE;
+    this.detachedAt = 0;
+    // Attaching proves nothing about delivery: only an echoed ping renews the lease.
+  }
+
+  /** Unbinds a dispatch stream that ended; a newer one stays. Returns true when it was the current one. */
+  detach(stream: AsyncQueue<DispatchResponse>, now: number): boolean {
+    if (this.stream !== stream) return false;
+    this.stream = undefined;
+    if (this.state !== WorkerState.LOST) this.state = WorkerState.DISCONNECTED;
+    this.detachedAt = now;
+    this.assignments = [];
+    this.cancels = [];
+    return true;
+  }
+
+  /** Marks the worker draining (no new work) or active again. */
+  setDraining(draining: boolean): void {
+    this.draining = draining;
+    if (this.stream !== undefined) this.state = draining ? WorkerState.DRAINING : WorkerState.ACTIVE;
+  }
+
+  /** Marks the worker lost and ends its stream with the reason (dropping what it did not read). */
+  markLost(reason: string): void {
+    this.state = WorkerState.LOST;
+    this.stream?.fail(new ConnectError(`the control plane gave this worker up: ${reason}; register again`, Code.NotFound));
+    this.stream = undefined;
+  }
+}

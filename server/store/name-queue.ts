@@ -1,0 +1,84 @@
+import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import { TaggedDeque } from "./deque.js";
+import { MinHeap } from "./min-heap.js";
+import type { TaskRecord } from "../engine/task-record.js";
+
+const LEVELS = Priority.LOW + 1;
+
+/**
+ * The queued tasks of one task name: one FIFO per priority, plus, per
+ * priority, a heap of tasks put back at their old place after a lost attempt.
+ * The next task of a priority is whichever of the two heads has the lower
+ * queue sequence number.
+ *
+ * Entries are tagged with the task's queueSeq; an entry is live only while
+ * the task is QUEUED with that same queueSeq, so cancelling a queued task is
+ * O(1): its entry goes stale and is skipped when it reaches the front.
+ */
+export class NameQueue {
+  /** Live (QUEUED) tasks per priority, index = Priority. */
+  readonly live: number[] = new Array<number>(LEVELS).fill(0);
+  private readonly fresh: TaggedDeque<TaskRecord>[] = [];
+  private readonly returned: (MinHeap<TaskRecord> | undefined)[] = new Array(LEVELS).fill(undefined);
+
+  constructor() {
+    for (let p = 0; p < LEVELS; p++) this.fresh.push(new TaggedDeque<TaskRecord>(p === Priority.NORMAL ? 64 : 4));
+  }
+
+  /** Live tasks of all priorities. */
+  get size(): number {
+    return this.live[1]! + this.live[2]! + this.live[3]! + this.live[4]!;
+  }
+
+  /** Appends a task whose queueSeq is the newest. */
+  push(task: TaskRecord): void {
+    this.fresh[task.priority]!.push(task, task.queueSeq);
+    this.live[task.priority]!++;
+  }
+
+  /** Puts a task back at the place its (older) queueSeq gives it. */
+  putBack(task: TaskRecord): void {
+    let heap = this.returned[task.priority];
+    if (heap === undefined) this.returned[task.priority] = heap = new MinHeap<TaskRecord>();
+    heap.push(task, task.queueSeq, task.queueSeq);
+    this.live[task.priority]!++;
+  }
+
+  /** The oldest live task of a priority, without removing it. */
+  peek(priority: Priority): TaskRecord | undefined {
+    if (this.live[priority] === 0) return undefined;
+    const fromFresh = this.freshHead(priority);
+    const fromReturned = this.returnedHead(priority);
+    if (fromReturned === undefined) return fromFresh;
+    if (fromFresh === undefined) return fromReturned;
+    return fromReturned.queueSeq < fromFresh.queueSeq ? fromReturned : fromFresh;
+  }
+
+  /** Removes the task {@link peek} returned; the caller changes its state. */
+  take(task: TaskRecord): void {
+    const deque = this.fresh[task.priority]!;
+    if (deque.peek() === task && deque.peekTag() === task.queueSeq) deque.shift();
+    else this.returned[task.priority]!.pop();
+  }
+
+  private freshHead(priority: Priority): TaskRecord | undefined {
+    const deque = this.fresh[priority]!;
+    for (;;) {
+      const task = deque.peek();
+      if (task === undefined) return undefined;
+      if (task.state === TaskState.QUEUED && task.queueSeq === deque.peekTag()) return task;
+      deque.shift();
+    }
+  }
+
+  private returnedHead(priority: Priority): TaskRecord | undefined {
+    const heap = this.returned[priority];
+    if (heap === undefined) return undefined;
+    for (;;) {
+      const task = heap.peek();
+      if (task === undefined) return undefined;
+      if (task.state === TaskState.QUEUED && task.queueSeq === heap.peekTag()) return task;
+      heap.pop();
+    }
+  }
+}
