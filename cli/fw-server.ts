@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { createLogger, type LogFormat } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
@@ -6,6 +7,7 @@ import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import { hostPort } from "../server/transport/grpc-server.js";
+import { checkState, formatCheck } from "../server/store/check-state.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
@@ -21,7 +23,10 @@ const program = new Command("fw-server")
   .addOption(new Option("--http-port <port>", "dashboard + Connect port (0 = any free port)").env("FW_HTTP_PORT").argParser(intArg(0, 65535)).default(8000))
   .addOption(new Option("--tasks <module>", "task module the control plane also runs itself (repeatable)").env("FW_TASKS").argParser(collect))
   .addOption(new Option("--concurrency <n>", "tasks the embedded worker runs at once").env("FW_CONCURRENCY").argParser(intArg(1, 100_000)).default(16))
-  .addOption(new Option("--drain-timeout <seconds>", "on SIGTERM, how long the embedded worker's running tasks may finish").env("FW_DRAIN_TIMEOUT").argParser(secondsArg).default(30_000, "30"))
+  .addOption(new Option("--drain-timeout <seconds>", "on SIGTERM, how long running tasks may finish (queued ones stay queued)").env("FW_DRAIN_TIMEOUT").argParser(secondsArg).default(30_000, "30"))
+  .addOption(new Option("--data-dir <dir>", "keep the state (tasks, results, keys, worker sessions) here; default .fastworker/<cluster>").env("FW_DATA_DIR"))
+  .addOption(new Option("--in-memory", "keep the state in memory only: a restart forgets every task").env("FW_IN_MEMORY"))
+  .addOption(new Option("--check", "check the data directory and print what it holds, then exit (works while fw-server runs)"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
@@ -41,6 +46,19 @@ const program = new Command("fw-server")
 program.action(async (opts: Record<string, unknown>) => {
   useBufferUtf8Encoding();
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-server" });
+  if (opts.inMemory && opts.dataDir !== undefined) fail("fw-server", "--in-memory and --data-dir contradict each other; pick one");
+  const dataDir = opts.inMemory ? undefined : ((opts.dataDir as string | undefined) ?? join(".fastworker", opts.cluster as string));
+  if (opts.check) {
+    if (dataDir === undefined) fail("fw-server", "--check reads a data directory; drop --in-memory");
+    let report;
+    try {
+      report = await checkState(dataDir);
+    } catch (err) {
+      fail("fw-server", errorMessage(err));
+    }
+    process.stdout.write(formatCheck(report));
+    process.exit(report.problems.length === 0 ? 0 : 1);
+  }
   const taskModules = (opts.tasks as string[] | undefined) ?? [];
   let tasks;
   let server;
@@ -63,6 +81,13 @@ program.action(async (opts: Record<string, unknown>) => {
       heartbeatIntervalMs: opts.heartbeatInterval as number,
       leaseTimeoutMs: opts.leaseTimeout as number,
       detachGraceMs: opts.detachGrace as number,
+      dataDir,
+      onStateFailure: (err) => {
+        // Nothing can be acknowledged any more: stop at once, loudly, rather than look healthy.
+        logger.fatal({ err }, "the control plane cannot write its state; exiting");
+        logger.flush?.();
+        process.exit(70);
+      },
       logger,
     });
   } catch (err) {
@@ -86,16 +111,28 @@ program.action(async (opts: Record<string, unknown>) => {
     worker.start();
   }
   const names = worker?.taskNames ?? [];
-  // The one line scripts wait for: real bound ports.
+  if (server.restored !== undefined) {
+    const r = server.restored;
+    logger.info(r, `recovered ${r.tasks} tasks from ${server.state}: ${r.queued} queued, ${r.scheduled} scheduled, ${r.running} running on ${r.workers} workers that may report back, ${r.requeued} re-queued`);
+  }
+  // The one line scripts wait for: real bound ports, and where the state is.
   process.stdout.write(
     `fw-server ready grpc=${server.grpcAddress} http=${server.httpUrl} cluster=${server.cluster} version=${VERSION}` +
+      ` state=${dataDir === undefined ? "memory" : resolve(dataDir)}` +
       (names.length ? ` tasks=${names.join(",")}` : "") + "\n",
   );
-  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", tasks: names }, "control plane ready");
+  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", state: server.state, tasks: names }, "control plane ready");
   exitOnSignals(logger, async () => {
-    server.stopAnnouncing(); // workers looking now should not find a control plane that is going away
-    await worker?.stop();
+    // New submissions get UNAVAILABLE at once; running attempts may finish; queued tasks stay queued.
+    server.quiesce();
+    const drainMs = opts.drainTimeout as number;
+    const [, stillRunning] = await Promise.all([worker?.stop(), server.drain(drainMs)]);
+    const counts = server.plane.store.counts();
+    const queued = counts.queued.reduce((a, b) => a + b, 0);
     await server.stop();
+    const kept = `${queued} queued, ${counts.scheduled} scheduled, ${stillRunning} still running`;
+    if (dataDir === undefined) logger.warn(`stopped in memory: ${kept} tasks are forgotten`);
+    else logger.info({ queued, scheduled: counts.scheduled, running: stillRunning }, `stopped: ${kept} tasks kept in ${server.state}; a restart resumes them`);
   });
 });
 

@@ -7,6 +7,7 @@
 //   index.ts                  the library entry: worker, client, common
 //   dashboard                 its own folder, gen, and the browser-safe conversions in client and common
 // Unit tests (*.spec.ts, *.suite.ts) may also import test/helpers; nothing else may import a test file.
+// A folder named internal/ is private to its parent folder (e.g. server/store/internal: only server/store).
 // Imports are read with TypeScript's own pre-processor, so comments and strings never count.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -55,6 +56,8 @@ for (const file of files) {
     const allowed = TEST_FILE.test(file) ? [...ALLOWED[layer], "test"] : ALLOWED[layer];
     if (targetLayer === undefined || !allowed.includes(targetLayer)) {
       problems.push(`${where}: ${layer} may import only ${ALLOWED[layer].join(", ")}`);
+    } else if (/[/\\]internal[/\\]/.test(target) && !file.startsWith(target.slice(0, target.search(/[/\\]internal[/\\]/)) + sep)) {
+      problems.push(`${where}: ${relative(root, target.slice(0, target.search(/[/\\]internal[/\\]/)))}/internal is private to that folder`);
     } else if ((targetLayer === "test" || TEST_FILE.test(target.replace(/\.js$/, ".ts"))) && !TEST_FILE.test(file)) {
       problems.push(`${where}: test code is for tests only`);
     }

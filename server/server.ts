@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
@@ -11,6 +12,8 @@ import { PACKAGE_ROOT, VERSION } from "../common/version.js";
 import { BeaconSender } from "./discovery/beacon-sender.js";
 import { engineConfig, type EngineConfig } from "./engine/config.js";
 import { ControlPlane } from "./engine/control-plane.js";
+import { restoreState, type RestoreSummary } from "./engine/recovery.js";
+import { openState } from "./store/open-state.js";
 import { DashboardFeeds } from "./dashboard/dashboard-feeds.js";
 import { LeaseReaper } from "./loops/lease-reaper.js";
 import { ServerMetrics } from "./telemetry/server-metrics.js";
@@ -45,6 +48,14 @@ export interface ServerOptions extends Partial<EngineConfig> {
   routes?: Readonly<Record<string, HttpRoute>>;
   /** Serve Prometheus metrics on /metrics and push them where OTEL_METRICS_EXPORTER says (default true). */
   metrics?: boolean;
+  /**
+   * Keep the state in this directory (created if missing; one control plane
+   * per directory): it survives restarts and crashes. Undefined: in memory
+   * only. fw-server defaults to `.fastworker/<cluster>`.
+   */
+  dataDir?: string | undefined;
+  /** Called once if the state cannot be written any more (default: logged at fatal; nothing more is acknowledged). */
+  onStateFailure?: (err: Error) => void;
   logger?: Logger;
 }
 
@@ -71,60 +82,78 @@ export interface RunningServer {
   readonly httpUrl: string;
   readonly plane: ControlPlane;
   readonly cluster: string;
-  /** Stops announcing itself (beacons); the ports stay open. Part of stop(), and the first step of a graceful shutdown. */
-  stopAnnouncing(): void;
-  /** Stops announcing, closes both ports and stops the loops. */
+  /** Where the state is kept: "lmdb at /path", or "in memory". */
+  readonly state: string;
+  /** What was recovered from the data directory at start (undefined in memory). */
+  readonly restored: RestoreSummary | undefined;
+  /**
+   * The first step of a graceful shutdown: stops announcing itself, says
+   * NOT_SERVING on health, refuses new submissions (UNAVAILABLE) and stops
+   * dispatching; results of running attempts are still taken.
+   */
+  quiesce(): void;
+  /** Waits until no attempt is running, or `timeoutMs` passed; resolves with how many still run. */
+  drain(timeoutMs: number): Promise<number>;
+  /** Quiesces, writes what is pending, closes both ports and the state, stops the loops. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
- * Starts a control plane: the task engine and its loops, the gRPC port and
- * the HTTP port (Connect + dashboard). It runs no tasks itself: `fw-server
- * --tasks` adds a Worker in the same process (cli/fw-server.ts), which
- * connects through the gRPC port like any other worker.
+ * Starts a control plane: the state (in memory, or recovered from its data
+ * directory), the task engine and its loops, the gRPC port and the HTTP port
+ * (Connect + dashboard). It runs no tasks itself: `fw-server --tasks` adds a
+ * Worker in the same process (cli/fw-server.ts), which connects through the
+ * gRPC port like any other worker.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger();
   const config = engineConfig(options);
   const host = options.host ?? "127.0.0.1";
   const cluster = validateClusterName(options.cluster ?? "default");
-
-  const plane = new ControlPlane(config);
-  const supervisor = new Supervisor()
-    .add("dispatcher", plane.dispatcher)
-    .add("scheduler", plane.scheduler)
-    .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
-    .add("lease-reaper", new LeaseReaper(plane, config, logger))
-    .add("result-sweeper", new ResultSweeper(plane.store, logger));
-  const feeds = new DashboardFeeds(plane, logger);
-  supervisor.add("dashboard-feeds", feeds);
-  // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
-  const tracer = activeTracer();
-  if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
-  const metrics = options.metrics === false ? undefined : await ServerMetrics.create({ plane });
-
-  const services: ServiceBinding[] = [
-    bind(TaskService, taskService(plane)),
-    bind(WorkerService, workerService(plane, logger)),
-    bind(AdminService, adminService(plane, feeds)),
-  ];
-  // A batch of tasks can hold several maximal payloads.
-  const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
-
-  supervisor.start();
-  metrics?.start();
-  let grpc;
+  // What to undo, newest first, if starting fails half-way (and on stop).
+  const releasers: (() => unknown)[] = [];
+  const release = async (): Promise<void> => {
+    for (const fn of releasers.reverse().splice(0)) await fn();
+  };
   try {
-    grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
-  } catch (err) {
-    supervisor.stop();
-    await metrics?.shutdown();
-    throw err;
-  }
-  let http;
-  try {
-    http = await startHttpServer({
+    const onFailure = options.onStateFailure ?? ((err: Error) => logger.fatal({ err }, "the control plane's state cannot be written: nothing more is acknowledged"));
+    const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, onFailure });
+    releasers.push(() => state.close());
+    const plane = new ControlPlane(config, state.store);
+    const restored =
+      state.recovered === undefined ? undefined : restoreState(plane, state.recovered, { host: hostname(), pid: process.pid }, Date.now());
+
+    const supervisor = new Supervisor()
+      .add("dispatcher", plane.dispatcher)
+      .add("scheduler", plane.scheduler)
+      .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
+      .add("lease-reaper", new LeaseReaper(plane, config, logger))
+      .add("result-sweeper", new ResultSweeper(plane.store, logger));
+    const feeds = new DashboardFeeds(plane, logger);
+    supervisor.add("dashboard-feeds", feeds);
+    // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
+    const tracer = activeTracer();
+    if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
+    const metrics = options.metrics === false ? undefined : await ServerMetrics.create({ plane });
+
+    const services: ServiceBinding[] = [
+      bind(TaskService, taskService(plane)),
+      bind(WorkerService, workerService(plane, logger)),
+      bind(AdminService, adminService(plane, feeds)),
+    ];
+    // A batch of tasks can hold several maximal payloads.
+    const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
+
+    supervisor.start();
+    releasers.push(() => supervisor.stop());
+    if (metrics !== undefined) {
+      metrics.start();
+      releasers.push(() => metrics.shutdown());
+    }
+    const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+    releasers.push(() => grpc.stop(1000));
+    const http = await startHttpServer({
       host,
       port: options.httpPort ?? 8000,
       services,
@@ -134,18 +163,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       routes: metrics === undefined ? options.routes : { "/metrics": metrics.route(options.token), ...options.routes },
       logger,
     });
-  } catch (err) {
-    await grpc.stop(0);
-    supervisor.stop();
-    await metrics?.shutdown();
-    throw err;
-  }
-  const grpcAddress = hostPort(host, grpc.port);
-  const httpUrl = `http://${hostPort(host, http.port)}`;
+    releasers.push(() => http.stop(1000));
+    // Streams end first, so the ports close at once instead of waiting out their grace.
+    releasers.push(() => {
+      plane.closeStreams();
+      feeds.closeStreams();
+    });
+    const grpcAddress = hostPort(host, grpc.port);
+    const httpUrl = `http://${hostPort(host, http.port)}`;
 
-  let beacons: BeaconSender | undefined;
-  if (options.discovery !== false) {
-    try {
+    let beacons: BeaconSender | undefined;
+    if (options.discovery !== false) {
       beacons = new BeaconSender({
         cluster,
         token: options.token,
@@ -158,27 +186,58 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         intervalMs: options.discovery?.intervalMs ?? DEFAULT_BEACON_INTERVAL_MS,
         logger,
       });
-    } catch (err) {
-      await Promise.all([grpc.stop(0), http.stop(0)]);
-      supervisor.stop();
-      await metrics?.shutdown();
-      throw err;
+      // Last to start, first to stop: nothing is announced that is not listening.
+      supervisor.add("beacon-sender", beacons);
+      releasers.push(() => beacons?.stop());
     }
-    // Last to start, first to stop: nothing is announced that is not listening.
-    supervisor.add("beacon-sender", beacons);
-  }
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
+    const quiesce = (): void => {
       beacons?.stop(); // workers looking now should not find a control plane that is going away
-      plane.closeStreams();
-      feeds.closeStreams();
-      await Promise.all([grpc.stop(1000), http.stop(1000)]);
-      supervisor.stop();
-      await metrics?.shutdown();
-    })());
+      grpc.setServing(false);
+      plane.stopAccepting();
+      plane.dispatcher.stop();
+    };
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        quiesce();
+        await release();
+      })());
+    return {
+      grpcAddress,
+      grpcPort: grpc.port,
+      httpUrl,
+      plane,
+      cluster,
+      state: state.store.description,
+      restored,
+      quiesce,
+      drain: (timeoutMs) => drainRunning(plane, timeoutMs),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
 
-  const stopAnnouncing = (): void => beacons?.stop();
-  return { grpcAddress, grpcPort: grpc.port, httpUrl, plane, cluster, stopAnnouncing, stop, [Symbol.asyncDispose]: stop };
+/** Waits until no attempt is running, or `timeoutMs` passed; resolves with how many still run. */
+async function drainRunning(plane: ControlPlane, timeoutMs: number): Promise<number> {
+  const running = (): number => plane.store.counts().running;
+  if (running() === 0) return 0;
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (running() > 0) return;
+      done();
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      plane.events.off("task.finished", check).off("task.retrying", check).off("attempt.lost", check);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    plane.events.on("task.finished", check).on("task.retrying", check).on("attempt.lost", check);
+  });
+  return running();
 }

@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   WorkerService,
+  type AttemptRef,
   type DispatchResponse,
   type ReportResultsRequest,
   type ReportResultsResponse,
@@ -26,6 +27,8 @@ export interface WorkerConnectionOptions {
   onAttached(session: string): void;
   /** Slots free now, sent when (re)attaching: tasks of an earlier session may still hold some. */
   capacity(): number;
+  /** The attempts of a session this worker still holds (running or not yet reported), sent when (re)attaching. */
+  held(session: string): AttemptRef[];
   logger: Logger;
   /** First reconnect delay; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
@@ -184,7 +187,10 @@ export class WorkerConnection {
     try {
       arm();
       const capacity = this.options.capacity();
-      const messages = this.client!.dispatch({ workerId: session, capacity }, { signal: abort.signal });
+      // Pings are numbered per control-plane process: a restarted one counts from 1 again.
+      this.lastPing = 0;
+      const held = { attempts: this.options.held(session) };
+      const messages = this.client!.dispatch({ workerId: session, capacity, held }, { signal: abort.signal });
       for await (const message of messages) {
         arm();
         if (message.ping > this.lastPing) this.lastPing = message.ping;

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastworker/v1/task_pb.js";
-import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
+import type { Assignment, AttemptRef } from "../gen/fastworker/v1/worker_service_pb.js";
 import { formatBytes } from "../common/format-bytes.js";
 import type { Logger } from "../common/logger.js";
 import { priorityName } from "../common/priority.js";
@@ -61,6 +61,17 @@ export class Executor {
    * written off, less slots held by attempts of other (earlier) sessions that
    * still run here after a reconnect. 0 while draining.
    */
+  /** Attempts of a session still running here (their outcomes are not reported yet). */
+  heldBy(session: string): AttemptRef[] {
+    const refs: AttemptRef[] = [];
+    for (const run of this.running.values()) {
+      if (run.session === session && !run.reported) {
+        refs.push({ $typeName: "fastworker.v1.AttemptRef", taskId: run.assignment.taskId, attempt: run.assignment.attempt });
+      }
+    }
+    return refs;
+  }
+
   capacityFor(session: string | undefined): number {
     if (this.draining) return 0;
     let elsewhere = 0;

@@ -99,6 +99,8 @@ export class Reporter implements AttemptSink {
   private retryMs = 0;
   private failures = 0;
   private flushedWaiters: (() => void)[] = [];
+  /** The batch on its way now, and its session (its outcomes are still held until answered). */
+  private inFlight: { session: string; batch: Batch } | undefined;
 
   constructor(
     private readonly link: ReporterLink,
@@ -159,6 +161,19 @@ export class Reporter implements AttemptSink {
     return n;
   }
 
+  /** Attempts of a session whose outcome (a result or a hand-back) is not yet reported. */
+  unreported(session: string): AttemptRef[] {
+    const refs: AttemptRef[] = [];
+    const add = (batch: Batch | undefined): void => {
+      if (batch === undefined) return;
+      for (const r of batch.results) refs.push(create(AttemptRefSchema, { taskId: r.taskId, attempt: r.attempt }));
+      for (const r of batch.released) refs.push(r);
+    };
+    add(this.batches.get(session));
+    if (this.inFlight?.session === session) add(this.inFlight.batch);
+    return refs;
+  }
+
   /** Resolves once everything queued so far has been sent. */
   flushed(): Promise<void> {
     if (!this.sending && this.pending === 0) return Promise.resolve();
@@ -213,6 +228,7 @@ export class Reporter implements AttemptSink {
           released: batch.released,
           heartbeat: withHeartbeat ? create(HeartbeatSchema, this.link.heartbeat()) : undefined,
         };
+        this.inFlight = { session, batch };
         try {
           const response = await this.link.send(session, request);
           this.sent();
@@ -229,6 +245,8 @@ export class Reporter implements AttemptSink {
           if (withHeartbeat) this.heartbeatDue = true;
           this.retryLater(e);
           break;
+        } finally {
+          this.inFlight = undefined;
         }
       }
     } finally {

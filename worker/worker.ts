@@ -118,6 +118,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         this.emit("attached", session);
       },
       capacity: () => this.executor.capacityFor(this.connection.session),
+      held: (session) => [...this.executor.heldBy(session), ...this.reporter.unreported(session)],
       logger: this.logger,
     });
   }

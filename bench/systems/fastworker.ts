@@ -24,7 +24,7 @@ export const fastworker: System = {
     const maxResults = String(Math.max(10_000, Math.ceil(options.expectedTasks * 1.1)));
     const serverArgs = options.instrumented
       ? [...TSX_FLAGS, repoPath("bench/breakdown/instrumented-server.ts"), "--max-results", maxResults]
-      : [repoPath("dist/cli/fw-server.js"), "--port", "0", "--http-port", "0", "--max-results", maxResults, "--log-level", "warn"];
+      : [repoPath("dist/cli/fw-server.js"), "--in-memory", "--port", "0", "--http-port", "0", "--max-results", maxResults, "--log-level", "warn"];
     const broker = Child.start({
       name: options.instrumented ? "instrumented-server" : "fw-server",
       command: process.execPath,

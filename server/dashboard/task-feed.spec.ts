@@ -6,7 +6,7 @@ import type { AsyncQueue } from "../../common/async-queue.js";
 import { silentLogger } from "../../common/logger.js";
 import { ControlPlaneEvents } from "../engine/events.js";
 import { TaskFeed } from "./task-feed.js";
-import { NO_OPTIONS, TaskRecord } from "../engine/task-record.js";
+import { NO_OPTIONS, TaskRecord } from "../store/task-record.js";
 
 const record = (n: number): TaskRecord => new TaskRecord(`t${n}`, "add", Priority.NORMAL, "null", 0, n, NO_OPTIONS);
 

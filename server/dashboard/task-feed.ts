@@ -5,7 +5,7 @@ import { AsyncQueue } from "../../common/async-queue.js";
 import type { Logger } from "../../common/logger.js";
 import type { ControlPlaneEvents } from "../engine/events.js";
 import type { Loop } from "../loops/interval-loop.js";
-import type { TaskRecord } from "../engine/task-record.js";
+import type { TaskRecord } from "../store/task-record.js";
 
 /** Options for {@link TaskFeed}. */
 export interface TaskFeedOptions {

@@ -4,6 +4,7 @@ import { AttemptOutcome, ErrorStatusSchema, TaskState, type TaskError } from "..
 import {
   RejectedItemSchema,
   type Assignment,
+  type AttemptRef,
   type AttemptResult,
   type ProgressUpdate,
   type RejectedItem,
@@ -15,8 +16,8 @@ import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
-import type { TaskStore } from "../store/store.js";
-import { AttemptRecord, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import type { TaskStore } from "../store/task-store.js";
+import { AttemptRecord, type TaskErrorData, type TaskRecord } from "../store/task-record.js";
 import type { WorkerSession } from "./worker-session.js";
 
 /** What {@link AttemptTracker} works with. */
@@ -39,10 +40,7 @@ export class AttemptTracker {
 
   /** Records attempt n+1 of a RUNNING task on a worker and builds its assignment. */
   start(task: TaskRecord, worker: WorkerSession, now: number): Assignment {
-    const attempt = new AttemptRecord(task, task.attempt + 1, worker.id, worker.name, now, worker.lastPing);
-    task.attempt = attempt.number;
-    (task.attempts ??= []).push(attempt);
-    if (task.startedAt === 0) task.startedAt = now;
+    const attempt = this.d.store.startAttempt(task, worker.id, worker.name, now, worker.lastPing);
     worker.inflight.add(attempt);
     worker.unacked.push(attempt, 0);
     this.d.events.emit("task.dispatched", task, attempt);
@@ -69,7 +67,7 @@ export class AttemptTracker {
     if (!(found instanceof AttemptRecord)) return found;
     if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
     if (found.ackedAt === 0) {
-      found.ackedAt = now;
+      this.d.store.acknowledge(found, now);
       this.d.stats.acked++;
     }
     return undefined;
@@ -82,7 +80,7 @@ export class AttemptTracker {
     if (!found.isOpen || found.number !== found.task.attempt) {
       return reject(update.taskId, update.attempt, Code.FailedPrecondition, `attempt ${update.attempt} is no longer current`);
     }
-    found.task.progress = { fraction: update.fraction, message: update.message, updatedAt: now };
+    this.d.store.setProgress(found.task, { fraction: update.fraction, message: update.message, updatedAt: now });
     return undefined;
   }
 
@@ -116,7 +114,6 @@ export class AttemptTracker {
     worker.inflight.delete(attempt);
     worker.finished.add(now);
     if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
-    attempt.finishedAt = now;
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
     if (n < task.attempt) this.d.stats.lateResults++;
     switch (result.outcome) {
@@ -136,12 +133,8 @@ export class AttemptTracker {
           });
         }
         worker.succeededTotal++;
-        attempt.outcome = AttemptOutcome.SUCCEEDED;
-        if (current) {
-          task.resultJson = json;
-          task.losses = 0;
-          this.d.lifecycle.finish(task, TaskState.SUCCEEDED, now);
-        }
+        this.d.store.endAttempt(attempt, AttemptOutcome.SUCCEEDED, now);
+        if (current) this.d.lifecycle.finish(task, TaskState.SUCCEEDED, now, { resultJson: json });
         return undefined;
       }
       case AttemptOutcome.FAILED:
@@ -150,8 +143,7 @@ export class AttemptTracker {
         return this.fail(attempt, current, now, result.outcome, errorData(result.error));
       default:
         if (task.state === TaskState.CANCELLED || !current) {
-          attempt.outcome = AttemptOutcome.CANCELLED;
-          attempt.error = errorData(result.error);
+          this.d.store.endAttempt(attempt, AttemptOutcome.CANCELLED, now, errorData(result.error));
           return undefined;
         }
         // Aborted without a cancel request: the handler gave up, which is a failure.
@@ -165,8 +157,7 @@ export class AttemptTracker {
     if (!(found instanceof AttemptRecord)) return found;
     if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
     worker.inflight.delete(found);
-    found.outcome = AttemptOutcome.RELEASED;
-    found.finishedAt = now;
+    this.d.store.endAttempt(found, AttemptOutcome.RELEASED, now);
     const task = found.task;
     if (task.state === TaskState.RUNNING && task.attempt === n) this.d.lifecycle.putBack(task);
     return undefined;
@@ -188,6 +179,29 @@ export class AttemptTracker {
       }
       worker.unacked.shift();
     }
+  }
+
+  /**
+   * The worker (re)attached and said which attempts of this session it still
+   * holds: those count as acknowledged; the session's other open attempts
+   * never reached it (sent on a stream that broke, or before the control
+   * plane restarted), so their tasks go back to the queue now.
+   */
+  reconcile(worker: WorkerSession, held: readonly AttemptRef[], now: number): void {
+    const holds = new Set(held.map((ref) => `${ref.taskId}#${ref.attempt}`));
+    for (const attempt of [...worker.inflight]) {
+      if (holds.has(`${attempt.task.id}#${attempt.number}`)) {
+        if (attempt.ackedAt === 0) this.d.store.acknowledge(attempt, now);
+        continue;
+      }
+      worker.inflight.delete(attempt);
+      this.lose(attempt, now, "the worker never received the assignment (it reattached without it)");
+    }
+  }
+
+  /** Gives up one attempt whose worker is gone (e.g. unknown after a restart): its task goes back to its place. */
+  abandon(attempt: AttemptRecord, now: number, reason: string): void {
+    this.lose(attempt, now, reason);
   }
 
   /** The dispatch stream closed: assignments not yet acknowledged may never have arrived. */
@@ -215,17 +229,17 @@ export class AttemptTracker {
    * even acknowledge must not go round forever.
    */
   private lose(attempt: AttemptRecord, now: number, reason: string): void {
-    attempt.outcome = AttemptOutcome.LOST;
-    attempt.finishedAt = now;
-    attempt.error = { message: reason, stack: "", type: "WorkerLost", retryable: true };
+    this.d.store.endAttempt(attempt, AttemptOutcome.LOST, now, { message: reason, stack: "", type: "WorkerLost", retryable: true });
     const task = attempt.task;
     if (task.state === TaskState.RUNNING && task.attempt === attempt.number) {
-      if (++task.losses >= this.d.config.maxLosses) {
-        task.error = {
-          message: `the task's worker was lost ${task.losses} times in a row (last: ${reason}); it may be crashing its workers`,
-          stack: "", type: "WorkerLost", retryable: false,
-        };
-        this.d.lifecycle.finish(task, TaskState.FAILED, now);
+      const losses = this.d.store.countLoss(task);
+      if (losses >= this.d.config.maxLosses) {
+        this.d.lifecycle.finish(task, TaskState.FAILED, now, {
+          error: {
+            message: `the task's worker was lost ${losses} times in a row (last: ${reason}); it may be crashing its workers`,
+            stack: "", type: "WorkerLost", retryable: false,
+          },
+        });
       } else {
         this.d.lifecycle.putBack(task);
       }
@@ -234,8 +248,7 @@ export class AttemptTracker {
   }
 
   private fail(attempt: AttemptRecord, current: boolean, now: number, outcome: AttemptOutcome, error: TaskErrorData): undefined {
-    attempt.outcome = outcome;
-    attempt.error = error;
+    this.d.store.endAttempt(attempt, outcome, now, error);
     if (current) this.d.lifecycle.attemptFailed(attempt.task, attempt, error, now);
     return undefined;
   }

@@ -8,7 +8,7 @@ import { silentLogger } from "../../common/logger.js";
 import { engineConfig } from "./config.js";
 import { ControlPlane } from "./control-plane.js";
 import { LeaseReaper } from "../loops/lease-reaper.js";
-import { NO_OPTIONS } from "./task-record.js";
+import { NO_OPTIONS } from "../store/task-record.js";
 
 /** An engine driven by hand: no sockets, no timers, the clock is `now`. */
 function engine() {
@@ -18,7 +18,7 @@ function engine() {
   const join = (name: string, concurrency: number, now: number) => {
     const worker = plane.register({ name, host: "h", pid: 1, version: "t", concurrency, names: ["job"] }, [], now);
     const stream = new AsyncQueue<DispatchResponse>();
-    plane.attach(worker, stream, undefined, now);
+    plane.attach(worker, stream, undefined, undefined, now);
     return { worker, stream };
   };
   const submit = (now: number, priority = Priority.NORMAL) =>
@@ -88,7 +88,7 @@ describe("ControlPlane engine (driven by runOnce)", () => {
     expect(worker.state).toBe(WorkerState.DISCONNECTED);
     expect(reaper.runOnce(500)).toBe(0);
     const again = new AsyncQueue<DispatchResponse>();
-    plane.attach(worker, again, undefined, 550);
+    plane.attach(worker, again, undefined, undefined, 550);
     expect(reaper.runOnce(700)).toBe(0);
     expect(task.state).toBe(TaskState.RUNNING);
     plane.detach(worker, again, 800);
@@ -147,7 +147,7 @@ describe("ControlPlane engine (driven by runOnce)", () => {
     plane.detach(worker, stream, 2);
     plane.cancel(task.id, "not needed", 3);
     const again = new AsyncQueue<DispatchResponse>();
-    plane.attach(worker, again, undefined, 4);
+    plane.attach(worker, again, undefined, undefined, 4);
     const messages: DispatchResponse[] = [];
     const it = again[Symbol.asyncIterator]();
     while (again.size > 0) void it.next().then((r) => !r.done && messages.push(r.value));
@@ -160,7 +160,7 @@ describe("ControlPlane engine (driven by runOnce)", () => {
     const { plane, submit } = engine();
     const worker = plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 4, names: ["job"] }, [], 0);
     for (let i = 0; i < 10; i++) submit(0);
-    plane.attach(worker, new AsyncQueue<DispatchResponse>(), 1, 0); // 3 slots still busy with an old session's tasks
+    plane.attach(worker, new AsyncQueue<DispatchResponse>(), 1, undefined, 0); // 3 slots still busy with an old session's tasks
     expect(plane.dispatcher.runOnce(0)).toBe(1);
   });
 });

@@ -5,6 +5,7 @@ import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import {
   CancelSignalSchema,
   ReportResultsResponseSchema,
+  type AttemptRef,
   type DispatchResponse,
   type ReportResultsRequest,
   type ReportResultsResponse,
@@ -19,15 +20,14 @@ import { Definitions } from "./definitions.js";
 import { Dispatcher } from "./dispatcher.js";
 import { ControlPlaneEvents } from "./events.js";
 import { TaskLifecycle } from "./lifecycle.js";
-import { MemoryStore } from "../store/memory-store.js";
 import { Scheduler } from "../loops/scheduler.js";
 import { StatsCounters } from "./stats.js";
-import type { TaskStore } from "../store/store.js";
+import { TaskStore } from "../store/task-store.js";
 import { TaskIds } from "./task-ids.js";
-import { TaskRecord, type SubmitOptions } from "./task-record.js";
+import { TaskRecord, type SubmitOptions } from "../store/task-record.js";
 import { Waiters } from "./waiters.js";
 import { WorkerRegistry } from "./worker-registry.js";
-import type { WorkerIdentity, WorkerSession } from "./worker-session.js";
+import { workerRecord, type WorkerIdentity, type WorkerSession } from "./worker-session.js";
 
 /** A submission that passed validation. */
 export interface SubmitInput {
@@ -58,13 +58,14 @@ export class ControlPlane {
   readonly lifecycle: TaskLifecycle;
   readonly attempts: AttemptTracker;
   private order = 0;
+  private accepting = true;
   private readonly ids = new TaskIds();
 
   constructor(
     readonly config: EngineConfig,
     store?: TaskStore,
   ) {
-    this.store = store ?? new MemoryStore({ resultTtlMs: config.resultTtlMs, maxResults: config.maxResults });
+    this.store = store ?? new TaskStore({ resultTtlMs: config.resultTtlMs, maxResults: config.maxResults });
     this.dispatcher = new Dispatcher({
       store: this.store,
       workers: this.workers,
@@ -73,10 +74,31 @@ export class ControlPlane {
     this.scheduler = new Scheduler((task) => this.lifecycle.queue(task));
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
+    // Tasks become dispatchable once their submission is durable.
+    this.store.onDurable = () => this.dispatcher.schedule();
+  }
+
+  /**
+   * Resolves once every change made so far is durable: await it before
+   * acknowledging anything. Fails with UNAVAILABLE if the state cannot be
+   * written (the control plane then acknowledges nothing more).
+   */
+  durable(): Promise<void> {
+    return this.store.commit().catch((err: unknown) => {
+      throw new ConnectError(`${err instanceof Error ? err.message : String(err)}; nothing more is acknowledged: retry against a healthy control plane`, Code.Unavailable);
+    });
+  }
+
+  /** Refuses new submissions from now on (graceful shutdown): they get UNAVAILABLE. */
+  stopAccepting(): void {
+    this.accepting = false;
   }
 
   /** Accepts a task; with an idempotency key already seen, answers the earlier task instead. */
   submit(input: SubmitInput, now: number): { task: TaskRecord; deduplicated: boolean } {
+    if (!this.accepting) {
+      throw new ConnectError("the control plane is shutting down and takes no new tasks; retry in a moment (it, or another one, will)", Code.Unavailable);
+    }
     const key = input.options.idempotencyKey;
     if (key) {
       const existing = this.store.getByKey(key, now);
@@ -86,9 +108,7 @@ export class ControlPlane {
     const task = new TaskRecord(this.ids.next(), input.name, priority, input.argsJson, now, ++this.order, input.options);
     this.stats.submitted++;
     if (input.delayMs > 0) {
-      task.state = TaskState.SCHEDULED;
-      task.scheduledFor = now + input.delayMs;
-      this.store.insert(task);
+      this.store.insert(task, now + input.delayMs);
       this.scheduler.add(task, now);
     } else {
       this.store.insert(task);
@@ -118,12 +138,12 @@ export class ControlPlane {
       throw new ConnectError(`task ${id} already ${taskStateName(task.state)}; there is nothing to cancel`, Code.FailedPrecondition);
     }
     const wasRunning = task.state === TaskState.RUNNING;
-    task.error = { message: reason || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
-    this.lifecycle.finish(task, TaskState.CANCELLED, now);
+    const error = { message: reason || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
+    this.lifecycle.finish(task, TaskState.CANCELLED, now, { error });
     const attempt = task.currentAttempt;
     if (wasRunning && attempt !== undefined && attempt.isOpen) {
       const worker = this.workers.get(attempt.workerId);
-      worker?.cancel(create(CancelSignalSchema, { taskId: id, attempt: attempt.number, reason: task.error.message }));
+      worker?.cancel(create(CancelSignalSchema, { taskId: id, attempt: attempt.number, reason: error.message }));
       worker?.flush();
     }
     return task;
@@ -131,6 +151,7 @@ export class ControlPlane {
 
   /** Runs a FAILED or CANCELLED task again as a fresh series of attempts. */
   retry(id: string, now: number): TaskRecord {
+    if (!this.accepting) throw new ConnectError("the control plane is shutting down; retry the task in a moment", Code.Unavailable);
     const task = this.get(id, now);
     if (task.state !== TaskState.FAILED && task.state !== TaskState.CANCELLED) {
       throw new ConnectError(
@@ -138,14 +159,9 @@ export class ControlPlane {
         Code.FailedPrecondition,
       );
     }
-    task.failures = 0;
-    task.losses = 0;
-    task.seriesStart = task.attempt;
-    task.error = undefined;
-    task.finishedAt = 0;
-    task.progress = undefined;
     this.stats.retried++;
-    this.lifecycle.queue(task);
+    this.store.restartSeries(task);
+    this.dispatcher.schedule();
     this.events.emit("task.retried", task);
     return task;
   }
@@ -174,10 +190,17 @@ export class ControlPlane {
 
   /** Registers a worker and the task definitions it serves. */
   register(identity: WorkerIdentity, definitions: readonly TaskDefinition[], now: number): WorkerSession {
-    this.definitions.declare(definitions);
+    for (const name of this.definitions.declare(definitions)) this.store.saveRecord("definitions", name, this.definitions.record(name));
     const worker = this.workers.register(identity, now);
+    // Kept so that after a restart the worker's session (and its running attempts) are still known.
+    this.store.saveRecord("workers", worker.id, workerRecord(worker));
     this.events.emit("worker.registered", worker);
     return worker;
+  }
+
+  /** New tasks continue the creation order after `order` (tasks recovered from the log). */
+  resumeOrder(order: number): void {
+    this.order = Math.max(this.order, order);
   }
 
   /** A registered worker, or NOT_FOUND telling it to register again. */
@@ -206,11 +229,13 @@ export class ControlPlane {
    * is a ping (the worker knows it is attached), plus cancel signals for
    * attempts it still holds whose task was cancelled while it was away.
    * `capacity` is what the worker says it has free now, if less than its
-   * concurrency (tasks of an earlier session may still run there).
+   * concurrency (tasks of an earlier session may still run there); `held`,
+   * the attempts of this session it still holds.
    */
-  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, capacity: number | undefined, now: number): void {
+  attach(worker: WorkerSession, stream: AsyncQueue<DispatchResponse>, capacity: number | undefined, held: readonly AttemptRef[] | undefined, now: number): void {
     worker.attach(stream);
     if (capacity !== undefined) worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, capacity));
+    if (held !== undefined) this.attempts.reconcile(worker, held, now);
     worker.ping(now);
     for (const attempt of worker.inflight) {
       const task = attempt.task;
@@ -229,7 +254,7 @@ export class ControlPlane {
     this.attempts.requeueUnacked(worker, now);
     this.events.emit("worker.detached", worker);
     if (worker.draining && worker.inflight.size === 0) {
-      this.workers.remove(worker);
+      this.forget(worker);
       this.events.emit("worker.left", worker);
     }
   }
@@ -243,8 +268,14 @@ export class ControlPlane {
   loseWorker(worker: WorkerSession, now: number, reason: string): void {
     this.attempts.loseAll(worker, now, reason);
     worker.markLost(reason);
-    this.workers.remove(worker);
+    this.forget(worker);
     this.events.emit("worker.lost", worker, reason);
+  }
+
+  /** Drops a worker session that drained or was lost (its record too). */
+  private forget(worker: WorkerSession): void {
+    this.workers.remove(worker);
+    this.store.saveRecord("workers", worker.id, undefined);
   }
 
   /** Applies a worker's batch of acknowledgements, progress, results, hand-backs and heartbeat. */
@@ -277,7 +308,7 @@ export class ControlPlane {
       worker.echo(heartbeat.ping);
       this.attempts.expireUnacked(worker, heartbeat.ping, now);
       if (worker.draining && worker.stream === undefined && worker.inflight.size === 0) {
-        this.workers.remove(worker);
+        this.forget(worker);
         this.events.emit("worker.left", worker);
       }
     }

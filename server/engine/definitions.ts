@@ -1,7 +1,8 @@
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import type { TaskDefinition } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { durationToMs } from "../../common/time.js";
-import type { RetryPolicyData } from "./task-record.js";
+import type { LogValue } from "../store/state-log.js";
+import type { RetryPolicyData } from "../store/task-record.js";
 
 /** A task definition as workers declared it; unset fields are undefined. */
 export interface DefinitionData {
@@ -19,9 +20,11 @@ export interface DefinitionData {
 export class Definitions {
   private readonly byName = new Map<string, DefinitionData>();
 
-  declare(definitions: readonly TaskDefinition[]): void {
+  /** Takes the definitions a worker declared; returns the names whose definition changed. */
+  declare(definitions: readonly TaskDefinition[]): string[] {
+    const changed: string[] = [];
     for (const d of definitions) {
-      this.byName.set(d.name, {
+      const data: DefinitionData = {
         priority: d.priority,
         timeoutMs: durationToMs(d.timeout) || undefined,
         retry:
@@ -33,8 +36,22 @@ export class Definitions {
                 maxBackoffMs: durationToMs(d.retry.maxBackoff),
                 multiplier: d.retry.multiplier || undefined,
               },
-      });
+      };
+      if (JSON.stringify(encodeDefinition(data)) === JSON.stringify(encodeDefinition(this.byName.get(d.name)))) continue;
+      this.byName.set(d.name, data);
+      changed.push(d.name);
     }
+    return changed;
+  }
+
+  /** A definition read back from the state log (at start). */
+  restore(name: string, value: LogValue): void {
+    this.byName.set(name, decodeDefinition(value));
+  }
+
+  /** The log value of a name's definition. */
+  record(name: string): LogValue {
+    return encodeDefinition(this.byName.get(name));
   }
 
   get(name: string): DefinitionData | undefined {
@@ -45,4 +62,15 @@ export class Definitions {
   defaultPriority(name: string): Priority {
     return this.byName.get(name)?.priority || Priority.NORMAL;
   }
+}
+
+function encodeDefinition(data: DefinitionData | undefined): LogValue {
+  if (data === undefined) return null;
+  const retry = data.retry === undefined ? null : JSON.parse(JSON.stringify(data.retry)) as LogValue; // drops undefined fields
+  return [data.priority, retry, data.timeoutMs ?? null];
+}
+
+function decodeDefinition(value: LogValue): DefinitionData {
+  const [priority, retry, timeoutMs] = value as readonly [Priority, Partial<RetryPolicyData> | null, number | null];
+  return { priority, retry: retry ?? undefined, timeoutMs: timeoutMs ?? undefined };
 }

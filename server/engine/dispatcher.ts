@@ -1,6 +1,6 @@
 import type { Assignment } from "../../gen/fastworker/v1/worker_service_pb.js";
-import type { TaskStore } from "../store/store.js";
-import type { TaskRecord } from "./task-record.js";
+import type { TaskStore } from "../store/task-store.js";
+import type { TaskRecord } from "../store/task-record.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import type { WorkerSession } from "./worker-session.js";
 

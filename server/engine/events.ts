@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { AttemptRecord, TaskRecord } from "./task-record.js";
+import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
 import type { WorkerSession } from "./worker-session.js";
 
 /**

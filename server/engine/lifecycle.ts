@@ -1,12 +1,12 @@
 import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import type { Scheduler } from "../loops/scheduler.js";
+import type { FinalState, TaskStore } from "../store/task-store.js";
+import type { AttemptRecord, TaskErrorData, TaskRecord } from "../store/task-record.js";
 import type { Definitions } from "./definitions.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { ControlPlaneEvents } from "./events.js";
 import { backoffMs, resolveRetry } from "./retry-policy.js";
-import type { Scheduler } from "../loops/scheduler.js";
 import type { StatsCounters } from "./stats.js";
-import type { TaskStore } from "../store/store.js";
-import type { AttemptRecord, TaskErrorData, TaskRecord } from "./task-record.js";
 import type { Waiters } from "./waiters.js";
 
 /** What {@link TaskLifecycle} drives. */
@@ -43,16 +43,16 @@ export class TaskLifecycle {
 
   /** SCHEDULED until `at`, then QUEUED at the back. */
   scheduleAt(task: TaskRecord, at: number, now: number): void {
-    this.d.store.setState(task, TaskState.SCHEDULED);
-    task.scheduledFor = at;
+    this.d.store.schedule(task, at);
     this.d.scheduler.add(task, now);
   }
 
-  /** A final state: keep the task for the result TTL and wake whoever waits for it. */
-  finish(task: TaskRecord, state: TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANCELLED, now: number): void {
-    this.d.store.setState(task, state);
-    task.finishedAt = now;
-    this.d.store.retain(task);
+  /**
+   * A final state: the store keeps the task for the result TTL; whoever waits
+   * for it hears once the final state is durable.
+   */
+  finish(task: TaskRecord, state: FinalState, now: number, outcome: { resultJson?: string; error?: TaskErrorData } = {}): void {
+    this.d.store.finish(task, state, now, outcome);
     const stats = this.d.stats;
     stats.finished.add(now);
     if (state === TaskState.SUCCEEDED) stats.succeeded++;
@@ -60,22 +60,20 @@ export class TaskLifecycle {
       stats.failed++;
       stats.failedRecently.add(now);
     } else stats.cancelled++;
-    this.d.waiters.notify(task);
+    this.d.store.afterCommit(() => this.d.waiters.notify(task));
     this.d.events.emit("task.finished", task);
   }
 
   /** An attempt failed: schedule the next one after its backoff, or fail the task. */
   attemptFailed(task: TaskRecord, attempt: AttemptRecord, error: TaskErrorData, now: number): void {
-    task.failures++;
-    task.losses = 0;
+    const failures = this.d.store.countFailure(task);
     const policy = resolveRetry(task.options.retry, this.d.definitions.get(task.name)?.retry);
-    if (error.retryable && task.failures < policy.maxAttempts) {
+    if (error.retryable && failures < policy.maxAttempts) {
       this.d.stats.retried++;
-      this.scheduleAt(task, now + backoffMs(policy, task.failures), now);
+      this.scheduleAt(task, now + backoffMs(policy, failures), now);
       this.d.events.emit("task.retrying", task, attempt);
       return;
     }
-    task.error = error;
-    this.finish(task, TaskState.FAILED, now);
+    this.finish(task, TaskState.FAILED, now, { error });
   }
 }

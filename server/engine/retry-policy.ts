@@ -1,4 +1,4 @@
-import type { RetryPolicyData } from "./task-record.js";
+import type { RetryPolicyData } from "../store/task-record.js";
 
 /** Without a policy from the submission or the task definition: one attempt, no retries. */
 export const DEFAULT_RETRY: RetryPolicyData = Object.freeze({

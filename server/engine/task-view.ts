@@ -14,7 +14,7 @@ import { jsonToValue } from "../../common/json.js";
 import { timestampFromMs } from "../../common/time.js";
 import type { ControlPlane } from "./control-plane.js";
 import { resolveRetry } from "./retry-policy.js";
-import type { TaskErrorData, TaskRecord } from "./task-record.js";
+import type { TaskErrorData, TaskRecord } from "../store/task-record.js";
 
 /** The Task message for a record; BASIC leaves out args, result and attempts. */
 export function taskMessage(task: TaskRecord, view: TaskView, plane: ControlPlane, now: number): Task {

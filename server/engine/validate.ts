@@ -9,7 +9,7 @@ import { durationToMs } from "../../common/time.js";
 import { formatBytes } from "../../common/format-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
 import type { SubmitInput } from "./control-plane.js";
-import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "./task-record.js";
+import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "../store/task-record.js";
 
 /** The longest task name accepted. */
 export const MAX_TASK_NAME = 200;

@@ -1,4 +1,4 @@
-import type { TaskRecord } from "./task-record.js";
+import type { TaskRecord } from "../store/task-record.js";
 
 /** Something waiting for tasks to finish: a session stream, a WaitTask call. */
 export interface TaskWaiter {

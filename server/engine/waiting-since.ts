@@ -1,4 +1,4 @@
-import type { AttemptRecord, TaskRecord } from "./task-record.js";
+import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
 
 /**
  * When an attempt started waiting for a worker: the task's submission for the

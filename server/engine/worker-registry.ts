@@ -18,6 +18,20 @@ export class WorkerRegistry {
     return session;
   }
 
+  /**
+   * A session known from before a control-plane restart: DISCONNECTED, as if
+   * its dispatch stream had just closed, so it is lost unless its worker
+   * reattaches within the detach grace.
+   */
+  restore(id: string, identity: WorkerIdentity, connectedAt: number, now: number): WorkerSession {
+    const session = new WorkerSession(id, identity, connectedAt);
+    session.detachedAt = now;
+    session.provenAt = now;
+    session.lastHeartbeatAt = now;
+    this.sessions.set(id, session);
+    return session;
+  }
+
   /** A live (not lost) session by id. */
   get(id: string): WorkerSession | undefined {
     return this.sessions.get(id);

@@ -10,7 +10,8 @@ import {
 import type { AsyncQueue } from "../../common/async-queue.js";
 import { TaggedDeque } from "../store/deque.js";
 import { RateWindow } from "./rate-window.js";
-import type { AttemptRecord } from "./task-record.js";
+import type { LogValue } from "../store/state-log.js";
+import type { AttemptRecord } from "../store/task-record.js";
 
 /** What a worker said about itself when it registered. */
 export interface WorkerIdentity {
@@ -163,4 +164,19 @@ export class WorkerSession {
     this.stream?.fail(new ConnectError(`the control plane gave this worker up: ${reason}; register again`, Code.NotFound));
     this.stream = undefined;
   }
+}
+
+/** The log value of a worker session: enough to recognise it after a control-plane restart. */
+export function workerRecord(session: WorkerSession): LogValue {
+  const i = session.identity;
+  return { name: i.name, host: i.host, pid: i.pid, version: i.version, concurrency: i.concurrency, names: [...i.names], connectedAt: session.connectedAt };
+}
+
+/** A worker session's identity and connection time, read back from the log. */
+export function workerFromRecord(value: LogValue): { identity: WorkerIdentity; connectedAt: number } {
+  const r = value as unknown as WorkerIdentity & { connectedAt: number };
+  return {
+    identity: { name: r.name, host: r.host, pid: r.pid, version: r.version, concurrency: r.concurrency, names: r.names },
+    connectedAt: r.connectedAt,
+  };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "../../common/logger.js";
 import { IntervalLoop, type Loop } from "./interval-loop.js";
-import type { TaskStore } from "../store/store.js";
+import type { TaskStore } from "../store/task-store.js";
 
 /**
  * Drops results past their TTL and the oldest beyond --max-results, once a

@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { Scheduler } from "./scheduler.js";
-import { NO_OPTIONS, TaskRecord } from "../engine/task-record.js";
+import { NO_OPTIONS, TaskRecord } from "../store/task-record.js";
+import { TaskStore } from "../store/task-store.js";
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
+const store = new TaskStore({ resultTtlMs: 60_000, maxResults: 100 });
 const scheduled = (id: string, at: number): TaskRecord => {
   const task = new TaskRecord(id, "t", 3, "null", 0, 1, NO_OPTIONS);
-  task.state = TaskState.SCHEDULED;
-  task.scheduledFor = at;
+  store.insert(task, at);
   return task;
 };
 
@@ -20,7 +21,7 @@ describe("Scheduler", () => {
     const scheduler = new Scheduler((t) => due.push(t.id));
     const [a, b, c] = [scheduled("a", 300), scheduled("b", 100), scheduled("c", 200)];
     [a, b, c].forEach((t) => scheduler.add(t, 0));
-    c.state = TaskState.CANCELLED;
+    store.finish(c, TaskState.CANCELLED, 0, {});
     expect(scheduler.runOnce(99)).toBe(0);
     expect(scheduler.runOnce(250)).toBe(1);
     expect(scheduler.runOnce(1000)).toBe(1);

@@ -1,6 +1,6 @@
 import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { MinHeap } from "../store/min-heap.js";
-import type { TaskRecord } from "../engine/task-record.js";
+import type { TaskRecord } from "../store/task-record.js";
 
 /** The longest delay setTimeout supports. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -13,7 +13,7 @@ import {
 import { AsyncQueue } from "../../common/async-queue.js";
 import { isFinalState } from "../../common/task-state.js";
 import type { ControlPlane } from "../engine/control-plane.js";
-import type { TaskRecord } from "../engine/task-record.js";
+import type { TaskRecord } from "../store/task-record.js";
 import { taskOutcome } from "../engine/task-view.js";
 import { validateSubmit, validateTaskId } from "../engine/validate.js";
 import type { TaskWaiter } from "../engine/waiters.js";
@@ -32,6 +32,8 @@ export class SessionStream implements TaskWaiter {
   /** Ids of unfinished tasks this stream waits for (to unregister them if it closes first). */
   private readonly followed = new Set<string>();
   private flushing = false;
+  /** Acceptances waiting for their submissions to be durable (undefined when nothing waits). */
+  private sending: Promise<void> | undefined;
   private inputDone = false;
   private closed = false;
 
@@ -127,6 +129,31 @@ export class SessionStream implements TaskWaiter {
     const { accepted, outcomes } = this;
     this.accepted = [];
     this.outcomes = [];
+    if (accepted.length === 0 && this.sending === undefined) {
+      this.send(accepted, outcomes); // outcomes are durable already (waiters hear after the commit)
+      this.closeIfDone();
+      return;
+    }
+    // Acknowledged = on disk: acceptances go out once their submissions are durable, in order.
+    this.sending = (this.sending ?? Promise.resolve())
+      .then(() => (accepted.length > 0 ? this.plane.durable() : undefined))
+      .then(
+        () => this.send(accepted, outcomes),
+        (err: unknown) => {
+          if (!this.closed) this.out.fail(err);
+        },
+      );
+    const sending = this.sending;
+    void sending.then(() => {
+      if (this.sending !== sending) return;
+      this.sending = undefined;
+      this.closeIfDone();
+    });
+  }
+
+  /** Pushes acceptances and outcomes: one message, or several when they would be large. */
+  private send(accepted: SessionAccepted[], outcomes: TaskOutcome[]): void {
+    if (this.closed) return;
     let start = 0;
     let bytes = 0;
     let first = true;
@@ -145,7 +172,11 @@ export class SessionStream implements TaskWaiter {
       const rest = start === 0 ? outcomes : outcomes.slice(start);
       if (rest.length > 0 || accepted.length > 0) this.out.push(create(SessionResponseSchema, { accepted: first ? accepted : [], outcomes: rest }));
     }
-    if (this.inputDone && this.followed.size === 0) this.out.close();
+  }
+
+  /** After the client half-closed: ends the stream once nothing is left to answer. */
+  private closeIfDone(): void {
+    if (this.inputDone && this.followed.size === 0 && this.sending === undefined && !this.closed) this.out.close();
   }
 
   private close(): void {

@@ -25,12 +25,13 @@ const MAX_PAGE = 1000;
 export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService> {
   const maxPayload = plane.config.maxPayloadBytes;
   return {
-    submit(request) {
+    async submit(request) {
       const { task, deduplicated } = plane.submit(validateSubmit(request, maxPayload), Date.now());
+      await plane.durable(); // acknowledged = on disk
       return create(SubmitResponseSchema, { id: task.id, deduplicated, state: task.state });
     },
 
-    submitBatch(request) {
+    async submitBatch(request) {
       if (request.tasks.length > MAX_BATCH) {
         throw new ConnectError(`a batch holds at most ${MAX_BATCH} tasks (got ${request.tasks.length}); split it`, Code.InvalidArgument);
       }
@@ -46,6 +47,7 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
           });
         }
       });
+      await plane.durable(); // one group commit for the whole batch
       return { results };
     },
 
@@ -84,14 +86,18 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       return session.out;
     },
 
-    cancelTask(request) {
+    async cancelTask(request) {
       const now = Date.now();
-      return { task: taskMessage(plane.cancel(validateTaskId(request.id), request.reason, now), TaskView.FULL, plane, now) };
+      const task = taskMessage(plane.cancel(validateTaskId(request.id), request.reason, now), TaskView.FULL, plane, now);
+      await plane.durable(); // answered (as it was then) once the cancel is on disk
+      return { task };
     },
 
-    retryTask(request) {
+    async retryTask(request) {
       const now = Date.now();
-      return { task: taskMessage(plane.retry(validateTaskId(request.id), now), TaskView.FULL, plane, now) };
+      const task = taskMessage(plane.retry(validateTaskId(request.id), now), TaskView.FULL, plane, now);
+      await plane.durable();
+      return { task };
     },
 
     listTasks(request) {

@@ -12,7 +12,7 @@ const MAX_CONCURRENCY = 100_000;
 /** WorkerService, implemented once for both transports. */
 export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<typeof WorkerService> {
   return {
-    registerWorker(request) {
+    async registerWorker(request) {
       if (!(request.concurrency >= 1 && request.concurrency <= MAX_CONCURRENCY)) {
         throw new ConnectError(`concurrency must be between 1 and ${MAX_CONCURRENCY} (got ${request.concurrency})`, Code.InvalidArgument);
       }
@@ -34,6 +34,7 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
         Date.now(),
       );
       logger.info({ worker: worker.name, workerId: worker.id, tasks: names, concurrency: request.concurrency }, "worker registered");
+      await plane.durable(); // the session survives a restart from here on
       return {
         workerId: worker.id,
         heartbeatInterval: durationFromMs(plane.config.heartbeatIntervalMs),
@@ -46,7 +47,7 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
     dispatch(request, ctx) {
       const worker = plane.worker(request.workerId);
       const stream = new AsyncQueue<DispatchResponse>();
-      plane.attach(worker, stream, request.capacity, Date.now());
+      plane.attach(worker, stream, request.capacity, request.held?.attempts, Date.now());
       ctx.signal.addEventListener("abort", () => {
         plane.detach(worker, stream, Date.now());
         stream.close();
@@ -56,7 +57,10 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
 
     async *reportResults(requests) {
       for await (const request of requests) {
-        yield plane.report(plane.reportingWorker(request.workerId), request, Date.now());
+        const response = plane.report(plane.reportingWorker(request.workerId), request, Date.now());
+        // The worker forgets what it reported once answered: answer once the outcomes are on disk.
+        await plane.durable();
+        yield response;
       }
     },
   };

@@ -1,7 +1,7 @@
 import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { TaggedDeque } from "./deque.js";
 import { MinHeap } from "./min-heap.js";
-import type { TaskRecord } from "../engine/task-record.js";
+import type { TaskRecord } from "./task-record.js";
 
 const LEVELS = Priority.LOW + 1;
 

@@ -1,56 +1,78 @@
 import { describe, expect, it } from "vitest";
-import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
-import type { TaskStore } from "./store.js";
-import { NO_OPTIONS, TaskRecord, type SubmitOptions } from "../engine/task-record.js";
+import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import type { Recovered, TaskStore } from "./task-store.js";
+import { NO_OPTIONS, TaskRecord, type SubmitOptions } from "./task-record.js";
 
-/** Options every store implementation is constructed with in the suite. */
+/** Options every store is made with in the suite. */
 export interface SuiteStoreOptions {
   resultTtlMs: number;
   maxResults: number;
 }
 
+/** How the suite gets stores of one kind. */
+export interface SuiteSubject {
+  /** A new, empty store. */
+  make(options: SuiteStoreOptions): Promise<TaskStore>;
+  /**
+   * For durable stores: closes `store` (waiting for its writes) and opens a
+   * new one on the same state, as a restart would. Undefined for a store
+   * that lives in memory only: the restart tests are then skipped.
+   */
+  reopen?(store: TaskStore, options: SuiteStoreOptions): Promise<{ store: TaskStore; recovered: Recovered }>;
+}
+
 /**
- * The behaviour every TaskStore must have. Run it against each
- * implementation: `storeSuite("MemoryStore", (o) => new MemoryStore(o))`.
+ * The behaviour every TaskStore must have, whatever keeps its state: in
+ * memory, on local disk, in PostgreSQL. Run it once per kind:
+ * `storeSuite("lmdb", { make, reopen })`.
  */
-export function storeSuite(name: string, makeStore: (options: SuiteStoreOptions) => TaskStore): void {
+export function storeSuite(name: string, subject: SuiteSubject): void {
   let order = 0;
-  const make = (taskName: string, priority = Priority.NORMAL, options: SubmitOptions = NO_OPTIONS, now = 1000): TaskRecord =>
-    new TaskRecord(`id-${++order}`, taskName, priority, "null", now, order, options);
-  const store = (overrides: Partial<SuiteStoreOptions> = {}): TaskStore =>
-    makeStore({ resultTtlMs: 60_000, maxResults: 100, ...overrides });
+  const make = (taskName: string, priority = Priority.NORMAL, options: SubmitOptions = NO_OPTIONS, now = 1000, args = "null"): TaskRecord =>
+    new TaskRecord(`id-${++order}`, taskName, priority, args, now, order, options);
+  const defaults: SuiteStoreOptions = { resultTtlMs: 60_000, maxResults: 100 };
+  const store = (overrides: Partial<SuiteStoreOptions> = {}): Promise<TaskStore> => subject.make({ ...defaults, ...overrides });
   const drain = (s: TaskStore, names: string[]): string[] => {
     const ids: string[] = [];
     for (let t = s.takeNext(names); t !== undefined; t = s.takeNext(names)) ids.push(t.id);
     return ids;
   };
+  /** Inserts and waits until the inserts are durable (so they can be dispatched). */
+  const insert = async (s: TaskStore, ...tasks: TaskRecord[]): Promise<void> => {
+    for (const t of tasks) s.insert(t);
+    await s.commit();
+  };
+  const succeed = (s: TaskStore, t: TaskRecord, finishedAt: number, resultJson = "42"): void => {
+    const attempt = s.startAttempt(t, "w1", "worker-1", finishedAt - 1, 0);
+    s.endAttempt(attempt, AttemptOutcome.SUCCEEDED, finishedAt);
+    s.finish(t, TaskState.SUCCEEDED, finishedAt, { resultJson });
+  };
+  const restart = subject.reopen;
+  const durableIt = restart === undefined ? it.skip : it;
 
   describe(`${name} (TaskStore suite)`, () => {
-    it("takes tasks by strict priority, FIFO within a priority", () => {
-      const s = store();
+    it("takes tasks by strict priority, FIFO within a priority", async () => {
+      const s = await store();
       const tasks = [make("a", Priority.LOW), make("a", Priority.NORMAL), make("a", Priority.CRITICAL), make("a", Priority.NORMAL), make("a", Priority.HIGH)];
-      tasks.forEach((t) => s.insert(t));
+      await insert(s, ...tasks);
       expect(drain(s, ["a"])).toEqual([tasks[2]!.id, tasks[4]!.id, tasks[1]!.id, tasks[3]!.id, tasks[0]!.id]);
       expect(tasks.every((t) => t.state === TaskState.RUNNING)).toBe(true);
     });
 
-    it("takes only tasks whose name the worker serves, oldest first across names", () => {
-      const s = store();
-      const a1 = make("a");
-      const b1 = make("b");
-      const c1 = make("c");
-      const a2 = make("a");
-      [a1, b1, c1, a2].forEach((t) => s.insert(t));
-      expect(drain(s, ["b", "a"])).toEqual([a1.id, b1.id, a2.id]);
+    it("takes only tasks whose name the worker serves, oldest first across names", async () => {
+      const s = await store();
+      const [a1, b1, c1, a2] = [make("a"), make("b"), make("c"), make("a")];
+      await insert(s, a1!, b1!, c1!, a2!);
+      expect(drain(s, ["b", "a"])).toEqual([a1!.id, b1!.id, a2!.id]);
       expect(s.counts().queued[Priority.NORMAL]).toBe(1);
-      expect(drain(s, ["c"])).toEqual([c1.id]);
+      expect(drain(s, ["c"])).toEqual([c1!.id]);
       expect(drain(s, ["zzz"])).toEqual([]);
     });
 
-    it("puts a re-queued task back at its old place", () => {
-      const s = store();
+    it("puts a re-queued task back at its old place", async () => {
+      const s = await store();
       const [t1, t2, t3] = [make("a"), make("a"), make("a")];
-      [t1, t2, t3].forEach((t) => s.insert(t!));
+      await insert(s, t1!, t2!, t3!);
       expect(s.takeNext(["a"])).toBe(t1);
       expect(s.takeNext(["a"])).toBe(t2);
       s.requeue(t2!);
@@ -58,40 +80,38 @@ export function storeSuite(name: string, makeStore: (options: SuiteStoreOptions)
       expect(drain(s, ["a"])).toEqual([t1!.id, t2!.id, t3!.id]);
     });
 
-    it("skips a cancelled queued task and can queue it again later", () => {
-      const s = store();
+    it("skips a cancelled queued task and can queue it again later (at the back)", async () => {
+      const s = await store();
       const [t1, t2] = [make("a"), make("a")];
-      s.insert(t1!);
-      s.insert(t2!);
-      s.setState(t1!, TaskState.CANCELLED);
+      await insert(s, t1!, t2!);
+      s.finish(t1!, TaskState.CANCELLED, 1000, { error: { message: "no", stack: "", type: "CancelledError", retryable: false } });
       expect(s.counts().queued[Priority.NORMAL]).toBe(1);
       expect(s.counts().cancelled).toBe(1);
-      s.enqueue(t1!); // a retry: back of the queue
+      s.restartSeries(t1!);
+      await s.commit();
       expect(drain(s, ["a"])).toEqual([t2!.id, t1!.id]);
+      expect(s.counts().cancelled).toBe(0);
     });
 
-    it("keeps counts per state consistent", () => {
-      const s = store();
+    it("keeps counts per state consistent", async () => {
+      const s = await store();
       const tasks = Array.from({ length: 5 }, () => make("a"));
-      tasks.forEach((t) => s.insert(t));
+      await insert(s, ...tasks);
       s.takeNext(["a"]);
       s.takeNext(["a"]);
-      s.setState(tasks[0]!, TaskState.SUCCEEDED);
-      tasks[0]!.finishedAt = 1000;
-      s.retain(tasks[0]!);
-      s.setState(tasks[2]!, TaskState.CANCELLED);
-      expect(s.counts()).toEqual({ queued: [0, 0, 0, 2, 0], scheduled: 0, running: 1, succeeded: 1, failed: 0, cancelled: 1 });
+      succeed(s, tasks[0]!, 1000);
+      s.finish(tasks[2]!, TaskState.CANCELLED, 1000, {});
+      s.schedule(tasks[3]!, 5000);
+      expect(s.counts()).toEqual({ queued: [0, 0, 0, 1, 0], scheduled: 1, running: 1, succeeded: 1, failed: 0, cancelled: 1 });
     });
 
-    it("forgets results after their TTL, and the oldest beyond maxResults", () => {
-      const s = store({ resultTtlMs: 1000, maxResults: 2 });
+    it("forgets results after their TTL, and the oldest beyond maxResults", async () => {
+      const s = await store({ resultTtlMs: 1000, maxResults: 2 });
       const done = Array.from({ length: 3 }, () => make("a"));
+      await insert(s, ...done);
       done.forEach((t, i) => {
-        s.insert(t);
         s.takeNext(["a"]);
-        s.setState(t, TaskState.SUCCEEDED);
-        t.finishedAt = 10_000 + i;
-        s.retain(t);
+        succeed(s, t, 10_000 + i);
       });
       expect(s.sweep(10_100)).toBe(1);
       expect(s.get(done[0]!.id, 10_100)).toBeUndefined();
@@ -101,23 +121,21 @@ export function storeSuite(name: string, makeStore: (options: SuiteStoreOptions)
       expect(s.counts().succeeded).toBe(0);
     });
 
-    it("finds tasks by idempotency key while they are retained", () => {
-      const s = store({ resultTtlMs: 1000 });
+    it("finds tasks by idempotency key while they are retained", async () => {
+      const s = await store({ resultTtlMs: 1000 });
       const t = make("a", Priority.NORMAL, { idempotencyKey: "k1" });
-      s.insert(t);
+      await insert(s, t);
       expect(s.getByKey("k1", 1000)).toBe(t);
       s.takeNext(["a"]);
-      s.setState(t, TaskState.SUCCEEDED);
-      t.finishedAt = 2000;
-      s.retain(t);
+      succeed(s, t, 2000);
       expect(s.getByKey("k1", 2500)).toBe(t);
       expect(s.getByKey("k1", 3000)).toBeUndefined();
     });
 
-    it("lists newest first with filters, pages and totals", () => {
-      const s = store();
+    it("lists newest first with filters, pages and totals", async () => {
+      const s = await store();
       const tasks = Array.from({ length: 7 }, (_, i) => make(i % 2 === 0 ? "even" : "odd", i === 6 ? Priority.HIGH : Priority.NORMAL));
-      tasks.forEach((t) => s.insert(t));
+      await insert(s, ...tasks);
       const page1 = s.list({}, undefined, 3, 1000);
       expect(page1.tasks.map((t) => t.id)).toEqual([tasks[6]!.id, tasks[5]!.id, tasks[4]!.id]);
       expect(page1.total).toBe(7);
@@ -131,6 +149,112 @@ export function storeSuite(name: string, makeStore: (options: SuiteStoreOptions)
       expect(s.list({ idPrefix: tasks[3]!.id }, undefined, 10, 1000).tasks).toEqual([tasks[3]]);
       s.takeNext(["even"]);
       expect(s.list({ states: [TaskState.RUNNING] }, undefined, 10, 1000)).toMatchObject({ tasks: [tasks[6]], total: 1 });
+    });
+
+    it("runs afterCommit callbacks only once the changes before them are durable, in order", async () => {
+      const s = await store();
+      const seen: string[] = [];
+      s.insert(make("a"));
+      s.afterCommit(() => seen.push("first"));
+      s.insert(make("a"));
+      s.afterCommit(() => seen.push("second"));
+      await s.commit();
+      expect(seen).toEqual(["first", "second"]);
+    });
+
+    durableIt("does not let a task be taken before its submission is durable", async () => {
+      const s = await store();
+      const t = make("a", Priority.CRITICAL);
+      s.insert(t);
+      expect(s.takeNext(["a"])).toBeUndefined();
+      await s.commit();
+      expect(s.takeNext(["a"])).toBe(t);
+    });
+
+    durableIt("recovers every task in its state after a restart: queue order, attempts, results, errors, options", async () => {
+      const options = { resultTtlMs: 3_600_000, maxResults: 100 };
+      const s = await subject.make(options);
+      const keyed = make("k", Priority.HIGH, { idempotencyKey: "k", retry: { maxAttempts: 3 }, timeoutMs: 500, metadata: { traceparent: "00-x" } }, 1000, '{"big":"é😀"}');
+      const [q1, q2, q3, running, done, failed, later] = [make("a"), make("a"), make("a"), make("a"), make("a"), make("b"), make("a")];
+      await insert(s, keyed, q1!, q2!, q3!, running!, done!, failed!);
+      // keyed: one attempt, lost; back in its queue at its place.
+      expect(s.takeNext(["k"])).toBe(keyed);
+      s.startAttempt(keyed, "w1", "worker-1", 1500, 0);
+      s.endAttempt(keyed.attemptNumbered(1)!, AttemptOutcome.LOST, 1600, { message: "gone", stack: "", type: "WorkerLost", retryable: true });
+      s.countLoss(keyed);
+      s.requeue(keyed);
+      // q1..q3 taken and put back out of order; they keep their places. running stays running.
+      expect(drain(s, ["a"])).toEqual([q1!.id, q2!.id, q3!.id, running!.id, done!.id]);
+      s.requeue(done!); // drain took it too: back at its place
+      s.requeue(q3!);
+      s.requeue(q1!);
+      s.requeue(q2!);
+      s.startAttempt(running!, "w2", "worker-2", 1700, 0);
+      s.acknowledge(running!.attemptNumbered(1)!, 1701);
+      s.setProgress(running!, { fraction: 0.5, message: "half", updatedAt: 1702 });
+      // failed: one attempt that failed for good.
+      expect(s.takeNext(["b"])).toBe(failed);
+      s.startAttempt(failed!, "w1", "worker-1", 1800, 0);
+      const boom = { message: "boom", stack: "Error: boom\n  at x", type: "Error", retryable: false };
+      s.endAttempt(failed!.attemptNumbered(1)!, AttemptOutcome.FAILED, 1900, boom);
+      s.countFailure(failed!);
+      s.finish(failed!, TaskState.FAILED, 1900, { error: boom });
+      s.insert(later!, 99_000);
+      await s.commit();
+
+      const { store: r, recovered } = await restart!(s, options);
+      expect(recovered.tasks).toBe(8);
+      expect(recovered.maxOrder).toBe(later!.order);
+      expect(recovered.running.map((t) => t.id)).toEqual([running!.id]);
+      expect(recovered.scheduled.map((t) => [t.id, t.scheduledFor])).toEqual([[later!.id, 99_000]]);
+      const k = r.get(keyed.id, 2000)!;
+      expect(k).toMatchObject({ name: "k", priority: Priority.HIGH, argsJson: '{"big":"é😀"}', state: TaskState.QUEUED, losses: 1, attempt: 1 });
+      expect(k.options).toEqual(keyed.options);
+      expect(r.getByKey("k", 2000)).toBe(k);
+      expect(k.attemptNumbered(1)).toMatchObject({ workerId: "w1", outcome: AttemptOutcome.LOST, error: { message: "gone" } });
+      const run = r.get(running!.id, 2000)!;
+      expect(run.currentAttempt).toMatchObject({ number: 1, workerId: "w2", ackedAt: 1701 });
+      expect(run.progress).toEqual({ fraction: 0.5, message: "half", updatedAt: 1702 });
+      expect(r.get(failed!.id, 2000)).toMatchObject({ state: TaskState.FAILED, failures: 1, error: { message: "boom", stack: "Error: boom\n  at x" } });
+      expect(r.counts()).toEqual({ queued: [0, 0, 1, 4, 0], scheduled: 1, running: 1, succeeded: 0, failed: 1, cancelled: 0 });
+      // Queue order survives: keyed (HIGH) first, then the put-back tasks at their places, then done.
+      expect(drain(r, ["a", "b", "k"])).toEqual([keyed.id, q1!.id, q2!.id, q3!.id, done!.id]);
+      expect(r.list({}, undefined, 100, 2000).tasks.map((t) => t.id)).toEqual([later, failed, done, running, q3, q2, q1, keyed].map((t) => t!.id));
+      await r.close();
+    });
+
+    durableIt("keeps results and their TTLs across a restart, and forgets what was swept", async () => {
+      const options = { resultTtlMs: 1000, maxResults: 100 };
+      const s = await subject.make(options);
+      const [old, fresh] = [make("a"), make("a")];
+      await insert(s, old!, fresh!);
+      s.takeNext(["a"]);
+      succeed(s, old!, 10_000, '{"v":1}');
+      s.takeNext(["a"]);
+      succeed(s, fresh!, 10_500, '{"v":2}');
+      expect(s.sweep(11_100)).toBe(1); // old expired
+      await s.commit();
+      const { store: r } = await restart!(s, options);
+      expect(r.get(old!.id, 11_100)).toBeUndefined();
+      expect(r.get(fresh!.id, 11_100)).toMatchObject({ state: TaskState.SUCCEEDED, resultJson: '{"v":2}', finishedAt: 10_500 });
+      expect(r.get(fresh!.id, 11_500)).toBeUndefined(); // its TTL still counts from when it finished (and the lookup evicts it)
+      expect(r.counts().succeeded).toBe(0);
+      const again = await restart!(r, options);
+      expect(again.recovered.tasks).toBe(0);
+      await again.store.close();
+    });
+
+    durableIt("keeps side records (worker sessions, definitions, metadata) until deleted", async () => {
+      const s = await store();
+      s.saveRecord("workers", "w1", { name: "worker-1", names: ["a"] });
+      s.saveRecord("workers", "w2", { name: "worker-2", names: ["b"] });
+      s.saveRecord("definitions", "a", [3, null, 0]);
+      s.saveRecord("workers", "w2", undefined);
+      await s.commit();
+      const { store: r, recovered } = await restart!(s, defaults);
+      expect([...recovered.records.get("workers")!]).toEqual([["w1", { name: "worker-1", names: ["a"] }]]);
+      expect([...recovered.records.get("definitions")!]).toEqual([["a", [3, null, 0]]]);
+      await r.close();
     });
   });
 }

@@ -2,7 +2,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Tracer } f
 import { priorityName } from "../../common/priority.js";
 import { ATTR, MESSAGING_SYSTEM } from "../../common/tracing.js";
 import type { ControlPlaneEvents } from "../engine/events.js";
-import type { AttemptRecord, TaskRecord } from "../engine/task-record.js";
+import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
 import { waitingSince } from "../engine/waiting-since.js";
 
 /**

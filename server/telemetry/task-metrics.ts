@@ -15,7 +15,7 @@ import { taskStateName } from "../../common/task-state.js";
 import { INSTRUMENTATION_SCOPE } from "../../common/tracing.js";
 import { VERSION } from "../../common/version.js";
 import type { ControlPlaneEvents } from "../engine/events.js";
-import type { AttemptRecord, TaskRecord } from "../engine/task-record.js";
+import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
 import { waitingSince } from "../engine/waiting-since.js";
 import { DURATION_BUCKETS_SECONDS, HistogramCell } from "./histogram-cell.js";
 

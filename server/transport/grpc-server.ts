@@ -38,6 +38,8 @@ export interface GrpcServerOptions {
 /** A listening gRPC server. */
 export interface RunningGrpcServer {
   port: number;
+  /** Sets every service's health (grpc.health.v1) to SERVING or NOT_SERVING. */
+  setServing(serving: boolean): void;
   /** Marks health NOT_SERVING, then closes: waits for calls to end, up to graceMs, then cuts them. */
   stop(graceMs: number): Promise<void>;
 }
@@ -74,10 +76,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     );
   });
 
+  const setServing = (serving: boolean): void => {
+    for (const name of Object.keys(statuses)) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+  };
   return {
     port,
+    setServing,
     async stop(graceMs) {
-      for (const name of Object.keys(statuses)) health.setStatus(name, "NOT_SERVING");
+      setServing(false);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

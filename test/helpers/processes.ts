@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect } from "vitest";
@@ -95,6 +97,9 @@ export class Proc {
 
 const started = new Set<Proc>();
 
+/** Data directories tempDataDir() made; removed after each test, once its processes ended. */
+const dataDirs: string[] = [];
+
 afterEach(async () => {
   // End every process the test started (by its pid), harder if it does not go.
   const procs = [...started];
@@ -108,6 +113,8 @@ afterEach(async () => {
       clearTimeout(timer);
     }),
   );
+  // Then the data directories their control planes used.
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Options for {@link spawnCommand}. */
@@ -142,6 +149,16 @@ export function spawnNode(script: string, args: readonly string[], env: NodeJS.P
 export interface ServerProc extends Proc {
   grpc: string;
   http: string;
+  /** Its data directory ("memory" with --in-memory). */
+  state: string;
+}
+
+
+/** A fresh temporary data directory, removed after the test. */
+export function tempDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "fw-data-"));
+  dataDirs.push(dir);
+  return dir;
 }
 
 /**
@@ -149,6 +166,8 @@ export interface ServerProc extends Proc {
  * Beacons are off unless the test names a --beacon-port (its own free one),
  * and never leave loopback: bound elsewhere, they go to 127.255.255.255
  * unless the test says where (network rule: no beacons to the LAN).
+ * Without --data-dir or --in-memory it gets a fresh temporary data directory
+ * (durable, as fw-server is by default), never the repository's.
  */
 export async function startServer(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<ServerProc> {
   const ports = [...(args.includes("--port") ? [] : ["--port", "0"]), ...(args.includes("--http-port") ? [] : ["--http-port", "0"])];
@@ -157,10 +176,12 @@ export async function startServer(args: readonly string[] = [], env: NodeJS.Proc
   // Inside a network namespace the test made, beacons go wherever the defaults send them.
   const beacons =
     options.netns !== undefined ? [] : !args.includes("--beacon-port") ? ["--no-discovery"] : loopback || args.includes("--beacon-addr") ? [] : ["--beacon-addr", "127.255.255.255"];
-  const proc = spawnCommand("fw-server", [...ports, ...beacons, ...args], env, options) as ServerProc;
+  const state = args.includes("--data-dir") || args.includes("--in-memory") ? [] : ["--data-dir", tempDataDir()];
+  const proc = spawnCommand("fw-server", [...ports, ...beacons, ...state, ...args], env, options) as ServerProc;
   const line = await proc.waitForLine(/^fw-server ready /);
   proc.grpc = /grpc=(\S+)/.exec(line)![1]!;
   proc.http = /http=(\S+)/.exec(line)![1]!;
+  proc.state = /state=(\S+)/.exec(line)![1]!;
   return proc;
 }
 

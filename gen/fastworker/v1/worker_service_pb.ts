@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/worker_service.proto.
  */
 export const file_fastworker_v1_worker_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJmYXN0d29ya2VyL3YxL3dvcmtlcl9zZXJ2aWNlLnByb3RvEg1mYXN0d29ya2VyLnYxIqABCg5UYXNrRGVmaW5pdGlvbhIMCgRuYW1lGAEgASgJEikKCHByaW9yaXR5GAIgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIpCgVyZXRyeRgDIAEoCzIaLmZhc3R3b3JrZXIudjEuUmV0cnlQb2xpY3kSKgoHdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKUAQoVUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaG9zdBgCIAEoCRILCgNwaWQYAyABKAUSEwoLY29uY3VycmVuY3kYBCABKAUSLAoFdGFza3MYBSADKAsyHS5mYXN0d29ya2VyLnYxLlRhc2tEZWZpbml0aW9uEg8KB3ZlcnNpb24YBiABKAkixwEKFlJlZ2lzdGVyV29ya2VyUmVzcG9uc2USEQoJd29ya2VyX2lkGAEgASgJEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1sZWFzZV90aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhYKDnNlcnZlcl92ZXJzaW9uGAQgASgJEhkKEW1heF9wYXlsb2FkX2J5dGVzGAUgASgDIkgKD0Rpc3BhdGNoUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSFQoIY2FwYWNpdHkYAiABKAVIAIgBAUILCglfY2FwYWNpdHkifgoQRGlzcGF0Y2hSZXNwb25zZRIuCgthc3NpZ25tZW50cxgBIAMoCzIZLmZhc3R3b3JrZXIudjEuQXNzaWdubWVudBIsCgdjYW5jZWxzGAIgAygLMhsuZmFzdHdvcmtlci52MS5DYW5jZWxTaWduYWwSDAoEcGluZxgDIAEoDSKsAgoKQXNzaWdubWVudBIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKAUSDAoEdGFzaxgDIAEoCRIRCglhcmdzX2pzb24YBCABKAkSKQoIcHJpb3JpdHkYBSABKA4yFy5mYXN0d29ya2VyLnYxLlByaW9yaXR5EhcKD3RpbWVvdXRfc2Vjb25kcxgGIAEoARIUCgxtYXhfYXR0ZW1wdHMYByABKAUSOQoIbWV0YWRhdGEYCCADKAsyJy5mYXN0d29ya2VyLnYxLkFzc2lnbm1lbnQuTWV0YWRhdGFFbnRyeRIVCg1jcmVhdGVkX2F0X21zGAkgASgBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJACgxDYW5jZWxTaWduYWwSDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg4KBnJlYXNvbhgDIAEoCSIuCgpBdHRlbXB0UmVmEg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBSLOAQoNQXR0ZW1wdFJlc3VsdBIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKAUSLgoHb3V0Y29tZRgDIAEoDjIdLmZhc3R3b3JrZXIudjEuQXR0ZW1wdE91dGNvbWUSEwoLcmVzdWx0X2pzb24YBCABKAkSJwoFZXJyb3IYBSABKAsyGC5mYXN0d29ya2VyLnYxLlRhc2tFcnJvchIVCg1zdGFydGVkX2F0X21zGAYgASgBEhYKDmZpbmlzaGVkX2F0X21zGAcgASgBIlUKDlByb2dyZXNzVXBkYXRlEg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBRIQCghmcmFjdGlvbhgDIAEoARIPCgdtZXNzYWdlGAQgASgJIk4KCUhlYXJ0YmVhdBIMCgRwaW5nGAEgASgNEhAKCGNhcGFjaXR5GAIgASgFEg8KB3J1bm5pbmcYAyABKAUSEAoIZHJhaW5pbmcYBCABKAgijAIKFFJlcG9ydFJlc3VsdHNSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRInCgRhY2tzGAIgAygLMhkuZmFzdHdvcmtlci52MS5BdHRlbXB0UmVmEi0KB3Jlc3VsdHMYAyADKAsyHC5mYXN0d29ya2VyLnYxLkF0dGVtcHRSZXN1bHQSLwoIcHJvZ3Jlc3MYBCADKAsyHS5mYXN0d29ya2VyLnYxLlByb2dyZXNzVXBkYXRlEisKCHJlbGVhc2VkGAUgAygLMhkuZmFzdHdvcmtlci52MS5BdHRlbXB0UmVmEisKCWhlYXJ0YmVhdBgGIAEoCzIYLmZhc3R3b3JrZXIudjEuSGVhcnRiZWF0IlgKFVJlcG9ydFJlc3VsdHNSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoBRItCghyZWplY3RlZBgCIAMoCzIbLmZhc3R3b3JrZXIudjEuUmVqZWN0ZWRJdGVtIlwKDFJlamVjdGVkSXRlbRIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKAUSKgoGc3RhdHVzGAMgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1czKdAgoNV29ya2VyU2VydmljZRJdCg5SZWdpc3RlcldvcmtlchIkLmZhc3R3b3JrZXIudjEuUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0GiUuZmFzdHdvcmtlci52MS5SZWdpc3RlcldvcmtlclJlc3BvbnNlEk0KCERpc3BhdGNoEh4uZmFzdHdvcmtlci52MS5EaXNwYXRjaFJlcXVlc3QaHy5mYXN0d29ya2VyLnYxLkRpc3BhdGNoUmVzcG9uc2UwARJeCg1SZXBvcnRSZXN1bHRzEiMuZmFzdHdvcmtlci52MS5SZXBvcnRSZXN1bHRzUmVxdWVzdBokLmZhc3R3b3JrZXIudjEuUmVwb3J0UmVzdWx0c1Jlc3BvbnNlKAEwAWIGcHJvdG8z", [file_fastworker_v1_task, file_google_protobuf_duration]);
+  fileDesc("CiJmYXN0d29ya2VyL3YxL3dvcmtlcl9zZXJ2aWNlLnByb3RvEg1mYXN0d29ya2VyLnYxIqABCg5UYXNrRGVmaW5pdGlvbhIMCgRuYW1lGAEgASgJEikKCHByaW9yaXR5GAIgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIpCgVyZXRyeRgDIAEoCzIaLmZhc3R3b3JrZXIudjEuUmV0cnlQb2xpY3kSKgoHdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKUAQoVUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEaG9zdBgCIAEoCRILCgNwaWQYAyABKAUSEwoLY29uY3VycmVuY3kYBCABKAUSLAoFdGFza3MYBSADKAsyHS5mYXN0d29ya2VyLnYxLlRhc2tEZWZpbml0aW9uEg8KB3ZlcnNpb24YBiABKAkixwEKFlJlZ2lzdGVyV29ya2VyUmVzcG9uc2USEQoJd29ya2VyX2lkGAEgASgJEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1sZWFzZV90aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhYKDnNlcnZlcl92ZXJzaW9uGAQgASgJEhkKEW1heF9wYXlsb2FkX2J5dGVzGAUgASgDInMKD0Rpc3BhdGNoUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSFQoIY2FwYWNpdHkYAiABKAVIAIgBARIpCgRoZWxkGAMgASgLMhsuZmFzdHdvcmtlci52MS5IZWxkQXR0ZW1wdHNCCwoJX2NhcGFjaXR5IjsKDEhlbGRBdHRlbXB0cxIrCghhdHRlbXB0cxgBIAMoCzIZLmZhc3R3b3JrZXIudjEuQXR0ZW1wdFJlZiJ+ChBEaXNwYXRjaFJlc3BvbnNlEi4KC2Fzc2lnbm1lbnRzGAEgAygLMhkuZmFzdHdvcmtlci52MS5Bc3NpZ25tZW50EiwKB2NhbmNlbHMYAiADKAsyGy5mYXN0d29ya2VyLnYxLkNhbmNlbFNpZ25hbBIMCgRwaW5nGAMgASgNIqwCCgpBc3NpZ25tZW50Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBRIMCgR0YXNrGAMgASgJEhEKCWFyZ3NfanNvbhgEIAEoCRIpCghwcmlvcml0eRgFIAEoDjIXLmZhc3R3b3JrZXIudjEuUHJpb3JpdHkSFwoPdGltZW91dF9zZWNvbmRzGAYgASgBEhQKDG1heF9hdHRlbXB0cxgHIAEoBRI5CghtZXRhZGF0YRgIIAMoCzInLmZhc3R3b3JrZXIudjEuQXNzaWdubWVudC5NZXRhZGF0YUVudHJ5EhUKDWNyZWF0ZWRfYXRfbXMYCSABKAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkAKDENhbmNlbFNpZ25hbBIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKAUSDgoGcmVhc29uGAMgASgJIi4KCkF0dGVtcHRSZWYSDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFIs4BCg1BdHRlbXB0UmVzdWx0Eg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBRIuCgdvdXRjb21lGAMgASgOMh0uZmFzdHdvcmtlci52MS5BdHRlbXB0T3V0Y29tZRITCgtyZXN1bHRfanNvbhgEIAEoCRInCgVlcnJvchgFIAEoCzIYLmZhc3R3b3JrZXIudjEuVGFza0Vycm9yEhUKDXN0YXJ0ZWRfYXRfbXMYBiABKAESFgoOZmluaXNoZWRfYXRfbXMYByABKAEiVQoOUHJvZ3Jlc3NVcGRhdGUSDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEhAKCGZyYWN0aW9uGAMgASgBEg8KB21lc3NhZ2UYBCABKAkiTgoJSGVhcnRiZWF0EgwKBHBpbmcYASABKA0SEAoIY2FwYWNpdHkYAiABKAUSDwoHcnVubmluZxgDIAEoBRIQCghkcmFpbmluZxgEIAEoCCKMAgoUUmVwb3J0UmVzdWx0c1JlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEicKBGFja3MYAiADKAsyGS5mYXN0d29ya2VyLnYxLkF0dGVtcHRSZWYSLQoHcmVzdWx0cxgDIAMoCzIcLmZhc3R3b3JrZXIudjEuQXR0ZW1wdFJlc3VsdBIvCghwcm9ncmVzcxgEIAMoCzIdLmZhc3R3b3JrZXIudjEuUHJvZ3Jlc3NVcGRhdGUSKwoIcmVsZWFzZWQYBSADKAsyGS5mYXN0d29ya2VyLnYxLkF0dGVtcHRSZWYSKwoJaGVhcnRiZWF0GAYgASgLMhguZmFzdHdvcmtlci52MS5IZWFydGJlYXQiWAoVUmVwb3J0UmVzdWx0c1Jlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgFEi0KCHJlamVjdGVkGAIgAygLMhsuZmFzdHdvcmtlci52MS5SZWplY3RlZEl0ZW0iXAoMUmVqZWN0ZWRJdGVtEg8KB3Rhc2tfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBRIqCgZzdGF0dXMYAyABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzMp0CCg1Xb3JrZXJTZXJ2aWNlEl0KDlJlZ2lzdGVyV29ya2VyEiQuZmFzdHdvcmtlci52MS5SZWdpc3RlcldvcmtlclJlcXVlc3QaJS5mYXN0d29ya2VyLnYxLlJlZ2lzdGVyV29ya2VyUmVzcG9uc2USTQoIRGlzcGF0Y2gSHi5mYXN0d29ya2VyLnYxLkRpc3BhdGNoUmVxdWVzdBofLmZhc3R3b3JrZXIudjEuRGlzcGF0Y2hSZXNwb25zZTABEl4KDVJlcG9ydFJlc3VsdHMSIy5mYXN0d29ya2VyLnYxLlJlcG9ydFJlc3VsdHNSZXF1ZXN0GiQuZmFzdHdvcmtlci52MS5SZXBvcnRSZXN1bHRzUmVzcG9uc2UoATABYgZwcm90bzM", [file_fastworker_v1_task, file_google_protobuf_duration]);
 
 /**
  * TaskDefinition is what a worker tells the control plane about a task it
@@ -158,6 +158,17 @@ export type DispatchRequest = Message<"fastworker.v1.DispatchRequest"> & {
    * @generated from field: optional int32 capacity = 2;
    */
   capacity?: number | undefined;
+
+  /**
+   * The attempts of this session the worker still holds: running, or ended
+   * with the outcome not yet reported. When set, the control plane gives up
+   * at once the session's other attempts (assignments that never arrived,
+   * e.g. sent just before the control plane restarted) and treats these as
+   * acknowledged. Unset: the control plane relies on acknowledgements alone.
+   *
+   * @generated from field: fastworker.v1.HeldAttempts held = 3;
+   */
+  held?: HeldAttempts | undefined;
 };
 
 /**
@@ -166,6 +177,25 @@ export type DispatchRequest = Message<"fastworker.v1.DispatchRequest"> & {
  */
 export const DispatchRequestSchema: GenMessage<DispatchRequest> = /*@__PURE__*/
   messageDesc(file_fastworker_v1_worker_service, 3);
+
+/**
+ * HeldAttempts lists attempts a worker holds when it (re)attaches.
+ *
+ * @generated from message fastworker.v1.HeldAttempts
+ */
+export type HeldAttempts = Message<"fastworker.v1.HeldAttempts"> & {
+  /**
+   * @generated from field: repeated fastworker.v1.AttemptRef attempts = 1;
+   */
+  attempts: AttemptRef[];
+};
+
+/**
+ * Describes the message fastworker.v1.HeldAttempts.
+ * Use `create(HeldAttemptsSchema)` to create a new message.
+ */
+export const HeldAttemptsSchema: GenMessage<HeldAttempts> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_worker_service, 4);
 
 /**
  * @generated from message fastworker.v1.DispatchResponse
@@ -195,7 +225,7 @@ export type DispatchResponse = Message<"fastworker.v1.DispatchResponse"> & {
  * Use `create(DispatchResponseSchema)` to create a new message.
  */
 export const DispatchResponseSchema: GenMessage<DispatchResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 4);
+  messageDesc(file_fastworker_v1_worker_service, 5);
 
 /**
  * Assignment is one attempt of one task, given to one worker.
@@ -258,7 +288,7 @@ export type Assignment = Message<"fastworker.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 5);
+  messageDesc(file_fastworker_v1_worker_service, 6);
 
 /**
  * @generated from message fastworker.v1.CancelSignal
@@ -285,7 +315,7 @@ export type CancelSignal = Message<"fastworker.v1.CancelSignal"> & {
  * Use `create(CancelSignalSchema)` to create a new message.
  */
 export const CancelSignalSchema: GenMessage<CancelSignal> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 6);
+  messageDesc(file_fastworker_v1_worker_service, 7);
 
 /**
  * AttemptRef names one attempt.
@@ -309,7 +339,7 @@ export type AttemptRef = Message<"fastworker.v1.AttemptRef"> & {
  * Use `create(AttemptRefSchema)` to create a new message.
  */
 export const AttemptRefSchema: GenMessage<AttemptRef> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 7);
+  messageDesc(file_fastworker_v1_worker_service, 8);
 
 /**
  * @generated from message fastworker.v1.AttemptResult
@@ -360,7 +390,7 @@ export type AttemptResult = Message<"fastworker.v1.AttemptResult"> & {
  * Use `create(AttemptResultSchema)` to create a new message.
  */
 export const AttemptResultSchema: GenMessage<AttemptResult> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 8);
+  messageDesc(file_fastworker_v1_worker_service, 9);
 
 /**
  * @generated from message fastworker.v1.ProgressUpdate
@@ -392,7 +422,7 @@ export type ProgressUpdate = Message<"fastworker.v1.ProgressUpdate"> & {
  * Use `create(ProgressUpdateSchema)` to create a new message.
  */
 export const ProgressUpdateSchema: GenMessage<ProgressUpdate> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 9);
+  messageDesc(file_fastworker_v1_worker_service, 10);
 
 /**
  * @generated from message fastworker.v1.Heartbeat
@@ -431,7 +461,7 @@ export type Heartbeat = Message<"fastworker.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 10);
+  messageDesc(file_fastworker_v1_worker_service, 11);
 
 /**
  * @generated from message fastworker.v1.ReportResultsRequest
@@ -477,7 +507,7 @@ export type ReportResultsRequest = Message<"fastworker.v1.ReportResultsRequest">
  * Use `create(ReportResultsRequestSchema)` to create a new message.
  */
 export const ReportResultsRequestSchema: GenMessage<ReportResultsRequest> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 11);
+  messageDesc(file_fastworker_v1_worker_service, 12);
 
 /**
  * @generated from message fastworker.v1.ReportResultsResponse
@@ -503,7 +533,7 @@ export type ReportResultsResponse = Message<"fastworker.v1.ReportResultsResponse
  * Use `create(ReportResultsResponseSchema)` to create a new message.
  */
 export const ReportResultsResponseSchema: GenMessage<ReportResultsResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 12);
+  messageDesc(file_fastworker_v1_worker_service, 13);
 
 /**
  * @generated from message fastworker.v1.RejectedItem
@@ -530,7 +560,7 @@ export type RejectedItem = Message<"fastworker.v1.RejectedItem"> & {
  * Use `create(RejectedItemSchema)` to create a new message.
  */
 export const RejectedItemSchema: GenMessage<RejectedItem> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_worker_service, 13);
+  messageDesc(file_fastworker_v1_worker_service, 14);
 
 /**
  * WorkerService is what workers use. A worker registers, opens one Dispatch

@@ -34,12 +34,15 @@ export interface SubmitOptions {
 
 export const NO_OPTIONS: SubmitOptions = Object.freeze({});
 
-/** One dispatch of a task to one worker. */
+/**
+ * One dispatch of a task to one worker. Fields change only through the
+ * store's operations (see {@link TaskRecord}).
+ */
 export class AttemptRecord {
-  ackedAt = 0;
-  finishedAt = 0;
-  outcome = AttemptOutcome.UNSPECIFIED;
-  error: TaskErrorData | undefined = undefined;
+  readonly ackedAt: number = 0;
+  readonly finishedAt: number = 0;
+  readonly outcome: AttemptOutcome = AttemptOutcome.UNSPECIFIED;
+  readonly error: TaskErrorData | undefined = undefined;
 
   constructor(
     readonly task: TaskRecord,
@@ -57,34 +60,35 @@ export class AttemptRecord {
 }
 
 /**
- * The control plane's record of one task. Fields change only through the
- * store (state, queue position, retention) and the attempt tracker (attempts,
- * results); everything else reads.
+ * The control plane's record of one task. Every field is read-only outside
+ * the store: state changes are the store's operations (`TaskStore.insert`,
+ * `startAttempt`, `finish`, …), which is what lets a durable store see every
+ * write. The engine decides; the store applies and records.
  */
 export class TaskRecord {
-  state: TaskState = TaskState.QUEUED;
+  readonly state: TaskState = TaskState.QUEUED;
   /** FIFO position within its priority; kept when re-queued after a lost worker. */
-  queueSeq = 0;
+  readonly queueSeq: number = 0;
   /** The latest attempt's number (1-based); 0 before the first dispatch. */
-  attempt = 0;
+  readonly attempt: number = 0;
   /** Failed attempts (FAILED / TIMED_OUT) in the current series; RetryTask resets it. */
-  failures = 0;
+  readonly failures: number = 0;
   /** The last attempt number before the current series (RetryTask starts a new series). */
-  seriesStart = 0;
+  readonly seriesStart: number = 0;
   /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
-  losses = 0;
-  attempts: AttemptRecord[] | undefined = undefined;
-  resultJson: string | undefined = undefined;
-  error: TaskErrorData | undefined = undefined;
-  progress: ProgressData | undefined = undefined;
-  startedAt = 0;
-  finishedAt = 0;
+  readonly losses: number = 0;
+  readonly attempts: readonly AttemptRecord[] | undefined = undefined;
+  readonly resultJson: string | undefined = undefined;
+  readonly error: TaskErrorData | undefined = undefined;
+  readonly progress: ProgressData | undefined = undefined;
+  readonly startedAt: number = 0;
+  readonly finishedAt: number = 0;
   /** For SCHEDULED tasks: when they become QUEUED. */
-  scheduledFor = 0;
+  readonly scheduledFor: number = 0;
   /** Tags this task's entry in the retention FIFO. */
-  finishSeq = 0;
+  readonly finishSeq: number = 0;
   /** Set when the task left the store (result expired or evicted). */
-  evicted = false;
+  readonly evicted: boolean = false;
 
   constructor(
     readonly id: string,

@@ -1,0 +1,81 @@
+import type { TaskFilter, TaskPage } from "./store.js";
+import type { TaskRecord } from "./task-record.js";
+
+/**
+ * Every retained task in creation order, for listings newest first. Page
+ * tokens are creation orders, so older pages stay put while new tasks
+ * arrive. Evicted tasks are skipped and compacted away once they are half
+ * of the list.
+ */
+export class History {
+  private tasks: TaskRecord[] = [];
+  private evicted = 0;
+
+  /** Adds a new task (the newest). */
+  push(task: TaskRecord): void {
+    this.tasks.push(task);
+  }
+
+  /** Adds recovered tasks in any order (at start, before anything new). */
+  load(tasks: TaskRecord[]): void {
+    this.tasks = tasks.sort((a, b) => a.order - b.order);
+  }
+
+  /** Notes that a task was evicted; compacts when evicted entries dominate. */
+  evict(): void {
+    if (++this.evicted > 1024 && this.evicted * 2 > this.tasks.length) {
+      this.tasks = this.tasks.filter((t) => !t.evicted);
+      this.evicted = 0;
+    }
+  }
+
+  /** One page, newest first, of the tasks `listed` accepts, from a cursor (exclusive). */
+  page(listed: (task: TaskRecord) => boolean, cursor: number | undefined, limit: number): Omit<TaskPage, "total"> {
+    const history = this.tasks;
+    const tasks: TaskRecord[] = [];
+    let nextCursor: number | undefined;
+    for (let i = cursor === undefined ? history.length - 1 : this.indexBefore(cursor); i >= 0; i--) {
+      const task = history[i]!;
+      if (!listed(task)) continue;
+      if (tasks.length === limit) {
+        nextCursor = tasks[limit - 1]!.order;
+        break;
+      }
+      tasks.push(task);
+    }
+    return { tasks, nextCursor };
+  }
+
+  /** How many tasks `listed` accepts (a full scan: used when counters cannot tell). */
+  count(listed: (task: TaskRecord) => boolean): number {
+    let total = 0;
+    for (const task of this.tasks) if (listed(task)) total++;
+    return total;
+  }
+
+  /** The index of the newest task created before `order`. */
+  private indexBefore(order: number): number {
+    let lo = 0;
+    let hi = this.tasks.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tasks[mid]!.order < order) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+}
+
+/** Whether a task matches a listing filter (its retention is checked by the caller). */
+export function matchesFilter(task: TaskRecord, filter: TaskFilter): boolean {
+  if (filter.states !== undefined && filter.states.length > 0 && !filter.states.includes(task.state)) return false;
+  if (filter.name && task.name !== filter.name) return false;
+  if (filter.priority && task.priority !== filter.priority) return false;
+  if (filter.idPrefix && !task.id.startsWith(filter.idPrefix)) return false;
+  return true;
+}

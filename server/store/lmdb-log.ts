@@ -1,0 +1,77 @@
+import { open, type Database, type RootDatabase } from "lmdb";
+import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
+
+const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta"];
+
+/**
+ * The local durable log: one LMDB environment (lmdb-js) in the data
+ * directory, a named database per collection. LMDB is a memory-mapped
+ * B-tree with copy-on-write pages: a crash never leaves a half-written
+ * transaction, freed pages are reused (the file does not grow without
+ * bound), and lmdb-js commits on its own thread. Values are encoded with
+ * msgpack (msgpackr, lmdb-js's default).
+ *
+ * Each batch is one transaction; write() resolves after LMDB reports it
+ * flushed to disk (`flushed`, i.e. fsync), not merely committed.
+ */
+export class LmdbLog implements StateLog {
+  readonly description: string;
+  private readonly dbs: ReadonlyMap<Collection, Database<LogValue, string>>;
+
+  private constructor(
+    private readonly root: RootDatabase,
+    readonly path: string,
+  ) {
+    this.description = `lmdb at ${path}`;
+    this.dbs = new Map(COLLECTIONS.map((name) => [name, root.openDB<LogValue, string>({ name })]));
+  }
+
+  /** Opens (creating it if needed) the environment in `path`. */
+  static open(path: string, options: { readOnly?: boolean } = {}): LmdbLog {
+    const root = open({
+      path,
+      // Durable commits: the default (overlappingSync on Linux) flushes after committing; we wait for the flush.
+      noSync: false,
+      maxDbs: COLLECTIONS.length + 2,
+      readOnly: options.readOnly ?? false,
+    });
+    return new LmdbLog(root, path);
+  }
+
+  async *load(collection: Collection): AsyncIterable<readonly [string, LogValue]> {
+    for (const { key, value } of this.db(collection).getRange({})) yield [key, value] as const;
+  }
+
+  async write(batch: readonly LogWrite[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.root.transaction(() => {
+      for (const w of batch) {
+        const db = this.db(w.collection);
+        if (w.value === undefined) db.remove(w.key);
+        else db.put(w.key, w.value);
+      }
+    });
+    await this.root.flushed;
+  }
+
+  /** Records per collection, and the environment's size, for `fw-server --check`. */
+  stats(): { counts: Record<Collection, number>; mapSizeBytes: number; usedBytes: number } {
+    const counts = {} as Record<Collection, number>;
+    for (const name of COLLECTIONS) counts[name] = this.db(name).getCount();
+    const env = this.root.getStats() as { pageSize: number; treeBranchPageCount?: number; lastPageNumber?: number; mapSize?: number };
+    return { counts, mapSizeBytes: env.mapSize ?? 0, usedBytes: ((env.lastPageNumber ?? 0) + 1) * env.pageSize };
+  }
+
+  /** Copies a consistent snapshot to `path` (works while the control plane runs). */
+  async backup(path: string): Promise<void> {
+    await this.root.backup(path, true);
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+
+  private db(collection: Collection): Database<LogValue, string> {
+    return this.dbs.get(collection)!;
+  }
+}

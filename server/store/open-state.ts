@@ -1,0 +1,56 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { DataDirLock } from "./data-dir-lock.js";
+import { LmdbLog } from "./lmdb-log.js";
+import { TaskStore, type Recovered } from "./task-store.js";
+
+/** Options for {@link openState}. */
+export interface StateOptions {
+  /** A directory for durable state (created if missing), or undefined to keep everything in memory. */
+  dataDir: string | undefined;
+  resultTtlMs: number;
+  maxResults: number;
+  /** Called once if the state can no longer be written (nothing is acknowledged from then on). */
+  onFailure(err: Error): void;
+}
+
+/** The store a control plane runs on, with what it recovered, and how to let it go. */
+export interface OpenedState {
+  readonly store: TaskStore;
+  /** What was read back from the data directory; undefined in memory. */
+  readonly recovered: Recovered | undefined;
+  /** Writes what is pending, closes the log and releases the data directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the control plane's state: in memory, or in a data directory (locked
+ * against a second control plane, an LMDB log inside, every record read back).
+ */
+export async function openState(options: StateOptions): Promise<OpenedState> {
+  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults };
+  if (options.dataDir === undefined) {
+    const store = new TaskStore(memory);
+    return { store, recovered: undefined, close: () => store.close() };
+  }
+  const dir = resolve(options.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const lock = await DataDirLock.acquire(dir);
+  let log: LmdbLog | undefined;
+  try {
+    log = LmdbLog.open(dir);
+    const { store, recovered } = await TaskStore.open({ ...memory, log, onLogFailure: options.onFailure });
+    return {
+      store,
+      recovered,
+      async close() {
+        await store.close();
+        await lock.release();
+      },
+    };
+  } catch (err) {
+    await log?.close();
+    await lock.release();
+    throw err;
+  }
+}

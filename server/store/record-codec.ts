@@ -1,0 +1,126 @@
+import type { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import { writable, writableAttempt } from "./internal/writable.js";
+import type { LogValue } from "./state-log.js";
+import {
+  AttemptRecord,
+  NO_OPTIONS,
+  TaskRecord,
+  type ProgressData,
+  type RetryPolicyData,
+  type SubmitOptions,
+  type TaskErrorData,
+} from "./task-record.js";
+
+/**
+ * How a task record is written to the log: a positional array (compact, and
+ * cheap to encode on every state change), versioned by its first element.
+ * The args travel separately (collection "args", written once) so a state
+ * change never rewrites a large payload.
+ */
+const VERSION = 1;
+
+/** The log value of a task's record (everything but its args). */
+export function encodeTask(task: TaskRecord): LogValue {
+  return [
+    VERSION,
+    task.name,
+    task.priority,
+    task.createdAt,
+    task.order,
+    task.options === NO_OPTIONS ? null : encodeOptions(task.options),
+    task.state,
+    task.queueSeq,
+    task.attempt,
+    task.failures,
+    task.seriesStart,
+    task.losses,
+    task.resultJson ?? null,
+    encodeError(task.error),
+    task.progress === undefined ? null : [task.progress.fraction, task.progress.message, task.progress.updatedAt],
+    task.startedAt,
+    task.finishedAt,
+    task.scheduledFor,
+    task.finishSeq,
+    task.attempts === undefined ? null : task.attempts.map(encodeAttempt),
+  ];
+}
+
+/** Rebuilds a task record from its log value and args; throws on a record it cannot read. */
+export function decodeTask(id: string, value: LogValue, argsJson: string): TaskRecord {
+  if (!Array.isArray(value) || value[0] !== VERSION) {
+    throw new Error(`task ${id}: unknown record format ${JSON.stringify(Array.isArray(value) ? value[0] : typeof value)}`);
+  }
+  const v = value as readonly LogValue[];
+  const task = new TaskRecord(
+    id,
+    v[1] as string,
+    v[2] as Priority,
+    argsJson,
+    v[3] as number,
+    v[4] as number,
+    v[5] === null ? NO_OPTIONS : decodeOptions(v[5]),
+  );
+  const w = writable(task);
+  w.state = v[6] as TaskState;
+  w.queueSeq = v[7] as number;
+  w.attempt = v[8] as number;
+  w.failures = v[9] as number;
+  w.seriesStart = v[10] as number;
+  w.losses = v[11] as number;
+  w.resultJson = v[12] === null ? undefined : (v[12] as string);
+  w.error = decodeError(v[13]);
+  const progress = v[14] as readonly [number, string, number] | null;
+  w.progress = progress === null ? undefined : ({ fraction: progress[0], message: progress[1], updatedAt: progress[2] } satisfies ProgressData);
+  w.startedAt = v[15] as number;
+  w.finishedAt = v[16] as number;
+  w.scheduledFor = v[17] as number;
+  w.finishSeq = v[18] as number;
+  const attempts = v[19] as readonly LogValue[] | null;
+  w.attempts = attempts === null ? undefined : attempts.map((a) => decodeAttempt(task, a));
+  return task;
+}
+
+function encodeOptions(options: SubmitOptions): LogValue {
+  const out: Record<string, LogValue> = {};
+  if (options.idempotencyKey !== undefined) out.k = options.idempotencyKey;
+  if (options.retry !== undefined) out.r = options.retry as Record<string, number>;
+  if (options.timeoutMs !== undefined) out.t = options.timeoutMs;
+  if (options.metadata !== undefined) out.m = options.metadata;
+  return out;
+}
+
+function decodeOptions(value: LogValue): SubmitOptions {
+  const o = value as { k?: string; r?: Partial<RetryPolicyData>; t?: number; m?: Record<string, string> };
+  return {
+    ...(o.k !== undefined ? { idempotencyKey: o.k } : {}),
+    ...(o.r !== undefined ? { retry: o.r } : {}),
+    ...(o.t !== undefined ? { timeoutMs: o.t } : {}),
+    ...(o.m !== undefined ? { metadata: o.m } : {}),
+  };
+}
+
+function encodeError(error: TaskErrorData | undefined): LogValue {
+  return error === undefined ? null : [error.message, error.stack, error.type, error.retryable];
+}
+
+function decodeError(value: LogValue): TaskErrorData | undefined {
+  if (value === null) return undefined;
+  const e = value as readonly [string, string, string, boolean];
+  return { message: e[0], stack: e[1], type: e[2], retryable: e[3] };
+}
+
+function encodeAttempt(a: AttemptRecord): LogValue {
+  return [a.number, a.workerId, a.workerName, a.dispatchedAt, a.ackedAt, a.finishedAt, a.outcome, encodeError(a.error)];
+}
+
+function decodeAttempt(task: TaskRecord, value: LogValue): AttemptRecord {
+  const a = value as readonly LogValue[];
+  // The ping sequence belonged to the previous process's dispatch stream: meaningless now.
+  const attempt = new AttemptRecord(task, a[0] as number, a[1] as string, a[2] as string, a[3] as number, 0);
+  const w = writableAttempt(attempt);
+  w.ackedAt = a[4] as number;
+  w.finishedAt = a[5] as number;
+  w.outcome = a[6] as AttemptOutcome;
+  w.error = decodeError(a[7]);
+  return attempt;
+}

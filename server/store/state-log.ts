@@ -1,0 +1,39 @@
+/**
+ * Where the control plane's state lives durably. The store keeps the whole
+ * state in memory (the read model: queues, indexes, listings) and writes
+ * every change to a log: named collections of key → value records, written
+ * in batches. At start the store reads the collections back and rebuilds.
+ *
+ * A log knows nothing about tasks: values are plain data (arrays, strings,
+ * numbers, booleans, null, nested), encoded by the store's codecs. So an
+ * embedded store (lmdb) and PostgreSQL implement the same small interface,
+ * and `store.suite.ts` runs the same behaviour against each.
+ */
+export interface StateLog {
+  /** Says where the state is, for the ready line and logs (e.g. "lmdb at /var/lib/fw"). */
+  readonly description: string;
+  /** Every record of a collection, in key order. Called at start, before any write. */
+  load(collection: Collection): AsyncIterable<readonly [key: string, value: LogValue]>;
+  /**
+   * Applies a batch atomically, in order, and resolves once it is durable
+   * (on disk, fsync'd). Batches are written in the order write() was called.
+   * A rejection means the batch may not be stored: the store stops
+   * acknowledging anything from then on.
+   */
+  write(batch: readonly LogWrite[]): Promise<void>;
+  /** Waits for pending writes and releases the log (files, locks, connections). */
+  close(): Promise<void>;
+}
+
+/** The collections the store writes. */
+export type Collection = "tasks" | "args" | "workers" | "definitions" | "meta";
+
+/** A record value: plain data only. */
+export type LogValue = string | number | boolean | null | readonly LogValue[] | { readonly [key: string]: LogValue };
+
+/** One put (value set) or delete (value undefined) in a batch. */
+export interface LogWrite {
+  readonly collection: Collection;
+  readonly key: string;
+  readonly value: LogValue | undefined;
+}

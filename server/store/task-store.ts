@@ -1,0 +1,448 @@
+import { type AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import { isFinalState } from "../../common/task-state.js";
+import { TaggedDeque } from "./deque.js";
+import { GroupCommit } from "./group-commit.js";
+import { History, matchesFilter } from "./history.js";
+import { writable, writableAttempt } from "./internal/writable.js";
+import { Queues } from "./queues.js";
+import { decodeTask, encodeTask } from "./record-codec.js";
+import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
+import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
+import { AttemptRecord, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+
+/** Options for {@link TaskStore}. */
+export interface TaskStoreOptions {
+  /** How long a final task (its result) is kept. */
+  resultTtlMs: number;
+  /** The most final tasks kept; the oldest go first. */
+  maxResults: number;
+  /** Where the state is kept durably; without one the store lives in memory only. */
+  log?: StateLog | undefined;
+  /** Called once if the log fails: from then on nothing is acknowledged. */
+  onLogFailure?: (err: Error) => void;
+}
+
+/** What a durable store found at start, for the engine to rebuild the rest from. */
+export interface Recovered {
+  /** Tasks that were RUNNING: their attempts may still be running on workers. */
+  running: TaskRecord[];
+  /** Tasks waiting for a time (delays, retry backoffs). */
+  scheduled: TaskRecord[];
+  /** Side records, by collection: worker sessions, task definitions, metadata. */
+  records: Map<Collection, Map<string, LogValue>>;
+  /** The highest creation order seen (new tasks continue after it). */
+  maxOrder: number;
+  /** Tasks loaded, all states. */
+  tasks: number;
+}
+
+/** The final states a task can be finished in. */
+export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANCELLED;
+
+/**
+ * The control plane's task state, and the one place it changes. The whole
+ * state is in memory (the read model: records, per-name priority queues,
+ * idempotency keys, the retention FIFO, listings); every operation below
+ * changes it at once and, when the store has a {@link StateLog}, records the
+ * change for the next group-commit batch. Reads never wait.
+ *
+ * Durability contract:
+ * - {@link commit} resolves once every change made so far is on disk: the
+ *   services await it before acknowledging (a submission, a result, a
+ *   registration, a cancel).
+ * - {@link afterCommit} runs code once the changes made so far are on disk:
+ *   waiters hear of a final state only then.
+ * - A task is dispatched only once its submission is on disk (the queue
+ *   watermark), so a worker never runs a task the control plane could forget.
+ * - Acknowledgements and progress of attempts are written with the task's
+ *   next change, not on their own: after a crash a worker tells which
+ *   attempts it still holds when it reattaches.
+ */
+export class TaskStore {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly byKey = new Map<string, TaskRecord>();
+  private readonly queues = new Queues();
+  private readonly history = new History();
+  /** Final tasks in the order they finished, tagged with finishSeq. */
+  private readonly retained = new TaggedDeque<TaskRecord>(1024);
+  /** Tasks per non-queued state, index = TaskState. */
+  private readonly byState: number[] = new Array<number>(TaskState.CANCELLED + 1).fill(0);
+  private finishSeq = 0;
+  private queueSeq = 0;
+  /** Queue positions up to this one were assigned in durable batches (Infinity in memory). */
+  private watermark = Number.POSITIVE_INFINITY;
+  private readonly commits: GroupCommit | undefined;
+  private dirty = new Set<TaskRecord>();
+  private pending: LogWrite[] = [];
+  /** Called after each durable batch (the dispatcher: newly durable tasks may be taken). */
+  onDurable: () => void = () => undefined;
+
+  /** A store in memory only (no log), or an empty durable one; use {@link open} to load a log. */
+  constructor(private readonly options: TaskStoreOptions) {
+    if (options.log !== undefined) {
+      this.watermark = 0;
+      this.commits = new GroupCommit(options.log, () => this.cut(), (err) => options.onLogFailure?.(err));
+    }
+  }
+
+  /** Opens a store on a log and rebuilds the state it holds. */
+  static async open(options: TaskStoreOptions & { log: StateLog }): Promise<{ store: TaskStore; recovered: Recovered }> {
+    const store = new TaskStore(options);
+    const recovered = await store.load(options.log);
+    return { store, recovered };
+  }
+
+  /** True when changes are written to a log. */
+  get durable(): boolean {
+    return this.commits !== undefined;
+  }
+
+  /** Where the state is kept, for the ready line. */
+  get description(): string {
+    return this.options.log?.description ?? "in memory";
+  }
+
+  // ── Reads ────────────────────────────────────────────────────────────────
+
+  /** A retained task by id; expired results are not returned. */
+  get(id: string, now: number): TaskRecord | undefined {
+    const task = this.tasks.get(id);
+    if (task !== undefined && this.isExpired(task, now)) {
+      this.evict(task);
+      return undefined;
+    }
+    return task;
+  }
+
+  /** The retained task submitted with this idempotency key. */
+  getByKey(key: string, now: number): TaskRecord | undefined {
+    const task = this.byKey.get(key);
+    return task === undefined ? undefined : this.get(task.id, now);
+  }
+
+  /** Tasks newest first, from a cursor (exclusive). */
+  list(filter: TaskFilter, cursor: number | undefined, limit: number, now: number): TaskPage {
+    const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
+    const page = this.history.page(listed, cursor, limit);
+    return { ...page, total: this.totalFromCounters(filter) ?? this.history.count(listed) };
+  }
+
+  counts(): StateCounts {
+    return {
+      queued: this.queues.counts,
+      scheduled: this.byState[TaskState.SCHEDULED]!,
+      running: this.byState[TaskState.RUNNING]!,
+      succeeded: this.byState[TaskState.SUCCEEDED]!,
+      failed: this.byState[TaskState.FAILED]!,
+      cancelled: this.byState[TaskState.CANCELLED]!,
+    };
+  }
+
+  // ── Changes ──────────────────────────────────────────────────────────────
+
+  /** Adds a new task: QUEUED at the back of its priority, or SCHEDULED until `scheduledFor`. */
+  insert(task: TaskRecord, scheduledFor = 0): void {
+    this.tasks.set(task.id, task);
+    this.history.push(task);
+    const key = task.options.idempotencyKey;
+    if (key) this.byKey.set(key, task);
+    if (scheduledFor > 0) {
+      const w = writable(task);
+      w.state = TaskState.SCHEDULED;
+      w.scheduledFor = scheduledFor;
+      this.byState[TaskState.SCHEDULED]!++;
+    } else {
+      this.pushQueued(task, false);
+    }
+    if (this.commits !== undefined) this.pending.push({ collection: "args", key: task.id, value: task.argsJson });
+    this.touch(task);
+  }
+
+  /**
+   * Takes the next task for a worker serving these names (strict priority,
+   * FIFO within it) and moves it to RUNNING; the caller starts its attempt
+   * at once.
+   */
+  takeNext(names: readonly string[]): TaskRecord | undefined {
+    const task = this.queues.take(names, this.watermark);
+    if (task === undefined) return undefined;
+    this.queues.remove(task);
+    this.enter(task, TaskState.RUNNING);
+    this.touch(task);
+    return task;
+  }
+
+  /** Records attempt n+1 of a RUNNING task, given to a worker. */
+  startAttempt(task: TaskRecord, workerId: string, workerName: string, now: number, pingSeq: number): AttemptRecord {
+    const attempt = new AttemptRecord(task, task.attempt + 1, workerId, workerName, now, pingSeq);
+    const w = writable(task);
+    w.attempt = attempt.number;
+    (w.attempts ??= []).push(attempt);
+    if (task.startedAt === 0) w.startedAt = now;
+    this.touch(task);
+    return attempt;
+  }
+
+  /** The worker confirmed it received the attempt (written with the task's next change). */
+  acknowledge(attempt: AttemptRecord, now: number): void {
+    writableAttempt(attempt).ackedAt = now;
+  }
+
+  /** The handler's latest progress (written with the task's next change). */
+  setProgress(task: TaskRecord, progress: ProgressData): void {
+    writable(task).progress = progress;
+  }
+
+  /** Ends an attempt with an outcome. */
+  endAttempt(attempt: AttemptRecord, outcome: AttemptOutcome, now: number, error?: TaskErrorData): void {
+    const w = writableAttempt(attempt);
+    w.outcome = outcome;
+    w.finishedAt = now;
+    if (error !== undefined) w.error = error;
+    this.touch(attempt.task);
+  }
+
+  /** Counts a failed attempt of the current series (a success or failure ends a run of losses). */
+  countFailure(task: TaskRecord): number {
+    const w = writable(task);
+    w.losses = 0;
+    this.touch(task);
+    return ++w.failures;
+  }
+
+  /** Counts a lost attempt; returns the losses in a row. */
+  countLoss(task: TaskRecord): number {
+    this.touch(task);
+    return ++writable(task).losses;
+  }
+
+  /** SCHEDULED until `at` (a retry's backoff), then the scheduler queues it. */
+  schedule(task: TaskRecord, at: number): void {
+    this.leave(task);
+    this.enter(task, TaskState.SCHEDULED);
+    writable(task).scheduledFor = at;
+    this.touch(task);
+  }
+
+  /** QUEUED at the back of its priority. */
+  enqueue(task: TaskRecord): void {
+    if (task.state === TaskState.QUEUED) throw new Error(`task ${task.id} is already queued`);
+    this.leave(task);
+    this.pushQueued(task, false);
+    this.touch(task);
+  }
+
+  /** QUEUED again at the place it had (after a lost or handed-back attempt). */
+  requeue(task: TaskRecord): void {
+    if (task.state === TaskState.QUEUED) throw new Error(`task ${task.id} is already queued`);
+    this.leave(task);
+    this.pushQueued(task, task.queueSeq > 0);
+    this.touch(task);
+  }
+
+  /** A final state, with the result or the error; the task is kept for the result TTL. */
+  finish(task: TaskRecord, state: FinalState, now: number, outcome: { resultJson?: string; error?: TaskErrorData }): void {
+    this.leave(task);
+    this.enter(task, state);
+    const w = writable(task);
+    w.finishedAt = now;
+    w.losses = state === TaskState.SUCCEEDED ? 0 : task.losses;
+    if (outcome.resultJson !== undefined) w.resultJson = outcome.resultJson;
+    if (outcome.error !== undefined) w.error = outcome.error;
+    w.finishSeq = ++this.finishSeq;
+    this.retained.push(task, task.finishSeq);
+    this.touch(task);
+  }
+
+  /** A FAILED or CANCELLED task starts a fresh series of attempts, queued at the back. */
+  restartSeries(task: TaskRecord): void {
+    const w = writable(task);
+    w.failures = 0;
+    w.losses = 0;
+    w.seriesStart = task.attempt;
+    w.error = undefined;
+    w.finishedAt = 0;
+    w.progress = undefined;
+    this.enqueue(task);
+  }
+
+  /** Drops expired results and the oldest beyond the maximum; returns how many. */
+  sweep(now: number): number {
+    let evicted = 0;
+    for (;;) {
+      const task = this.retained.peek();
+      if (task === undefined) break;
+      const stale = task.evicted || !isFinalState(task.state) || task.finishSeq !== this.retained.peekTag();
+      if (!stale && !this.isExpired(task, now) && this.retainedCount() <= this.options.maxResults) break;
+      this.retained.shift();
+      if (!stale) {
+        this.evict(task);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  /** Writes a side record (a worker session, a task definition, metadata); undefined deletes it. */
+  saveRecord(collection: Exclude<Collection, "tasks" | "args">, key: string, value: LogValue | undefined): void {
+    if (this.commits === undefined) return;
+    this.pending.push({ collection, key, value });
+    this.commits.schedule();
+  }
+
+  // ── Durability ───────────────────────────────────────────────────────────
+
+  /** Resolves once every change made so far is durable (at once in memory); rejects if the log failed. */
+  commit(): Promise<void> {
+    return this.commits === undefined ? RESOLVED : this.commits.barrier();
+  }
+
+  /** Runs `fn` once every change made so far is durable (in memory: now). */
+  afterCommit(fn: () => void): void {
+    if (this.commits === undefined) fn();
+    else this.commits.afterDurable(fn);
+  }
+
+  /** The error that stopped the log, if it failed. */
+  get failure(): Error | undefined {
+    return this.commits?.failed;
+  }
+
+  /** Writes what is pending, then closes the log. */
+  async close(): Promise<void> {
+    if (this.commits !== undefined) await this.commits.drain().catch(() => undefined); // the failure was reported when it happened
+    await this.options.log?.close();
+  }
+
+  // ── Internals ────────────────────────────────────────────────────────────
+
+  private touch(task: TaskRecord): void {
+    if (this.commits === undefined) return;
+    this.dirty.add(task);
+    this.commits.schedule();
+  }
+
+  /** Cuts a group-commit batch: the side records, then every task changed since the last cut. */
+  private cut(): { writes: LogWrite[]; durable(): void } {
+    const writes = this.pending;
+    this.pending = [];
+    for (const task of this.dirty) if (!task.evicted) writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) });
+    this.dirty = new Set();
+    const seq = this.queueSeq;
+    return {
+      writes,
+      durable: () => {
+        if (seq <= this.watermark) return;
+        this.watermark = seq;
+        this.onDurable();
+      },
+    };
+  }
+
+  private pushQueued(task: TaskRecord, atOldPlace: boolean): void {
+    const w = writable(task);
+    w.state = TaskState.QUEUED;
+    if (!atOldPlace) w.queueSeq = ++this.queueSeq;
+    this.queues.add(task, atOldPlace);
+  }
+
+  /** Uncounts a task from the state it leaves. */
+  private leave(task: TaskRecord): void {
+    if (task.state === TaskState.QUEUED) this.queues.remove(task);
+    else this.byState[task.state]!--;
+  }
+
+  private enter(task: TaskRecord, state: TaskState): void {
+    writable(task).state = state;
+    this.byState[state]!++;
+  }
+
+  private retainedCount(): number {
+    return this.byState[TaskState.SUCCEEDED]! + this.byState[TaskState.FAILED]! + this.byState[TaskState.CANCELLED]!;
+  }
+
+  private isExpired(task: TaskRecord, now: number): boolean {
+    return task.finishedAt > 0 && isFinalState(task.state) && task.finishedAt + this.options.resultTtlMs <= now;
+  }
+
+  private evict(task: TaskRecord): void {
+    if (task.evicted) return;
+    writable(task).evicted = true;
+    this.tasks.delete(task.id);
+    const key = task.options.idempotencyKey;
+    if (key && this.byKey.get(key) === task) this.byKey.delete(key);
+    this.byState[task.state]!--;
+    this.history.evict();
+    if (this.commits !== undefined) {
+      this.dirty.delete(task);
+      this.pending.push({ collection: "tasks", key: task.id, value: undefined }, { collection: "args", key: task.id, value: undefined });
+      this.commits.schedule();
+    }
+  }
+
+  /** The total a filter matches, when the counters alone can tell. */
+  private totalFromCounters(filter: TaskFilter): number | undefined {
+    if (filter.name || filter.priority || filter.idPrefix) return undefined;
+    const states = filter.states?.length ? filter.states : undefined;
+    const count = (state: TaskState): number => (state === TaskState.QUEUED ? this.queues.total : this.byState[state]!);
+    if (states === undefined) {
+      let total = 0;
+      for (let s = TaskState.QUEUED; s <= TaskState.CANCELLED; s++) total += count(s);
+      return total;
+    }
+    return states.reduce((sum, s) => sum + count(s), 0);
+  }
+
+  /** Reads every collection of the log and rebuilds the state (at start, on an empty store). */
+  private async load(log: StateLog): Promise<Recovered> {
+    const args = new Map<string, string>();
+    for await (const [id, value] of log.load("args")) args.set(id, value as string);
+    const loaded: TaskRecord[] = [];
+    for await (const [id, value] of log.load("tasks")) {
+      const argsJson = args.get(id);
+      if (argsJson === undefined) throw new Error(`task ${id} has no args in ${log.description}: the state is damaged`);
+      loaded.push(decodeTask(id, value, argsJson));
+    }
+    const records = new Map<Collection, Map<string, LogValue>>();
+    for (const collection of ["workers", "definitions", "meta"] as const) {
+      const map = new Map<string, LogValue>();
+      for await (const [key, value] of log.load(collection)) map.set(key, value);
+      records.set(collection, map);
+    }
+    return { ...this.rebuild(loaded), records };
+  }
+
+  private rebuild(loaded: TaskRecord[]): Omit<Recovered, "records"> {
+    const running: TaskRecord[] = [];
+    const scheduled: TaskRecord[] = [];
+    const queued: TaskRecord[] = [];
+    const finished: TaskRecord[] = [];
+    let maxOrder = 0;
+    for (const task of loaded) {
+      this.tasks.set(task.id, task);
+      const key = task.options.idempotencyKey;
+      if (key) this.byKey.set(key, task);
+      maxOrder = Math.max(maxOrder, task.order);
+      this.queueSeq = Math.max(this.queueSeq, task.queueSeq);
+      this.finishSeq = Math.max(this.finishSeq, task.finishSeq);
+      if (task.state === TaskState.QUEUED) queued.push(task);
+      else {
+        this.byState[task.state]!++;
+        if (task.state === TaskState.RUNNING) running.push(task);
+        else if (task.state === TaskState.SCHEDULED) scheduled.push(task);
+        else finished.push(task);
+      }
+    }
+    this.history.load(loaded);
+    // Queued tasks go back in queue order; each keeps its place (a put-back task sorts by its old position).
+    queued.sort((a, b) => a.queueSeq - b.queueSeq);
+    for (const task of queued) this.queues.add(task, false);
+    finished.sort((a, b) => a.finishSeq - b.finishSeq);
+    for (const task of finished) this.retained.push(task, task.finishSeq);
+    this.watermark = this.queueSeq;
+    return { running, scheduled, maxOrder, tasks: loaded.length };
+  }
+}
+
+const RESOLVED = Promise.resolve();
+
