@@ -8,6 +8,7 @@ import type {
   TaskOutcome,
   TaskService,
 } from "../gen/fastworker/v1/task_service_pb.js";
+import { backoffMs, type Backoff } from "../common/backoff.js";
 import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
 type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
@@ -49,6 +50,8 @@ interface Following {
 }
 
 const MAX_REOPENS = 10;
+/** Waits before reopening a broken stream: from 100 ms up to 2 s, jittered. */
+const REOPEN_BACKOFF: Backoff = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 
 /**
  * The client's Session stream to the control plane: submissions go out
@@ -244,7 +247,7 @@ export class ClientSession {
       this.failAll(failure);
       return;
     }
-    const delay = Math.min(2000, 50 * 2 ** this.reopens);
+    const delay = backoffMs(REOPEN_BACKOFF, this.reopens);
     setTimeout(() => {
       this.toFollow = [...this.following.keys()];
       this.schedule();

@@ -11,6 +11,7 @@ import {
   type ReportResultsRequest,
   type ReportResultsResponse,
 } from "../gen/fastworker/v1/worker_service_pb.js";
+import { backoffMs, type Backoff } from "../common/backoff.js";
 import type { Logger } from "../common/logger.js";
 import type { AttemptSink } from "./executor.js";
 import type { RunningAttempt } from "./running-attempt.js";
@@ -31,7 +32,8 @@ export interface ReporterLink {
 
 /** One report call carries at most about this many bytes of results. */
 const MAX_REPORT_BYTES = 4 * 1024 * 1024;
-const MAX_RETRY_MS = 2000;
+/** Waits between failed reports: from 50 ms up to 2 s, jittered. */
+const REPORT_BACKOFF: Backoff = { initialBackoffMs: 50, maxBackoffMs: 2000 };
 
 /** Items waiting to be reported for one session. */
 class Batch {
@@ -96,7 +98,8 @@ export class Reporter implements AttemptSink {
   private sending = false;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = 0;
+  /** Failed reports since the last one that went through (or a resume): the backoff step. */
+  private retries = 0;
   private failures = 0;
   private flushedWaiters: (() => void)[] = [];
 
@@ -147,7 +150,7 @@ export class Reporter implements AttemptSink {
   resume(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.retryMs = 0;
+    this.retries = 0;
     this.heartbeatDue = true;
     this.schedule();
   }
@@ -263,18 +266,18 @@ export class Reporter implements AttemptSink {
   private sent(): void {
     if (this.failures > 0) this.logger.info(`reports go through again after ${this.failures} failed attempts`);
     this.failures = 0;
-    this.retryMs = 0;
+    this.retries = 0;
   }
 
   private retryLater(err: ConnectError): void {
     this.failures++;
-    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs === 0 ? 50 : this.retryMs * 2);
+    const wait = Math.round(backoffMs(REPORT_BACKOFF, ++this.retries));
     const level = this.failures === 1 || this.failures % 20 === 0 ? "warn" : "debug";
-    this.logger[level]({ code: Code[err.code], pending: this.pending }, `report failed (${err.rawMessage}); keeping every outcome and retrying in ${this.retryMs} ms`);
+    this.logger[level]({ code: Code[err.code], pending: this.pending }, `report failed (${err.rawMessage}); keeping every outcome and retrying in ${wait} ms`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.schedule();
-    }, this.retryMs);
+    }, wait);
   }
 
   private notifyFlushed(): void {
