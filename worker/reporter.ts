@@ -12,6 +12,7 @@ import {
   type ReportResultsResponse,
 } from "../gen/fastworker/v1/worker_service_pb.js";
 import { backoffMs, type Backoff } from "../common/backoff.js";
+import { countByBytes, MAX_MESSAGE_BYTES, type ByteBudget } from "../common/split-by-bytes.js";
 import type { Logger } from "../common/logger.js";
 import type { AttemptSink } from "./executor.js";
 import type { RunningAttempt } from "./running-attempt.js";
@@ -30,8 +31,11 @@ export interface ReporterLink {
   sessionDone(workerId: string): void;
 }
 
-/** One report call carries at most about this many bytes of results. */
-const MAX_REPORT_BYTES = 4 * 1024 * 1024;
+/** A result on the wire: its value and error text, and an allowance for the ids and numbers. */
+const RESULT_BYTES: ByteBudget<AttemptResult> = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  bytesOf: (r, text) => text(r.resultJson) + (r.error === undefined ? 0 : text(r.error.stack) + text(r.error.message)) + 64,
+};
 /** Waits between failed reports: from 50 ms up to 2 s, jittered. */
 const REPORT_BACKOFF: Backoff = { initialBackoffMs: 50, maxBackoffMs: 2000 };
 
@@ -54,14 +58,7 @@ class Batch {
   /** Removes and returns what fits in one call; results beyond the byte cap stay for the next. */
   take(): Batch {
     const taken = new Batch();
-    let bytes = 0;
-    let n = 0;
-    for (; n < this.results.length; n++) {
-      const r = this.results[n]!;
-      const size = r.resultJson.length + (r.error?.stack.length ?? 0) + (r.error?.message.length ?? 0) + 64;
-      if (n > 0 && bytes + size > MAX_REPORT_BYTES) break;
-      bytes += size;
-    }
+    const n = countByBytes(this.results, 0, RESULT_BYTES);
     taken.results = n === this.results.length ? this.results : this.results.slice(0, n);
     this.results = n === this.results.length ? [] : this.results.slice(n);
     [taken.acks, this.acks] = [this.acks, []];
