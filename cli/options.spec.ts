@@ -1,0 +1,66 @@
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import {
+  beaconPortOption,
+  clusterOption,
+  concurrencyOption,
+  discoveryTimeoutOption,
+  drainTimeoutOption,
+  logFormatOption,
+  logLevelOption,
+  serverOption,
+  tasksOption,
+  tokenOption,
+} from "./options.js";
+
+const shared = [
+  tokenOption(),
+  clusterOption(),
+  beaconPortOption(),
+  serverOption(),
+  discoveryTimeoutOption(6000),
+  tasksOption(),
+  concurrencyOption(),
+  drainTimeoutOption(),
+  logLevelOption(),
+  logFormatOption(),
+];
+
+/** Parses argv with one shared option, with these FW_ variables set meanwhile. */
+function parse(option: ReturnType<typeof tokenOption>, argv: string[], env: Record<string, string> = {}): unknown {
+  Object.assign(process.env, env);
+  try {
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined }).addOption(option);
+    program.parse(argv, { from: "user" });
+    return program.opts()[option.attributeName()];
+  } finally {
+    for (const key of Object.keys(env)) delete process.env[key];
+  }
+}
+
+describe("shared CLI options", () => {
+  it("each reads FW_<FLAG> from the environment", () => {
+    for (const option of shared) expect(option.envVar).toBe(`FW_${option.long!.slice(2).toUpperCase().replaceAll("-", "_")}`);
+  });
+
+  it("keep their documented defaults", () => {
+    expect(parse(tokenOption(), [])).toBeUndefined();
+    expect(parse(clusterOption(), [])).toBe("default");
+    expect(parse(beaconPortOption(), [])).toBe(50051);
+    expect(parse(discoveryTimeoutOption(6000), [])).toBe(6000);
+    expect(discoveryTimeoutOption(6000).defaultValueDescription).toBe("6");
+    expect(discoveryTimeoutOption(0).defaultValueDescription).toBe("0");
+    expect(parse(concurrencyOption(), [])).toBe(16);
+    expect(parse(drainTimeoutOption(), [])).toBe(30_000);
+    expect(parse(logLevelOption(), [])).toBe("info");
+  });
+
+  it("parse flags and variables alike, and refuse bad values", () => {
+    expect(parse(beaconPortOption(), ["--beacon-port", "40000"])).toBe(40000);
+    expect(parse(beaconPortOption(), [], { FW_BEACON_PORT: "40001" })).toBe(40001);
+    expect(parse(discoveryTimeoutOption(0), [], { FW_DISCOVERY_TIMEOUT: "1.5" })).toBe(1500);
+    expect(parse(tasksOption(), ["--tasks", "a.mjs", "--tasks", "b.mjs"])).toEqual(["a.mjs", "b.mjs"]);
+    expect(() => parse(beaconPortOption(), ["--beacon-port", "0"])).toThrow(/expected a whole number from 1 to 65535/);
+    expect(() => parse(logFormatOption(), ["--log-format", "xml"])).toThrow(/Allowed choices are pretty, json/);
+  });
+});
