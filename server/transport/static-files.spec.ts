@@ -67,7 +67,7 @@ describe("staticFiles", () => {
     expect(refused.headers["content-encoding"]).toBe("gzip");
     expect((await get("/assets/main-ABC123.js", { "accept-encoding": "*" })).headers["content-encoding"]).toBe("br");
 
-    for (const headers of [{}, { "accept-encoding": "identity" }, { "accept-encoding": "br;q=0, gzip;q=0" }]) {
+    for (const headers of [{}, { "accept-encoding": "identity" }, { "accept-encoding": "br;q=0, gzip;q=0" }] as Record<string, string>[]) {
       const identity = await get("/assets/main-ABC123.js", headers);
       expect(identity.headers["content-encoding"]).toBeUndefined();
       expect(identity.headers.vary).toBe("accept-encoding");
