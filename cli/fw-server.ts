@@ -10,9 +10,22 @@ import { hostPort } from "../server/transport/grpc-server.js";
 import { checkState, formatCheck } from "../server/store/check-state.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
-import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
 import { ENGINE_DEFAULTS } from "../server/engine/config.js";
-import { collect, intArg, positiveSecondsArg, secondsArg, sizeArg } from "./options.js";
+import {
+  beaconPortOption,
+  clusterOption,
+  collect,
+  concurrencyOption,
+  drainTimeoutOption,
+  intArg,
+  logFormatOption,
+  logLevelOption,
+  positiveSecondsArg,
+  secondsArg,
+  sizeArg,
+  tasksOption,
+  tokenOption,
+} from "./options.js";
 import { exitOnSignals, fail } from "./process.js";
 
 const program = new Command("fw-server")
@@ -21,26 +34,26 @@ const program = new Command("fw-server")
   .addOption(new Option("--host <host>", "interface to bind; loopback unless you mean otherwise").env("FW_HOST").default("127.0.0.1"))
   .addOption(new Option("--port <port>", "gRPC port (0 = any free port)").env("FW_PORT").argParser(intArg(0, 65535)).default(50051))
   .addOption(new Option("--http-port <port>", "dashboard + Connect port (0 = any free port)").env("FW_HTTP_PORT").argParser(intArg(0, 65535)).default(8000))
-  .addOption(new Option("--tasks <module>", "task module the control plane also runs itself (repeatable)").env("FW_TASKS").argParser(collect))
-  .addOption(new Option("--concurrency <n>", "tasks the embedded worker runs at once").env("FW_CONCURRENCY").argParser(intArg(1, 100_000)).default(16))
-  .addOption(new Option("--drain-timeout <seconds>", "on SIGTERM, how long running tasks may finish (queued ones stay queued)").env("FW_DRAIN_TIMEOUT").argParser(secondsArg).default(30_000, "30"))
+  .addOption(tasksOption())
+  .addOption(concurrencyOption())
+  .addOption(drainTimeoutOption())
   .addOption(new Option("--data-dir <dir>", "keep the state (tasks, results, keys, worker sessions) here; default .fastworker/<cluster>").env("FW_DATA_DIR"))
   .addOption(new Option("--in-memory", "keep the state in memory only: a restart forgets every task").env("FW_IN_MEMORY"))
   .addOption(new Option("--check", "check the data directory and print what it holds, then exit (works while fw-server runs)"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
-  .addOption(new Option("--token <token>", "require this token on every RPC and the dashboard").env("FW_TOKEN"))
-  .addOption(new Option("--cluster <name>", "cluster name workers and clients look for").env("FW_CLUSTER").default("default"))
-  .addOption(new Option("--beacon-port <port>", "UDP port beacons are sent to").env("FW_BEACON_PORT").argParser(intArg(1, 65535)).default(DEFAULT_BEACON_PORT))
+  .addOption(tokenOption())
+  .addOption(clusterOption())
+  .addOption(beaconPortOption())
   .addOption(new Option("--beacon-addr <ip>", "send beacons here instead (repeatable; default 127.255.255.255 on loopback, else the subnet broadcast)").env("FW_BEACON_ADDR").argParser(collect))
   .addOption(new Option("--beacon-interval <seconds>", "seconds between beacons").env("FW_BEACON_INTERVAL").argParser(positiveSecondsArg).default(DEFAULT_BEACON_INTERVAL_MS, "2"))
   .addOption(new Option("--no-discovery", "send no beacons (workers and clients then need --server)").env("FW_NO_DISCOVERY"))
   .addOption(new Option("--heartbeat-interval <seconds>", "how often workers are pinged").env("FW_HEARTBEAT_INTERVAL").argParser(secondsArg).default(ENGINE_DEFAULTS.heartbeatIntervalMs, "1"))
   .addOption(new Option("--lease-timeout <seconds>", "a worker without proven heartbeats this long is lost; its tasks run elsewhere").env("FW_LEASE_TIMEOUT").argParser(secondsArg).default(ENGINE_DEFAULTS.leaseTimeoutMs, "10"))
   .addOption(new Option("--detach-grace <seconds>", "a worker whose stream closed is lost if it is not back within this").env("FW_DETACH_GRACE").argParser(secondsArg).default(ENGINE_DEFAULTS.detachGraceMs, "5"))
-  .addOption(new Option("--log-level <level>", "trace, debug, info, warn, error or silent").env("FW_LOG_LEVEL").default("info"))
-  .addOption(new Option("--log-format <format>", "pretty or json (default: pretty on a terminal)").env("FW_LOG_FORMAT").choices(["pretty", "json"]))
+  .addOption(logLevelOption())
+  .addOption(logFormatOption())
   .showHelpAfterError();
 
 program.action(async (opts: Record<string, unknown>) => {

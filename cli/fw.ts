@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
 import { Client, DEFAULT_DISCOVERY_TIMEOUT_MS, type SubmitOptions } from "../client/client.js";
-import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
 import { describeDiscovery } from "../common/discovery/discover.js";
 import { TaskFailedError } from "../client/task-failed-error.js";
 import { codeName, ConnectError } from "../common/errors.js";
@@ -9,7 +8,7 @@ import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
 import { VERSION } from "../common/version.js";
 import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
-import { intArg, secondsArg } from "./options.js";
+import { beaconPortOption, clusterOption, discoveryTimeoutOption, intArg, secondsArg, serverOption, tokenOption } from "./options.js";
 
 interface GlobalOptions {
   server?: string;
@@ -23,11 +22,11 @@ interface GlobalOptions {
 const program = new Command("fw")
   .description("The fastworker command line client.")
   .version(VERSION)
-  .addOption(new Option("--server <host:port>", "the control plane's gRPC address (default: found by UDP beacon)").env("FW_SERVER"))
-  .addOption(new Option("--token <token>", "the control plane's token").env("FW_TOKEN"))
-  .addOption(new Option("--cluster <name>", "without --server: the cluster whose beacon to use").env("FW_CLUSTER").default("default"))
-  .addOption(new Option("--beacon-port <port>", "without --server: UDP port to listen for beacons on").env("FW_BEACON_PORT").argParser(intArg(1, 65535)).default(DEFAULT_BEACON_PORT))
-  .addOption(new Option("--discovery-timeout <seconds>", "without --server: how long to wait for a beacon (0 = keep waiting)").env("FW_DISCOVERY_TIMEOUT").argParser(secondsArg).default(DEFAULT_DISCOVERY_TIMEOUT_MS, "6"))
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .addOption(clusterOption())
+  .addOption(beaconPortOption())
+  .addOption(discoveryTimeoutOption(DEFAULT_DISCOVERY_TIMEOUT_MS))
   .option("--json", "machine-readable output")
   .showHelpAfterError()
   .exitOverride();

@@ -10,7 +10,7 @@ type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
 
 /** What takes one submission and answers its acceptance (the client's Session stream). */
 export interface SubmissionSink {
-  submit(request: SubmitInit, bytes: number, follow: boolean): Promise<Submitted>;
+  submit(request: SubmitInit, follow: boolean): Promise<Submitted>;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface SubmissionSink {
  */
 export function submitTraced(sink: SubmissionSink, request: SubmitInit, bytes: number, follow: boolean): Promise<Submitted> {
   const tracer = activeTracer();
-  if (tracer === undefined || request.metadata?.traceparent !== undefined) return sink.submit(request, bytes, follow);
+  if (tracer === undefined || request.metadata?.traceparent !== undefined) return sink.submit(request, follow);
   return submitInSpan(tracer, sink, request, bytes, follow);
 }
 
@@ -47,7 +47,7 @@ async function submitInSpan(tracer: Tracer, sink: SubmissionSink, request: Submi
   propagation.inject(trace.setSpan(context.active(), span), metadata);
   request.metadata = metadata;
   try {
-    const submitted = await sink.submit(request, bytes, follow);
+    const submitted = await sink.submit(request, follow);
     if (span.isRecording()) {
       span.setAttribute(ATTR.messageId, submitted.accepted.id);
       if (submitted.accepted.deduplicated) span.setAttribute(ATTR.deduplicated, true);

@@ -8,6 +8,8 @@ import type {
   TaskOutcome,
   TaskService,
 } from "../gen/fastworker/v1/task_service_pb.js";
+import { backoffMs, type Backoff } from "../common/backoff.js";
+import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../common/split-by-bytes.js";
 import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
 type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
@@ -15,7 +17,7 @@ type Call = BidiCall<typeof SessionRequestSchema, typeof SessionResponseSchema>;
 
 /** Limits of a {@link ClientSession}. */
 export interface SessionLimits {
-  /** Bytes of args per stream message (default 4 MiB). */
+  /** Bytes of submissions per stream message (default 4 MiB). */
   maxMessageBytes: number;
   /** Submissions sent and not yet accepted; more wait (default 10,000). */
   maxUnaccepted: number;
@@ -23,7 +25,7 @@ export interface SessionLimits {
   idleCloseMs: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({ maxMessageBytes: 4 * 1024 * 1024, maxUnaccepted: 10_000, idleCloseMs: 2000 });
+export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({ maxMessageBytes: MAX_MESSAGE_BYTES, maxUnaccepted: 10_000, idleCloseMs: 2000 });
 
 /** What a submission resolves to: its acceptance, and its outcome when it was followed. */
 export interface Submitted {
@@ -34,7 +36,6 @@ export interface Submitted {
 interface PendingSubmit {
   ref: number;
   request: SubmitInit;
-  bytes: number;
   follow: boolean;
   resolve(submitted: Submitted): void;
   reject(err: unknown): void;
@@ -49,6 +50,14 @@ interface Following {
 }
 
 const MAX_REOPENS = 10;
+
+/** A submission on the wire: its args, name, key and metadata, and an allowance for the rest. */
+function submitBytes(p: PendingSubmit, text: TextBytes): number {
+  const r = p.request;
+  return text(r.argsJson ?? "") + text(r.task ?? "") + text(r.idempotencyKey ?? "") + mapBytes(r.metadata, text) + 64;
+}
+/** Waits before reopening a broken stream: from 100 ms up to 2 s, jittered. */
+const REOPEN_BACKOFF: Backoff = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 
 /**
  * The client's Session stream to the control plane: submissions go out
@@ -73,17 +82,20 @@ export class ClientSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private reopens = 0;
   private closed = false;
+  private readonly budget: ByteBudget<PendingSubmit>;
 
   constructor(
     private readonly tasks: () => ServiceClient<typeof TaskService>,
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
-  ) {}
+  ) {
+    this.budget = { maxBytes: limits.maxMessageBytes, bytesOf: submitBytes };
+  }
 
   /** Queues a submission; resolves once the control plane accepted or refused it. */
-  submit(request: SubmitInit, bytes: number, follow: boolean): Promise<Submitted> {
+  submit(request: SubmitInit, follow: boolean): Promise<Submitted> {
     if (this.closed) return Promise.reject(new ConnectError("the client is closed", Code.Canceled));
     return new Promise((resolve, reject) => {
-      this.queue.push({ ref: 0, request, bytes, follow, resolve, reject });
+      this.queue.push({ ref: 0, request, follow, resolve, reject });
       this.schedule();
     });
   }
@@ -158,15 +170,7 @@ export class ClientSession {
       this.toFollow = [];
     }
     while (this.queue.length > 0 && this.unaccepted.size < this.limits.maxUnaccepted) {
-      const room = this.limits.maxUnaccepted - this.unaccepted.size;
-      let count = 0;
-      let bytes = 0;
-      while (count < this.queue.length && count < room) {
-        const next = this.queue[count]!.bytes;
-        if (count > 0 && bytes + next > this.limits.maxMessageBytes) break;
-        bytes += next;
-        count++;
-      }
+      const count = countByBytes(this.queue, 0, this.budget, this.limits.maxUnaccepted - this.unaccepted.size);
       const batch = this.queue.splice(0, count);
       for (const p of batch) {
         p.ref = this.nextRef++;
@@ -244,7 +248,7 @@ export class ClientSession {
       this.failAll(failure);
       return;
     }
-    const delay = Math.min(2000, 50 * 2 ** this.reopens);
+    const delay = backoffMs(REOPEN_BACKOFF, this.reopens);
     setTimeout(() => {
       this.toFollow = [...this.following.keys()];
       this.schedule();

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Builds the browser dashboard: dashboard/src -> dashboard/dist (index.html +
-// content-hashed assets). Run by `npm run build` (so `npm install` builds it
-// too). Everything is bundled: the page loads nothing from the internet.
+// content-hashed assets, each with .br and .gz copies that the control plane
+// sends to browsers that accept them). Run by `npm run build` (so
+// `npm install` builds it too). Everything is bundled: the page loads nothing
+// from the internet.
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
 const out = join(root, "dashboard", "dist");
@@ -43,8 +45,25 @@ const html = readFileSync(join(root, "dashboard", "index.html"), "utf8")
   .replace("<!-- script -->", `<script type="module" src="${asset(script)}"></script>`);
 writeFileSync(join(out, "index.html"), html);
 
+// Compressed once here at the highest levels, instead of on every request (server/transport/static-files.ts).
+const compress = (file) => {
+  const bytes = readFileSync(file);
+  const gzip = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION });
+  const brotli = brotliCompressSync(bytes, {
+    params: {
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+    },
+  });
+  writeFileSync(`${file}.gz`, gzip);
+  writeFileSync(`${file}.br`, brotli);
+  return { bytes: bytes.length, gzip: gzip.length, brotli: brotli.length };
+};
+compress(join(out, "index.html"));
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const sizes = outputs.map((file) => {
-  const bytes = readFileSync(join(root, file));
-  return `${relative(root, file)} ${(bytes.length / 1024).toFixed(1)} KiB (${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzip)`;
+  const size = compress(join(root, file));
+  return `${relative(root, file)} ${kib(size.bytes)} (${kib(size.gzip)} gzip, ${kib(size.brotli)} brotli)`;
 });
 console.log(`dashboard built: ${sizes.join(", ")}`);

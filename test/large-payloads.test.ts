@@ -38,4 +38,24 @@ describe("large payloads in bulk", () => {
     expect(await client.run("big", { bytes: 10 })).toBe("x".repeat(10));
     expect((await client.workers())[0]).toMatchObject({ state: "active", failed: 1, succeeded: 1 });
   });
+
+  it("measures results in bytes: 3-byte characters under the limit in length but over it in bytes fail", async () => {
+    const server = await startServer(["--max-payload", "1KiB"]);
+    await startWorker(server.grpc, ["--tasks", "test/fixtures/payload-tasks.mjs"]);
+    client = connect(server);
+    // 500 characters, 1,502 bytes of JSON.
+    await expect(client.run("big-euros", { chars: 500 })).rejects.toMatchObject({
+      error: { type: "ResultTooLarge", message: expect.stringContaining("the result is 1.5 KiB; the limit is 1 KiB") },
+    });
+    expect(await client.run("big-euros", { chars: 300 })).toBe("€".repeat(300));
+  });
+
+  it("counts metadata when it cuts messages: 2,000 submissions with 15 KiB of metadata each are all accepted", async () => {
+    const server = await startServer();
+    client = connect(server);
+    // 30 MB in all: one message would pass the control plane's 16 MiB receive limit.
+    const metadata = { note: "m".repeat(15 * 1024) };
+    const handles = await Promise.all(Array.from({ length: 2000 }, (_, i) => client.submit("nobody-serves-this", { i }, { metadata })));
+    expect(new Set(handles.map((h) => h.id)).size).toBe(2000);
+  });
 });

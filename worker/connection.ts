@@ -10,6 +10,7 @@ import {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_service_pb.js";
 import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
+import { backoffMs } from "../common/backoff.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
 import { ReportStream } from "./report-stream.js";
@@ -89,9 +90,7 @@ export class WorkerConnection {
    * the control plane cannot be located (a discovery timeout).
    */
   async run(stop: AbortSignal): Promise<void> {
-    const initial = this.options.initialBackoffMs ?? 100;
-    const max = this.options.maxBackoffMs ?? 5000;
-    let backoff = initial;
+    const backoff = { initialBackoffMs: this.options.initialBackoffMs ?? 100, maxBackoffMs: this.options.maxBackoffMs ?? 5000 };
     let failures = 0;
     while (!stop.aborted) {
       try {
@@ -105,7 +104,6 @@ export class WorkerConnection {
         await this.stream(stop, () => {
           // The stream delivered: the connection works again.
           failures = 0;
-          backoff = initial;
         });
       } catch (err) {
         if (stop.aborted) break;
@@ -115,11 +113,10 @@ export class WorkerConnection {
           this.options.logger.error(`the control plane at ${this.address} refused the token: ${e.rawMessage}`);
         }
         failures++;
-        const wait = backoff / 2 + (Math.random() * backoff) / 2;
+        const wait = backoffMs(backoff, failures);
         const what = this.session === undefined ? "cannot reach the control plane" : "lost the dispatch stream";
         const log = failures === 1 || failures % 10 === 0 ? "warn" : "debug";
         this.options.logger[log](`${what} at ${this.address} (${e.rawMessage}); retrying in ${(wait / 1000).toFixed(1)}s (attempt ${failures})`);
-        backoff = Math.min(max, backoff * 2);
         try {
           await sleep(wait, undefined, { signal: stop });
         } catch {

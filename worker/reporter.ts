@@ -11,6 +11,8 @@ import {
   type ReportResultsRequest,
   type ReportResultsResponse,
 } from "../gen/fastworker/v1/worker_service_pb.js";
+import { backoffMs, type Backoff } from "../common/backoff.js";
+import { countByBytes, MAX_MESSAGE_BYTES, type ByteBudget } from "../common/split-by-bytes.js";
 import type { Logger } from "../common/logger.js";
 import type { AttemptSink } from "./executor.js";
 import type { RunningAttempt } from "./running-attempt.js";
@@ -29,9 +31,13 @@ export interface ReporterLink {
   sessionDone(workerId: string): void;
 }
 
-/** One report call carries at most about this many bytes of results. */
-const MAX_REPORT_BYTES = 4 * 1024 * 1024;
-const MAX_RETRY_MS = 2000;
+/** A result on the wire: its value and error text, and an allowance for the ids and numbers. */
+const RESULT_BYTES: ByteBudget<AttemptResult> = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  bytesOf: (r, text) => text(r.resultJson) + (r.error === undefined ? 0 : text(r.error.stack) + text(r.error.message)) + 64,
+};
+/** Waits between failed reports: from 50 ms up to 2 s, jittered. */
+const REPORT_BACKOFF: Backoff = { initialBackoffMs: 50, maxBackoffMs: 2000 };
 
 /** Items waiting to be reported for one session. */
 class Batch {
@@ -52,14 +58,7 @@ class Batch {
   /** Removes and returns what fits in one call; results beyond the byte cap stay for the next. */
   take(): Batch {
     const taken = new Batch();
-    let bytes = 0;
-    let n = 0;
-    for (; n < this.results.length; n++) {
-      const r = this.results[n]!;
-      const size = r.resultJson.length + (r.error?.stack.length ?? 0) + (r.error?.message.length ?? 0) + 64;
-      if (n > 0 && bytes + size > MAX_REPORT_BYTES) break;
-      bytes += size;
-    }
+    const n = countByBytes(this.results, 0, RESULT_BYTES);
     taken.results = n === this.results.length ? this.results : this.results.slice(0, n);
     this.results = n === this.results.length ? [] : this.results.slice(n);
     [taken.acks, this.acks] = [this.acks, []];
@@ -96,7 +95,8 @@ export class Reporter implements AttemptSink {
   private sending = false;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = 0;
+  /** Failed reports since the last one that went through (or a resume): the backoff step. */
+  private retries = 0;
   private failures = 0;
   private flushedWaiters: (() => void)[] = [];
   /** The batch on its way now, and its session (its outcomes are still held until answered). */
@@ -149,7 +149,7 @@ export class Reporter implements AttemptSink {
   resume(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.retryMs = 0;
+    this.retries = 0;
     this.heartbeatDue = true;
     this.schedule();
   }
@@ -281,18 +281,18 @@ export class Reporter implements AttemptSink {
   private sent(): void {
     if (this.failures > 0) this.logger.info(`reports go through again after ${this.failures} failed attempts`);
     this.failures = 0;
-    this.retryMs = 0;
+    this.retries = 0;
   }
 
   private retryLater(err: ConnectError): void {
     this.failures++;
-    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs === 0 ? 50 : this.retryMs * 2);
+    const wait = Math.round(backoffMs(REPORT_BACKOFF, ++this.retries));
     const level = this.failures === 1 || this.failures % 20 === 0 ? "warn" : "debug";
-    this.logger[level]({ code: Code[err.code], pending: this.pending }, `report failed (${err.rawMessage}); keeping every outcome and retrying in ${this.retryMs} ms`);
+    this.logger[level]({ code: Code[err.code], pending: this.pending }, `report failed (${err.rawMessage}); keeping every outcome and retrying in ${wait} ms`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.schedule();
-    }, this.retryMs);
+    }, wait);
   }
 
   private notifyFlushed(): void {

@@ -10,6 +10,7 @@ import {
   type RejectedItem,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { formatBytes } from "../../common/format-bytes.js";
+import { exceedsBytes } from "../../common/split-by-bytes.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
@@ -125,7 +126,7 @@ export class AttemptTracker {
             message: "the worker sent a result that is not valid JSON", stack: "", type: "InvalidResult", retryable: false,
           });
         }
-        if (json.length > this.d.config.maxPayloadBytes && Buffer.byteLength(json) > this.d.config.maxPayloadBytes) {
+        if (exceedsBytes(json, this.d.config.maxPayloadBytes)) {
           worker.failedTotal++;
           return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
             message: `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,

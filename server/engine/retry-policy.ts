@@ -27,14 +27,7 @@ export function resolveRetry(
   };
 }
 
-/**
- * The wait before the next attempt after `failures` failed ones: exponential
- * (initial × multiplier^(failures−1)), capped at maxBackoff, with "equal
- * jitter": uniformly between half and all of it, so retries of many tasks
- * that failed together spread out.
- */
-export function backoffMs(policy: RetryPolicyData, failures: number, random: () => number = Math.random): number {
-  const exponential = policy.initialBackoffMs * policy.multiplier ** Math.max(0, failures - 1);
-  const capped = Math.min(policy.maxBackoffMs, exponential);
-  return capped / 2 + random() * (capped / 2);
-}
+// The wait before the next attempt after `failures` failed ones (initial × multiplier^(failures−1),
+// capped at maxBackoff, equal jitter: see ARCHITECTURE.md "Retries"). A RetryPolicyData is a
+// Backoff, so the project's one backoff computes it.
+export { backoffMs } from "../../common/backoff.js";

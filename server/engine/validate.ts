@@ -7,6 +7,7 @@ import { isKnownPriority } from "../../common/priority.js";
 import { parseJsonText, valueToJson } from "../../common/json.js";
 import { durationToMs } from "../../common/time.js";
 import { formatBytes } from "../../common/format-bytes.js";
+import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
 import type { SubmitInput } from "./control-plane.js";
 import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "../store/task-record.js";
@@ -41,15 +42,11 @@ export function validateTaskId(id: string): string {
 export function validateSubmit(request: SubmitRequest, maxPayloadBytes: number): SubmitInput {
   const name = validateTaskName(request.task);
   const argsJson = argsText(request);
-  // JSON text is at most 3 bytes per UTF-16 unit, so short strings need no exact count.
-  if (argsJson.length * 3 > maxPayloadBytes) {
-    const bytes = Buffer.byteLength(argsJson);
-    if (bytes > maxPayloadBytes) {
-      throw new ConnectError(
-        `the args are ${formatBytes(bytes)}; the limit is ${formatBytes(maxPayloadBytes)} (fw-server --max-payload); pass a reference (a URL, a key) to large data instead`,
-        Code.ResourceExhausted,
-      );
-    }
+  if (exceedsBytes(argsJson, maxPayloadBytes)) {
+    throw new ConnectError(
+      `the args are ${formatBytes(Buffer.byteLength(argsJson))}; the limit is ${formatBytes(maxPayloadBytes)} (fw-server --max-payload); pass a reference (a URL, a key) to large data instead`,
+      Code.ResourceExhausted,
+    );
   }
   if (request.priority !== Priority.UNSPECIFIED && !isKnownPriority(request.priority)) {
     throw invalid(`unknown priority ${request.priority}; use PRIORITY_CRITICAL, PRIORITY_HIGH, PRIORITY_NORMAL or PRIORITY_LOW`);

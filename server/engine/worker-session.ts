@@ -8,6 +8,7 @@ import {
   type DispatchResponse,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import type { AsyncQueue } from "../../common/async-queue.js";
+import { mapBytes, MAX_MESSAGE_BYTES, splitByBytes, type ByteBudget } from "../../common/split-by-bytes.js";
 import { TaggedDeque } from "../store/deque.js";
 import { RateWindow } from "./rate-window.js";
 import type { LogValue } from "../store/state-log.js";
@@ -25,8 +26,11 @@ export interface WorkerIdentity {
 }
 
 const PING_HISTORY = 64;
-/** Stream messages are cut at about this size, well under any receiver's limit. */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** An assignment on the wire: its args, name and metadata, and an allowance for ids and numbers. */
+const ASSIGNMENT_BYTES: ByteBudget<Assignment> = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  bytesOf: (a, text) => text(a.argsJson) + text(a.task) + mapBytes(a.metadata, text) + 128,
+};
 
 /**
  * The control plane's view of one registered worker: its dispatch stream,
@@ -102,19 +106,10 @@ export class WorkerSession {
     this.cancels = [];
     const stream = this.stream;
     if (stream === undefined) return;
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < assignments.length; i++) {
-      const size = assignments[i]!.argsJson.length + 128;
-      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
-        stream.push(create(DispatchResponseSchema, { assignments: assignments.slice(start, i) }));
-        start = i;
-        bytes = 0;
-      }
-      bytes += size;
-    }
-    const rest = start === 0 ? assignments : assignments.slice(start);
-    stream.push(create(DispatchResponseSchema, { assignments: rest, cancels }));
+    const chunks = splitByBytes(assignments, ASSIGNMENT_BYTES);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) stream.push(create(DispatchResponseSchema, { assignments: chunks[i]! }));
+    stream.push(create(DispatchResponseSchema, { assignments: chunks[last]!, cancels }));
   }
 
   /** Sends a ping down the dispatch stream; the worker echoes it in its next heartbeat. */

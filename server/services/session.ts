@@ -11,13 +11,23 @@ import {
   type TaskOutcome,
 } from "../../gen/fastworker/v1/task_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
+import { MAX_MESSAGE_BYTES, splitByBytes, type ByteBudget } from "../../common/split-by-bytes.js";
 import { isFinalState } from "../../common/task-state.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import type { TaskRecord } from "../store/task-record.js";
 import { taskOutcome } from "../engine/task-view.js";
 import { validateSubmit, validateTaskId } from "../engine/validate.js";
 import type { TaskWaiter } from "../engine/waiters.js";
-import { MAX_MESSAGE_BYTES } from "../engine/worker-session.js";
+
+/** An outcome on the wire: its result and error text, and an allowance for the id and numbers. */
+const OUTCOME_BYTES: ByteBudget<TaskOutcome> = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  bytesOf: (o, text) =>
+    text(o.resultJson) +
+    (o.error === undefined ? 0 : text(o.error.stack) + text(o.error.message)) +
+    (o.lookupError === undefined ? 0 : text(o.lookupError.message)) +
+    64,
+};
 
 /**
  * One client's Session stream: submissions in, acceptances and the outcomes
@@ -154,23 +164,11 @@ export class SessionStream implements TaskWaiter {
   /** Pushes acceptances and outcomes: one message, or several when they would be large. */
   private send(accepted: SessionAccepted[], outcomes: TaskOutcome[]): void {
     if (this.closed) return;
-    let start = 0;
-    let bytes = 0;
-    let first = true;
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!;
-      const size = o.resultJson.length + (o.error?.stack.length ?? 0) + (o.error?.message.length ?? 0) + 64;
-      if (i > start && bytes + size > MAX_MESSAGE_BYTES) {
-        this.out.push(create(SessionResponseSchema, { accepted: first ? accepted : [], outcomes: outcomes.slice(start, i) }));
-        first = false;
-        start = i;
-        bytes = 0;
+    if (accepted.length > 0 || outcomes.length > 0) {
+      const chunks = splitByBytes(outcomes, OUTCOME_BYTES);
+      for (let i = 0; i < chunks.length; i++) {
+        this.out.push(create(SessionResponseSchema, { accepted: i === 0 ? accepted : [], outcomes: chunks[i]! }));
       }
-      bytes += size;
-    }
-    if (first || start < outcomes.length) {
-      const rest = start === 0 ? outcomes : outcomes.slice(start);
-      if (rest.length > 0 || accepted.length > 0) this.out.push(create(SessionResponseSchema, { accepted: first ? accepted : [], outcomes: rest }));
     }
   }
 

@@ -1,3 +1,4 @@
+import { backoffMs, type Backoff } from "../../../common/backoff.js";
 import { describeError, isUnauthenticated } from "../api/errors.js";
 
 /** What {@link reconnectingStream} needs. */
@@ -14,8 +15,8 @@ export interface ReconnectingStreamOptions<T> {
   signal: AbortSignal;
 }
 
-const MIN_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 5000;
+/** Waits before reopening: from 0.5 s up to 5 s, jittered. */
+const REOPEN_BACKOFF: Backoff = { initialBackoffMs: 500, maxBackoffMs: 5000 };
 
 /**
  * Keeps a server stream open: reopens it with capped exponential backoff
@@ -57,8 +58,7 @@ export async function reconnectingStream<T>(options: ReconnectingStreamOptions<T
       options.signal.removeEventListener("abort", stop);
     }
     if (options.signal.aborted) return;
-    const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** failures++);
-    const delay = backoff / 2 + Math.random() * (backoff / 2);
+    const delay = backoffMs(REOPEN_BACKOFF, ++failures);
     options.onStatus({ kind: "down", message: reason, retryAt: Date.now() + delay });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, delay);
