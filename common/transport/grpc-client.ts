@@ -75,6 +75,10 @@ export class GrpcConnection {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       "grpc.enable_retries": 0,
+      // A connection of its own: grpc-js otherwise shares one subchannel per address across clients, and a
+      // new Client made after the control plane restarted would inherit the old one's reconnect backoff
+      // and fail at once with "No connection established".
+      "grpc.use_local_subchannel_pool": 1,
       // Reconnect promptly after the control plane restarts.
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 2000,

@@ -39,16 +39,15 @@ export interface AttemptDeps {
 export class AttemptTracker {
   constructor(private readonly d: AttemptDeps) {}
 
-  /** Records attempt n+1 of a RUNNING task on a worker and builds its assignment. */
-  start(task: TaskRecord, worker: WorkerSession, now: number): Assignment {
-    const attempt = this.d.store.startAttempt(task, worker.id, worker.name, now, worker.lastPing);
+  /** Records attempt n+1 of a RUNNING task on a worker and builds its assignment (sent once it is durable). */
+  start(task: TaskRecord, worker: WorkerSession, now: number): { attempt: AttemptRecord; assignment: Assignment } {
+    const attempt = this.d.store.startAttempt(task, worker.id, worker.name, now);
     worker.inflight.add(attempt);
-    worker.unacked.push(attempt, 0);
     this.d.events.emit("task.dispatched", task, attempt);
     const definition = this.d.definitions.get(task.name);
     const timeoutMs = task.options.timeoutMs ?? definition?.timeoutMs ?? 0;
     // A plain message object (the hand codec encodes it): no protobuf-es create() per dispatch.
-    return {
+    const assignment: Assignment = {
       $typeName: "fastworker.v1.Assignment",
       taskId: task.id,
       attempt: attempt.number,
@@ -60,6 +59,7 @@ export class AttemptTracker {
       metadata: task.options.metadata ?? NO_METADATA,
       createdAtMs: task.createdAt,
     };
+    return { attempt, assignment };
   }
 
   /** The worker received an assignment. */
@@ -174,7 +174,8 @@ export class AttemptTracker {
       const attempt = worker.unacked.peek();
       if (attempt === undefined) return;
       if (attempt.isOpen && attempt.ackedAt === 0) {
-        if (attempt.pingSeqAtDispatch >= echoed) return;
+        // The tag is the newest ping sent before the assignment: only an echo of a later one proves it arrived.
+        if (worker.unacked.peekTag() >= echoed) return;
         worker.inflight.delete(attempt);
         this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
       }

@@ -74,8 +74,6 @@ export class ControlPlane {
     this.scheduler = new Scheduler((task) => this.lifecycle.queue(task));
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
-    // Tasks become dispatchable once their submission is durable.
-    this.store.onDurable = () => this.dispatcher.schedule();
   }
 
   /**
@@ -144,7 +142,7 @@ export class ControlPlane {
     if (wasRunning && attempt !== undefined && attempt.isOpen) {
       const worker = this.workers.get(attempt.workerId);
       worker?.cancel(create(CancelSignalSchema, { taskId: id, attempt: attempt.number, reason: error.message }));
-      worker?.flush();
+      if (worker !== undefined) this.store.afterCommit(() => worker.flush()); // the cancel is on disk first
     }
     return task;
   }

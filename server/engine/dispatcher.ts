@@ -1,6 +1,6 @@
 import type { Assignment } from "../../gen/fastworker/v1/worker_service_pb.js";
 import type { TaskStore } from "../store/task-store.js";
-import type { TaskRecord } from "../store/task-record.js";
+import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import type { WorkerSession } from "./worker-session.js";
 
@@ -9,7 +9,7 @@ export interface DispatcherDeps {
   store: TaskStore;
   workers: WorkerRegistry;
   /** Records a new attempt of a task on a worker and builds its assignment. */
-  startAttempt(task: TaskRecord, worker: WorkerSession, now: number): Assignment;
+  startAttempt(task: TaskRecord, worker: WorkerSession, now: number): { attempt: AttemptRecord; assignment: Assignment };
 }
 
 /**
@@ -64,13 +64,18 @@ export class Dispatcher {
           candidates.splice(i, 1);
           continue;
         }
-        worker.assign(this.deps.startAttempt(task, worker, now));
+        const { attempt, assignment } = this.deps.startAttempt(task, worker, now);
+        worker.assign(assignment, attempt);
         assigned++;
         if (worker.free <= 0) candidates.splice(i, 1);
         else i++;
       }
     }
-    for (const worker of touched) worker.flush();
+    // An assignment leaves once its attempt (and the task's submission) is on disk: a worker never
+    // runs an attempt the control plane could forget in a crash. One group commit covers the round.
+    if (assigned > 0) this.deps.store.afterCommit(() => {
+      for (const worker of touched) worker.flush();
+    });
     return assigned;
   }
 }

@@ -41,7 +41,7 @@ export class WorkerSession {
   state = WorkerState.DISCONNECTED;
   /** Attempts sent here and not reported back: each holds one credit. */
   readonly inflight = new Set<AttemptRecord>();
-  /** Attempts sent and maybe not yet acknowledged, oldest first. */
+  /** Attempts sent and maybe not yet acknowledged, oldest first, tagged with the newest ping sent before them. */
   readonly unacked = new TaggedDeque<AttemptRecord>();
   /** How many attempts the worker takes at once now (its last heartbeat says). */
   capacity: number;
@@ -57,6 +57,8 @@ export class WorkerSession {
   private pingSeq = 0;
   private readonly pingSentAt = new Float64Array(PING_HISTORY);
   private assignments: Assignment[] = [];
+  /** The attempts of `assignments`, same order. */
+  private assigned: AttemptRecord[] = [];
   private cancels: CancelSignal[] = [];
 
   constructor(
@@ -89,8 +91,9 @@ export class WorkerSession {
   }
 
   /** Queues an assignment for the next {@link flush}. */
-  assign(assignment: Assignment): void {
+  assign(assignment: Assignment, attempt: AttemptRecord): void {
     this.assignments.push(assignment);
+    this.assigned.push(attempt);
   }
 
   /** Queues a cancel signal for the next {@link flush}. */
@@ -100,12 +103,14 @@ export class WorkerSession {
 
   /** Sends what assign() and cancel() queued: one stream message, or several if it would be large. */
   flush(): void {
-    const { assignments, cancels } = this;
+    const { assignments, assigned, cancels } = this;
     if (assignments.length === 0 && cancels.length === 0) return;
     this.assignments = [];
+    this.assigned = [];
     this.cancels = [];
     const stream = this.stream;
-    if (stream === undefined) return;
+    if (stream === undefined) return; // detached: detach() handed its attempts to `unacked` already
+    for (const attempt of assigned) this.unacked.push(attempt, this.pingSeq);
     const chunks = splitByBytes(assignments, ASSIGNMENT_BYTES);
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) stream.push(create(DispatchResponseSchema, { assignments: chunks[i]! }));
@@ -142,7 +147,10 @@ export class WorkerSession {
     this.stream = undefined;
     if (this.state !== WorkerState.LOST) this.state = WorkerState.DISCONNECTED;
     this.detachedAt = now;
+    // Assignments not sent yet (waiting for their commit) never arrived: they count as unacknowledged.
+    for (const attempt of this.assigned) this.unacked.push(attempt, this.pingSeq);
     this.assignments = [];
+    this.assigned = [];
     this.cancels = [];
     return true;
   }

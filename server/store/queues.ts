@@ -7,12 +7,6 @@ import type { TaskRecord } from "./task-record.js";
  * priority. Taking the next task for a worker scans, from CRITICAL down, the
  * heads of the queues of the names it serves and takes the oldest: strict
  * priority, FIFO within it.
- *
- * The store passes a watermark: only tasks whose queue position was
- * assigned in a batch already durable may be taken, so a worker never runs a
- * task the control plane could forget in a crash. A task past the watermark
- * at the head of the best priority stops the scan (it does not let a lower
- * priority overtake it); the dispatcher runs again once its batch is durable.
  */
 export class Queues {
   /** Queued tasks per priority, index = Priority value (0 unused). */
@@ -46,7 +40,7 @@ export class Queues {
    * The next task for a worker serving these names, taken off its queue (the
    * caller moves it out of QUEUED at once), or undefined.
    */
-  take(names: readonly string[], watermark: number): TaskRecord | undefined {
+  take(names: readonly string[]): TaskRecord | undefined {
     for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
       if (this.counts[p] === 0) continue;
       let best: TaskRecord | undefined;
@@ -61,7 +55,6 @@ export class Queues {
         }
       }
       if (best !== undefined) {
-        if (best.queueSeq > watermark) return undefined;
         bestQueue!.take(best);
         return best;
       }

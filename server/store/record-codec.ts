@@ -115,8 +115,7 @@ function encodeAttempt(a: AttemptRecord): LogValue {
 
 function decodeAttempt(task: TaskRecord, value: LogValue): AttemptRecord {
   const a = value as readonly LogValue[];
-  // The ping sequence belonged to the previous process's dispatch stream: meaningless now.
-  const attempt = new AttemptRecord(task, a[0] as number, a[1] as string, a[2] as string, a[3] as number, 0);
+  const attempt = new AttemptRecord(task, a[0] as number, a[1] as string, a[2] as string, a[3] as number);
   const w = writableAttempt(attempt);
   w.ackedAt = a[4] as number;
   w.finishedAt = a[5] as number;

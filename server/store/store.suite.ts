@@ -43,7 +43,7 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
     await s.commit();
   };
   const succeed = (s: TaskStore, t: TaskRecord, finishedAt: number, resultJson = "42"): void => {
-    const attempt = s.startAttempt(t, "w1", "worker-1", finishedAt - 1, 0);
+    const attempt = s.startAttempt(t, "w1", "worker-1", finishedAt - 1);
     s.endAttempt(attempt, AttemptOutcome.SUCCEEDED, finishedAt);
     s.finish(t, TaskState.SUCCEEDED, finishedAt, { resultJson });
   };
@@ -162,15 +162,6 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(seen).toEqual(["first", "second"]);
     });
 
-    durableIt("does not let a task be taken before its submission is durable", async () => {
-      const s = await store();
-      const t = make("a", Priority.CRITICAL);
-      s.insert(t);
-      expect(s.takeNext(["a"])).toBeUndefined();
-      await s.commit();
-      expect(s.takeNext(["a"])).toBe(t);
-    });
-
     durableIt("recovers every task in its state after a restart: queue order, attempts, results, errors, options", async () => {
       const options = { resultTtlMs: 3_600_000, maxResults: 100 };
       const s = await subject.make(options);
@@ -179,7 +170,7 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       await insert(s, keyed, q1!, q2!, q3!, running!, done!, failed!);
       // keyed: one attempt, lost; back in its queue at its place.
       expect(s.takeNext(["k"])).toBe(keyed);
-      s.startAttempt(keyed, "w1", "worker-1", 1500, 0);
+      s.startAttempt(keyed, "w1", "worker-1", 1500);
       s.endAttempt(keyed.attemptNumbered(1)!, AttemptOutcome.LOST, 1600, { message: "gone", stack: "", type: "WorkerLost", retryable: true });
       s.countLoss(keyed);
       s.requeue(keyed);
@@ -189,12 +180,12 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       s.requeue(q3!);
       s.requeue(q1!);
       s.requeue(q2!);
-      s.startAttempt(running!, "w2", "worker-2", 1700, 0);
+      s.startAttempt(running!, "w2", "worker-2", 1700);
       s.acknowledge(running!.attemptNumbered(1)!, 1701);
       s.setProgress(running!, { fraction: 0.5, message: "half", updatedAt: 1702 });
       // failed: one attempt that failed for good.
       expect(s.takeNext(["b"])).toBe(failed);
-      s.startAttempt(failed!, "w1", "worker-1", 1800, 0);
+      s.startAttempt(failed!, "w1", "worker-1", 1800);
       const boom = { message: "boom", stack: "Error: boom\n  at x", type: "Error", retryable: false };
       s.endAttempt(failed!.attemptNumbered(1)!, AttemptOutcome.FAILED, 1900, boom);
       s.countFailure(failed!);

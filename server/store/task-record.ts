@@ -50,8 +50,6 @@ export class AttemptRecord {
     readonly workerId: string,
     readonly workerName: string,
     readonly dispatchedAt: number,
-    /** The worker's last ping sequence when this was sent; an echo of a later ping proves delivery. */
-    readonly pingSeqAtDispatch: number,
   ) {}
 
   get isOpen(): boolean {

@@ -52,8 +52,9 @@ export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANC
  *   registration, a cancel).
  * - {@link afterCommit} runs code once the changes made so far are on disk:
  *   waiters hear of a final state only then.
- * - A task is dispatched only once its submission is on disk (the queue
- *   watermark), so a worker never runs a task the control plane could forget.
+ * - The dispatcher sends an assignment only after the batch holding it (the
+ *   attempt, and the submission if it came in the same turn) is on disk, so a
+ *   worker never runs an attempt the control plane could forget.
  * - Acknowledgements and progress of attempts are written with the task's
  *   next change, not on their own: after a crash a worker tells which
  *   attempts it still holds when it reattaches.
@@ -69,18 +70,13 @@ export class TaskStore {
   private readonly byState: number[] = new Array<number>(TaskState.CANCELLED + 1).fill(0);
   private finishSeq = 0;
   private queueSeq = 0;
-  /** Queue positions up to this one were assigned in durable batches (Infinity in memory). */
-  private watermark = Number.POSITIVE_INFINITY;
   private readonly commits: GroupCommit | undefined;
   private dirty = new Set<TaskRecord>();
   private pending: LogWrite[] = [];
-  /** Called after each durable batch (the dispatcher: newly durable tasks may be taken). */
-  onDurable: () => void = () => undefined;
 
   /** A store in memory only (no log), or an empty durable one; use {@link open} to load a log. */
   constructor(private readonly options: TaskStoreOptions) {
     if (options.log !== undefined) {
-      this.watermark = 0;
       this.commits = new GroupCommit(options.log, () => this.cut(), (err) => options.onLogFailure?.(err));
     }
   }
@@ -164,7 +160,7 @@ export class TaskStore {
    * at once.
    */
   takeNext(names: readonly string[]): TaskRecord | undefined {
-    const task = this.queues.take(names, this.watermark);
+    const task = this.queues.take(names);
     if (task === undefined) return undefined;
     this.queues.remove(task);
     this.enter(task, TaskState.RUNNING);
@@ -173,8 +169,8 @@ export class TaskStore {
   }
 
   /** Records attempt n+1 of a RUNNING task, given to a worker. */
-  startAttempt(task: TaskRecord, workerId: string, workerName: string, now: number, pingSeq: number): AttemptRecord {
-    const attempt = new AttemptRecord(task, task.attempt + 1, workerId, workerName, now, pingSeq);
+  startAttempt(task: TaskRecord, workerId: string, workerName: string, now: number): AttemptRecord {
+    const attempt = new AttemptRecord(task, task.attempt + 1, workerId, workerName, now);
     const w = writable(task);
     w.attempt = attempt.number;
     (w.attempts ??= []).push(attempt);
@@ -328,15 +324,7 @@ export class TaskStore {
     this.pending = [];
     for (const task of this.dirty) if (!task.evicted) writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) });
     this.dirty = new Set();
-    const seq = this.queueSeq;
-    return {
-      writes,
-      durable: () => {
-        if (seq <= this.watermark) return;
-        this.watermark = seq;
-        this.onDurable();
-      },
-    };
+    return { writes, durable: () => undefined };
   }
 
   private pushQueued(task: TaskRecord, atOldPlace: boolean): void {
@@ -439,7 +427,6 @@ export class TaskStore {
     for (const task of queued) this.queues.add(task, false);
     finished.sort((a, b) => a.finishSeq - b.finishSeq);
     for (const task of finished) this.retained.push(task, task.finishSeq);
-    this.watermark = this.queueSeq;
     return { running, scheduled, maxOrder, tasks: loaded.length };
   }
 }
