@@ -1,4 +1,4 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AttemptOutcome, Priority, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import { AssignmentSchema } from "../gen/fastworker/v1/worker_service_pb.js";
@@ -69,7 +69,7 @@ function setup(definitions: TaskDefinition[], options: { concurrency?: number; a
 }
 
 let ids = 0;
-function assignment(name: string, args: unknown, init: Partial<MessageInitShape<typeof AssignmentSchema>> = {}) {
+function assignment(name: string, args: unknown, init: { attempt?: number; priority?: Priority; timeoutSeconds?: number; metadata?: Record<string, string> } = {}) {
   return create(AssignmentSchema, { taskId: `t${++ids}`, attempt: 1, task: name, argsJson: args === undefined ? "" : JSON.stringify(args), maxAttempts: 3, ...init });
 }
 
@@ -88,8 +88,9 @@ describe("Executor outcomes", () => {
   it("acknowledges, runs the handler with its args and context, and reports the result as JSON", async () => {
     let seen: TaskContext | undefined;
     const { sink, executor } = setup([
-      task("add", async ({ a, b }: { a: number; b: number }, ctx) => {
+      task("add", async (args, ctx) => {
         seen = ctx;
+        const { a, b } = args as { a: number; b: number };
         return { sum: a + b };
       }),
     ]);

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AttemptOutcome } from "../gen/fastworker/v1/task_pb.js";
@@ -18,7 +18,7 @@ type Request = Omit<ReportResultsRequest, "$typeName" | "workerId">;
 interface Call {
   session: string;
   request: Request;
-  resolve(response?: Partial<ReportResultsResponse>): void;
+  resolve(response?: MessageInitShape<typeof ReportResultsResponseSchema>): void;
   reject(err: unknown): void;
 }
 
