@@ -12,7 +12,7 @@ import { defineConfig } from "vitest/config";
 
 const ENV_CALL = /\bmissing\(\s*"/;
 const TEST_DIR = fileURLToPath(new URL("./test/", import.meta.url));
-const envTests = readdirSync(TEST_DIR)
+const envTests = readdirSync(TEST_DIR, { recursive: true, encoding: "utf8" })
   .filter((f) => f.endsWith(".test.ts") && ENV_CALL.test(readFileSync(TEST_DIR + f, "utf8")))
   .map((f) => `test/${f}`);
 
