@@ -75,8 +75,8 @@ function failure(outcome: Settled<unknown> | undefined): ConnectError {
   return outcome.err as ConnectError;
 }
 
-const submit = (session: ClientSession, task: string, options: { key?: string; follow?: boolean; bytes?: number } = {}) =>
-  session.submit({ task, argsJson: "{}", idempotencyKey: options.key ?? "" }, options.bytes ?? 2, options.follow ?? false);
+const submit = (session: ClientSession, task: string, options: { key?: string; follow?: boolean; argsJson?: string } = {}) =>
+  session.submit({ task, argsJson: options.argsJson ?? "{}", idempotencyKey: options.key ?? "" }, options.follow ?? false);
 
 afterEach(() => {
   vi.useRealTimers();
@@ -116,7 +116,7 @@ describe("ClientSession submissions", () => {
 
   it("cuts messages at maxMessageBytes and holds back what is beyond maxUnaccepted until acceptances come", async () => {
     const { session, calls } = setup({ maxMessageBytes: 100, maxUnaccepted: 3 });
-    const all = ["a", "b", "c", "d", "e"].map((t) => submit(session, t, { bytes: 60 }));
+    const all = ["a", "b", "c", "d", "e"].map((t) => submit(session, t, { argsJson: JSON.stringify("x".repeat(58)) }));
     await turn();
     const call = calls[0]!;
     expect(call.sent.map((m) => m.submits!.map((s) => s.task!.task))).toEqual([["a"], ["b"], ["c"]]);
