@@ -1,6 +1,5 @@
-import { hotMessages } from "../../gen/fastworker/v1/hot_wire.js";
+import { hotMessages, type WireMessage } from "../../gen/fastworker/v1/hot_wire.js";
 import { Reader } from "./reader.js";
-import type { WireMessage } from "./wire.js";
 import { Writer } from "./writer.js";
 
 /** Encodes and decodes one message type as protobuf-es does, on Node Buffers (what grpc-js hands over and takes). */

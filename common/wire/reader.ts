@@ -1,7 +1,7 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { getTextEncoding } from "@bufbuild/protobuf/wire";
 import { isUtf8 } from "node:buffer";
-import type { WireReader } from "./wire.js";
+import type { WireReader } from "../../gen/fastworker/v1/hot_wire.js";
 
 /**
  * protobuf-es's limit on nested messages (and groups skipped inside them),

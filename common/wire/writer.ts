@@ -1,5 +1,5 @@
 import type { UnknownField } from "@bufbuild/protobuf";
-import type { WireWriter } from "./wire.js";
+import type { WireWriter } from "../../gen/fastworker/v1/hot_wire.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
