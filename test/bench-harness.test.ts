@@ -1,14 +1,18 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResultsFile } from "../bench/results-file.js";
 import { run } from "./helpers/processes.js";
+import { missing } from "./helpers/requires.js";
 
 // Proves the benchmark harness works end to end (both systems, every scenario,
 // tiny sizes). It never looks at the numbers: timings belong in bench/, not in tests.
-describe("bench harness, quick mode", () => {
-  const out = mkdtempSync(join(tmpdir(), "fw-bench-smoke-"));
+describe.skipIf(missing("redis-server"))("bench harness, quick mode", () => {
+  let out: string;
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), "fw-bench-smoke-"));
+  });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("runs every scenario on fastworker and BullMQ, prints the table and writes a valid results file", async () => {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "../index.js";
 import { launchBrowser, type TestBrowser } from "./helpers/browser.js";
 import { startServer, startWorker } from "./helpers/processes.js";
+import { missing } from "./helpers/requires.js";
 
 // The built-in dashboard in headless Chromium, against real processes on free ports.
 // Every wait is on page state (Playwright's auto-waiting locators, expect.poll), never a sleep.
@@ -37,7 +38,7 @@ async function open(url: string): Promise<Page & { errors: string[] }> {
 
 const text = (p: Page, testId: string) => () => p.getByTestId(testId).textContent();
 
-describe("dashboard", () => {
+describe.skipIf(missing("chromium"))("dashboard", () => {
   it("shows counts live, filters the table, shows a failure, retries and cancels", async () => {
     const server = await startServer();
     await startWorker(server.grpc, ["--tasks", TASKS, "--name", "browser-test-worker"]);

@@ -1,17 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createPrivateLan, leftoverNamespaces, privateLanUnavailable } from "./helpers/netns.js";
+import { createPrivateLan, leftoverNamespaces } from "./helpers/netns.js";
 import { runCli, startServer, startWorker, type Proc } from "./helpers/processes.js";
+import { missing } from "./helpers/requires.js";
 import { randomCluster } from "./helpers/udp.js";
 
 const TASKS = "test/fixtures/basic-tasks.mjs";
-const unavailable = privateLanUnavailable();
-if (unavailable !== undefined) console.warn(`skipping discovery across hosts: ${unavailable}`);
 
 /** The JSON log line's fields. */
 const fields = (line: string): Record<string, unknown> => JSON.parse(line) as Record<string, unknown>;
 
-describe.skipIf(unavailable !== undefined)("discovery across hosts (private network namespaces, real subnet broadcast)", () => {
+describe.skipIf(missing("netns"))("discovery across hosts (private network namespaces, real subnet broadcast)", () => {
   it("a worker on host B finds the control plane on host A by broadcast, serves a CLI on host C, and follows the control plane to host C", async () => {
     const lan = createPrivateLan(3);
     const procs: Proc[] = [];

@@ -134,6 +134,8 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     first.stopStream();
     await second.received(1);
     expect(second.assignments[0]).toMatchObject({ taskId: handle.id, attempt: 2 });
+    // Acknowledged at once, as a worker does: once its heartbeat echoes a later ping, an unacknowledged attempt is given up.
+    await report(workers, { workerId: second.workerId, acks: [{ taskId: handle.id, attempt: 2 }] });
     await eventually(async () => ((await handle.status()).attempts[0]?.outcome === "lost" ? true : undefined), "attempt 1 to be given up");
     const accepted = await report(workers, { workerId: second.workerId, results: [ok(handle.id, 2, "true result")] });
     expect(accepted).toMatchObject({ accepted: 1, rejected: [] });

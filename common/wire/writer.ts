@@ -1,19 +1,26 @@
+import type { UnknownField } from "@bufbuild/protobuf";
+import type { WireWriter } from "../../gen/fastworker/v1/hot_wire.js";
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 /**
- * A protobuf binary writer for the hand-written codecs of the hot messages
- * (see codecs.ts). It writes into one growing Buffer; a nested message's
- * length prefix is reserved before its fields are written and the bytes are
- * moved down if the prefix turned out shorter, so no chunk list and no
- * second pass. Strings are written with Buffer#write (no intermediate copy).
+ * The protobuf binary writer behind the generated codecs of the hot messages
+ * (gen/fastworker/v1/hot_wire.ts). It writes the bytes protobuf-es 2.13's
+ * BinaryWriter writes, into one growing Buffer: a sub-message's length is
+ * reserved as one byte before its fields are written, and its bytes are moved
+ * up only when it turns out longer than 127 bytes. Values out of their
+ * type's range throw, as in protobuf-es.
  */
-export class Writer {
+export class Writer implements WireWriter {
   private buf: Buffer;
-  pos = 0;
+  private pos = 0;
 
   constructor(initialSize = 256) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
-  /** The bytes written (a view into the writer's buffer: copy it if the writer is reused). */
+  /** The bytes written (a view into the writer's buffer). */
   finish(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
@@ -27,134 +34,132 @@ export class Writer {
     this.buf = grown;
   }
 
-  /** An unsigned varint up to 2^53 (lengths, tags, uint32, non-negative int32/int64). */
-  uvarint(value: number): void {
-    this.ensure(10);
-    const buf = this.buf;
-    let pos = this.pos;
-    while (value >= 0x80) {
-      buf[pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    buf[pos++] = value;
-    this.pos = pos;
+  /** A field tag. */
+  tag(fieldNo: number, wireType: number): void {
+    this.varint32(((fieldNo << 3) | wireType) >>> 0);
+  }
+
+  /** A uint32 varint. */
+  uint32(value: number): void {
+    if (value >>> 0 !== value) throw new Error(`invalid uint32: ${value}`);
+    this.varint32(value);
+  }
+
+  /** An int32 or enum varint: negative values take 10 bytes (sign-extended to 64 bits). */
+  int32(value: number): void {
+    if ((value | 0) !== value) throw new Error(`invalid int32: ${value}`);
+    if (value >= 0) this.varint32(value);
+    else this.negativeInt32(value);
   }
 
   /** An int64 varint (two's complement over 64 bits when negative). */
   int64(value: bigint): void {
-    let v = BigInt.asUintN(64, value);
+    const big = typeof value === "bigint" ? value : BigInt(value);
+    if (big > INT64_MAX || big < INT64_MIN) throw new Error(`invalid int64: ${value}`);
+    let v = BigInt.asUintN(64, big);
     this.ensure(10);
-    while (v >= 0x80n) {
+    while (v > 0x7fn) {
       this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
     }
     this.buf[this.pos++] = Number(v);
   }
 
-  /** Bytes as they are (an already encoded message body). */
-  raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+  /** A bool varint. */
+  bool(value: boolean): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value ? 1 : 0;
   }
 
-  /** A field tag. */
-  tag(field: number, wireType: number): void {
-    this.uvarint(field * 8 + wireType);
-  }
-
-  /** int32: negative values take 10 bytes (sign-extended), as protobuf requires. */
-  int32Field(field: number, value: number): void {
-    if (value === 0) return;
-    this.tag(field, 0);
-    if (value >= 0) this.uvarint(value);
-    else this.negativeVarint(value);
-  }
-
-  /** uint32, enum (non-negative), bool as a varint field, skipped when zero (proto3 default). */
-  uvarintField(field: number, value: number): void {
-    if (value === 0) return;
-    this.tag(field, 0);
-    this.uvarint(value);
-  }
-
-  boolField(field: number, value: boolean): void {
-    if (!value) return;
-    this.tag(field, 0);
-    this.uvarint(1);
-  }
-
-  doubleField(field: number, value: number): void {
-    if (value === 0 && !Object.is(value, -0)) return;
-    this.tag(field, 1);
+  /** A little-endian 64-bit float. */
+  double(value: number): void {
     this.ensure(8);
     this.buf.writeDoubleLE(value, this.pos);
     this.pos += 8;
   }
 
-  /** A string field, skipped when empty. */
-  stringField(field: number, value: string): void {
-    if (value.length === 0) return;
-    this.tag(field, 2);
-    this.string(value);
-  }
-
-  /** A string with its length prefix. */
+  /** A length-delimited UTF-8 string (lone surrogates become U+FFFD, as with TextEncoder). */
   string(value: string): void {
-    // UTF-8 needs at most 3 bytes per UTF-16 unit; reserve that, write, then fix the prefix size.
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: reserve the length prefix
+    // for that, write, then shrink the prefix if the text came out shorter.
     const max = value.length * 3;
-    this.ensure(max + 5);
-    const prefix = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : max < 0x10000000 ? 4 : 5;
-    const start = this.pos + prefix;
-    const written = this.buf.write(value, start, "utf8");
-    this.fixPrefix(start, prefix, written);
+    const reserved = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : max < 0x10000000 ? 4 : 5;
+    this.ensure(reserved + max);
+    const start = this.pos + reserved;
+    const length = this.buf.write(value, start, "utf8");
+    const needed = varint32Size(length);
+    if (needed < reserved) this.buf.copyWithin(start - reserved + needed, start, start + length);
+    this.pos = start - reserved;
+    this.put(length);
+    this.pos += length;
   }
 
-  /**
-   * Writes a length-delimited field whose content `write` produces (a nested
-   * message or a map entry). Always written, even when empty (a set message).
-   */
-  messageField(field: number, write: () => void): void {
-    this.tag(field, 2);
-    this.ensure(5);
-    const start = this.pos + 5;
-    this.pos = start;
-    write();
-    this.fixPrefix(start, 5, this.pos - start);
+  /** Starts a length-delimited sub-message: returns where its fields begin, for join(). */
+  fork(): number {
+    this.ensure(1);
+    return ++this.pos;
   }
 
-  /**
-   * Writes `length` as the varint before the bytes at [start, start+length),
-   * which `reserved` bytes were left for. Writes in place (never through
-   * ensure(): growing here would copy only up to the prefix and lose the bytes).
-   */
-  private fixPrefix(start: number, reserved: number, length: number): void {
-    const needed = length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : length < 0x10000000 ? 4 : 5;
-    const prefixAt = start - reserved;
-    if (needed < reserved) this.buf.copyWithin(prefixAt + needed, start, start + length);
-    let value = length;
-    let pos = prefixAt;
-    while (value >= 0x80) {
-      this.buf[pos++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
+  /** Ends the sub-message begun by fork() (`start` is what it returned), writing its length in front of it. */
+  join(start: number): void {
+    const length = this.pos - start;
+    if (length < 0x80) {
+      this.buf[start - 1] = length;
+      return;
     }
-    this.buf[pos] = value;
-    this.pos = prefixAt + needed + length;
+    const extra = varint32Size(length) - 1;
+    this.ensure(extra);
+    this.buf.copyWithin(start + extra, start, this.pos);
+    this.pos = start - 1;
+    this.put(length);
+    this.pos += length;
   }
 
-  private negativeVarint(value: number): void {
-    // Two's complement over 64 bits: low 32 bits as unsigned, high 32 bits all ones.
-    this.ensure(10);
-    let lo = value >>> 0;
-    let hi = 0xffffffff;
+  /** Fields kept from decoding that the schema does not know, as they were. */
+  unknown(fields: readonly UnknownField[] | undefined): void {
+    if (fields === undefined) return;
+    for (const { no, wireType, data } of fields) {
+      this.tag(no, wireType);
+      this.ensure(data.length);
+      this.buf.set(data, this.pos);
+      this.pos += data.length;
+    }
+  }
+
+  private varint32(value: number): void {
+    this.ensure(5);
+    this.put(value);
+  }
+
+  /** A uint32 varint where room for it was already ensured (never grows the buffer: bytes after pos stay). */
+  private put(value: number): void {
     const buf = this.buf;
     let pos = this.pos;
+    while (value > 0x7f) {
+      buf[pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    buf[pos++] = value;
+    this.pos = pos;
+  }
+
+  private negativeInt32(value: number): void {
+    // Two's complement over 64 bits: the low 32 bits as they are, the high 32 all ones.
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    let lo = value >>> 0;
+    let hi = 0xffffffff;
     for (let i = 0; i < 9; i++) {
       buf[pos++] = (lo & 0x7f) | 0x80;
       lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi = hi >>> 7;
+      hi >>>= 7;
     }
     buf[pos++] = 1;
     this.pos = pos;
   }
+}
+
+function varint32Size(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 }

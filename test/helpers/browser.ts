@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-
-/** Debian's chromium, installed by `node scripts/ensure-debian-packages.mjs chromium` (npm's pretest runs it). */
-export const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM } from "./requires.js";
 
 /** A headless Chromium with a fresh profile; close() ends it and removes the profile. */
 export interface TestBrowser {
@@ -29,7 +27,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     });
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
-    throw new Error(`cannot start ${CHROMIUM} (install it with: node scripts/ensure-debian-packages.mjs chromium): ${String(err)}`);
+    throw new Error(`cannot start ${CHROMIUM} (apt-get install chromium): ${String(err)}`);
   }
   // A persistent context opens with one blank tab; tests use their own.
   await Promise.all(context.pages().map((p) => p.close()));
