@@ -1,22 +1,15 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { connect } from "./helpers/clients.js";
-import { startServer, startWorker } from "./helpers/processes.js";
+import { startServer, startWorker, tempDataDir } from "./helpers/processes.js";
 
 // The client's Session stream (client/session.ts) when its control plane dies under it: kill -9,
-// then a new control plane on the same port, or none at all.
+// then a new control plane on the same port and data directory (tasks survive), or none at all.
 
 const TASKS = "test/fixtures/basic-tasks.mjs";
 
-/**
- * Whether tasks outlive a control-plane restart. Today the store is in
- * memory, so a task accepted before the kill is unknown after it. When the
- * durable store lands, set this to true and give both control planes the
- * same data directory in `serverArgs`: the assertions for that case are
- * already written below.
- */
-const STORE_SURVIVES_RESTART = false;
-const serverArgs = (port?: string): string[] => (port === undefined ? [] : ["--port", port]);
+/** fw-server flags: one data directory per test, kept across the restart; the same port the second time. */
+const serverArgs = (dataDir: string, port?: string): string[] => ["--data-dir", dataDir, ...(port === undefined ? [] : ["--port", port])];
 
 type Settled<T> = { value: T } | { err: unknown };
 
@@ -40,7 +33,8 @@ describe("client session across a control-plane crash", () => {
   // backoff) is not shared by several retry chains while the control plane restarts.
 
   it("resends a keyed submission once the control plane is back, and fails an unkeyed one with UNAVAILABLE", async () => {
-    const first = await startServer(serverArgs());
+    const dataDir = tempDataDir();
+    const first = await startServer(serverArgs(dataDir));
     const port = first.grpc.split(":").pop()!;
     // Not following results: before the kill the open session waits for nothing.
     const client = connect(first, { followResults: false });
@@ -56,42 +50,38 @@ describe("client session across a control-plane crash", () => {
     expect(refused.code).toBe(Code.Unavailable);
     expect(refused.rawMessage).toMatch(/it may or may not have been taken: submit with an idempotency key to retry safely$/);
 
-    const second = await startServer(serverArgs(port));
+    const second = await startServer(serverArgs(dataDir, port));
     expect(second.grpc).toBe(first.grpc);
     // The keyed submission goes out again on the new session and is taken once.
     const resent = await keyed;
     if (!("value" in resent)) throw resent.err;
     expect(resent.value.deduplicated).toBe(false);
     const listed = await client.listTasks({ task: "add" });
-    expect(listed.tasks.map((t) => t.id)).toEqual(STORE_SURVIVES_RESTART ? [resent.value.id, expect.any(String)] : [resent.value.id]);
+    // Both tasks are there: the one accepted before the kill survived it.
+    expect(listed.tasks.map((t) => t.id)).toEqual([resent.value.id, expect.any(String)]);
     await startWorker(second.grpc, ["--tasks", TASKS]);
     expect(await resent.value.result()).toBe(42);
   });
 
-  it("follows a waited-for task again on the new session: today it is gone (NOT_FOUND), and the client goes on", async () => {
+  it("follows a waited-for task again on the new session: its result() resolves after the restart", async () => {
     // No worker: the task stays queued, so the kill catches it unfinished.
-    const first = await startServer(serverArgs());
+    const dataDir = tempDataDir();
+    const first = await startServer(serverArgs(dataDir));
     const port = first.grpc.split(":").pop()!;
     const client = connect(first);
     const before = await client.submit("add", { a: 3, b: 4 });
     const followed = settled(before.result()); // waiting on the Session stream when the control plane dies
 
     expect(await first.stop("SIGKILL")).toMatchObject({ signal: "SIGKILL" });
-    const second = await startServer(serverArgs(port));
+    const second = await startServer(serverArgs(dataDir, port));
     await startWorker(second.grpc, ["--tasks", TASKS]);
-    if (STORE_SURVIVES_RESTART) {
-      expect(await followed).toEqual({ value: 7 });
-    } else {
-      const gone = failure(await followed);
-      expect(gone.code).toBe(Code.NotFound);
-      expect(gone.rawMessage).toBe(`no task ${JSON.stringify(before.id)}: unknown id, or its result expired`);
-    }
+    expect(await followed).toEqual({ value: 7 });
     // The same client goes on working with the new control plane.
     expect(await client.run("add", { a: 2, b: 3 })).toBe(5);
   });
 
   it("gives up reconnecting when the control plane never comes back, failing what waits with UNAVAILABLE", async () => {
-    const server = await startServer(serverArgs());
+    const server = await startServer(serverArgs(tempDataDir()));
     const client = connect(server);
     const queued = await client.submit("add", { a: 1, b: 1 }); // no worker: it waits
     const followed = settled(queued.result());

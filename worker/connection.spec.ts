@@ -108,7 +108,10 @@ async function controlPlane(prefix = "w"): Promise<FakeControlPlane> {
   return p;
 }
 
-function connect(server: ServerLocator, options: { initialBackoffMs?: number; maxBackoffMs?: number; capacity?: number } = {}): Running {
+function connect(
+  server: ServerLocator,
+  options: { initialBackoffMs?: number; maxBackoffMs?: number; capacity?: number; held?: { taskId: string; attempt: number }[] } = {},
+): Running {
   const logs = captureLogs();
   const attached: string[] = [];
   const messages: Running["messages"] = [];
@@ -118,6 +121,7 @@ function connect(server: ServerLocator, options: { initialBackoffMs?: number; ma
     onMessage: (message, session) => messages.push({ message, session }),
     onAttached: (session) => attached.push(session),
     capacity: () => options.capacity ?? 2,
+    held: () => (options.held ?? []).map((ref) => ({ $typeName: "fastworker.v1.AttemptRef" as const, ...ref })),
     logger: logs.logger,
     initialBackoffMs: options.initialBackoffMs ?? 20,
     maxBackoffMs: options.maxBackoffMs ?? 40,
@@ -140,9 +144,10 @@ async function until(check: () => boolean): Promise<void> {
 describe("WorkerConnection", () => {
   it("registers, opens one dispatch stream under its session with its free capacity, and passes the messages on", async () => {
     const cp = await controlPlane();
-    const worker = connect(fixedServer(cp.address), { capacity: 1 });
+    const worker = connect(fixedServer(cp.address), { capacity: 1, held: [{ taskId: "t1", attempt: 2 }] });
     const stream = await cp.nextDispatch();
-    expect(stream.request).toMatchObject({ workerId: "w1", capacity: 1 });
+    // It also says which attempts of the session it still holds (after a control-plane restart the others are re-queued).
+    expect(stream.request).toMatchObject({ workerId: "w1", capacity: 1, held: { attempts: [{ taskId: "t1", attempt: 2 }] } });
     expect(cp.registrations).toEqual(["spec-worker"]);
 
     stream.out.push({ ping: 1 }); // the control plane's first message says the stream is accepted
@@ -247,6 +252,7 @@ describe("WorkerConnection", () => {
       onMessage: () => {},
       onAttached: () => {},
       capacity: () => 1,
+      held: () => [],
       logger: captureLogs().logger,
     });
     await expect(early.report("w1", { acks: [], results: [], progress: [], released: [], heartbeat: undefined })).rejects.toMatchObject({
