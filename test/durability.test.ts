@@ -62,7 +62,8 @@ describe("durability: kill -9 and restart on the same data directory", () => {
       const lost = lostAcknowledgements(before.acked.keys(), (id) => known.has(id));
       expect(lost, `round ${round}: acknowledged ids missing after the restart`).toEqual([]);
       // Every acknowledged task completes, with the right result; results seen before the kill are unchanged.
-      const after = await results(client, before.acked.keys());
+      // (Tasks stored whose acknowledgement the kill cut off complete too: all are waited for.)
+      const after = await results(client, known);
       for (const [id, n] of before.acked) expect(after.get(id), `task ${id}`).toBe(n * 2);
       for (const [id, value] of before.results) expect(String(after.get(id)), `result of ${id} seen before the kill`).toBe(value);
       // Exactly once in the result store: each task one id, one final state, one successful attempt.

@@ -115,18 +115,22 @@ describe("Reporter batching and order", () => {
     expect(link.calls).toHaveLength(1);
   });
 
-  it("has one call in flight at a time; what comes meanwhile goes in the next call, in order", async () => {
+  it("has up to 4 calls in flight; beyond that, what comes meanwhile goes in the next call, in order", async () => {
     const { link, reporter } = setup();
-    succeed(reporter, attempt("a"));
-    const first = await link.next();
-    succeed(reporter, attempt("b"));
-    succeed(reporter, attempt("c"));
+    const calls = [];
+    for (const id of ["a", "b", "c", "d"]) {
+      succeed(reporter, attempt(id));
+      calls.push(await link.next());
+    }
+    expect(calls.map((c) => ids(c.request.results))).toEqual([["a"], ["b"], ["c"], ["d"]]);
+    succeed(reporter, attempt("e"));
+    succeed(reporter, attempt("f"));
     await settle();
     expect(link.untaken).toBe(0);
-    first.resolve();
-    const second = await link.next();
-    expect(ids(second.request.results)).toEqual(["b", "c"]);
-    second.resolve();
+    calls[0]!.resolve();
+    const fifth = await link.next();
+    expect(ids(fifth.request.results)).toEqual(["e", "f"]);
+    for (const call of [...calls.slice(1), fifth]) call.resolve();
     await reporter.flushed();
   });
 
@@ -208,7 +212,11 @@ describe("Reporter when a call fails", () => {
     const failed = await link.next();
     succeed(reporter, attempt("b"));
     reporter.progress(run, 0.9, "new");
+    const second = await link.next(); // in flight too
+    expect(ids(second.request.results)).toEqual(["b"]);
+    // The stream breaks: both calls fail.
     failed.reject(new ConnectError("connection reset", Code.Unavailable));
+    second.reject(new ConnectError("connection reset", Code.Unavailable));
     const logged = await logs.waitFor(/^report failed \(connection reset\); keeping every outcome and retrying in \d+ ms$/);
     const wait = Number(/(\d+) ms$/.exec(logged.msg)![1]);
     await vi.advanceTimersByTimeAsync(wait - 1);
@@ -290,7 +298,8 @@ describe("Reporter when a call fails", () => {
     next.resolve();
     await reporter.flushed();
     expect(link.gone).toEqual(["s1"]);
-    expect(link.calls.filter((c) => c.session === "s1")).toHaveLength(1);
+    // Both s1 calls went out before the control plane said it no longer knew the session; none after.
+    expect(link.calls.filter((c) => c.session === "s1")).toHaveLength(2);
     expect(reporter.pending).toBe(0);
     const warned = await logs.waitFor(/no longer knows this worker session/);
     expect(warned).toMatchObject({ level: "warn", workerId: "s1", dropped: 3 });

@@ -39,6 +39,16 @@ const RESULT_BYTES: ByteBudget<AttemptResult> = {
 /** Waits between failed reports: from 50 ms up to 2 s, jittered. */
 const REPORT_BACKOFF: Backoff = { initialBackoffMs: 50, maxBackoffMs: 2000 };
 
+/** Reports a worker has unanswered at once. */
+const MAX_IN_FLIGHT = 4;
+
+/** A report sent and not yet answered. */
+interface InFlight {
+  session: string;
+  batch: Batch;
+  withHeartbeat: boolean;
+}
+
 /** Items waiting to be reported for one session. */
 class Batch {
   acks: RunningAttempt[] = [];
@@ -78,11 +88,14 @@ class Batch {
 }
 
 /**
- * Batches acknowledgements, results, progress and heartbeats into
- * ReportResults calls: one call at a time, carrying what accumulated while
- * the previous one was in flight (the batch grows with load; a lone result
- * goes out at once). Reports are sent in order, which the control plane
- * relies on (an ack always precedes the heartbeat that echoes a later ping).
+ * Batches acknowledgements, results, progress and heartbeats into reports on
+ * the session's ReportResults stream: up to MAX_IN_FLIGHT unanswered at once,
+ * each carrying what accumulated since the previous one (the batch grows
+ * with load; a lone result goes out at once). The control plane answers a
+ * report once what it changed is durable, so a few in flight keep results
+ * flowing meanwhile. Reports are sent in order on one stream, which the
+ * control plane relies on (an ack always precedes the heartbeat that echoes
+ * a later ping).
  *
  * Outcomes are never dropped while the control plane may still want them:
  * a failed call is retried with backoff, whatever the error, until it goes
@@ -92,15 +105,14 @@ class Batch {
 export class Reporter implements AttemptSink {
   private readonly batches = new Map<string, Batch>();
   private heartbeatDue = false;
-  private sending = false;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Failed reports since the last one that went through (or a resume): the backoff step. */
   private retries = 0;
   private failures = 0;
   private flushedWaiters: (() => void)[] = [];
-  /** The batch on its way now, and its session (its outcomes are still held until answered). */
-  private inFlight: { session: string; batch: Batch } | undefined;
+  /** Reports sent and not yet answered, oldest first (their outcomes are still held). */
+  private inFlight: InFlight[] = [];
 
   constructor(
     private readonly link: ReporterLink,
@@ -170,13 +182,13 @@ export class Reporter implements AttemptSink {
       for (const r of batch.released) refs.push(r);
     };
     add(this.batches.get(session));
-    if (this.inFlight?.session === session) add(this.inFlight.batch);
+    for (const r of this.inFlight) if (r.session === session) add(r.batch);
     return refs;
   }
 
   /** Resolves once everything queued so far has been sent. */
   flushed(): Promise<void> {
-    if (!this.sending && this.pending === 0) return Promise.resolve();
+    if (this.inFlight.length === 0 && this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.flushedWaiters.push(resolve));
   }
 
@@ -193,67 +205,85 @@ export class Reporter implements AttemptSink {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.sending || this.retryTimer !== undefined) return;
+    if (this.scheduled || this.retryTimer !== undefined) return;
     this.scheduled = true;
     // A microtask: everything the current message caused (acks, results of synchronous handlers)
     // goes out together, without waiting for the next turn of the event loop.
     queueMicrotask(() => {
       this.scheduled = false;
-      void this.flush();
+      this.pump();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      for (;;) {
-        const current = this.link.currentSession();
-        const session = this.nextSession(current);
-        if (session === undefined) break;
-        const withHeartbeat = session === current;
-        if (withHeartbeat) this.heartbeatDue = false;
-        const batch = this.batch(session).take();
-        // An ack may be left out when its attempt's result is sent no later than this report. That
-        // holds only if this report carries every queued result: when results were split over
-        // several reports, a result still waiting must keep its ack here, because this report's
-        // heartbeat proves delivery and an unacknowledged attempt would be given up.
-        const allResults = this.batch(session).results.length === 0;
-        const request = {
-          acks: batch.acks
-            .filter((run) => !(allResults && run.reported))
-            .map((run): AttemptRef => ({ $typeName: "fastworker.v1.AttemptRef", taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
-          results: batch.results,
-          progress: [...batch.progress.values()],
-          released: batch.released,
-          heartbeat: withHeartbeat ? create(HeartbeatSchema, this.link.heartbeat()) : undefined,
-        };
-        this.inFlight = { session, batch };
-        try {
-          const response = await this.link.send(session, request);
-          this.sent();
-          for (const item of response.rejected) {
-            this.logger.debug({ taskId: item.taskId, attempt: item.attempt, reason: item.status?.message }, "control plane rejected a report item");
-          }
-        } catch (err) {
-          const e = ConnectError.from(err);
-          if (e.code === Code.NotFound) {
-            this.sessionGone(session, batch);
-            continue;
-          }
-          this.batch(session).putBack(batch);
-          if (withHeartbeat) this.heartbeatDue = true;
-          this.retryLater(e);
-          break;
-        } finally {
-          this.inFlight = undefined;
-        }
-      }
-    } finally {
-      this.sending = false;
-      if (this.retryTimer === undefined && this.nextSession(this.link.currentSession()) !== undefined) this.schedule();
-      else if (this.pending === 0) this.notifyFlushed();
+  /**
+   * Sends reports while something is due and fewer than MAX_IN_FLIGHT are
+   * unanswered. Each report carries what accumulated since the one before;
+   * several in flight keep results flowing while the control plane makes the
+   * earlier ones durable before answering.
+   */
+  private pump(): void {
+    while (this.inFlight.length < MAX_IN_FLIGHT && this.retryTimer === undefined) {
+      const current = this.link.currentSession();
+      const session = this.nextSession(current);
+      if (session === undefined) break;
+      const withHeartbeat = session === current;
+      if (withHeartbeat) this.heartbeatDue = false;
+      const batch = this.batch(session).take();
+      // An ack may be left out when its attempt's result is sent no later than this report. That
+      // holds only if this report carries every queued result: when results were split over
+      // several reports, a result still waiting must keep its ack here, because this report's
+      // heartbeat proves delivery and an unacknowledged attempt would be given up.
+      const allResults = this.batch(session).results.length === 0;
+      const request = {
+        acks: batch.acks
+          .filter((run) => !(allResults && run.reported))
+          .map((run): AttemptRef => ({ $typeName: "fastworker.v1.AttemptRef", taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
+        results: batch.results,
+        progress: [...batch.progress.values()],
+        released: batch.released,
+        heartbeat: withHeartbeat ? create(HeartbeatSchema, this.link.heartbeat()) : undefined,
+      };
+      const report: InFlight = { session, batch, withHeartbeat };
+      this.inFlight.push(report);
+      this.link.send(session, request).then(
+        (response) => this.answered(report, response),
+        (err: unknown) => this.failed(report, ConnectError.from(err)),
+      );
     }
+    if (this.inFlight.length === 0 && this.pending === 0) this.notifyFlushed();
+  }
+
+  private answered(report: InFlight, response: ReportResultsResponse): void {
+    const index = this.inFlight.indexOf(report);
+    if (index >= 0) this.inFlight.splice(index, 1);
+    this.sent();
+    for (const item of response.rejected) {
+      this.logger.debug({ taskId: item.taskId, attempt: item.attempt, reason: item.status?.message }, "control plane rejected a report item");
+    }
+    this.schedule();
+  }
+
+  /**
+   * A report failed: its stream broke, so every report of that session still
+   * in flight failed with it. They all go back, in their order, in front of
+   * what accumulated since, and are sent again after a backoff; only a
+   * session the control plane no longer knows (NOT_FOUND) drops its items.
+   */
+  private failed(report: InFlight, err: ConnectError): void {
+    if (!this.inFlight.includes(report)) return; // handled with an earlier report of its session
+    const lost = this.inFlight.filter((r) => r.session === report.session);
+    this.inFlight = this.inFlight.filter((r) => r.session !== report.session);
+    if (err.code === Code.NotFound) {
+      this.sessionGone(report.session, lost.map((r) => r.batch));
+      this.schedule();
+      return;
+    }
+    // Newest first, each in front of the rest: the oldest ends up first.
+    for (const r of lost.reverse()) {
+      this.batch(r.session).putBack(r.batch);
+      if (r.withHeartbeat) this.heartbeatDue = true;
+    }
+    if (this.retryTimer === undefined) this.retryLater(err);
   }
 
   /** The session to report for next: the current one first; undefined when nothing is due. */
@@ -269,8 +299,8 @@ export class Reporter implements AttemptSink {
     return undefined;
   }
 
-  private sessionGone(session: string, batch: Batch): void {
-    const dropped = batch.outcomes + (this.batches.get(session)?.outcomes ?? 0);
+  private sessionGone(session: string, sent: Batch[]): void {
+    const dropped = sent.reduce((n, b) => n + b.outcomes, 0) + (this.batches.get(session)?.outcomes ?? 0);
     this.batches.delete(session);
     if (dropped > 0) {
       this.logger.warn({ workerId: session, dropped }, `the control plane no longer knows this worker session; ${dropped} outcomes dropped (it re-queued those tasks)`);

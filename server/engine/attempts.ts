@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { AttemptOutcome, ErrorStatusSchema, TaskState, type TaskError } from "../../gen/fastworker/v1/task_pb.js";
 import {
+  CancelSignalSchema,
   RejectedItemSchema,
   type Assignment,
   type AttemptRef,
@@ -190,14 +191,31 @@ export class AttemptTracker {
    * plane restarted), so their tasks go back to the queue now.
    */
   reconcile(worker: WorkerSession, held: readonly AttemptRef[], now: number): void {
-    const holds = new Set(held.map((ref) => `${ref.taskId}#${ref.attempt}`));
+    const holds = new Map(held.map((ref) => [`${ref.taskId}#${ref.attempt}`, ref]));
     for (const attempt of [...worker.inflight]) {
-      if (holds.has(`${attempt.task.id}#${attempt.number}`)) {
+      const key = `${attempt.task.id}#${attempt.number}`;
+      if (holds.delete(key)) {
         if (attempt.ackedAt === 0) this.d.store.acknowledge(attempt, now);
         continue;
       }
       worker.inflight.delete(attempt);
       this.lose(attempt, now, "the worker never received the assignment (it reattached without it)");
+    }
+    // Attempts it holds that this control plane never recorded (dispatched just before a crash):
+    // adopted when the task is still waiting for exactly that attempt, else the worker stops them.
+    for (const ref of holds.values()) {
+      const task = this.d.store.get(ref.taskId, now);
+      const waiting = task !== undefined && (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) && task.attempt === ref.attempt - 1;
+      if (waiting) {
+        const attempt = this.d.store.adopt(task, worker.id, worker.name, now);
+        this.d.store.acknowledge(attempt, now);
+        worker.inflight.add(attempt);
+        this.d.events.emit("task.dispatched", task, attempt);
+      } else {
+        worker.cancel(create(CancelSignalSchema, {
+          taskId: ref.taskId, attempt: ref.attempt, reason: "the control plane restarted without a record of this attempt, and the task has moved on",
+        }));
+      }
     }
   }
 

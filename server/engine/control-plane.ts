@@ -142,7 +142,7 @@ export class ControlPlane {
     if (wasRunning && attempt !== undefined && attempt.isOpen) {
       const worker = this.workers.get(attempt.workerId);
       worker?.cancel(create(CancelSignalSchema, { taskId: id, attempt: attempt.number, reason: error.message }));
-      if (worker !== undefined) this.store.afterCommit(() => worker.flush()); // the cancel is on disk first
+      worker?.flush();
     }
     return task;
   }

@@ -71,11 +71,7 @@ export class Dispatcher {
         else i++;
       }
     }
-    // An assignment leaves once its attempt (and the task's submission) is on disk: a worker never
-    // runs an attempt the control plane could forget in a crash. One group commit covers the round.
-    if (assigned > 0) this.deps.store.afterCommit(() => {
-      for (const worker of touched) worker.flush();
-    });
+    for (const worker of touched) worker.flush();
     return assigned;
   }
 }

@@ -1,5 +1,5 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { WorkerService, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
+import { WorkerService, type DispatchResponse, type ReportResultsResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { durationFromMs } from "../../common/time.js";
 import { VERSION } from "../../common/version.js";
@@ -55,13 +55,33 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
       return stream;
     },
 
-    async *reportResults(requests) {
-      for await (const request of requests) {
-        const response = plane.report(plane.reportingWorker(request.workerId), request, Date.now());
-        // The worker forgets what it reported once answered: answer once the outcomes are on disk.
-        await plane.durable();
-        yield response;
-      }
+    reportResults(requests, ctx) {
+      // Each report is applied as it arrives (its results free credits at once, so work keeps
+      // flowing), and answered, in order, once what it changed is on disk: the worker forgets what it
+      // reported when answered. A worker may have several reports in flight.
+      const out = new AsyncQueue<ReportResultsResponse>();
+      // Answers leave in order: each waits for the one before it and for its own commit.
+      let answered: Promise<void> = Promise.resolve();
+      void (async () => {
+        try {
+          for await (const request of requests) {
+            const response = plane.report(plane.reportingWorker(request.workerId), request, Date.now());
+            const durable = plane.durable();
+            answered = answered.then(async () => {
+              await durable;
+              out.push(response);
+            });
+            answered.catch(() => undefined); // seen at the end of the loop
+          }
+          await answered;
+          out.close();
+        } catch (err) {
+          // A refused report (e.g. NOT_FOUND: register again) ends the stream after the answers before it.
+          await answered.catch(() => undefined);
+          if (!ctx.signal.aborted) out.fail(err);
+        }
+      })();
+      return out;
     },
   };
 }

@@ -44,13 +44,16 @@ export class LmdbLog implements StateLog {
 
   async write(batch: readonly LogWrite[]): Promise<void> {
     if (batch.length === 0) return;
-    await this.root.transaction(() => {
-      for (const w of batch) {
-        const db = this.db(w.collection);
-        if (w.value === undefined) db.remove(w.key);
-        else db.put(w.key, w.value);
-      }
-    });
+    // Asynchronous puts issued in one event turn go into one transaction (lmdb-js's event-turn
+    // batching, on by default): the batch is atomic. They are encoded here and applied on lmdb-js's
+    // write thread, not on the event loop (a transaction() callback would apply them here: measured
+    // about 4 ms of event-loop time for 2,000 records).
+    let last: Promise<boolean> | undefined;
+    for (const w of batch) {
+      const db = this.db(w.collection);
+      last = w.value === undefined ? db.remove(w.key) : db.put(w.key, w.value);
+    }
+    await last;
     await this.root.flushed;
   }
 
