@@ -7,6 +7,7 @@ import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import { hostPort } from "../server/transport/grpc-server.js";
+import { backupState } from "../server/store/backup-state.js";
 import { checkState, formatCheck } from "../server/store/check-state.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
@@ -40,6 +41,7 @@ const program = new Command("fw-server")
   .addOption(new Option("--data-dir <dir>", "keep the state (tasks, results, keys, worker sessions) here; default .fastworker/<cluster>").env("FW_DATA_DIR"))
   .addOption(new Option("--in-memory", "keep the state in memory only: a restart forgets every task").env("FW_IN_MEMORY"))
   .addOption(new Option("--check", "check the data directory and print what it holds, then exit (works while fw-server runs)"))
+  .addOption(new Option("--backup <dir>", "copy a consistent snapshot of the data directory into <dir> (new or empty), then exit (works while fw-server runs)"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
@@ -61,6 +63,15 @@ program.action(async (opts: Record<string, unknown>) => {
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-server" });
   if (opts.inMemory && opts.dataDir !== undefined) fail("fw-server", "--in-memory and --data-dir contradict each other; pick one");
   const dataDir = opts.inMemory ? undefined : ((opts.dataDir as string | undefined) ?? join(".fastworker", opts.cluster as string));
+  if (opts.backup !== undefined) {
+    if (dataDir === undefined) fail("fw-server", "--backup copies a data directory; drop --in-memory");
+    try {
+      process.stdout.write(`backed up ${resolve(dataDir)} into ${await backupState(dataDir, opts.backup as string)}\n`);
+    } catch (err) {
+      fail("fw-server", errorMessage(err));
+    }
+    process.exit(0);
+  }
   if (opts.check) {
     if (dataDir === undefined) fail("fw-server", "--check reads a data directory; drop --in-memory");
     let report;

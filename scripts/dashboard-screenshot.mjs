@@ -26,7 +26,7 @@ const start = (command, args) => {
 };
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
 
-const ready = await start("fw-server", ["--port", "0", "--http-port", "0", "--tasks", "examples/tasks.ts", "--concurrency", "4"]);
+const ready = await start("fw-server", ["--in-memory", "--port", "0", "--http-port", "0", "--tasks", "examples/tasks.ts", "--concurrency", "4"]);
 const grpc = /grpc=(\S+)/.exec(ready)[1];
 const http = /http=(\S+)/.exec(ready)[1];
 await start("fw-worker", ["--server", grpc, "--tasks", "examples/tasks.ts", "--concurrency", "4", "--name", "worker-2"]);

@@ -151,7 +151,7 @@ describe("durability: kill -9 and restart on the same data directory", () => {
     expect(server.running).toBe(true);
   });
 
-  it("fw-server --check reports what a data directory holds, and works beside a running control plane", async () => {
+  it("fw-server --check and --backup work beside a running control plane", async () => {
     const server = await startServer(["--tasks", TASKS]);
     const client = connect(server);
     await Promise.all(Array.from({ length: 25 }, (_, n) => client.run("double", { n })));
@@ -160,6 +160,12 @@ describe("durability: kill -9 and restart on the same data directory", () => {
     const out = check.stdout.join("\n");
     expect(out).toMatch(/tasks 25 \(succeeded 25\)/);
     expect(out).toMatch(/ok: every record reads back/);
+    // A backup taken while it runs starts a control plane with the same tasks.
+    scratch = mkdtempSync(join(tmpdir(), "fw-backup-"));
+    const backup = spawnCommand("fw-server", ["--backup", join(scratch, "copy"), "--data-dir", server.state]);
+    expect((await backup.exited).code).toBe(0);
+    const restored = connect(await startServer(["--data-dir", join(scratch, "copy")]));
+    expect((await restored.listTasks({ limit: 100 })).total).toBe(25);
   });
 });
 
