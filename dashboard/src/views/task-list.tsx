@@ -98,7 +98,7 @@ export function TaskCards({ rows, openId, openHref, onOpen, onChanged }: TaskLis
               <Ago time={t.createdAt} />
               {t.attempt > 1 && ` · ${t.attempt} attempts`}
               {t.workerName && ` · ${t.workerName}`}
-              {t.startedAt && (
+              {t.startedAt && (t.state === "running" || t.finishedAt) && (
                 <>
                   {" · took "}
                   <Took task={t} />
