@@ -57,9 +57,10 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/** A listing for people. ATTEMPTS counts dispatches in all (retries and redeliveries); `fw status` tells the series. */
 export function formatTasks(tasks: TaskInfo[], total: number): string {
   const rows = tasks.map((t) => [t.id, t.name, t.state, t.priority, String(t.attempt), ago(t.createdAt), t.error?.message.slice(0, 60) ?? ""]);
-  return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPT", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
+  return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
 }
 
 export function formatWorkers(workers: WorkerInfo[]): string {

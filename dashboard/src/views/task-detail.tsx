@@ -167,8 +167,8 @@ function Detail({ task, onChanged }: { task: TaskInfo; onChanged: (t: TaskInfo) 
         </dd>
         <dt>Finished</dt>
         <dd>
-          {timestamp(task.finishedAt)}
-          {end && task.startedAt && <span class="muted"> · ran {duration(end.getTime() - task.startedAt.getTime())}</span>}
+          {task.finishedAt ? timestamp(task.finishedAt) : <span class="muted">not yet</span>}
+          {end && task.startedAt && <span class="muted"> · {task.finishedAt ? "ran" : "running for"} {duration(end.getTime() - task.startedAt.getTime())}</span>}
         </dd>
         <dt>Worker</dt>
         <dd>{task.workerName || <span class="muted">not dispatched yet</span>}</dd>
