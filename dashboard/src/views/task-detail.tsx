@@ -1,6 +1,6 @@
 import { taskInfo, type AttemptInfo, type TaskErrorInfo, type TaskInfo } from "../../../client/task-info.js";
 import { attemptLabel, attemptSeries, attemptSummary } from "../../../client/task-summary.js";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { tasks } from "../api/clients.js";
 import { errorText } from "../api/errors.js";
 import { Ago } from "../components/ago.js";
@@ -69,7 +69,8 @@ export function TaskDetail({ id, onClose }: { id: string; onClose: () => void })
     };
   }, [id]);
 
-  useEffect(() => {
+  // A layout effect: its cleanup runs as the dialog leaves the page, not a frame later, so focus never drops to the body.
+  useLayoutEffect(() => {
     const d = dialog.current!;
     const opener = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : undefined;
     if (!d.open) d.showModal();
