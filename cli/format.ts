@@ -1,4 +1,5 @@
 import type { StatsInfo, TaskInfo, WorkerInfo } from "../client/task-info.js";
+import { attemptLabel, attemptSeries, attemptSummary, progressLabel } from "../client/task-summary.js";
 
 /** Prints a value for scripts: JSON, one document. */
 export function printJson(value: unknown): void {
@@ -21,23 +22,30 @@ const ago = (date: Date | undefined): string => {
 
 /** A task's status for people. */
 export function formatTask(task: TaskInfo): string {
+  const summary = attemptSummary(task);
   const lines = [
     `id:        ${task.id}`,
     `task:      ${task.name}`,
     `state:     ${task.state}${task.statusMessage ? ` (${task.statusMessage})` : ""}`,
     `priority:  ${task.priority}`,
-    `attempt:   ${task.attempt} of ${task.maxAttempts}`,
+    summary === undefined
+      ? `attempts:  ${task.attempt} dispatched, at most ${task.maxAttempts} per series`
+      : `attempt:   ${attemptLabel(summary)}${summary.dispatches > summary.attempt ? ` (${summary.dispatches} dispatches in all)` : ""}`,
   ];
   if (task.workerName) lines.push(`worker:    ${task.workerName}`);
-  if (task.progress) lines.push(`progress:  ${(task.progress.fraction * 100).toFixed(0)}% ${task.progress.message}`);
+  if (task.progress && task.state === "running") lines.push(`progress:  ${progressLabel(task.progress).text}`);
   lines.push(`created:   ${task.createdAt?.toISOString() ?? "-"}`);
   if (task.startedAt) lines.push(`started:   ${task.startedAt.toISOString()}`);
   if (task.finishedAt) lines.push(`finished:  ${task.finishedAt.toISOString()}`);
   if (task.args !== undefined) lines.push(`args:      ${JSON.stringify(task.args)}`);
   if (task.result !== undefined) lines.push(`result:    ${JSON.stringify(task.result)}`);
   if (task.error) lines.push(`error:     ${task.error.type ? `${task.error.type}: ` : ""}${task.error.message}`);
-  for (const a of task.attempts) {
-    lines.push(`  attempt ${a.number}: ${a.outcome} on ${a.workerName}${a.error ? ` - ${a.error.message}` : ""}`);
+  const series = attemptSeries(task.attempts, task.maxAttempts);
+  for (const s of series) {
+    if (series.length > 1 && s.attempts.length > 0) lines.push(`  series ${s.number}${s.number > 1 ? " (retried)" : ""}:`);
+    for (const a of s.attempts) {
+      lines.push(`  attempt ${a.number}: ${a.outcome.replace("_", " ")} on ${a.workerName}${a.error ? ` - ${a.error.message}` : ""}`);
+    }
   }
   return lines.join("\n");
 }
@@ -49,27 +57,38 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/** A listing for people. ATTEMPTS counts dispatches in all (retries and redeliveries); `fw status` tells the series. */
 export function formatTasks(tasks: TaskInfo[], total: number): string {
   const rows = tasks.map((t) => [t.id, t.name, t.state, t.priority, String(t.attempt), ago(t.createdAt), t.error?.message.slice(0, 60) ?? ""]);
-  return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPT", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
+  return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
 }
 
 export function formatWorkers(workers: WorkerInfo[]): string {
   if (workers.length === 0) return "no workers connected";
   const rows = workers.map((w) => [
-    w.name, w.state, w.host, `${w.inFlight}/${w.capacity}`, String(w.succeeded), String(w.failed), w.rate.toFixed(1), ago(w.lastHeartbeatAt), w.tasks.join(","),
+    w.name, w.state, w.host, `${w.inFlight}/${w.capacity}`, String(w.succeeded + w.failed), String(w.failed), w.rate.toFixed(1), ago(w.lastHeartbeatAt), w.tasks.join(","),
   ]);
-  return table(["NAME", "STATE", "HOST", "IN FLIGHT", "SUCCEEDED", "FAILED", "TASKS/S", "HEARTBEAT", "SERVES"], rows);
+  // Workers count attempts, not tasks: a task retried three times is three attempts here.
+  return table(["NAME", "STATE", "HOST", "IN FLIGHT", "ATTEMPTS", "FAILED ATTEMPTS", "TASKS/S", "HEARTBEAT", "SERVES"], rows);
 }
 
+/**
+ * Stats for people. The per-state counts are what the control plane still
+ * keeps (results expire after --result-ttl, beyond --max-results), so they
+ * can fall while tasks succeed; the totals since it started only grow.
+ */
 export function formatStats(s: StatsInfo): string {
+  const n = (v: number): string => v.toLocaleString("en-US");
+  const kept = (state: string, value: number, total: number): string => `${`${state}:`.padEnd(12)}${n(value)} kept, ${n(total)} since start`;
   return [
-    `queued:     critical ${s.queued.critical}, high ${s.queued.high}, normal ${s.queued.normal}, low ${s.queued.low}`,
-    `scheduled:  ${s.scheduled}`,
-    `running:    ${s.running}`,
-    `kept:       ${s.succeeded} succeeded, ${s.failed} failed, ${s.cancelled} cancelled`,
-    `totals:     ${s.totals.submitted} submitted, ${s.totals.succeeded} succeeded, ${s.totals.failed} failed, ${s.totals.cancelled} cancelled, ${s.totals.retried} retried`,
-    `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}%`,
+    `queued:     ${n(s.queued.critical + s.queued.high + s.queued.normal + s.queued.low)} (critical ${n(s.queued.critical)}, high ${n(s.queued.high)}, normal ${n(s.queued.normal)}, low ${n(s.queued.low)})`,
+    `scheduled:  ${n(s.scheduled)}`,
+    `running:    ${n(s.running)}`,
+    kept("succeeded", s.succeeded, s.totals.succeeded),
+    kept("failed", s.failed, s.totals.failed),
+    kept("cancelled", s.cancelled, s.totals.cancelled),
+    `submitted:  ${n(s.totals.submitted)} since start, ${n(s.totals.retried)} retried`,
+    `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}% (last 10 s)`,
     `workers:    ${s.workers}`,
     `version:    ${s.version}, up since ${s.startedAt?.toISOString() ?? "-"}`,
   ].join("\n");

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Makes docs/dashboard-overview.png, the screenshot in the README: a control
-// plane with the example tasks, two workers and about two minutes of varying
-// load (successes, retries, failures, a backlog that builds and drains),
+// Makes the dashboard's screenshots: docs/dashboard-overview.png (desktop,
+// 1280×800, the one in the README), docs/dashboard-phone.png and
+// docs/dashboard-phone-tasks.png (a phone, 390×844): a control plane with the
+// example tasks, two workers and about two minutes of varying load
+// (successes, retries, failures, a backlog that builds and drains),
 // photographed by headless Debian Chromium. Run by hand after `npm run build`:
 //   node scripts/dashboard-screenshot.mjs [seconds]
 // Loopback only; ends everything it starts.
@@ -57,7 +59,7 @@ const profile = mkdtempSync(join(tmpdir(), "fw-shot-"));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: "/usr/bin/chromium",
   headless: true,
-  viewport: { width: 1400, height: 860 },
+  viewport: { width: 1280, height: 800 },
   colorScheme: "light",
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
 });
@@ -66,10 +68,20 @@ await page.goto(http);
 await page.getByTestId("count-succeeded").waitFor();
 await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())));
 await page.screenshot({ path: `${root}docs/dashboard-overview.png` });
+// The same moment on a phone: the overview, then the task list as cards (filters folded).
+const phone = await context.newPage();
+await phone.setViewportSize({ width: 390, height: 844 });
+await phone.goto(http);
+await phone.getByTestId("count-succeeded").waitFor();
+await phone.locator("figure.chart svg path").first().waitFor();
+await phone.screenshot({ path: `${root}docs/dashboard-phone.png` });
+await phone.getByRole("link", { name: /^Tasks/ }).click();
+await phone.getByRole("list", { name: "Tasks" }).locator("li").first().waitFor();
+await phone.screenshot({ path: `${root}docs/dashboard-phone-tasks.png` });
 loading = false;
 await load;
 await context.close();
 rmSync(profile, { recursive: true, force: true });
 await client.close();
-console.log("wrote docs/dashboard-overview.png");
+console.log("wrote docs/dashboard-overview.png, docs/dashboard-phone.png and docs/dashboard-phone-tasks.png");
 process.exit(0);

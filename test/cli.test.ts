@@ -37,7 +37,10 @@ describe("fw CLI against a real control plane", () => {
 
     const stats = JSON.parse((await fw("--json", "stats")).stdout);
     expect(stats).toMatchObject({ workers: 1, succeeded: 2, totals: { submitted: 2, succeeded: 2 } });
-    expect((await fw("stats")).stdout).toContain("2 submitted, 2 succeeded");
+    const statsText = (await fw("stats")).stdout;
+    expect(statsText).toMatch(/^succeeded:  2 kept, 2 since start$/m);
+    expect(statsText).toMatch(/^submitted:  2 since start, 0 retried$/m);
+    expect((await fw("workers")).stdout).toMatch(/ATTEMPTS\s+FAILED ATTEMPTS/);
   });
 
   it("fails with one clear line and a non-zero exit code", async () => {
@@ -77,5 +80,26 @@ describe("fw CLI against a real control plane", () => {
     const early = await fw("result", id);
     expect(early.code).toBe(3);
     expect(early.stderr).toMatch(/is (queued|running), not finished/);
+  });
+
+  it("`status` says the attempt within its series after a retry, and a progress label once", async () => {
+    const server = await startServer(["--tasks", "test/fixtures/dashboard-tasks.mjs"]);
+    const fw = (...args: string[]) => runCli(["--server", server.grpc, ...args]);
+
+    const { stdout: id } = await fw("submit", "always-fails", "--max-attempts", "2");
+    expect((await fw("result", id, "--wait")).code).toBe(1);
+    expect((await fw("status", id)).stdout).toMatch(/^attempt: {3}2 of 2$/m);
+    expect((await fw("retry", id)).code).toBe(0);
+    expect((await fw("result", id, "--wait")).code).toBe(1);
+    const retried = (await fw("status", id)).stdout;
+    // Not "attempt 4 of 2": the second series' second attempt.
+    expect(retried).toMatch(/^attempt: {3}2 of 2 · series 2 \(4 dispatches in all\)$/m);
+    expect(retried).toMatch(/^ {2}series 2 \(retried\):\n {2}attempt 3: failed on /m);
+
+    const { stdout: slow } = await fw("submit", "progress", "--args", '{"steps":2,"stepMs":30000}');
+    let status = "";
+    for (let i = 0; i < 100 && !status.includes("progress:"); i++) status = (await fw("status", slow)).stdout; // bounded: each call is a process start
+    expect(status).toMatch(/^progress: {2}50% of 60000 ms$/m);
+    await fw("cancel", slow);
   });
 });

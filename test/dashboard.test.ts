@@ -1,7 +1,7 @@
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "../index.js";
-import { launchBrowser, type TestBrowser } from "./helpers/browser.js";
+import { axeViolations, launchBrowser, type PageOptions, type TestBrowser } from "./helpers/browser.js";
 import { startServer, startWorker } from "./helpers/processes.js";
 import { missing } from "./helpers/requires.js";
 
@@ -12,7 +12,7 @@ const TASKS = "test/fixtures/dashboard-tasks.mjs";
 const WAIT = { timeout: 20_000 };
 
 let browser: TestBrowser;
-let page: (Page & { errors: string[] }) | undefined;
+let pages: (Page & { errors: string[] })[] = [];
 let clients: Client[] = [];
 
 beforeAll(async () => {
@@ -22,19 +22,38 @@ afterAll(async () => {
   await browser?.close();
 });
 afterEach(async () => {
-  const errors = page?.errors ?? [];
-  await page?.close();
-  page = undefined;
+  const errors = pages.flatMap((p) => p.errors);
+  await Promise.all(pages.map((p) => p.close()));
+  pages = [];
   await Promise.all(clients.map((c) => c.close()));
   clients = [];
   expect(errors, "uncaught errors in the page").toEqual([]);
 });
 
-async function open(url: string): Promise<Page & { errors: string[] }> {
-  page = await browser.newPage();
-  await page.goto(url);
-  return page;
+/** A new tab on `url`; the afterEach hook closes it and fails the test on uncaught page errors. */
+async function open(url: string, options?: PageOptions): Promise<Page & { errors: string[] }> {
+  const p = await browser.newPage(options);
+  pages.push(p);
+  await p.goto(url);
+  return p;
 }
+
+const PHONE = { width: 390, height: 844 };
+
+// The page's globals, for the callbacks that run in the browser (page.evaluate): the tests' tsconfig has no DOM types.
+interface PageElement {
+  getAttribute(name: string): string | null;
+  closest(selector: string): PageElement | null;
+  contains(other: PageElement | null): boolean;
+}
+declare const document: {
+  activeElement: PageElement | null;
+  body: PageElement;
+  documentElement: { scrollWidth: number };
+  querySelector(selector: string): PageElement | null;
+};
+declare const localStorage: { getItem(key: string): string | null };
+declare function getComputedStyle(element: unknown): { outlineStyle: string };
 
 const text = (p: Page, testId: string) => () => p.getByTestId(testId).textContent();
 
@@ -100,6 +119,9 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     await p.getByRole("status").getByText(/Retrying fails-once/).waitFor(WAIT);
     await detail.locator(".detail-status .badge-succeeded").waitFor(WAIT);
     await detail.getByLabel("result").getByText('"ok": true').waitFor(WAIT);
+    // The second run is the first attempt of a second series, not "attempt 2 of 1".
+    await expect.poll(() => detail.getByTestId("attempt").textContent(), WAIT).toBe("1 of 1 · series 2 · 2 dispatches in all");
+    await detail.getByRole("heading", { name: "Series 2 (retried)" }).waitFor(WAIT);
     expect((await client.getTask(failing.id)).state).toBe("succeeded");
     await expect.poll(() => p.locator(`tr[data-task-id="${failing.id}"]`).getAttribute("data-state"), WAIT).toBe("succeeded");
     await detail.getByRole("button", { name: "Close the task detail" }).click();
@@ -117,6 +139,14 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     await expect.poll(text(p, "count-cancelled"), WAIT).toBe("1");
     await expect.poll(text(p, "count-running"), WAIT).toBe("0");
     await expect.poll(text(p, "count-failed"), WAIT).toBe("0");
+    // Kept vs since start: the failure is no longer kept (its task succeeded on retry), but it happened.
+    await expect.poll(text(p, "total-failed"), WAIT).toBe("1");
+    expect(await p.getByRole("link", { name: /^Failed/ }).textContent()).toBe("Failed0 kept1 since start");
+    // The failure rate's title and legend say the same number, with the counts beside it, greyed: too few finished to tell.
+    const failureRate = p.locator("figure.chart figcaption").filter({ hasText: "Failure rate" });
+    const caption = (await failureRate.textContent())!;
+    expect(caption).toMatch(/^Failure rate · ([\d.]+%) · \d+ failed of \d+ finished, last \d+ s \(too few to tell\)failed \1$/);
+    expect(await failureRate.getAttribute("class")).toBe("chart-dim");
     expect(await p.evaluate(() => (globalThis as unknown as { mark?: number }).mark)).toBe(42);
   });
 
@@ -141,17 +171,30 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     await p.getByText("No tasks yet").waitFor(WAIT);
   });
 
-  it("says when the control plane is gone and reconnects by itself when it is back", async () => {
+  it("says once when the control plane is gone, retries now on request, reconnects by itself, and says it restarted", async () => {
     const first = await startServer(["--tasks", TASKS]);
     const client = new Client({ server: first.grpc });
     clients.push(client);
-    await client.run("add", { a: 1, b: 2 });
+    const done = await client.submit("add", { a: 1, b: 2 });
+    await done.result();
     const p = await open(first.http);
     await expect.poll(text(p, "count-succeeded"), WAIT).toBe("1");
+    // A second tab holds the task's detail open across the restart.
+    const q = await open(`${first.http}/#/tasks?open=${done.id}`);
+    const detail = q.getByRole("dialog", { name: "Task detail" });
+    await detail.locator(".detail-status .badge-succeeded").waitFor(WAIT);
     await client.close();
 
     await first.stop();
-    await p.getByRole("alert").getByText(/Cannot reach the control plane/).waitFor(WAIT);
+    const alert = p.getByRole("alert");
+    await alert.getByText(/Cannot reach the control plane/).waitFor(WAIT);
+    await expect.poll(text(p, "connection"), WAIT).toBe("offline");
+    // Said once: not "Cannot reach the control plane (cannot reach the control plane)".
+    expect((await alert.textContent())!.match(/cannot reach the control plane/gi)).toHaveLength(1);
+    // "Retry now" tries at once instead of waiting out the backoff.
+    const retried = p.waitForRequest(/AdminService\/WatchStats/, WAIT);
+    await p.getByRole("button", { name: "Retry now" }).click();
+    await retried;
     await expect.poll(text(p, "connection"), WAIT).toBe("offline");
 
     const port = new URL(first.http).port;
@@ -160,9 +203,185 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     clients.push(again);
     await expect.poll(text(p, "connection"), WAIT).toBe("live");
     await expect.poll(() => p.getByRole("alert").count(), WAIT).toBe(0);
-    // The new control plane's numbers (it starts empty), still live.
+    // It says the control plane restarted (its start time changed), and shows the new one's numbers (it starts empty), still live.
+    await p.getByRole("status").getByText(/The control plane restarted at/).waitFor(WAIT);
     await expect.poll(text(p, "count-succeeded"), WAIT).toBe("0");
     await again.run("add", { a: 2, b: 3 });
     await expect.poll(text(p, "count-succeeded"), WAIT).toBe("1");
+    // The open detail was loaded again, not left showing what the old control plane said.
+    await detail.getByRole("alert").getByText(new RegExp(`no task "${done.id}"`)).waitFor(WAIT);
+    expect(await detail.locator(".detail-status").count()).toBe(0);
+  });
+
+  it("fits a phone (390×844): no sideways scroll, tabs and live indicator in view, tasks as cards with their actions in reach, filters folded", async () => {
+    const server = await startServer(["--tasks", TASKS]);
+    const client = new Client({ server: server.grpc });
+    clients.push(client);
+    await Promise.all([1, 2, 3].map((a) => client.run("add", { a, b: 1 })));
+    const failing = await client.submit("fails-once", { key: "phone" });
+    await expect(failing.result()).rejects.toThrow("fails on purpose");
+
+    const p = await open(server.http, { viewport: PHONE });
+    await expect.poll(text(p, "connection"), WAIT).toBe("live");
+    await expect.poll(text(p, "count-succeeded"), WAIT).toBe("3");
+    const pageWidth = (): Promise<number> => p.evaluate(() => document.documentElement.scrollWidth);
+    const within = async (locator: Locator, vertically = true): Promise<boolean> => {
+      const box = await locator.boundingBox();
+      return box !== null && box.x >= 0 && box.x + box.width <= PHONE.width && (!vertically || (box.y >= 0 && box.y + box.height <= PHONE.height));
+    };
+    const views: [string, Locator][] = [
+      ["Overview", p.getByTestId("count-failed")],
+      ["Workers", p.getByRole("list", { name: "Workers" }).getByText(/^embedded-/)],
+      ["Tasks", p.getByRole("list", { name: "Tasks" }).locator(`li[data-task-id="${failing.id}"]`)],
+    ];
+    for (const [tab, shown] of views) {
+      await p.getByRole("link", { name: new RegExp(`^${tab}`) }).click();
+      await shown.waitFor(WAIT);
+      expect(await pageWidth(), `${tab}: page width`).toBeLessThanOrEqual(PHONE.width);
+      expect(await within(p.getByRole("link", { name: /^Tasks/ })), `${tab}: the Tasks tab`).toBe(true);
+      expect(await within(p.getByTestId("connection")), `${tab}: the live indicator`).toBe(true);
+    }
+
+    // Tasks as cards, the filters folded: the newest task shows near the top, its action in reach.
+    const cards = p.getByRole("list", { name: "Tasks" }).locator("li[data-task-id]");
+    await expect.poll(() => cards.count(), WAIT).toBe(4);
+    expect(await p.getByRole("search", { name: "Filter tasks" }).count()).toBe(0);
+    expect((await cards.first().boundingBox())!.y).toBeLessThan(200);
+    const failed = cards.and(p.locator(`[data-task-id="${failing.id}"]`));
+    expect(await within(failed.getByRole("button", { name: "Retry" }))).toBe(true);
+
+    // Unfold, filter, fold again: the button says a filter is on.
+    await p.getByRole("button", { name: /^Filters/ }).click();
+    await p.getByRole("search", { name: "Filter tasks" }).getByRole("button", { name: "failed", exact: true }).click();
+    await expect.poll(() => cards.count(), WAIT).toBe(1);
+    expect(await pageWidth()).toBeLessThanOrEqual(PHONE.width);
+    await p.getByRole("button", { name: /^Filters \(1 on\)/ }).click();
+    expect(await p.getByRole("search", { name: "Filter tasks" }).count()).toBe(0);
+
+    // The detail fits too; Escape closes it and the focus goes back to the task.
+    await failed.getByRole("link").click();
+    const detail = p.getByRole("dialog", { name: "Task detail" });
+    await detail.getByText("NonRetryableError", { exact: true }).waitFor(WAIT);
+    expect(await pageWidth()).toBeLessThanOrEqual(PHONE.width);
+    expect(await within(detail.getByRole("button", { name: "Retry" }), false)).toBe(true);
+    await p.keyboard.press("Escape");
+    await detail.waitFor({ state: "detached", ...WAIT });
+    expect(await p.evaluate(() => document.activeElement?.closest("[data-task-id]")?.getAttribute("data-task-id"))).toBe(failing.id);
+  });
+
+  it("has no serious or critical accessibility violations (axe-core) on each view, the detail and the token form, light and dark", async () => {
+    const server = await startServer(["--tasks", TASKS]);
+    const gated = await startServer(["--token", "s3cret"]);
+    const client = new Client({ server: server.grpc });
+    clients.push(client);
+    await client.run("add", { a: 1, b: 1 });
+    const failing = await client.submit("fails-once", { key: "axe" });
+    await expect(failing.result()).rejects.toThrow("fails on purpose");
+    const sleeper = await client.submit("sleep", { ms: 120_000 });
+
+    for (const colorScheme of ["light", "dark"] as const) {
+      const p = await open(server.http, { colorScheme });
+      const check = async (where: string): Promise<void> => expect(await axeViolations(p), `${where}, ${colorScheme}`).toEqual([]);
+      await expect.poll(text(p, "count-running"), WAIT).toBe("1");
+      await check("overview");
+      await p.getByRole("link", { name: /^Workers/ }).click();
+      await p.getByRole("table", { name: "Workers" }).waitFor(WAIT);
+      await check("workers");
+      await p.getByRole("link", { name: /^Tasks/ }).click();
+      const rows = p.getByRole("table", { name: "Tasks" }).locator("tbody tr");
+      await expect.poll(() => rows.count(), WAIT).toBe(3);
+      await p.getByRole("search", { name: "Filter tasks" }).getByRole("button", { name: "failed", exact: true }).click(); // a pressed chip
+      await expect.poll(() => rows.count(), WAIT).toBe(1);
+      await check("tasks");
+
+      // A row shows keyboard focus; Enter opens the detail, a modal: focus stays in it, Escape closes it and focus returns to the row.
+      const link = p.locator(`tr[data-task-id="${failing.id}"] .row-link`);
+      await link.focus();
+      expect(await p.locator(`tr[data-task-id="${failing.id}"]`).evaluate((row) => getComputedStyle(row).outlineStyle)).toBe("solid");
+      await p.keyboard.press("Enter");
+      const detail = p.getByRole("dialog", { name: "Task detail" });
+      await detail.getByText("NonRetryableError", { exact: true }).waitFor(WAIT);
+      await check("detail");
+      for (let i = 0; i < 12; i++) {
+        await p.keyboard.press("Tab");
+        // Inside the dialog, or (between the last and the first element) nowhere: never the page behind it.
+        expect(await p.evaluate(() => document.activeElement === document.body || document.querySelector("dialog[open]")!.contains(document.activeElement))).toBe(true);
+      }
+      await p.keyboard.press("Escape");
+      await detail.waitFor({ state: "detached", ...WAIT });
+      expect(await p.evaluate(() => document.activeElement?.closest("tr")?.getAttribute("data-task-id"))).toBe(failing.id);
+
+      const login = await open(gated.http, { colorScheme });
+      await login.getByLabel("Token").fill("guess");
+      await login.getByRole("button", { name: "Open the dashboard" }).click();
+      await login.getByRole("alert").getByText(/refused/).waitFor(WAIT);
+      expect(await axeViolations(login), `token form, ${colorScheme}`).toEqual([]);
+    }
+    await client.cancel(sleeper.id);
+  });
+
+  it("remembers the token in this browser until sign-out, keeps the focus on a refused one, and opens a shared link after sign-in", async () => {
+    const server = await startServer(["--token", "s3cret", "--tasks", TASKS]);
+    const client = new Client({ server: server.grpc, token: "s3cret" });
+    clients.push(client);
+    const failing = await client.submit("fails-once", { key: "shared" });
+    await expect(failing.result()).rejects.toThrow("fails on purpose");
+
+    // A link someone shared: the failed tasks, one of them open.
+    const p = await open(`${server.http}/#/tasks?state=failed&open=${failing.id}`);
+    const field = p.getByLabel("Token");
+    await field.fill("guess");
+    await field.press("Enter");
+    await p.getByRole("alert").getByText(/^That token was refused: the control plane answered/).waitFor(WAIT);
+    expect(await p.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("token");
+    expect(await field.inputValue()).toBe("guess");
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+
+    await field.fill("s3cret");
+    await field.press("Enter");
+    const detail = p.getByRole("dialog", { name: "Task detail" });
+    await detail.getByText("NonRetryableError", { exact: true }).waitFor(WAIT);
+    await p.keyboard.press("Escape");
+    await detail.waitFor({ state: "detached", ...WAIT });
+    expect(await p.getByRole("search", { name: "Filter tasks" }).getByRole("button", { name: "failed", exact: true }).getAttribute("aria-pressed")).toBe("true");
+
+    // Remembered by this browser: a reload and another tab need no token.
+    await p.reload();
+    await expect.poll(text(p, "connection"), WAIT).toBe("live");
+    const other = await open(server.http);
+    await expect.poll(text(other, "connection"), WAIT).toBe("live");
+    await expect.poll(text(other, "count-failed"), WAIT).toBe("1");
+
+    // Until sign-out.
+    await other.getByRole("button", { name: "Sign out" }).click();
+    await other.getByLabel("Token").waitFor(WAIT);
+    expect(await other.getByTestId("count-failed").count()).toBe(0);
+    expect(await other.evaluate(() => localStorage.getItem("fastworker.token"))).toBeNull();
+    await other.reload();
+    await other.getByLabel("Token").waitFor(WAIT);
+  });
+
+  it("follows a running task's progress in its row and its open detail, the label said once", async () => {
+    const server = await startServer(["--tasks", TASKS]);
+    const client = new Client({ server: server.grpc });
+    clients.push(client);
+    const p = await open(`${server.http}/#/tasks`);
+    await expect.poll(text(p, "connection"), WAIT).toBe("live");
+    const handle = await client.submit("progress", { steps: 20, stepMs: 400 });
+
+    const row = p.locator(`tr[data-task-id="${handle.id}"]`);
+    await row.getByTestId("progress").waitFor(WAIT);
+    await row.click();
+    const detail = p.getByRole("dialog", { name: "Task detail" });
+    const bar = detail.getByTestId("progress");
+    await bar.waitFor(WAIT);
+    const fraction = (): Promise<number> => bar.locator("progress").evaluate((e) => (e as unknown as { value: number }).value);
+    const opened = await fraction();
+    await expect.poll(fraction, WAIT).toBeGreaterThanOrEqual(Math.min(1, opened + 0.25));
+    expect(await bar.locator(".progress-text").textContent()).toMatch(/^\d+% of 8000 ms$/);
+
+    await handle.result();
+    await detail.locator(".detail-status .badge-succeeded").waitFor(WAIT);
+    expect(await detail.getByTestId("progress").count()).toBe(0);
   });
 });

@@ -119,7 +119,8 @@ describe("at-least-once delivery with fencing", () => {
     const server = await startServer(QUICK_DETACH);
     const leaving = await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--name", "leaving", "--drain-timeout", "0.3"], { FW_TEST_LOG: logDir });
     client = connect(server);
-    const handle = await client.submit("cooperative", { ms: 2000 });
+    // The first attempt would run a minute: it is still running when the drain deadline passes, whatever the load.
+    const handle = await client.submit("cooperative", { ms: 100, firstMs: 60_000 });
     await eventually(async () => ((await handle.status()).state === "running" ? true : undefined), "the task to start on the leaving worker");
     await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs", "--name", "staying"]);
     expect(await leaving.stop("SIGTERM")).toMatchObject({ code: 0 });

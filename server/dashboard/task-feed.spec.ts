@@ -1,16 +1,25 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import type { WatchTasksResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
-import { Priority, TaskSchema } from "../../gen/fastworker/v1/task_pb.js";
+import { Priority, TaskSchema, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import type { AsyncQueue } from "../../common/async-queue.js";
 import { silentLogger } from "../../common/logger.js";
 import { ControlPlaneEvents } from "../engine/events.js";
 import { TaskFeed } from "./task-feed.js";
 import { NO_OPTIONS, TaskRecord } from "../store/task-record.js";
+import { TaskStore } from "../store/task-store.js";
 
 const record = (n: number): TaskRecord => new TaskRecord(`t${n}`, "add", Priority.NORMAL, "null", 0, n, NO_OPTIONS);
+const store = new TaskStore({ resultTtlMs: 60_000, maxResults: 100 });
+/** A task that is RUNNING (records change only through a store). */
+const running = (n: number): TaskRecord => {
+  const task = record(n);
+  store.insert(task);
+  store.takeNext(["add"]);
+  return task;
+};
 
-function feed(options: { maxBatch?: number; maxBacklog?: number } = {}): { events: ControlPlaneEvents; feed: TaskFeed } {
+function feed(options: { maxBatch?: number; maxBacklog?: number; maxProgress?: number } = {}): { events: ControlPlaneEvents; feed: TaskFeed } {
   const events = new ControlPlaneEvents();
   const f = new TaskFeed({
     events,
@@ -95,5 +104,36 @@ describe("TaskFeed", () => {
     expect(queue.isClosed).toBe(true);
     expect(events.listenerCount("task.submitted")).toBe(0);
     expect(f.watch(new AbortController().signal).isClosed).toBe(true);
+  });
+
+  it("sends progress reports of running tasks at most once a second, apart from state changes, never as omissions", async () => {
+    const { events, feed: f } = feed({ maxBatch: 1, maxProgress: 2 });
+    const queue = f.watch(new AbortController().signal);
+    const progress = (task: TaskRecord): boolean => events.emit("task.progress", task);
+    expect(events.listenerCount("task.progress")).toBe(1);
+    const [a, b, c, d] = [1, 2, 3, 4].map(running) as [TaskRecord, TaskRecord, TaskRecord, TaskRecord];
+    store.finish(d, TaskState.SUCCEEDED, 0, {}); // finished since it reported: not sent as progress
+    progress(a);
+    progress(a);
+    f.runOnce(1000);
+    progress(b);
+    f.runOnce(1500); // within the second: held
+    progress(c);
+    progress(d);
+    events.emit("task.finished", a); // a state change: sent as one, not twice
+    progress(a);
+    f.runOnce(2000);
+    const messages = await drain(queue);
+    expect(messages.map((m) => [m.tasks.map((t) => t.id), m.omitted])).toEqual([[[], 0], [["t1"], 0], [["t1", "t2", "t3"], 0]]);
+  });
+
+  it("drops progress beyond maxProgress instead of counting it", async () => {
+    const { events, feed: f } = feed({ maxProgress: 2 });
+    const queue = f.watch(new AbortController().signal);
+    for (let n = 11; n <= 15; n++) events.emit("task.progress", running(n));
+    f.runOnce(0);
+    const messages = await drain(queue);
+    expect(messages[1]).toMatchObject({ omitted: 0 });
+    expect(messages[1]!.tasks).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { WatchTasksResponseSchema, type WatchTasksResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
-import type { Task } from "../../gen/fastworker/v1/task_pb.js";
+import { TaskState, type Task } from "../../gen/fastworker/v1/task_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import type { Logger } from "../../common/logger.js";
 import type { ControlPlaneEvents } from "../engine/events.js";
@@ -19,6 +19,10 @@ export interface TaskFeedOptions {
   maxBatch?: number;
   /** Messages a watcher may leave unread before its changes are only counted (default 8). */
   maxBacklog?: number;
+  /** How often a running task's progress is sent at most (default 1000 ms). */
+  progressIntervalMs?: number;
+  /** The most progress-only changes in one message; the rest wait for their task's next report (default 200). */
+  maxProgress?: number;
 }
 
 /** One open WatchTasks stream. */
@@ -39,15 +43,28 @@ const EVENTS = ["task.submitted", "task.dispatched", "task.retrying", "task.retr
  * larger than maxBatch, or a watcher that reads too slowly, gets a count of
  * what it missed instead, so memory and work stay bounded however busy the
  * control plane is.
+ *
+ * Progress reports are not state changes: they are gathered apart and sent
+ * at most once per progressIntervalMs, at most maxProgress at a time. What
+ * does not fit is dropped, not counted as omitted (a listing's rows do not
+ * change with progress, so there is nothing to re-list; the next report
+ * brings the task again).
  */
 export class TaskFeed implements Loop {
   private readonly watchers = new Set<Watcher>();
   private changed = new Set<TaskRecord>();
+  private progressed = new Set<TaskRecord>();
+  private progressSentAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly intervalMs: number;
   private readonly maxBatch: number;
   private readonly maxBacklog: number;
+  private readonly progressIntervalMs: number;
+  private readonly maxProgress: number;
+  private readonly noteProgress = (task: TaskRecord): void => {
+    this.progressed.add(task);
+  };
   private readonly note = (task: TaskRecord): void => {
     this.changed.add(task);
   };
@@ -59,6 +76,8 @@ export class TaskFeed implements Loop {
     this.intervalMs = options.intervalMs ?? 250;
     this.maxBatch = options.maxBatch ?? 500;
     this.maxBacklog = options.maxBacklog ?? 8;
+    this.progressIntervalMs = options.progressIntervalMs ?? 1000;
+    this.maxProgress = options.maxProgress ?? 200;
   }
 
   /** Allows watchers; a stopped feed refuses them. */
@@ -103,13 +122,14 @@ export class TaskFeed implements Loop {
 
   /** Sends what changed since the previous call to every watcher. */
   runOnce(now: number): void {
-    if (this.changed.size === 0 && !this.hasOmissions()) return;
+    const progressed = this.takeProgress(now);
+    if (this.changed.size === 0 && progressed.length === 0 && !this.hasOmissions()) return;
     const changed = [...this.changed];
     this.changed = new Set();
     // Newest first: the tasks a listing shows on its first page.
     changed.sort((a, b) => b.order - a.order);
     const shown = changed.length > this.maxBatch ? changed.slice(0, this.maxBatch) : changed;
-    const tasks = shown.map((task) => this.options.describe(task, now));
+    const tasks = shown.concat(progressed).map((task) => this.options.describe(task, now));
     const omitted = changed.length - shown.length;
     for (const watcher of this.watchers) {
       if (watcher.queue.size >= this.maxBacklog) {
@@ -119,6 +139,19 @@ export class TaskFeed implements Loop {
       watcher.queue.push(create(WatchTasksResponseSchema, { tasks, omitted: omitted + watcher.omitted }));
       watcher.omitted = 0;
     }
+  }
+
+  /** Running tasks whose progress changed, once per progress interval, leaving out those sent as changes anyway. */
+  private takeProgress(now: number): TaskRecord[] {
+    if (this.progressed.size === 0 || now - this.progressSentAt < this.progressIntervalMs) return [];
+    const out: TaskRecord[] = [];
+    for (const task of this.progressed) {
+      if (out.length === this.maxProgress) break;
+      if (task.state === TaskState.RUNNING && !this.changed.has(task)) out.push(task);
+    }
+    this.progressed = new Set();
+    this.progressSentAt = now;
+    return out;
   }
 
   private hasOmissions(): boolean {
@@ -132,6 +165,7 @@ export class TaskFeed implements Loop {
     if (this.watchers.size > 0 && this.timer === undefined) {
       for (const name of EVENTS) events.on(name, this.note);
       events.on("attempt.lost", this.noteLost);
+      events.on("task.progress", this.noteProgress);
       this.timer = setInterval(() => {
         try {
           this.runOnce(Date.now());
@@ -143,9 +177,11 @@ export class TaskFeed implements Loop {
     } else if (this.watchers.size === 0 && this.timer !== undefined) {
       for (const name of EVENTS) events.off(name, this.note);
       events.off("attempt.lost", this.noteLost);
+      events.off("task.progress", this.noteProgress);
       clearInterval(this.timer);
       this.timer = undefined;
       this.changed.clear();
+      this.progressed.clear();
     }
   }
 }

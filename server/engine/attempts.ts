@@ -83,6 +83,7 @@ export class AttemptTracker {
       return reject(update.taskId, update.attempt, Code.FailedPrecondition, `attempt ${update.attempt} is no longer current`);
     }
     this.d.store.setProgress(found.task, { fraction: update.fraction, message: update.message, updatedAt: now });
+    this.d.events.emit("task.progress", found.task);
     return undefined;
   }
 

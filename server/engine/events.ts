@@ -15,6 +15,8 @@ export interface ControlPlaneEventMap {
   "task.retrying": [task: TaskRecord, attempt: AttemptRecord];
   /** A FAILED or CANCELLED task was queued again by RetryTask. */
   "task.retried": [task: TaskRecord];
+  /** A running handler reported progress (at most as often as its worker reports). */
+  "task.progress": [task: TaskRecord];
   /** The task reached SUCCEEDED, FAILED or CANCELLED. */
   "task.finished": [task: TaskRecord];
   /** An attempt was given up on (worker lost, unacknowledged) and its task queued again. */

@@ -1,14 +1,54 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { CHROMIUM } from "./requires.js";
 
+/** How a new tab looks at the page. */
+export interface PageOptions {
+  /** Default 1400×900 (desktop); a phone is 390×844. */
+  viewport?: { width: number; height: number };
+  /** prefers-color-scheme, default light. */
+  colorScheme?: "light" | "dark";
+}
+
 /** A headless Chromium with a fresh profile; close() ends it and removes the profile. */
 export interface TestBrowser {
   /** A new tab that records uncaught page errors in `errors`. */
-  newPage(): Promise<Page & { errors: string[] }>;
+  newPage(options?: PageOptions): Promise<Page & { errors: string[] }>;
   close(): Promise<void>;
+}
+
+/** One axe-core finding, as much as a failure message needs. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (the dev dependency, injected from node_modules: nothing is
+ * fetched) on the page as it is now and answers its violations of `impacts`
+ * (default serious and critical), with where they are. Evaluated through the
+ * DevTools protocol, so a Content-Security-Policy cannot block it.
+ */
+export async function axeViolations(page: Page, impacts: string[] = ["serious", "critical"]): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // In the page: axe and the document are its globals (this file has no DOM types).
+    const { axe, document } = globalThis as unknown as {
+      axe: { run: (context: unknown, options: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> };
+      document: unknown;
+    };
+    const result = await axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => String(n.target.join(" "))) }));
+  });
+  return violations.filter((v) => v.impact !== null && impacts.includes(v.impact));
 }
 
 /**
@@ -32,8 +72,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
   // A persistent context opens with one blank tab; tests use their own.
   await Promise.all(context.pages().map((p) => p.close()));
   return {
-    async newPage() {
+    async newPage(options = {}) {
       const page = (await context.newPage()) as Page & { errors: string[] };
+      if (options.viewport) await page.setViewportSize(options.viewport);
+      await page.emulateMedia({ colorScheme: options.colorScheme ?? "light" });
       page.errors = [];
       page.on("pageerror", (err) => page.errors.push(err.message));
       return page;

@@ -12,6 +12,10 @@ export interface Series {
 /** What {@link Chart} draws. */
 export interface ChartProps {
   title: string;
+  /** Said after the title, smaller: what the title's number covers ("13 of 310 finished, last 10 s"). */
+  detail?: string;
+  /** Greys the title and legend: too little data for the number to mean much. */
+  dim?: boolean;
   /** Sample times (ms since epoch), oldest first; one per value of each series. */
   times: readonly number[];
   series: readonly Series[];
@@ -96,8 +100,11 @@ export function Chart(props: ChartProps) {
   const latest = series.map((s) => s.values[s.values.length - 1] ?? 0);
   return (
     <figure class="chart">
-      <figcaption>
-        <span class="chart-title">{props.title}</span>
+      <figcaption class={props.dim ? "chart-dim" : undefined}>
+        <span class="chart-title">
+          {props.title}
+          {props.detail && <span class="chart-detail"> · {props.detail}</span>}
+        </span>
         <span class="chart-legend">
           {series.map((s, k) => (
             <span key={s.label}>

@@ -1,6 +1,6 @@
 import { taskInfo, type TaskInfo } from "../../../client/task-info.js";
 import { tasks } from "../api/clients.js";
-import { describeError } from "../api/errors.js";
+import { errorText } from "../api/errors.js";
 import { shortId } from "../model/format.js";
 import { toast } from "../model/toasts.js";
 import { useState } from "preact/hooks";
@@ -35,7 +35,7 @@ export function TaskActions({ task, onDone, small }: { task: TaskInfo; onDone?: 
       toast("ok", action === "cancel" ? `Cancelled ${label}` : `Retrying ${label}: now ${updated?.state ?? "queued"}`);
       if (updated) onDone?.(updated);
     } catch (err) {
-      toast("error", `Could not ${action} ${label}: ${describeError(err)}`);
+      toast("error", `Could not ${action} ${label}: ${errorText(err)}`);
     } finally {
       setBusy(false);
       setAsking(undefined);

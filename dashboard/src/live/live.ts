@@ -3,7 +3,7 @@ import { durationFromMs } from "../../../common/time.js";
 import { admin } from "../api/clients.js";
 import { token } from "../api/token.js";
 import { Store } from "../model/store.js";
-import { connection } from "./connection.js";
+import { connection, controlPlane } from "./connection.js";
 import { reconnectingStream } from "./reconnecting-stream.js";
 import { appendSamples, sample, type Sample } from "./samples.js";
 
@@ -39,6 +39,27 @@ export function onTaskChanges(listener: (changes: TaskChanges) => void): () => v
 
 const STATS_INTERVAL_MS = 1000;
 
+/** Wakes the streams waiting to reconnect. */
+const wake = new EventTarget();
+
+/** Tries to reconnect now instead of at the end of the backoff ("Retry now"). */
+export function retryNow(): void {
+  wake.dispatchEvent(new Event("retry"));
+}
+
+/**
+ * Notes the control plane's start time. A different one than before means
+ * it restarted: what the page holds may be gone (an in-memory control plane
+ * forgets its tasks), so the views start afresh and a notice says why.
+ */
+function noteStart(startedAt: Date | undefined): void {
+  const ms = startedAt?.getTime();
+  const life = controlPlane.value;
+  if (ms === undefined || ms === life.startedAt) return;
+  if (life.startedAt === undefined) controlPlane.set({ ...life, startedAt: ms });
+  else controlPlane.set({ startedAt: ms, restarts: life.restarts + 1, restartedFrom: life.startedAt });
+}
+
 /**
  * Opens the page's two live streams, WatchStats (with workers and history)
  * and WatchTasks, and keeps them open across control-plane restarts.
@@ -46,16 +67,21 @@ const STATS_INTERVAL_MS = 1000;
  */
 export function startLive(): () => void {
   const stop = new AbortController();
-  connection.set({ kind: "connecting" });
+  const before = connection.value;
+  // A token typed into the form is being checked: the form stays until the answer.
+  connection.set(before.kind === "unauthenticated" ? { ...before, checking: true } : { kind: "connecting" });
   void reconnectingStream({
     signal: stop.signal,
+    wake,
     silenceMs: STATS_INTERVAL_MS * 5,
     open: (signal) => admin.watchStats({ interval: durationFromMs(STATS_INTERVAL_MS), includeWorkers: true, includeHistory: true }, { signal }),
     onMessage: (message, first) => {
       const current = liveStats.value;
       const samples = message.samples.map(sample);
+      const stats = message.stats === undefined ? current.stats : statsInfo(message.stats);
+      noteStart(stats?.startedAt);
       liveStats.set({
-        stats: message.stats === undefined ? current.stats : statsInfo(message.stats),
+        stats,
         workers: message.workers.map(workerInfo),
         // A new stream sends the whole retained history again.
         samples: first ? samples : appendSamples(current.samples, samples),
@@ -73,6 +99,7 @@ export function startLive(): () => void {
   });
   void reconnectingStream({
     signal: stop.signal,
+    wake,
     open: (signal) => admin.watchTasks({}, { signal }),
     onMessage: (message, first) => {
       const changes: TaskChanges = { tasks: message.tasks.map(taskInfo), omitted: message.omitted, resync: first };
@@ -82,4 +109,9 @@ export function startLive(): () => void {
     onStatus: () => {},
   });
   return () => stop.abort();
+}
+
+/** Forgets the token and what it showed (sign-out): the next person sees the token form, not the last numbers. */
+export function forgetLive(): void {
+  liveStats.set({ stats: undefined, workers: [], samples: [], updatedAt: 0 });
 }

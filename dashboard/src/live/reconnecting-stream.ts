@@ -7,10 +7,12 @@ export interface ReconnectingStreamOptions<T> {
   open: (signal: AbortSignal) => AsyncIterable<T>;
   /** Each message; `first` is true for the first one of every new stream. */
   onMessage: (message: T, first: boolean) => void;
-  /** Connected, failed (with when it retries), or refused for the token. */
-  onStatus: (status: { kind: "live" } | { kind: "down"; message: string; retryAt: number } | { kind: "unauthenticated" }) => void;
+  /** Connected, failed (with why, when there is more to say than "cannot reach", and when it retries), or refused for the token. */
+  onStatus: (status: { kind: "live" } | { kind: "down"; reason?: string; retryAt: number } | { kind: "unauthenticated" }) => void;
   /** A stream that sends nothing for this long is taken as dead and reopened. */
   silenceMs?: number;
+  /** A "retry" event on it ends the wait before the next attempt (the person asked to retry now). */
+  wake?: EventTarget;
   /** Ends the loop for good. */
   signal: AbortSignal;
 }
@@ -35,7 +37,7 @@ export async function reconnectingStream<T>(options: ReconnectingStreamOptions<T
       clearTimeout(watchdog);
       if (options.silenceMs) watchdog = setTimeout(stop, options.silenceMs);
     };
-    let reason = "the control plane closed the stream";
+    let reason: string | undefined = "it closed the stream";
     try {
       feed();
       let first = true;
@@ -52,20 +54,22 @@ export async function reconnectingStream<T>(options: ReconnectingStreamOptions<T
         options.onStatus({ kind: "unauthenticated" });
         return;
       }
-      reason = attempt.signal.aborted ? "the control plane stopped answering" : describeError(err);
+      reason = attempt.signal.aborted ? "it stopped answering" : describeError(err);
     } finally {
       clearTimeout(watchdog);
       options.signal.removeEventListener("abort", stop);
     }
     if (options.signal.aborted) return;
     const delay = backoffMs(REOPEN_BACKOFF, ++failures);
-    options.onStatus({ kind: "down", message: reason, retryAt: Date.now() + delay });
+    options.onStatus({ kind: "down", ...(reason ? { reason } : {}), retryAt: Date.now() + delay });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, delay);
       options.signal.addEventListener("abort", done, { once: true });
+      options.wake?.addEventListener("retry", done, { once: true });
       function done(): void {
         clearTimeout(timer);
         options.signal.removeEventListener("abort", done);
+        options.wake?.removeEventListener("retry", done);
         resolve();
       }
     });

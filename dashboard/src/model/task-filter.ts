@@ -69,3 +69,25 @@ export function matchesFilter(task: TaskInfo, filter: TaskFilter): boolean {
 export function isFiltered(filter: TaskFilter): boolean {
   return filter.states.length > 0 || filter.task.trim() !== "" || filter.priority !== "" || filter.id.trim() !== "";
 }
+
+/** How many filters are set (the folded filter button says so). */
+export function filterCount(filter: TaskFilter): number {
+  return (filter.states.length > 0 ? 1 : 0) + (filter.task.trim() ? 1 : 0) + (filter.priority ? 1 : 0) + (filter.id.trim() ? 1 : 0);
+}
+
+/**
+ * True when a changed task may change which tasks a filtered listing holds,
+ * so the listing must be fetched again. A task on screen that still matches
+ * is updated in place; one off screen that did not match and does not now
+ * changes nothing. A progress report (a task running for more than a second
+ * before it reported) leaves every listing as it was: the task was running,
+ * and matched or not, before it too.
+ */
+export function mayChangeListing(task: TaskInfo, onScreen: boolean, filter: TaskFilter): boolean {
+  const matches = matchesFilter(task, filter);
+  if (onScreen) return !matches;
+  if (!matches) return false;
+  const reported = task.progress?.updatedAt?.getTime();
+  const started = task.startedAt?.getTime();
+  return !(task.state === "running" && reported !== undefined && started !== undefined && reported - started > 1000);
+}

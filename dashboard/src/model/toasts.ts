@@ -22,3 +22,10 @@ export function toast(kind: Toast["kind"], text: string): void {
 export function dismiss(id: number): void {
   toasts.set(toasts.value.filter((t) => t.id !== id));
 }
+
+/**
+ * How many modal views show their own toast region. A modal dialog makes the
+ * rest of the page inert, so its toasts would be neither seen nor read out
+ * there: while one is open, the messages appear inside it instead.
+ */
+export const modalToastHosts = new Store<number>(0);

@@ -2,20 +2,21 @@ import { taskInfo, type TaskInfo } from "../../../client/task-info.js";
 import { TaskState } from "../../../gen/fastworker/v1/task_pb.js";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { tasks } from "../api/clients.js";
-import { describeError } from "../api/errors.js";
+import { errorText } from "../api/errors.js";
 import { Ago } from "../components/ago.js";
 import { Chart } from "../components/chart.js";
 import { liveStats, onTaskChanges } from "../live/live.js";
-import type { Sample } from "../live/samples.js";
 import { count, percent, rate, shortId } from "../model/format.js";
 import { href } from "../model/route.js";
 import { useStore } from "../model/store.js";
+import { chartSeries, FEW } from "../model/chart-series.js";
 import { throttle } from "../model/throttle.js";
 
 /** The first screen: counts by state, live charts, workers at a glance, the latest failures. */
 export function Overview() {
   const { stats, workers, samples, updatedAt } = useStore(liveStats);
   const series = useMemo(() => chartSeries(samples), [samples]);
+  const recent = series.recent;
   if (stats === undefined) return <p class="empty">Waiting for the first numbers from the control plane…</p>;
 
   const queuedTotal = stats.queued.critical + stats.queued.high + stats.queued.normal + stats.queued.low;
@@ -40,14 +41,15 @@ export function Overview() {
         </div>
         <StateCard label="Scheduled" state="scheduled" value={stats.scheduled} note="delayed or waiting to retry" />
         <StateCard label="Running" state="running" value={stats.running} note={`${count(slots)} worker slots`} />
-        <StateCard label="Succeeded" state="succeeded" value={stats.succeeded} note={`${count(stats.totals.succeeded)} since start`} />
-        <StateCard label="Failed" state="failed" value={stats.failed} note={`${count(stats.totals.failed)} since start`} />
-        <StateCard label="Cancelled" state="cancelled" value={stats.cancelled} note={`${count(stats.totals.cancelled)} since start`} />
+        <StateCard label="Succeeded" state="succeeded" value={stats.succeeded} total={stats.totals.succeeded} />
+        <StateCard label="Failed" state="failed" value={stats.failed} total={stats.totals.failed} />
+        <StateCard label="Cancelled" state="cancelled" value={stats.cancelled} total={stats.totals.cancelled} />
       </section>
 
       <section class="charts" aria-label="Charts">
         <Chart
-          title={`Throughput · ${rate(stats.throughput)} tasks/s (10 s avg)`}
+          title={`Throughput · ${rate(recent.throughput)} tasks/s`}
+          detail={recent.periodMs > 0 ? `last ${Math.round(recent.periodMs / 1000)} s` : undefined}
           times={series.times}
           series={[
             { label: "succeeded", color: "var(--ok)", values: series.succeeded },
@@ -59,7 +61,9 @@ export function Overview() {
           end={end}
         />
         <Chart
-          title={`Failure rate · ${percent(stats.failureRate)} (10 s)`}
+          title={`Failure rate · ${percent(recent.failureRate)}`}
+          detail={`${count(recent.failed)} failed of ${count(recent.finished)} finished, last ${Math.round(recent.periodMs / 1000)} s${recent.finished < FEW ? " (too few to tell)" : ""}`}
+          dim={recent.finished < FEW}
           times={series.times}
           series={[{ label: "failed", color: "var(--bad)", values: series.failureRate }]}
           format={percent}
@@ -109,14 +113,33 @@ export function Overview() {
   );
 }
 
-function StateCard({ label, state, value, note }: { label: string; state: string; value: number; note: string }) {
+/**
+ * A state's count, linking to its tasks. Final states count what the
+ * control plane still keeps (results expire), which can fall while tasks
+ * succeed: so they say "kept", beside the total since it started.
+ */
+function StateCard({ label, state, value, note, total }: { label: string; state: string; value: number; note?: string; total?: number }) {
   return (
-    <a class={`card card-${state}`} href={href("tasks", new URLSearchParams({ state }))} aria-label={`${label}: ${value}`}>
-      <div class="card-label">{label}</div>
-      <div class="card-value" data-testid={`count-${state}`}>
-        {count(value)}
-      </div>
-      <div class="card-note">{note}</div>
+    <a class={`card card-${state}`} href={href("tasks", new URLSearchParams({ state }))}>
+      <span class="card-label">{label}</span>
+      <span class="card-value">
+        <span data-testid={`count-${state}`}>{count(value)}</span>
+        {total !== undefined && (
+          <span class="card-unit" title="still kept by the control plane: results expire after --result-ttl and beyond --max-results">
+            {" "}
+            kept
+          </span>
+        )}
+      </span>
+      <span class="card-note">
+        {total !== undefined ? (
+          <>
+            <span data-testid={`total-${state}`}>{count(total)}</span> since start
+          </>
+        ) : (
+          note
+        )}
+      </span>
     </a>
   );
 }
@@ -131,7 +154,7 @@ function RecentFailures() {
       tasks
         .listTasks({ states: [TaskState.FAILED], pageSize: 5 })
         .then((page) => !closed && (setFailed(page.tasks.map(taskInfo)), setError(undefined)))
-        .catch((err: unknown) => !closed && setError(describeError(err)));
+        .catch((err: unknown) => !closed && setError(errorText(err)));
     }, 1000);
     load();
     const unsubscribe = onTaskChanges((changes) => {
@@ -168,31 +191,4 @@ function RecentFailures() {
       )}
     </section>
   );
-}
-
-/** Per-second values for the charts; the failure rate over a sliding 10 s window. */
-function chartSeries(samples: readonly Sample[]) {
-  const perSecond = (n: number, s: Sample): number => (s.periodMs > 0 ? (n * 1000) / s.periodMs : n);
-  const failureRate: number[] = [];
-  let failed = 0;
-  let finished = 0;
-  samples.forEach((s, i) => {
-    failed += s.failed;
-    finished += s.succeeded + s.failed + s.cancelled;
-    const old = samples[i - 10];
-    if (old !== undefined) {
-      failed -= old.failed;
-      finished -= old.succeeded + old.failed + old.cancelled;
-    }
-    failureRate.push(finished > 0 ? failed / finished : 0);
-  });
-  return {
-    times: samples.map((s) => s.time),
-    succeeded: samples.map((s) => perSecond(s.succeeded, s)),
-    failed: samples.map((s) => perSecond(s.failed, s)),
-    cancelled: samples.map((s) => perSecond(s.cancelled, s)),
-    failureRate,
-    queued: samples.map((s) => s.queued),
-    running: samples.map((s) => s.running),
-  };
 }

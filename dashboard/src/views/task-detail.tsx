@@ -1,59 +1,103 @@
 import { taskInfo, type AttemptInfo, type TaskErrorInfo, type TaskInfo } from "../../../client/task-info.js";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { attemptLabel, attemptSeries, attemptSummary } from "../../../client/task-summary.js";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { tasks } from "../api/clients.js";
-import { describeError } from "../api/errors.js";
+import { errorText } from "../api/errors.js";
 import { Ago } from "../components/ago.js";
 import { Badge } from "../components/badge.js";
 import { JsonView } from "../components/json-view.js";
 import { useNow } from "../components/now.js";
+import { ProgressBar } from "../components/progress-bar.js";
 import { TaskActions } from "../components/task-actions.js";
+import { Toasts } from "../components/toasts.js";
 import { onTaskChanges } from "../live/live.js";
 import { duration, timestamp } from "../model/format.js";
 import { throttle } from "../model/throttle.js";
 
 /**
+ * How often an open running task is fetched again when the live stream
+ * brought nothing for it: progress reports reach the stream only once the
+ * control plane emits them (task.progress); until then this keeps the bar
+ * moving.
+ */
+const POLL_MS = 2000;
+
+/**
  * One task in full (GetTask): args, result or error with its stack, every
- * attempt, timings, worker; Cancel or Retry. Fetched again when the live
- * stream says the task changed.
+ * attempt by series, timings, worker, progress; Cancel or Retry. A modal
+ * dialog: focus stays inside, Escape or a click outside closes it, and focus
+ * goes back to where it was (the task's row). Kept current from the live
+ * stream: a progress report updates it in place, a state change fetches it
+ * again.
  */
 export function TaskDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const [task, setTask] = useState<TaskInfo | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const panel = useRef<HTMLDivElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  const current = useRef<TaskInfo | undefined>(undefined);
+  current.current = task;
 
   useEffect(() => {
     let closed = false;
-    setTask(undefined);
-    setError(undefined);
+    let streamedAt = 0;
     const load = throttle(() => {
       tasks
         .getTask({ id })
         .then((answer) => !closed && answer.task && (setTask(taskInfo(answer.task)), setError(undefined)))
-        .catch((err: unknown) => !closed && setError(describeError(err)));
+        .catch((err: unknown) => !closed && setError(errorText(err)));
     }, 500);
     load();
     const unsubscribe = onTaskChanges((changes) => {
-      if (changes.resync || changes.omitted > 0 || changes.tasks.some((t) => t.id === id)) load();
+      const change = changes.tasks.find((t) => t.id === id);
+      if (change !== undefined) streamedAt = Date.now();
+      const shown = current.current;
+      if (change !== undefined && shown !== undefined && change.state === shown.state && change.attempt === shown.attempt) {
+        // A progress report: the listing's view of the task has what changed.
+        setTask({ ...shown, progress: change.progress, statusMessage: change.statusMessage });
+      } else if (change !== undefined || changes.resync || changes.omitted > 0) {
+        load();
+      }
     });
+    const poll = setInterval(() => {
+      if (current.current?.state === "running" && Date.now() - streamedAt >= POLL_MS) load();
+    }, POLL_MS);
     return () => {
       closed = true;
       load.cancel();
+      clearInterval(poll);
       unsubscribe();
     };
   }, [id]);
 
-  useEffect(() => {
-    panel.current?.focus();
-    const onKey = (e: KeyboardEvent): void => {
-      if (e.key === "Escape" && !document.querySelector("dialog[open]")) onClose();
+  // A layout effect: its cleanup runs as the dialog leaves the page, not a frame later, so focus never drops to the body.
+  useLayoutEffect(() => {
+    const d = dialog.current!;
+    const opener = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : undefined;
+    if (!d.open) d.showModal();
+    d.focus();
+    return () => {
+      if (d.open) d.close();
+      // Back to where the person was; after a click on a row, to the row's link.
+      const back = opener?.isConnected ? opener : document.querySelector<HTMLElement>(`[data-task-id="${CSS.escape(id)}"] .row-link`);
+      back?.focus();
     };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [id]);
+  }, []);
 
   return (
-    <div class="drawer-backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div class="drawer" ref={panel} tabIndex={-1} role="dialog" aria-modal="false" aria-label="Task detail">
+    <dialog
+      ref={dialog}
+      class="drawer"
+      tabIndex={-1}
+      aria-label="Task detail"
+      // Escape: the route closes it (and the back button, and links), not the dialog itself.
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      // A click on the backdrop lands on the dialog element itself; the panel inside covers the rest.
+      onClick={(e) => e.target === e.currentTarget && onClose()}
+    >
+      <div class="drawer-panel">
         <header class="drawer-header">
           <div>
             <h2>{task?.name ?? "Task"}</h2>
@@ -70,7 +114,8 @@ export function TaskDetail({ id, onClose }: { id: string; onClose: () => void })
         )}
         {task === undefined ? !error && <p class="muted">Loading…</p> : <Detail task={task} onChanged={setTask} />}
       </div>
-    </div>
+      <Toasts inModal />
+    </dialog>
   );
 }
 
@@ -78,25 +123,34 @@ function Detail({ task, onChanged }: { task: TaskInfo; onChanged: (t: TaskInfo) 
   const now = useNow();
   const wait = task.createdAt && (task.startedAt ?? (task.state === "queued" ? new Date(now) : undefined));
   const end = task.finishedAt ?? (task.state === "running" ? new Date(now) : undefined);
+  const summary = attemptSummary(task);
   return (
     <div class="detail">
       <div class="detail-status">
         <Badge kind={task.state} />
         <span class={`priority-text priority-${task.priority}`}>{task.priority}</span>
-        <span class="muted">
-          attempt {task.attempt} of {task.maxAttempts}
-        </span>
         <span class="spacer" />
         <TaskActions task={task} onDone={onChanged} />
       </div>
       {task.statusMessage && task.statusMessage !== task.error?.message && <p class="status-message">{task.statusMessage}</p>}
       {task.progress && task.state === "running" && (
-        <div class="progress" title={task.progress.message}>
-          <progress max={1} value={task.progress.fraction} /> {Math.round(task.progress.fraction * 100)}% {task.progress.message}
+        <div class="detail-progress">
+          <ProgressBar progress={task.progress} />
+          {task.progress.updatedAt && (
+            <span class="muted small">
+              {" "}
+              reported <Ago time={task.progress.updatedAt} />
+            </span>
+          )}
         </div>
       )}
 
       <dl class="facts">
+        <dt>Attempt</dt>
+        <dd data-testid="attempt">
+          {summary ? attemptLabel(summary) : `${task.attempt} of ${task.maxAttempts}`}
+          {summary && summary.dispatches > summary.attempt && <span class="muted"> · {summary.dispatches} dispatches in all</span>}
+        </dd>
         <dt>Created</dt>
         <dd>
           {timestamp(task.createdAt)} (<Ago time={task.createdAt} />)
@@ -114,8 +168,8 @@ function Detail({ task, onChanged }: { task: TaskInfo; onChanged: (t: TaskInfo) 
         </dd>
         <dt>Finished</dt>
         <dd>
-          {timestamp(task.finishedAt)}
-          {end && task.startedAt && <span class="muted"> · ran {duration(end.getTime() - task.startedAt.getTime())}</span>}
+          {task.finishedAt ? timestamp(task.finishedAt) : <span class="muted">not yet</span>}
+          {end && task.startedAt && <span class="muted"> · {task.finishedAt ? "ran" : "running for"} {duration(end.getTime() - task.startedAt.getTime())}</span>}
         </dd>
         <dt>Worker</dt>
         <dd>{task.workerName || <span class="muted">not dispatched yet</span>}</dd>
@@ -142,24 +196,24 @@ function Detail({ task, onChanged }: { task: TaskInfo; onChanged: (t: TaskInfo) 
       </dl>
 
       {task.error && (
-        <section aria-label="Error">
-          <h3>{task.state === "cancelled" ? "Why it was cancelled" : "Error"}</h3>
+        <section aria-labelledby="detail-error">
+          <h3 id="detail-error">{task.state === "cancelled" ? "Why it was cancelled" : "Error"}</h3>
           <ErrorBlock error={task.error} />
         </section>
       )}
       {task.state === "succeeded" && (
-        <section aria-label="Result">
-          <h3>Result</h3>
+        <section aria-labelledby="detail-result">
+          <h3 id="detail-result">Result</h3>
           <JsonView value={task.result ?? null} label="result" />
         </section>
       )}
-      <section aria-label="Arguments">
-        <h3>Arguments</h3>
+      <section aria-labelledby="detail-args">
+        <h3 id="detail-args">Arguments</h3>
         <JsonView value={task.args} label="arguments" />
       </section>
-      <section aria-label="Attempts">
-        <h3>Attempts</h3>
-        {task.attempts.length === 0 ? <p class="muted">Not dispatched yet.</p> : <Attempts attempts={task.attempts} now={now} />}
+      <section aria-labelledby="detail-attempts">
+        <h3 id="detail-attempts">Attempts</h3>
+        {task.attempts.length === 0 ? <p class="muted">Not dispatched yet.</p> : <Attempts task={task} now={now} />}
       </section>
     </div>
   );
@@ -173,7 +227,7 @@ function ErrorBlock({ error }: { error: TaskErrorInfo }) {
         {!error.retryable && <span class="muted"> (not retryable)</span>}
       </p>
       {error.stack && (
-        <pre class="code stack" aria-label="stack trace">
+        <pre class="code stack" aria-label="stack trace" tabIndex={0}>
           {error.stack}
         </pre>
       )}
@@ -181,33 +235,50 @@ function ErrorBlock({ error }: { error: TaskErrorInfo }) {
   );
 }
 
-function Attempts({ attempts, now }: { attempts: AttemptInfo[]; now: number }) {
+/** Every attempt, oldest first; after a RetryTask, each series under its own heading. */
+function Attempts({ task, now }: { task: TaskInfo; now: number }) {
+  const series = attemptSeries(task.attempts, task.maxAttempts);
   return (
-    <ol class="attempts">
-      {attempts.map((a) => {
-        const end = a.finishedAt?.getTime() ?? (a.outcome === "running" ? now : undefined);
-        return (
-          <li key={a.number}>
-            <div class="attempt-head">
-              <strong>#{a.number}</strong>
-              <Badge kind={a.outcome === "succeeded" ? "succeeded" : a.outcome === "running" ? "running" : a.outcome === "cancelled" ? "cancelled" : "failed"}>{a.outcome.replace("_", " ")}</Badge>
-              <span>{a.workerName}</span>
-              <span class="muted">
-                dispatched {timestamp(a.dispatchedAt)}
-                {end !== undefined && a.dispatchedAt && ` · ${duration(end - a.dispatchedAt.getTime())}`}
-              </span>
-            </div>
-            {a.error && (
-              <details>
-                <summary>
-                  {a.error.type || "Error"}: {a.error.message}
-                </summary>
-                {a.error.stack && <pre class="code stack">{a.error.stack}</pre>}
-              </details>
-            )}
-          </li>
-        );
-      })}
-    </ol>
+    <>
+      {series.map((s) => (
+        <div key={s.number}>
+          {series.length > 1 && <h4 class="series-title">{s.number === 1 ? "First series" : `Series ${s.number} (retried)`}</h4>}
+          <ol class="attempts">
+            {s.attempts.map((a) => (
+              <AttemptItem key={a.number} attempt={a} now={now} />
+            ))}
+          </ol>
+        </div>
+      ))}
+    </>
+  );
+}
+
+function AttemptItem({ attempt: a, now }: { attempt: AttemptInfo; now: number }) {
+  const end = a.finishedAt?.getTime() ?? (a.outcome === "running" ? now : undefined);
+  return (
+    <li>
+      <div class="attempt-head">
+        <strong>#{a.number}</strong>
+        <Badge kind={a.outcome === "succeeded" ? "succeeded" : a.outcome === "running" ? "running" : a.outcome === "cancelled" ? "cancelled" : "failed"}>{a.outcome.replace("_", " ")}</Badge>
+        <span>{a.workerName}</span>
+        <span class="muted">
+          dispatched {timestamp(a.dispatchedAt)}
+          {end !== undefined && a.dispatchedAt && ` · ${duration(end - a.dispatchedAt.getTime())}`}
+        </span>
+      </div>
+      {a.error && (
+        <details>
+          <summary>
+            {a.error.type || "Error"}: {a.error.message}
+          </summary>
+          {a.error.stack && (
+            <pre class="code stack" tabIndex={0}>
+              {a.error.stack}
+            </pre>
+          )}
+        </details>
+      )}
+    </li>
   );
 }

@@ -1,22 +1,26 @@
 import { taskInfo, type TaskInfo } from "../../../client/task-info.js";
-import { PRIORITY_NAMES } from "../../../common/priority.js";
-import { TASK_STATE_NAMES, type TaskStateName } from "../../../common/task-state.js";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { tasks as taskClient } from "../api/clients.js";
-import { describeError } from "../api/errors.js";
-import { Ago } from "../components/ago.js";
-import { Badge } from "../components/badge.js";
-import { useNow } from "../components/now.js";
-import { TaskActions } from "../components/task-actions.js";
-import { liveStats, onTaskChanges } from "../live/live.js";
-import { count, duration, shortId } from "../model/format.js";
-import { navigate, route } from "../model/route.js";
+import { errorText } from "../api/errors.js";
+import { NARROW, useMedia } from "../components/media.js";
+import { onTaskChanges } from "../live/live.js";
+import { count } from "../model/format.js";
+import { FIRST_PAGE, lastPageOffset, PageTokens, seek, type PagePosition } from "../model/pager.js";
+import { href, navigate, route } from "../model/route.js";
 import { useStore } from "../model/store.js";
-import { filterFromParams, filterToParams, isFiltered, listRequest, matchesFilter, type TaskFilter } from "../model/task-filter.js";
+import { filterFromParams, filterToParams, isFiltered, listRequest, mayChangeListing, NO_FILTER, type TaskFilter } from "../model/task-filter.js";
 import { throttle } from "../model/throttle.js";
 import { TaskDetail } from "./task-detail.js";
+import { TaskFilters } from "./task-filters.js";
+import { TaskCards, TaskTable } from "./task-list.js";
 
 const PAGE_SIZE = 50;
+/**
+ * How often a page showing running tasks is listed again while the live
+ * stream brings no progress reports (the control plane sends them only once
+ * it emits task.progress): so the rows' progress bars move.
+ */
+const PROGRESS_POLL_MS = 2000;
 
 interface Page {
   rows: TaskInfo[];
@@ -24,25 +28,35 @@ interface Page {
   nextToken: string;
 }
 
+/** A walk to a far page (the oldest) under way. */
+interface Seeking {
+  reached: number;
+  target: number;
+  abort: AbortController;
+}
+
 /**
  * The task history: filters (in the address, so a view can be shared),
  * newest first, paged with the control plane's page tokens, kept current by
- * the WatchTasks stream, and a detail drawer for one task.
+ * the WatchTasks stream, and a detail drawer for one task. A table on wide
+ * screens; cards and folded filters on narrow ones.
  */
 export function Tasks() {
   const { params } = useStore(route);
   const filter = useMemo(() => filterFromParams(params), [params.toString()]);
   const openId = params.get("open") ?? "";
   const filterKey = filterToParams(filter).toString();
-  const [tokens, setTokens] = useState<string[]>([""]);
+  const narrow = useMedia(NARROW);
+  // The page position belongs to one filter: a new filter starts again at the newest tasks.
+  const [at, setAt] = useState<{ filterKey: string; position: PagePosition; tokens: PageTokens }>(() => ({ filterKey, position: FIRST_PAGE, tokens: new PageTokens() }));
+  const paging = at.filterKey === filterKey ? at : { filterKey, position: FIRST_PAGE, tokens: new PageTokens() };
+  const position = paging.position;
   const [page, setPage] = useState<Page | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [live, setLive] = useState(true);
   const [loadedAt, setLoadedAt] = useState(0);
-  const token = tokens[tokens.length - 1]!;
-
-  // A new filter starts again at the newest tasks.
-  useEffect(() => setTokens([""]), [filterKey]);
+  const [seeking, setSeeking] = useState<Seeking | undefined>(undefined);
+  const walking = useRef<AbortController | undefined>(undefined);
 
   const rowsRef = useRef<TaskInfo[]>([]);
   rowsRef.current = page?.rows ?? [];
@@ -50,40 +64,77 @@ export function Tasks() {
   useEffect(() => {
     let closed = false;
     let seq = 0;
+    let progressStreamedAt = 0;
     const load = throttle(() => {
       const mine = ++seq;
       const started = performance.now();
       taskClient
-        .listTasks(listRequest(filter, token, PAGE_SIZE))
+        .listTasks(listRequest(filter, position.token, PAGE_SIZE))
         .then((answer) => {
           if (closed || mine !== seq) return;
           setPage({ rows: answer.tasks.map(taskInfo), total: answer.totalSize, nextToken: answer.nextPageToken });
           setError(undefined);
           setLoadedAt(performance.now() - started);
         })
-        .catch((err: unknown) => !closed && mine === seq && setError(describeError(err)));
+        .catch((err: unknown) => !closed && mine === seq && setError(errorText(err)));
     }, 1000);
     load();
     const unsubscribe = onTaskChanges((changes) => {
-      // Rows on screen change at once; the listing is fetched again (at most once a second) when the set of rows may differ.
+      // Rows on screen change at once; the listing is fetched again (at most once a second) only when the set of rows may differ.
       const byId = new Map(changes.tasks.map((t) => [t.id, t]));
-      const rows = rowsRef.current;
-      if (rows.some((r) => byId.has(r.id))) {
+      const onScreen = new Set(rowsRef.current.map((r) => r.id));
+      if (changes.tasks.some((t) => t.state === "running" && t.progress)) progressStreamedAt = Date.now();
+      if (changes.tasks.some((t) => onScreen.has(t.id))) {
         setPage((p) => p && { ...p, rows: p.rows.map((r) => (byId.has(r.id) ? { ...r, ...byId.get(r.id)! } : r)) });
       }
       if (!live) return;
-      if (changes.resync || changes.omitted > 0 || changes.tasks.some((t) => matchesFilter(t, filter) || rows.some((r) => r.id === t.id))) load();
+      if (changes.resync || changes.omitted > 0 || changes.tasks.some((t) => mayChangeListing(t, onScreen.has(t.id), filter))) load();
     });
+    const poll = setInterval(() => {
+      if (live && Date.now() - progressStreamedAt > PROGRESS_POLL_MS * 2 && rowsRef.current.some((r) => r.state === "running")) load();
+    }, PROGRESS_POLL_MS);
     return () => {
       closed = true;
       load.cancel();
+      clearInterval(poll);
       unsubscribe();
     };
-  }, [filterKey, token, live]);
+  }, [filterKey, position.token, live]);
+
+  // A walk in progress belongs to the filter it started with (and to this view).
+  useEffect(() => () => walking.current?.abort(), [filterKey]);
+
+  const goTo = (next: PagePosition): void => {
+    paging.tokens.note(next);
+    setAt({ ...paging, position: next });
+  };
+  const goToOffset = async (target: number): Promise<void> => {
+    walking.current?.abort();
+    const walk: Seeking = { reached: position.offset, target, abort: new AbortController() };
+    walking.current = walk.abort;
+    setSeeking(walk);
+    try {
+      const hop = async (token: string, size: number) => {
+        const answer = await taskClient.listTasks(listRequest(filter, token, size), { signal: walk.abort.signal });
+        return { count: answer.tasks.length, next: answer.nextPageToken };
+      };
+      const reached = await seek(paging.tokens, target, hop, { signal: walk.abort.signal, onHop: (offset) => setSeeking({ ...walk, reached: offset }) });
+      goTo(reached);
+    } catch (err) {
+      if (!walk.abort.signal.aborted) setError(errorText(err));
+    } finally {
+      setSeeking((s) => (s?.abort === walk.abort ? undefined : s));
+    }
+  };
 
   const setFilter = (next: TaskFilter, replace = false): void => {
     const p = filterToParams(next, new URLSearchParams());
     navigate("tasks", p, replace);
+  };
+  const openHref = (id: string): string => {
+    const p = new URLSearchParams(params);
+    p.set("open", id);
+    return href("tasks", p);
   };
   const open = (id: string | undefined): void => {
     const p = new URLSearchParams(params);
@@ -91,25 +142,32 @@ export function Tasks() {
     else p.delete("open");
     navigate("tasks", p);
   };
+  const onChanged = (t: TaskInfo): void => setPage((p) => p && { ...p, rows: p.rows.map((r) => (r.id === t.id ? t : r)) });
 
-  const first = (tokens.length - 1) * PAGE_SIZE;
+  const first = position.offset;
+  const pages = page ? Math.max(1, Math.ceil(page.total / PAGE_SIZE)) : 1;
+  const last = page ? lastPageOffset(page.total, PAGE_SIZE) : 0;
   return (
     <div class="tasks-view">
-      <Filters filter={filter} onChange={setFilter} live={live} onLive={setLive} />
+      <TaskFilters filter={filter} onChange={setFilter} live={live} onLive={setLive} folded={narrow} />
       {error && (
         <p class="error-text" role="alert">
           Cannot list tasks: {error}
         </p>
       )}
-      <section class="panel">
+      <section class="panel panel-list" aria-label="Task list">
         {page === undefined ? (
           <p class="muted">Loading…</p>
         ) : page.rows.length === 0 ? (
           <div class="empty-state">
-            <h2>{isFiltered(filter) ? "No task matches these filters" : "No tasks yet"}</h2>
+            <h2>{first > 0 ? "No tasks on this page any more" : isFiltered(filter) ? "No task matches these filters" : "No tasks yet"}</h2>
             <p>
-              {isFiltered(filter) ? (
-                <button type="button" class="link" onClick={() => setFilter({ states: [], task: "", priority: "", id: "" })}>
+              {first > 0 ? (
+                <button type="button" class="link" onClick={() => goTo(FIRST_PAGE)}>
+                  Back to the newest tasks
+                </button>
+              ) : isFiltered(filter) ? (
+                <button type="button" class="link" onClick={() => setFilter(NO_FILTER)}>
                   Clear the filters
                 </button>
               ) : (
@@ -119,160 +177,54 @@ export function Tasks() {
               )}
             </p>
           </div>
+        ) : narrow ? (
+          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} />
         ) : (
-          <TaskTable rows={page.rows} openId={openId} onOpen={open} onChanged={(t) => setPage((p) => p && { ...p, rows: p.rows.map((r) => (r.id === t.id ? t : r)) })} />
+          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} />
         )}
         {page !== undefined && page.rows.length > 0 && (
           <nav class="pager" aria-label="Pages">
             <span class="muted" data-testid="page-range">
               {count(first + 1)}–{count(first + page.rows.length)} of {count(page.total)}
-              {loadedAt > 0 && <span class="small"> · listed in {Math.round(loadedAt)} ms</span>}
+              <span class="small">
+                {" "}
+                · page {count(Math.floor(first / PAGE_SIZE) + 1)} of {count(pages)}
+                {loadedAt > 0 && ` · listed in ${Math.round(loadedAt)} ms`}
+              </span>
             </span>
-            <span>
-              <button type="button" class="button" disabled={tokens.length === 1} onClick={() => setTokens(tokens.slice(0, -1))}>
-                ← Newer
-              </button>
-              <button type="button" class="button" disabled={!page.nextToken} onClick={() => setTokens([...tokens, page.nextToken])}>
-                Older →
-              </button>
-            </span>
+            {seeking ? (
+              <span class="pager-buttons" role="status">
+                Finding the page… {count(seeking.reached)} of {count(seeking.target)} tasks
+                <button type="button" class="button button-small" onClick={() => seeking.abort.abort()}>
+                  Stop
+                </button>
+              </span>
+            ) : (
+              <span class="pager-buttons">
+                <button type="button" class="button" disabled={first === 0} onClick={() => goTo(FIRST_PAGE)}>
+                  Newest
+                </button>
+                <button type="button" class="button" disabled={first === 0} onClick={() => void goToOffset(Math.max(0, first - PAGE_SIZE))}>
+                  ← Newer
+                </button>
+                <button type="button" class="button" disabled={!page.nextToken} onClick={() => goTo({ offset: first + page.rows.length, token: page.nextToken })}>
+                  Older →
+                </button>
+                <button
+                  type="button"
+                  class="button"
+                  disabled={!page.nextToken || first >= last}
+                  title="The oldest tasks kept: reached by walking the pages, 1,000 tasks a request"
+                  onClick={() => void goToOffset(last)}
+                >
+                  Oldest
+                </button>
+              </span>
+            )}
           </nav>
         )}
       </section>
-      {openId && <TaskDetail id={openId} onClose={() => open(undefined)} />}
+      {openId && <TaskDetail key={openId} id={openId} onClose={() => open(undefined)} />}
     </div>
-  );
-}
-
-function TaskTable({ rows, openId, onOpen, onChanged }: { rows: TaskInfo[]; openId: string; onOpen: (id: string) => void; onChanged: (task: TaskInfo) => void }) {
-  return (
-    <div class="table-wrap">
-      <table class="table table-hover" aria-label="Tasks">
-        <thead>
-          <tr>
-            <th>ID</th>
-            <th>Task</th>
-            <th>State</th>
-            <th>Priority</th>
-            <th class="num">Attempt</th>
-            <th>Worker</th>
-            <th>Created</th>
-            <th class="num">Took</th>
-            <th>
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((t) => (
-            <tr
-              key={t.id}
-              class={t.id === openId ? "row-selected" : ""}
-              data-task-id={t.id}
-              data-state={t.state}
-              tabIndex={0}
-              onClick={() => onOpen(t.id)}
-              onKeyDown={(e) => e.key === "Enter" && onOpen(t.id)}
-            >
-              <td>
-                <code title={t.id}>{shortId(t.id)}</code>
-              </td>
-              <td>{t.name}</td>
-              <td>
-                <Badge kind={t.state} title={t.statusMessage} />
-              </td>
-              <td>
-                <span class={`priority-text priority-${t.priority}`}>{t.priority}</span>
-              </td>
-              <td class="num">{t.attempt > 0 ? `${t.attempt}/${t.maxAttempts}` : "—"}</td>
-              <td class="ellipsis">{t.workerName || <span class="muted">—</span>}</td>
-              <td>
-                <Ago time={t.createdAt} />
-              </td>
-              <td class="num">
-                <Took task={t} />
-              </td>
-              <td class="actions">
-                <TaskActions task={t} onDone={onChanged} small />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-/** Run time of a started task; only a running one ticks every second (so the table does not re-render). */
-function Took({ task }: { task: TaskInfo }) {
-  if (task.startedAt === undefined) return <>—</>;
-  if (task.state === "running") return <Running since={task.startedAt} />;
-  return <>{task.finishedAt ? duration(task.finishedAt.getTime() - task.startedAt.getTime()) : "—"}</>;
-}
-
-function Running({ since }: { since: Date }) {
-  const now = useNow();
-  return <>{duration(now - since.getTime())}</>;
-}
-
-function Filters({ filter, onChange, live, onLive }: { filter: TaskFilter; onChange: (f: TaskFilter, replace?: boolean) => void; live: boolean; onLive: (on: boolean) => void }) {
-  const { workers } = useStore(liveStats);
-  const names = useMemo(() => [...new Set(workers.flatMap((w) => w.tasks))].sort(), [workers]);
-  const [task, setTask] = useState(filter.task);
-  const [id, setId] = useState(filter.id);
-  useEffect(() => setTask(filter.task), [filter.task]);
-  useEffect(() => setId(filter.id), [filter.id]);
-  // Typing filters after a short pause, without a history entry per key. The
-  // pause reads the latest filter, so a state chip clicked meanwhile stays.
-  const latest = useRef(filter);
-  latest.current = filter;
-  useEffect(() => {
-    if (task === filter.task && id === filter.id) return;
-    const timer = setTimeout(() => onChange({ ...latest.current, task, id }, true), 300);
-    return () => clearTimeout(timer);
-  }, [task, id]);
-
-  const toggle = (state: TaskStateName): void => {
-    const states = filter.states.includes(state) ? filter.states.filter((s) => s !== state) : [...filter.states, state];
-    onChange({ ...filter, states: TASK_STATE_NAMES.filter((s) => states.includes(s)) });
-  };
-  return (
-    <form class="filters" role="search" aria-label="Filter tasks" onSubmit={(e) => e.preventDefault()}>
-      <div class="chips" role="group" aria-label="State">
-        {TASK_STATE_NAMES.map((s) => (
-          <button key={s} type="button" class={`chip chip-${s}`} aria-pressed={filter.states.includes(s)} onClick={() => toggle(s)}>
-            {s}
-          </button>
-        ))}
-      </div>
-      <label>
-        <span>Task</span>
-        <input type="search" list="task-names" placeholder="any name" value={task} onInput={(e) => setTask(e.currentTarget.value)} />
-        <datalist id="task-names">
-          {names.map((n) => (
-            <option key={n} value={n} />
-          ))}
-        </datalist>
-      </label>
-      <label>
-        <span>Priority</span>
-        <select value={filter.priority} onChange={(e) => onChange({ ...filter, priority: e.currentTarget.value as TaskFilter["priority"] })}>
-          <option value="">any</option>
-          {PRIORITY_NAMES.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        <span>ID</span>
-        <input type="search" placeholder="starts with…" value={id} spellcheck={false} onInput={(e) => setId(e.currentTarget.value)} />
-      </label>
-      <label class="toggle" title="Follow changes as they happen; turn off to read a busy list calmly">
-        <input type="checkbox" checked={live} onChange={(e) => onLive(e.currentTarget.checked)} />
-        <span>Live</span>
-      </label>
-    </form>
   );
 }
