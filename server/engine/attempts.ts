@@ -11,6 +11,7 @@ import {
   type RejectedItem,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { formatBytes } from "../../common/format-bytes.js";
+import { jsonLimitProblem } from "../../common/json-limits.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
@@ -122,11 +123,10 @@ export class AttemptTracker {
     switch (result.outcome) {
       case AttemptOutcome.SUCCEEDED: {
         const json = result.resultJson || "null";
-        if (!isJson(json)) {
+        const invalid = resultProblem(json);
+        if (invalid !== undefined) {
           worker.failedTotal++;
-          return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
-            message: "the worker sent a result that is not valid JSON", stack: "", type: "InvalidResult", retryable: false,
-          });
+          return this.fail(attempt, current, now, AttemptOutcome.FAILED, { message: invalid, stack: "", type: "InvalidResult", retryable: false });
         }
         if (exceedsBytes(json, this.d.config.maxPayloadBytes)) {
           worker.failedTotal++;
@@ -286,14 +286,18 @@ export class AttemptTracker {
   }
 }
 
-/** Whether a result is JSON text (a worker that does not speak it right must not break reads of the task). */
-function isJson(text: string): boolean {
+/**
+ * Why a result cannot be stored, or undefined: it must be JSON that reads
+ * back (a worker that does not speak it right must not break reads of the task).
+ */
+function resultProblem(text: string): string | undefined {
   try {
     JSON.parse(text);
-    return true;
   } catch {
-    return false; // reported by the caller as an InvalidResult failure
+    return "the worker sent a result that is not valid JSON"; // reported by the caller as an InvalidResult failure
   }
+  const problem = jsonLimitProblem(text);
+  return problem === undefined ? undefined : `the result has ${problem}`;
 }
 
 /** Metadata of tasks submitted without any (never written to: encoders only read it). */

@@ -5,6 +5,7 @@ import type { TaskDefinition } from "../../gen/fastworker/v1/worker_service_pb.j
 import type { RetryPolicy } from "../../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../../common/priority.js";
 import { parseJsonText, valueToJson } from "../../common/json.js";
+import { jsonLimitProblem } from "../../common/json-limits.js";
 import { durationToMs } from "../../common/time.js";
 import { formatBytes } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
@@ -57,17 +58,23 @@ export function validateSubmit(request: SubmitRequest, maxPayloadBytes: number):
 }
 
 function argsText(request: SubmitRequest): string {
+  let text: string;
   if (request.args !== undefined) {
     if (request.argsJson !== "") throw invalid("set args or args_json, not both");
     try {
-      return JSON.stringify(valueToJson(request.args));
+      text = JSON.stringify(valueToJson(request.args));
     } catch (err) {
       throw invalid(`the args are not a valid JSON value: ${err instanceof Error ? err.message : String(err)}`);
     }
+  } else {
+    if (request.argsJson === "") return "null";
+    parseJsonText(request.argsJson, "the args");
+    text = request.argsJson;
   }
-  if (request.argsJson === "") return "null";
-  parseJsonText(request.argsJson, "the args");
-  return request.argsJson;
+  // A stored task must read back: no nesting past what protobuf decoders take, no number that is Infinity.
+  const problem = jsonLimitProblem(text);
+  if (problem !== undefined) throw invalid(`the args have ${problem}`);
+  return text;
 }
 
 function submitOptions(request: SubmitRequest): SubmitOptions {
