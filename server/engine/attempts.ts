@@ -17,6 +17,7 @@ import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
+import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
 import type { TaskStore } from "../store/task-store.js";
@@ -78,12 +79,16 @@ export class AttemptTracker {
 
   /** A handler reported progress. */
   progress(worker: WorkerSession, update: ProgressUpdate, now: number): RejectedItem | undefined {
+    if (!(update.fraction >= 0 && update.fraction <= 1)) {
+      return reject(update.taskId, update.attempt, Code.InvalidArgument, `a progress fraction is between 0 and 1 (got ${update.fraction})`);
+    }
     const found = this.find(worker, update.taskId, update.attempt, now);
     if (!(found instanceof AttemptRecord)) return found;
     if (!found.isOpen || found.number !== found.task.attempt) {
       return reject(update.taskId, update.attempt, Code.FailedPrecondition, `attempt ${update.attempt} is no longer current`);
     }
-    this.d.store.setProgress(found.task, { fraction: update.fraction, message: update.message, updatedAt: now });
+    const message = truncateText(update.message, TEXT_LIMITS.progressMessage);
+    this.d.store.setProgress(found.task, { fraction: update.fraction, message, updatedAt: now });
     this.d.events.emit("task.progress", found.task);
     return undefined;
   }
@@ -314,7 +319,13 @@ function reject(taskId: string, attempt: number, code: Code, message: string): R
   return create(RejectedItemSchema, { taskId, attempt, status: create(ErrorStatusSchema, { code, message }) });
 }
 
+/** A worker's error as kept: its texts cut to TEXT_LIMITS (they stay with the task for the result TTL). */
 function errorData(error: TaskError | undefined): TaskErrorData {
   if (error === undefined) return { message: "the handler failed without an error", stack: "", type: "Error", retryable: true };
-  return { message: error.message, stack: error.stack, type: error.type, retryable: error.retryable };
+  return {
+    message: truncateText(error.message, TEXT_LIMITS.errorMessage),
+    stack: truncateText(error.stack, TEXT_LIMITS.errorStack),
+    type: truncateText(error.type, TEXT_LIMITS.errorType),
+    retryable: error.retryable,
+  };
 }

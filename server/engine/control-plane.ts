@@ -24,6 +24,7 @@ import { Scheduler } from "../loops/scheduler.js";
 import { StatsCounters } from "./stats.js";
 import { TaskStore } from "../store/task-store.js";
 import { TaskIds } from "./task-ids.js";
+import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import { TaskRecord, type SubmitOptions } from "../store/task-record.js";
 import { Waiters } from "./waiters.js";
 import { WorkerRegistry } from "./worker-registry.js";
@@ -136,7 +137,7 @@ export class ControlPlane {
       throw new ConnectError(`task ${id} already ${taskStateName(task.state)}; there is nothing to cancel`, Code.FailedPrecondition);
     }
     const wasRunning = task.state === TaskState.RUNNING;
-    const error = { message: reason || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
+    const error = { message: truncateText(reason, TEXT_LIMITS.cancelReason) || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
     this.lifecycle.finish(task, TaskState.CANCELLED, now, { error });
     const attempt = task.currentAttempt;
     if (wasRunning && attempt !== undefined && attempt.isOpen) {
@@ -303,8 +304,11 @@ export class ControlPlane {
       worker.lastHeartbeatAt = now;
       worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, heartbeat.capacity));
       if (heartbeat.draining !== worker.draining) worker.setDraining(heartbeat.draining);
-      worker.echo(heartbeat.ping);
-      this.attempts.expireUnacked(worker, heartbeat.ping, now);
+      // A ping this control plane never sent proves nothing (a forged one must not re-queue what the worker holds).
+      if (heartbeat.ping <= worker.lastPing) {
+        worker.echo(heartbeat.ping);
+        this.attempts.expireUnacked(worker, heartbeat.ping, now);
+      }
       if (worker.draining && worker.stream === undefined && worker.inflight.size === 0) {
         this.forget(worker);
         this.events.emit("worker.left", worker);

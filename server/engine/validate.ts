@@ -10,6 +10,7 @@ import { durationToMs } from "../../common/time.js";
 import { formatBytes } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
+import { MAX_BACKOFF_MS } from "./retry-policy.js";
 import type { SubmitInput } from "./control-plane.js";
 import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "../store/task-record.js";
 
@@ -121,8 +122,8 @@ function retryOverride(retry: RetryPolicy): Partial<RetryPolicyData> {
   const initial = durationToMs(retry.initialBackoff);
   const max = durationToMs(retry.maxBackoff);
   if (retry.maxAttempts < 0 || retry.maxAttempts > 1000) throw invalid(`max attempts must be between 1 and 1000 (got ${retry.maxAttempts})`);
-  if (initial !== undefined && !(initial >= 0)) throw invalid("the initial backoff must not be negative");
-  if (max !== undefined && !(max >= 0)) throw invalid("the max backoff must not be negative");
+  if (initial !== undefined && !(initial >= 0 && initial <= MAX_BACKOFF_MS)) throw invalid(`the initial backoff must be between 0 and 24 hours (got ${initial / 1000}s)`);
+  if (max !== undefined && !(max >= 0 && max <= MAX_BACKOFF_MS)) throw invalid(`the max backoff must be between 0 and 24 hours (got ${max / 1000}s)`);
   if (retry.multiplier !== 0 && !(retry.multiplier >= 1 && retry.multiplier <= 100)) {
     throw invalid(`the backoff multiplier must be between 1 and 100 (got ${retry.multiplier})`);
   }

@@ -5,9 +5,12 @@ import { durationFromMs } from "../../common/time.js";
 import { VERSION } from "../../common/version.js";
 import type { Logger } from "../../common/logger.js";
 import type { ControlPlane } from "../engine/control-plane.js";
+import { TEXT_LIMITS, truncateText } from "../engine/text-limits.js";
 import { validateDefinition } from "../engine/validate.js";
 
 const MAX_CONCURRENCY = 100_000;
+/** The most task definitions one worker registers. */
+const MAX_TASKS_PER_WORKER = 10_000;
 
 /** WorkerService, implemented once for both transports. */
 export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<typeof WorkerService> {
@@ -19,14 +22,17 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
       if (request.tasks.length === 0) {
         throw new ConnectError("a worker must serve at least one task; its task modules export none", Code.InvalidArgument);
       }
+      if (request.tasks.length > MAX_TASKS_PER_WORKER) {
+        throw new ConnectError(`a worker serves at most ${MAX_TASKS_PER_WORKER} tasks (got ${request.tasks.length})`, Code.InvalidArgument);
+      }
       for (const definition of request.tasks) validateDefinition(definition);
       const names = [...new Set(request.tasks.map((t) => t.name))];
       const worker = plane.register(
         {
-          name: request.name || `worker-${request.pid}`,
-          host: request.host,
+          name: truncateText(request.name || `worker-${request.pid}`, TEXT_LIMITS.workerName),
+          host: truncateText(request.host, TEXT_LIMITS.workerHost),
           pid: request.pid,
-          version: request.version,
+          version: truncateText(request.version, TEXT_LIMITS.workerVersion),
           concurrency: request.concurrency,
           names,
         },
@@ -46,8 +52,13 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
 
     dispatch(request, ctx) {
       const worker = plane.worker(request.workerId);
+      const held = request.held?.attempts;
+      if (held !== undefined && held.length > worker.identity.concurrency * 2 + 1000) {
+        // It cannot hold more than its concurrency (plus what earlier sessions left running): a bad request.
+        throw new ConnectError(`the dispatch request says the worker holds ${held.length} attempts; its concurrency is ${worker.identity.concurrency}`, Code.InvalidArgument);
+      }
       const stream = new AsyncQueue<DispatchResponse>();
-      plane.attach(worker, stream, request.capacity, request.held?.attempts, Date.now());
+      plane.attach(worker, stream, request.capacity, held, Date.now());
       ctx.signal.addEventListener("abort", () => {
         plane.detach(worker, stream, Date.now());
         stream.close();
