@@ -45,6 +45,9 @@ const program = new Command("fw-server")
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
+  .addOption(new Option("--max-queued <n>", "the most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxQueued))
+  .addOption(new Option("--max-queued-bytes <size>", "the most bytes of args of tasks waiting to run, e.g. 512MiB; more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED_BYTES").argParser(sizeArg).default(ENGINE_DEFAULTS.maxQueuedBytes, "512MiB"))
+  .addOption(new Option("--timeout-grace <seconds>", "a running attempt not reported this long after its timeout is failed (TIMED_OUT) by the control plane").env("FW_TIMEOUT_GRACE").argParser(positiveSecondsArg).default(ENGINE_DEFAULTS.timeoutGraceMs, "30"))
   .addOption(tokenOption())
   .addOption(clusterOption())
   .addOption(beaconPortOption())
@@ -96,6 +99,9 @@ program.action(async (opts: Record<string, unknown>) => {
       resultTtlMs: opts.resultTtl as number,
       maxResults: opts.maxResults as number,
       maxPayloadBytes: opts.maxPayload as number,
+      maxQueued: opts.maxQueued as number,
+      maxQueuedBytes: opts.maxQueuedBytes as number,
+      timeoutGraceMs: opts.timeoutGrace as number,
       token: opts.token as string | undefined,
       cluster: opts.cluster as string,
       discovery:

@@ -14,6 +14,7 @@ import {
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import type { AsyncQueue } from "../../common/async-queue.js";
 import { isFinalState, taskStateName } from "../../common/task-state.js";
+import { Admission } from "./admission.js";
 import { AttemptTracker } from "./attempts.js";
 import type { EngineConfig } from "./config.js";
 import { Definitions } from "./definitions.js";
@@ -58,6 +59,7 @@ export class ControlPlane {
   readonly scheduler: Scheduler;
   readonly lifecycle: TaskLifecycle;
   readonly attempts: AttemptTracker;
+  readonly admission: Admission;
   private order = 0;
   private accepting = true;
   private readonly ids = new TaskIds();
@@ -75,6 +77,7 @@ export class ControlPlane {
     this.scheduler = new Scheduler((task) => this.lifecycle.queue(task));
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
+    this.admission = new Admission(config, this.store);
   }
 
   /**
@@ -103,6 +106,7 @@ export class ControlPlane {
       const existing = this.store.getByKey(key, now);
       if (existing !== undefined) return { task: existing, deduplicated: true };
     }
+    this.admission.admit(input.argsJson); // RESOURCE_EXHAUSTED when the backlog is full
     const priority = input.priority || this.definitions.defaultPriority(input.name);
     const task = new TaskRecord(this.ids.next(), input.name, priority, input.argsJson, now, ++this.order, input.options);
     this.stats.submitted++;
@@ -158,6 +162,7 @@ export class ControlPlane {
         Code.FailedPrecondition,
       );
     }
+    this.admission.admit(task.argsJson);
     this.stats.retried++;
     this.store.restartSeries(task);
     this.dispatcher.schedule();

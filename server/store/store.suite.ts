@@ -162,6 +162,37 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(seen).toEqual(["first", "second"]);
     });
 
+    it("counts the backlog (queued and scheduled tasks, and the UTF-8 bytes of their args) through every transition", async () => {
+      const s = await store();
+      const [q, sch, big] = [make("a", Priority.NORMAL, NO_OPTIONS, 1000, '"é"'), make("a"), make("a", Priority.HIGH, NO_OPTIONS, 1000, JSON.stringify("x".repeat(5000)))];
+      s.insert(q!);
+      s.insert(sch!, 5000);
+      s.insert(big!);
+      await s.commit();
+      const bytes = 4 + 4 + 5002;
+      expect(s.backlog()).toEqual({ tasks: 3, bytes });
+      expect(s.takeNext(["a"])).toBe(big); // running: no longer waiting
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: bytes - 5002 });
+      s.requeue(big!);
+      expect(s.backlog()).toEqual({ tasks: 3, bytes });
+      s.finish(sch!, TaskState.CANCELLED, 2000, {}); // a cancelled delayed task leaves the backlog at once
+      s.finish(q!, TaskState.CANCELLED, 2000, {});
+      expect(s.backlog()).toEqual({ tasks: 1, bytes: 5002 });
+      s.restartSeries(q!);
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+      const running = s.takeNext(["a"])!;
+      s.schedule(running, 9000); // a retry waiting out its backoff is backlog again
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+      s.enqueue(running);
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+      await s.commit();
+      if (restart !== undefined) {
+        const { store: r } = await restart(s, defaults);
+        expect(r.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+        await r.close();
+      }
+    });
+
     durableIt("recovers every task in its state after a restart: queue order, attempts, results, errors, options", async () => {
       const options = { resultTtlMs: 3_600_000, maxResults: 100 };
       const s = await subject.make(options);

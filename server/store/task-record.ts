@@ -87,6 +87,8 @@ export class TaskRecord {
   readonly finishSeq: number = 0;
   /** Set when the task left the store (result expired or evicted). */
   readonly evicted: boolean = false;
+  /** UTF-8 bytes of argsJson (set by the store when the task enters it; admission control counts them). */
+  readonly argsBytes: number = 0;
 
   constructor(
     readonly id: string,

@@ -76,6 +76,8 @@ export class TaskStore {
   private readonly byState: number[] = new Array<number>(TaskState.CANCELLED + 1).fill(0);
   private finishSeq = 0;
   private queueSeq = 0;
+  /** Args bytes of QUEUED and SCHEDULED tasks (the backlog admission control bounds). */
+  private backlogBytes = 0;
   private readonly commits: GroupCommit | undefined;
   private dirty = new Set<TaskRecord>();
   /** Tasks whose only change is a dispatch: written with their next change, or within LAZY_WRITE_MS. */
@@ -132,6 +134,11 @@ export class TaskStore {
     return { ...page, total: this.totalFromCounters(filter) ?? this.history.count(listed) };
   }
 
+  /** Tasks waiting to run (QUEUED and SCHEDULED) and the bytes of their args: what admission control bounds. */
+  backlog(): { tasks: number; bytes: number } {
+    return { tasks: this.queues.total + this.byState[TaskState.SCHEDULED]!, bytes: this.backlogBytes };
+  }
+
   counts(): StateCounts {
     return {
       queued: this.queues.counts,
@@ -151,11 +158,13 @@ export class TaskStore {
     this.history.push(task);
     const key = task.options.idempotencyKey;
     if (key) this.byKey.set(key, task);
+    writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
     if (scheduledFor > 0) {
       const w = writable(task);
       w.state = TaskState.SCHEDULED;
       w.scheduledFor = scheduledFor;
       this.byState[TaskState.SCHEDULED]!++;
+      this.backlogBytes += task.argsBytes;
     } else {
       this.pushQueued(task, false);
     }
@@ -172,6 +181,7 @@ export class TaskStore {
     const task = this.queues.take(names);
     if (task === undefined) return undefined;
     this.queues.remove(task);
+    this.backlogBytes -= task.argsBytes;
     this.enter(task, TaskState.RUNNING);
     this.touchLater(task);
     return task;
@@ -374,6 +384,7 @@ export class TaskStore {
   private pushQueued(task: TaskRecord, atOldPlace: boolean): void {
     const w = writable(task);
     w.state = TaskState.QUEUED;
+    this.backlogBytes += task.argsBytes;
     if (!atOldPlace) w.queueSeq = ++this.queueSeq;
     this.queues.add(task, atOldPlace);
   }
@@ -382,11 +393,13 @@ export class TaskStore {
   private leave(task: TaskRecord): void {
     if (task.state === TaskState.QUEUED) this.queues.remove(task);
     else this.byState[task.state]!--;
+    if (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) this.backlogBytes -= task.argsBytes;
   }
 
   private enter(task: TaskRecord, state: TaskState): void {
     writable(task).state = state;
     this.byState[state]!++;
+    if (state === TaskState.SCHEDULED) this.backlogBytes += task.argsBytes;
   }
 
   private retainedCount(): number {
@@ -452,6 +465,7 @@ export class TaskStore {
     let maxOrder = 0;
     for (const task of loaded) {
       this.tasks.set(task.id, task);
+      writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
       const key = task.options.idempotencyKey;
       if (key) this.byKey.set(key, task);
       maxOrder = Math.max(maxOrder, task.order);
@@ -461,14 +475,20 @@ export class TaskStore {
       else {
         this.byState[task.state]!++;
         if (task.state === TaskState.RUNNING) running.push(task);
-        else if (task.state === TaskState.SCHEDULED) scheduled.push(task);
+        else if (task.state === TaskState.SCHEDULED) {
+          scheduled.push(task);
+          this.backlogBytes += task.argsBytes;
+        }
         else finished.push(task);
       }
     }
     this.history.load(loaded);
     // Queued tasks go back in queue order; each keeps its place (a put-back task sorts by its old position).
     queued.sort((a, b) => a.queueSeq - b.queueSeq);
-    for (const task of queued) this.queues.add(task, false);
+    for (const task of queued) {
+      this.queues.add(task, false);
+      this.backlogBytes += task.argsBytes;
+    }
     finished.sort((a, b) => a.finishSeq - b.finishSeq);
     for (const task of finished) this.retained.push(task, task.finishSeq);
     return { running, scheduled, maxOrder, tasks: loaded.length };
