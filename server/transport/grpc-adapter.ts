@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { grpcServiceDefinition, methodPath } from "../../common/transport/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
+import { resetIfUndelivered, STATUS_DELIVERY_MS } from "./stalled-call.js";
 
 /**
  * Mounts a connect-es ServiceImpl on a grpc-js server, so the same
@@ -31,6 +32,8 @@ type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
 function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.UntypedHandleCall {
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
+  const onReset = (status: Partial<grpc.StatusObject>): void =>
+    logger.warn({ method: methodPath(method), code: status.code }, `reset a stream whose peer does not read it; its status was: ${status.details}`);
   switch (method.methodKind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -46,12 +49,12 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.Un
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
+        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus, onReset);
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
+        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus, onReset);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -78,6 +81,7 @@ async function pump(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
   ctx: ReturnType<typeof createHandlerContext>,
   toStatus: (err: unknown) => Partial<grpc.StatusObject>,
+  onReset: (status: Partial<grpc.StatusObject>) => void,
 ): Promise<void> {
   try {
     const output = produce();
@@ -88,20 +92,38 @@ async function pump(
     }
     if (!ctx.signal.aborted) call.end();
   } catch (err) {
-    if (!ctx.signal.aborted) call.emit("error", toStatus(err));
+    if (!ctx.signal.aborted) {
+      const status = toStatus(err);
+      call.emit("error", status);
+      // A peer that stopped reading never gets the status (it waits behind unread messages): reset its stream.
+      resetIfUndelivered(call, STATUS_DELIVERY_MS, () => onReset(status));
+    }
   } finally {
     ctx.abort();
   }
 }
 
+/** Requests read ahead of the handler before the call stops reading (backpressure). */
+const READ_AHEAD = 4;
+
 /**
  * The requests of a streaming call as an async iterable that does not own
  * the call: a handler that stops reading early (returns, throws) must not
- * destroy the call, or its status could never be sent.
+ * destroy the call, or its status could never be sent. Read with
+ * backpressure: once READ_AHEAD requests wait for the handler, the call is
+ * paused (grpc-js then stops reading the HTTP/2 stream, and the peer's
+ * flow-control window fills), and resumed when the handler catches up.
  */
 function requestsOf(call: NodeJS.ReadableStream): AsyncQueue<unknown> {
-  const requests = new AsyncQueue<unknown>();
-  call.on("data", (message: unknown) => requests.push(message));
+  const requests = new AsyncQueue<unknown>({
+    onTake: (waiting) => {
+      if (waiting < READ_AHEAD && call.isPaused()) call.resume();
+    },
+  });
+  call.on("data", (message: unknown) => {
+    requests.push(message);
+    if (requests.size >= READ_AHEAD) call.pause();
+  });
   call.on("end", () => requests.close());
   call.on("close", () => requests.close()); // cancelled calls are destroyed without "end"
   call.on("error", (err: unknown) => requests.fail(err));
