@@ -74,7 +74,7 @@ export class ControlPlane {
       workers: this.workers,
       startAttempt: (task, worker, now) => this.attempts.start(task, worker, now),
     });
-    this.scheduler = new Scheduler((task) => this.lifecycle.queue(task));
+    this.scheduler = new Scheduler(this.store, (task) => this.lifecycle.queue(task));
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
     this.admission = new Admission(config, this.store);

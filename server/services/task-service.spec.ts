@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { createHandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { Priority, TaskView } from "../../gen/fastworker/v1/task_pb.js";
-import { ListTasksRequestSchema, TaskService } from "../../gen/fastworker/v1/task_service_pb.js";
+import { ListTasksRequestSchema, TaskService, type ListTasksResponse } from "../../gen/fastworker/v1/task_service_pb.js";
 import { MAX_MESSAGE_BYTES } from "../../common/split-by-bytes.js";
 import { engineConfig } from "../engine/config.js";
 import { ControlPlane } from "../engine/control-plane.js";
@@ -30,7 +30,7 @@ describe("ListTasks", () => {
     let pageToken = "";
     let pages = 0;
     do {
-      const page = await service.listTasks(create(ListTasksRequestSchema, { view: TaskView.FULL, pageSize: 1000, pageToken }), ctx);
+      const page = (await service.listTasks(create(ListTasksRequestSchema, { view: TaskView.FULL, pageSize: 1000, pageToken }), ctx)) as ListTasksResponse;
       pages++;
       expect(page.tasks.length).toBeGreaterThan(0);
       expect(page.tasks.length * 1024 * 1024).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
@@ -42,7 +42,7 @@ describe("ListTasks", () => {
     expect(new Set(seen)).toEqual(ids);
     expect(seen).toHaveLength(10);
     // BASIC pages carry no args: 1000 per page as asked.
-    const basic = await service.listTasks(create(ListTasksRequestSchema, { pageSize: 1000 }), ctx);
+    const basic = (await service.listTasks(create(ListTasksRequestSchema, { pageSize: 1000 }), ctx)) as ListTasksResponse;
     expect(basic.tasks).toHaveLength(10);
   });
 });

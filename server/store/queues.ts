@@ -27,11 +27,11 @@ export class Queues {
     this.counts[task.priority]!++;
   }
 
-  /** Uncounts a task that left QUEUED (its entry goes stale and is skipped later). */
+  /** A task left QUEUED: uncounted, and out of its queue wherever it stood. */
   remove(task: TaskRecord): void {
     this.counts[task.priority]!--;
     const queue = this.byName.get(task.name)!;
-    queue.live[task.priority]!--;
+    queue.remove(task);
     // With nothing live left, every entry is stale: drop the queue (and the tasks it still references).
     if (queue.size === 0) this.byName.delete(task.name);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import type { Recovered, TaskStore } from "./task-store.js";
 import { NO_OPTIONS, TaskRecord, type SubmitOptions } from "./task-record.js";
+import { isCollected } from "../../test/helpers/collected.js";
 
 /** Options every store is made with in the suite. */
 export interface SuiteStoreOptions {
@@ -191,6 +192,45 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
         expect(r.backlog()).toEqual({ tasks: 2, bytes: 5006 });
         await r.close();
       }
+    });
+
+    it("lets go of a cancelled task at once: no queue or due-time order keeps it (only the result it became, until dropped)", async () => {
+      const s = await store({ resultTtlMs: 1000 });
+      const ahead = make("a");
+      await insert(s, ahead); // stays queued ahead of the others: its queue is kept
+      for (const kind of ["queued", "put back", "scheduled"] as const) {
+        const collected = await isCollected(() => {
+          const task = make("a", Priority.NORMAL, NO_OPTIONS, 0, JSON.stringify("x".repeat(1000)));
+          s.insert(task, kind === "scheduled" ? 10 ** 12 : 0);
+          if (kind === "put back") {
+            s.takeNext(["a"]); // `ahead`, then this one
+            expect(s.takeNext(["a"])).toBe(task);
+            s.requeue(ahead);
+            s.requeue(task);
+          }
+          s.finish(task, TaskState.CANCELLED, 0, {});
+          // Its result expires; listings let go of it once evicted records are most of them.
+          for (let i = 0; i < 2100; i++) {
+            const filler = make("z", Priority.NORMAL, NO_OPTIONS, 0);
+            s.insert(filler);
+            s.finish(filler, TaskState.CANCELLED, 0, {});
+          }
+          s.sweep(10_000);
+          return task;
+        });
+        expect(collected, kind).toBe(true);
+      }
+      expect(s.takeNext(["a"])).toBe(ahead);
+      expect(s.takeNext(["a"])).toBeUndefined();
+      expect(s.nextDueAt()).toBe(Number.POSITIVE_INFINITY);
+      // The negative control: a waiting task is held (the check can tell).
+      expect(await isCollected(() => {
+        const waiting = make("a");
+        s.insert(waiting, 10 ** 12);
+        return waiting;
+      })).toBe(false);
+      await s.commit();
+      await s.close();
     });
 
     durableIt("recovers every task in its state after a restart: queue order, attempts, results, errors, options", async () => {

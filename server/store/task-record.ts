@@ -89,6 +89,13 @@ export class TaskRecord {
   readonly evicted: boolean = false;
   /** UTF-8 bytes of argsJson (set by the store when the task enters it; admission control counts them). */
   readonly argsBytes: number = 0;
+  /**
+   * Where the task stands in the one structure that holds it while it
+   * waits: the due-time heap while SCHEDULED, its queue while QUEUED (each
+   * checks the entry is this task before acting on it). Lets a cancel remove
+   * the entry at once, so nothing keeps a cancelled task alive.
+   */
+  readonly slot: number = -1;
 
   constructor(
     readonly id: string,

@@ -3,12 +3,13 @@ import { isFinalState } from "../../common/task-state.js";
 import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
 import { History, matchesFilter } from "./history.js";
-import { writable, writableAttempt } from "./internal/writable.js";
+import { IndexedHeap } from "./indexed-heap.js";
+import { TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
 import { Queues } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
-import { AttemptRecord, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import { AttemptRecord, NO_OPTIONS, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
 
 /** Options for {@link TaskStore}. */
 export interface TaskStoreOptions {
@@ -78,6 +79,8 @@ export class TaskStore {
   private queueSeq = 0;
   /** Args bytes of QUEUED and SCHEDULED tasks (the backlog admission control bounds). */
   private backlogBytes = 0;
+  /** SCHEDULED tasks by due time; a task leaves it at once when it leaves SCHEDULED (e.g. cancelled). */
+  private readonly due = new IndexedHeap<TaskRecord>(TASK_SLOT);
   private readonly commits: GroupCommit | undefined;
   private dirty = new Set<TaskRecord>();
   /** Tasks whose only change is a dispatch: written with their next change, or within LAZY_WRITE_MS. */
@@ -139,6 +142,19 @@ export class TaskStore {
     return { tasks: this.queues.total + this.byState[TaskState.SCHEDULED]!, bytes: this.backlogBytes };
   }
 
+  /** When the earliest SCHEDULED task is due (Infinity when none is). */
+  nextDueAt(): number {
+    return this.due.peekKey();
+  }
+
+  /**
+   * The earliest SCHEDULED task due by `now`, taken out of the due-time
+   * order (it stays SCHEDULED: the caller queues it at once), or undefined.
+   */
+  takeDue(now: number): TaskRecord | undefined {
+    return this.due.peekKey() <= now ? this.due.pop() : undefined;
+  }
+
   counts(): StateCounts {
     return {
       queued: this.queues.counts,
@@ -165,6 +181,7 @@ export class TaskStore {
       w.scheduledFor = scheduledFor;
       this.byState[TaskState.SCHEDULED]!++;
       this.backlogBytes += task.argsBytes;
+      this.due.push(task, scheduledFor);
     } else {
       this.pushQueued(task, false);
     }
@@ -245,8 +262,8 @@ export class TaskStore {
   /** SCHEDULED until `at` (a retry's backoff), then the scheduler queues it. */
   schedule(task: TaskRecord, at: number): void {
     this.leave(task);
-    this.enter(task, TaskState.SCHEDULED);
     writable(task).scheduledFor = at;
+    this.enter(task, TaskState.SCHEDULED);
     this.touch(task);
   }
 
@@ -394,12 +411,16 @@ export class TaskStore {
     if (task.state === TaskState.QUEUED) this.queues.remove(task);
     else this.byState[task.state]!--;
     if (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) this.backlogBytes -= task.argsBytes;
+    if (task.state === TaskState.SCHEDULED) this.due.remove(task);
   }
 
   private enter(task: TaskRecord, state: TaskState): void {
     writable(task).state = state;
     this.byState[state]!++;
-    if (state === TaskState.SCHEDULED) this.backlogBytes += task.argsBytes;
+    if (state === TaskState.SCHEDULED) {
+      this.backlogBytes += task.argsBytes;
+      this.due.push(task, task.scheduledFor);
+    }
   }
 
   private retainedCount(): number {
@@ -412,7 +433,8 @@ export class TaskStore {
 
   private evict(task: TaskRecord): void {
     if (task.evicted) return;
-    writable(task).evicted = true;
+    const w = writable(task);
+    w.evicted = true;
     this.tasks.delete(task.id);
     const key = task.options.idempotencyKey;
     if (key && this.byKey.get(key) === task) this.byKey.delete(key);
@@ -425,6 +447,14 @@ export class TaskStore {
       if (!argsInline(task)) this.pending.push({ collection: "args", key: task.id, value: undefined });
       this.commits.schedule();
     }
+    // Listings may hold the record a while longer (History compacts lazily): not its payload.
+    w.argsJson = "";
+    w.argsBytes = 0;
+    w.resultJson = undefined;
+    w.error = undefined;
+    w.progress = undefined;
+    w.attempts = undefined;
+    w.options = NO_OPTIONS;
   }
 
   /** The total a filter matches, when the counters alone can tell. */
@@ -478,6 +508,7 @@ export class TaskStore {
         else if (task.state === TaskState.SCHEDULED) {
           scheduled.push(task);
           this.backlogBytes += task.argsBytes;
+          this.due.push(task, task.scheduledFor);
         }
         else finished.push(task);
       }
