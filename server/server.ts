@@ -20,6 +20,7 @@ import { ServerMetrics } from "./telemetry/server-metrics.js";
 import { QueueWaitSpans } from "./telemetry/queue-wait-spans.js";
 import { Pinger } from "./loops/pinger.js";
 import { ResultSweeper } from "./loops/result-sweeper.js";
+import { TimeoutEnforcer } from "./loops/timeout-enforcer.js";
 import { adminService } from "./services/admin-service.js";
 import { taskService } from "./services/task-service.js";
 import { workerService } from "./services/worker-service.js";
@@ -129,6 +130,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       .add("scheduler", plane.scheduler)
       .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
       .add("lease-reaper", new LeaseReaper(plane, config, logger))
+      .add("timeout-enforcer", new TimeoutEnforcer(plane, config, logger))
       .add("result-sweeper", new ResultSweeper(plane.store, logger));
     const feeds = new DashboardFeeds(plane, logger);
     supervisor.add("dashboard-feeds", feeds);

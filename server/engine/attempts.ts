@@ -48,7 +48,7 @@ export class AttemptTracker {
     worker.inflight.add(attempt);
     this.d.events.emit("task.dispatched", task, attempt);
     const definition = this.d.definitions.get(task.name);
-    const timeoutMs = task.options.timeoutMs ?? definition?.timeoutMs ?? 0;
+    const timeoutMs = this.timeoutOf(task);
     // A plain message object (the hand codec encodes it): no protobuf-es create() per dispatch.
     const assignment: Assignment = {
       $typeName: "fastworker.v1.Assignment",
@@ -63,6 +63,29 @@ export class AttemptTracker {
       createdAtMs: task.createdAt,
     };
     return { attempt, assignment };
+  }
+
+  /** An attempt's timeout in ms (0 = none): the submission's, else its task definition's. */
+  timeoutOf(task: TaskRecord): number {
+    return task.options.timeoutMs ?? this.d.definitions.get(task.name)?.timeoutMs ?? 0;
+  }
+
+  /**
+   * The control plane gives up on an open attempt its worker did not report
+   * within its timeout plus the grace (the worker may be broken, or ignore
+   * its timer): the attempt is TIMED_OUT and the task retried per its policy
+   * or failed, as if the worker had reported the timeout; the worker is told
+   * to stop it. The attempt keeps its worker's credit until the worker
+   * reports it (its slot is busy until then) or is lost.
+   */
+  timeOut(worker: WorkerSession, attempt: AttemptRecord, now: number, message: string): void {
+    const error: TaskErrorData = { message, stack: "", type: "TaskTimeoutError", retryable: true };
+    const task = attempt.task;
+    const current = task.state === TaskState.RUNNING && task.attempt === attempt.number;
+    worker.failedTotal++;
+    this.fail(attempt, current, now, AttemptOutcome.TIMED_OUT, error);
+    worker.cancel(create(CancelSignalSchema, { taskId: task.id, attempt: attempt.number, reason: message }));
+    worker.flush();
   }
 
   /** The worker received an assignment. */
@@ -113,6 +136,8 @@ export class AttemptTracker {
       task.state === TaskState.QUEUED &&
       result.outcome !== AttemptOutcome.CANCELLED;
     if (!attempt.isOpen && !reclaimed) {
+      // An attempt the control plane timed out held its worker's slot until now: free it.
+      worker.inflight.delete(attempt);
       if (attempt.outcome === AttemptOutcome.LOST) {
         this.d.stats.lateResults++;
         return reject(taskId, n, Code.FailedPrecondition,
@@ -163,7 +188,10 @@ export class AttemptTracker {
   release(worker: WorkerSession, taskId: string, n: number, now: number): RejectedItem | undefined {
     const found = this.find(worker, taskId, n, now);
     if (!(found instanceof AttemptRecord)) return found;
-    if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
+    if (!found.isOpen) {
+      worker.inflight.delete(found); // timed out by the control plane: its slot is free now
+      return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
+    }
     worker.inflight.delete(found);
     this.d.store.endAttempt(found, AttemptOutcome.RELEASED, now);
     const task = found.task;
@@ -180,11 +208,11 @@ export class AttemptTracker {
     for (;;) {
       const attempt = worker.unacked.peek();
       if (attempt === undefined) return;
-      if (attempt.isOpen && attempt.ackedAt === 0) {
+      if (attempt.ackedAt === 0 && worker.inflight.has(attempt)) {
         // The tag is the newest ping sent before the assignment: only an echo of a later one proves it arrived.
         if (worker.unacked.peekTag() >= echoed) return;
         worker.inflight.delete(attempt);
-        this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
+        if (attempt.isOpen) this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
       }
       worker.unacked.shift();
     }
@@ -201,11 +229,11 @@ export class AttemptTracker {
     for (const attempt of [...worker.inflight]) {
       const key = `${attempt.task.id}#${attempt.number}`;
       if (holds.delete(key)) {
-        if (attempt.ackedAt === 0) this.d.store.acknowledge(attempt, now);
+        if (attempt.ackedAt === 0 && attempt.isOpen) this.d.store.acknowledge(attempt, now);
         continue;
       }
       worker.inflight.delete(attempt);
-      this.lose(attempt, now, "the worker never received the assignment (it reattached without it)");
+      if (attempt.isOpen) this.lose(attempt, now, "the worker never received the assignment (it reattached without it)");
     }
     // Attempts it holds that this control plane never recorded (dispatched just before a crash):
     // adopted when the task is still waiting for exactly that attempt, else the worker stops them.
@@ -233,16 +261,19 @@ export class AttemptTracker {
   /** The dispatch stream closed: assignments not yet acknowledged may never have arrived. */
   requeueUnacked(worker: WorkerSession, now: number): void {
     for (let attempt = worker.unacked.shift(); attempt !== undefined; attempt = worker.unacked.shift()) {
-      if (!attempt.isOpen || attempt.ackedAt > 0) continue;
-      worker.inflight.delete(attempt);
-      this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment");
+      if (attempt.ackedAt > 0 || !worker.inflight.delete(attempt)) continue;
+      if (attempt.isOpen) this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment");
     }
   }
 
   /** The worker is gone: every attempt it held goes back to the queue at its place. */
   loseAll(worker: WorkerSession, now: number, reason: string): number {
-    const lost = worker.inflight.size;
-    for (const attempt of worker.inflight) this.lose(attempt, now, reason);
+    let lost = 0;
+    for (const attempt of worker.inflight) {
+      if (!attempt.isOpen) continue; // timed out by the control plane already
+      this.lose(attempt, now, reason);
+      lost++;
+    }
     worker.inflight.clear();
     while (worker.unacked.shift() !== undefined); // nothing left to acknowledge
     this.d.stats.leaseExpiries += lost;
