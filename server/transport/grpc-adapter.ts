@@ -126,7 +126,8 @@ function requestsOf(call: NodeJS.ReadableStream): AsyncQueue<unknown> {
   });
   call.on("end", () => requests.close());
   call.on("close", () => requests.close()); // cancelled calls are destroyed without "end"
-  call.on("error", (err: unknown) => requests.fail(err));
+  // A status the transport ends the call with (e.g. INVALID_ARGUMENT for an undecodable request) keeps its code.
+  call.on("error", (err: unknown) => requests.fail(connectErrorOf(err)));
   return requests;
 }
 
@@ -144,6 +145,12 @@ function drained(call: NodeJS.EventEmitter, signal: AbortSignal, closed: AbortSi
     signal.addEventListener("abort", done);
     closed?.addEventListener("abort", done);
   });
+}
+
+function connectErrorOf(err: unknown): unknown {
+  const status = err as Partial<grpc.StatusObject>;
+  if (err instanceof ConnectError || typeof status?.code !== "number" || !(status.code in Code)) return err;
+  return new ConnectError(status.details ?? "the call failed", status.code as number as Code);
 }
 
 function asMessage(schema: DescMessage, value: unknown): unknown {

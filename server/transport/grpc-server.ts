@@ -10,6 +10,16 @@ import { file_fastworker_v1_task_service } from "../../gen/fastworker/v1/task_se
 import { file_fastworker_v1_worker_service } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { addServiceImpl } from "./grpc-adapter.js";
+import { GuardedServer } from "./guarded-server.js";
+
+/**
+ * The most calls open at once on one gRPC connection (HTTP/2
+ * SETTINGS_MAX_CONCURRENT_STREAMS): a client or worker uses a handful (a
+ * Session, a Dispatch and a report stream, a few unary calls); a peer
+ * opening thousands of streams to hold memory is refused more. Clients queue
+ * calls past it until one ends.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 256;
 import { reflectionPackage } from "./reflection.js";
 
 /** A service and its one implementation, mounted on both ports. Make with {@link bind}. */
@@ -49,9 +59,10 @@ export interface RunningGrpcServer {
  * server reflection (so grpcurl and `buf curl` need no .proto files).
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server({
+  const server = new GuardedServer({
     "grpc.max_receive_message_length": options.maxReceiveBytes,
     "grpc.max_send_message_length": -1,
+    "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
     interceptors: options.token ? [authInterceptor(options.token)] : [],
   });
   const statuses: Record<string, "SERVING"> = { "": "SERVING" };

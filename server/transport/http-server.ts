@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/transport/auth.js";
 import type { Logger } from "../../common/logger.js";
 import type { ServiceBinding } from "./grpc-server.js";
+import { limitHttpServer } from "./http-limits.js";
 
 /** A route served on the HTTP port besides Connect and the dashboard (e.g. /metrics). */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -61,6 +62,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
   });
   const server: Server = createServer(rpc);
+  limitHttpServer(server);
   server.keepAliveTimeout = 65_000;
   server.on("clientError", (err, socket) => socket.destroy(err));
   await new Promise<void>((resolve, reject) => {
