@@ -30,10 +30,18 @@ export function addServiceImpl<S extends DescService>(
 
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
+/** What a stream's pump reports to the log: a stream ended at a limit, a stream reset because its peer does not read. */
+interface StreamEnds {
+  onLimit(status: Partial<grpc.StatusObject>): void;
+  onReset(status: Partial<grpc.StatusObject>): void;
+}
+
 function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.UntypedHandleCall {
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
-  const onReset = (status: Partial<grpc.StatusObject>): void =>
-    logger.warn({ method: methodPath(method), code: status.code }, `reset a stream whose peer does not read it; its status was: ${status.details}`);
+  const ends: StreamEnds = {
+    onLimit: (status) => logger.warn({ method: methodPath(method) }, `ended a stream at a limit: ${status.details}`),
+    onReset: (status) => logger.warn({ method: methodPath(method), code: status.code }, `reset a stream whose peer does not read it; its status was: ${status.details}`),
+  };
   switch (method.methodKind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -49,12 +57,12 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.Un
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus, onReset);
+        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus, onReset);
+        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -81,7 +89,7 @@ async function pump(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
   ctx: ReturnType<typeof createHandlerContext>,
   toStatus: (err: unknown) => Partial<grpc.StatusObject>,
-  onReset: (status: Partial<grpc.StatusObject>) => void,
+  { onLimit, onReset }: StreamEnds,
 ): Promise<void> {
   try {
     const output = produce();
@@ -94,6 +102,7 @@ async function pump(
   } catch (err) {
     if (!ctx.signal.aborted) {
       const status = toStatus(err);
+      if (status.code === grpc.status.RESOURCE_EXHAUSTED) onLimit(status);
       call.emit("error", status);
       // A peer that stopped reading never gets the status (it waits behind unread messages): reset its stream.
       resetIfUndelivered(call, STATUS_DELIVERY_MS, () => onReset(status));

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/transport/auth.js";
 import type { Logger } from "../../common/logger.js";
 import type { ServiceBinding } from "./grpc-server.js";
+import { guardBinaryRequests } from "./binary-request-guard.js";
 import { limitHttpServer } from "./http-limits.js";
 
 /** A route served on the HTTP port besides Connect and the dashboard (e.g. /metrics). */
@@ -41,6 +42,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const rpc = connectNodeAdapter({
     routes: (router) => {
       for (const { service, impl } of options.services) router.service(service, impl as Partial<ServiceImpl<DescService>>);
+      guardBinaryRequests(router, options.maxReceiveBytes);
     },
     interceptors,
     readMaxBytes: options.maxReceiveBytes,
