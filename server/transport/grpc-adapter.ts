@@ -30,8 +30,18 @@ export function addServiceImpl<S extends DescService>(
 
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
+/**
+ * How long a server stream may wait for its peer to read anything (its
+ * transport buffers full) before it is ended with RESOURCE_EXHAUSTED.
+ * Streams whose messages come from a bounded queue are usually ended sooner,
+ * at the queue's bound; this catches pull-based ones (WatchStats) too.
+ */
+const UNREAD_STALL_MS = 60_000;
+
 /** What a stream's pump reports to the log: a stream ended at a limit, a stream reset because its peer does not read. */
 interface StreamEnds {
+  /** The method's name, for messages. */
+  stream: string;
   onLimit(status: Partial<grpc.StatusObject>): void;
   onReset(status: Partial<grpc.StatusObject>): void;
 }
@@ -39,6 +49,7 @@ interface StreamEnds {
 function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.UntypedHandleCall {
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
   const ends: StreamEnds = {
+    stream: method.name,
     onLimit: (status) => logger.warn({ method: methodPath(method) }, `ended a stream at a limit: ${status.details}`),
     onReset: (status) => logger.warn({ method: methodPath(method), code: status.code }, `reset a stream whose peer does not read it; its status was: ${status.details}`),
   };
@@ -89,23 +100,28 @@ async function pump(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
   ctx: ReturnType<typeof createHandlerContext>,
   toStatus: (err: unknown) => Partial<grpc.StatusObject>,
-  { onLimit, onReset }: StreamEnds,
+  ends: StreamEnds,
 ): Promise<void> {
   try {
     const output = produce();
     const closed = (output as { closedSignal?: AbortSignal }).closedSignal;
     for await (const message of output) {
       if (ctx.signal.aborted) break;
-      if (!call.write(asMessage(schema, message))) await drained(call, ctx.signal, closed);
+      if (!call.write(asMessage(schema, message)) && !(await drained(call, ctx.signal, closed, UNREAD_STALL_MS))) {
+        throw new ConnectError(
+          `the ${ends.stream} stream read nothing for ${UNREAD_STALL_MS / 1000}s while messages waited, so the control plane ended it; read a stream as it comes`,
+          Code.ResourceExhausted,
+        );
+      }
     }
     if (!ctx.signal.aborted) call.end();
   } catch (err) {
     if (!ctx.signal.aborted) {
       const status = toStatus(err);
-      if (status.code === grpc.status.RESOURCE_EXHAUSTED) onLimit(status);
+      if (status.code === grpc.status.RESOURCE_EXHAUSTED) ends.onLimit(status);
       call.emit("error", status);
       // A peer that stopped reading never gets the status (it waits behind unread messages): reset its stream.
-      resetIfUndelivered(call, STATUS_DELIVERY_MS, () => onReset(status));
+      resetIfUndelivered(call, STATUS_DELIVERY_MS, () => ends.onReset(status));
     }
   } finally {
     ctx.abort();
@@ -140,19 +156,27 @@ function requestsOf(call: NodeJS.ReadableStream): AsyncQueue<unknown> {
   return requests;
 }
 
-/** Waits until the call can take more, the call is aborted, or the output closed (a stalled reader must not pin the pump). */
-function drained(call: NodeJS.EventEmitter, signal: AbortSignal, closed: AbortSignal | undefined): Promise<void> {
-  if (signal.aborted || closed?.aborted) return Promise.resolve();
+/**
+ * Waits until the call can take more, the call is aborted, or the output
+ * closed (a stalled reader must not pin the pump): true. False when none of
+ * that happened within `timeoutMs`: the peer reads nothing.
+ */
+function drained(call: NodeJS.EventEmitter, signal: AbortSignal, closed: AbortSignal | undefined, timeoutMs: number): Promise<boolean> {
+  if (signal.aborted || closed?.aborted) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      signal.removeEventListener("abort", done);
-      closed?.removeEventListener("abort", done);
-      resolve();
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      call.off("drain", onDrain);
+      signal.removeEventListener("abort", onDrain);
+      closed?.removeEventListener("abort", onDrain);
+      resolve(ok);
     };
-    call.once("drain", done);
-    signal.addEventListener("abort", done);
-    closed?.addEventListener("abort", done);
+    const onDrain = (): void => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    call.once("drain", onDrain);
+    signal.addEventListener("abort", onDrain);
+    closed?.addEventListener("abort", onDrain);
   });
 }
 

@@ -2,6 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import http2 from "node:http2";
 import { SessionRequestSchema } from "../../gen/fastworker/v1/task_service_pb.js";
+import { WatchStatsRequestSchema } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { Client } from "../../index.js";
 import { RawWorker } from "./raw-worker.js";
 import type { ServerProcess } from "./server-process.js";
@@ -28,7 +29,7 @@ export async function slowReaders(server: ServerProcess, tally: Tally, log: (lin
   await Promise.all(handles.map((h) => h.result()));
   await client0.close();
   const ids = handles.map((h) => h.id);
-  const session = unreadSession(server.grpc);
+  const session = unreadStream(server.grpc, "/fastworker.v1.TaskService/Session");
   const request = Buffer.from(toBinary(SessionRequestSchema, create(SessionRequestSchema, { follow: ids })));
   for (let i = 0; i < 25; i++) session.write(request);
   await server.waitForLog("the Session stream was not read", 60_000);
@@ -50,7 +51,9 @@ export async function slowReaders(server: ServerProcess, tally: Tally, log: (lin
   tally.record(SURFACE, `Dispatch: ${lost}`, lost !== "lost at its lease", () => "a worker that never reads its dispatch stream");
   worker.close();
 
-  // 3. Watch streams nobody reads, held open until the end of the run (pull-based or bounded: nothing grows).
+  // 3. Watch streams nobody reads: grpc-js clients (which read into their own memory), and raw
+  //    paused HTTP/2 streams asking for big, frequent WatchStats messages (their window fills; the
+  //    control plane ends them once they read nothing for 60 s, if the run lasts that long).
   const watches: grpc.ClientReadableStream<Buffer>[] = [];
   for (let i = 0; i < 20; i++) {
     for (const path of ["/fastworker.v1.AdminService/WatchStats", "/fastworker.v1.AdminService/WatchTasks"]) {
@@ -59,6 +62,14 @@ export async function slowReaders(server: ServerProcess, tally: Tally, log: (lin
       watches.push(stream);
     }
   }
+  const stalledSince = Date.now();
+  const watchRequest = Buffer.from(toBinary(WatchStatsRequestSchema, create(WatchStatsRequestSchema, { interval: { seconds: 0n, nanos: 100_000_000 }, includeWorkers: true, includeHistory: true })));
+  const stalled = Array.from({ length: 5 }, () => {
+    const stream = unreadStream(server.grpc, "/fastworker.v1.AdminService/WatchStats");
+    stream.write(watchRequest);
+    stream.end();
+    return stream;
+  });
   return async () => {
     let open = 0;
     for (const stream of watches) {
@@ -66,21 +77,28 @@ export async function slowReaders(server: ServerProcess, tally: Tally, log: (lin
       stream.cancel();
     }
     tally.record(SURFACE, `Watch*: ${open} unread streams held, then cancelled`, false, () => "40 watch streams nobody reads");
+    if (Date.now() - stalledSince > 70_000) {
+      const ended = await server.waitForLog("the WatchStats stream read nothing for 60s", 1000).then(() => true, () => false);
+      tally.record(SURFACE, ended ? "WatchStats: a stalled reader ended after 60 s" : "WatchStats: a stalled reader never ended", !ended, () => "paused HTTP/2 WatchStats streams");
+    } else {
+      tally.record(SURFACE, "WatchStats: stalled readers held (the run was shorter than 60 s)", false, () => "");
+    }
+    await Promise.all(stalled.map((stream) => stream.close(0)));
     client.close();
   };
 }
 
 /**
- * A Session call on a raw HTTP/2 stream that is paused from the start: its
+ * A gRPC call on a raw HTTP/2 stream that is paused from the start: its
  * client never reads, so the stream's flow-control window fills and the
  * control plane's writes wait (what a client whose process is stuck looks
  * like). grpc-js clients read into their own memory instead, so they cannot
  * play this part.
  */
-function unreadSession(address: string): { write(message: Buffer): void; close(): Promise<number> } {
+function unreadStream(address: string, path: string): { write(message: Buffer): void; end(): void; close(waitMs?: number): Promise<number> } {
   const session = http2.connect(`http://${address}`);
   session.on("error", () => undefined);
-  const stream = session.request({ ":method": "POST", ":path": "/fastworker.v1.TaskService/Session", "content-type": "application/grpc", te: "trailers" });
+  const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
   stream.on("error", () => undefined);
   stream.pause();
   const closed = new Promise<number>((resolve) => stream.on("close", () => resolve(stream.rstCode ?? -1)));
@@ -91,9 +109,15 @@ function unreadSession(address: string): { write(message: Buffer): void; close()
       message.copy(frame, 5);
       stream.write(frame);
     },
-    async close() {
-      stream.resume(); // the reset is already there: reading now shows it
+    end() {
+      stream.end();
+    },
+    /** Reads again and resolves with the stream's RST code: the control plane's, or, if it is still open after `waitMs`, our own CANCEL. */
+    async close(waitMs = 10_000) {
+      stream.resume();
+      const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), waitMs);
       const code = await closed;
+      clearTimeout(timer);
       session.close();
       return code;
     },
