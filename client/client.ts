@@ -8,7 +8,8 @@ import { stringifyJson } from "../common/json.js";
 import { durationFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
-import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
+import { parseServers } from "../common/discovery/server-locator.js";
+import { ClientConnections } from "./connections.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
@@ -26,7 +27,11 @@ export function defaultServer(): string {
 
 /** Options for {@link Client}. */
 export interface ClientOptions {
-  /** host:port of the control plane's gRPC port (default: FW_SERVER, else 127.0.0.1:50051). */
+  /**
+   * host:port of the control plane's gRPC port (default: FW_SERVER, else
+   * 127.0.0.1:50051); for a group of control planes, several separated by
+   * commas ("a:50051,b:50051"): the client follows the leader.
+   */
   server?: string;
   /** The control plane's --token (default: FW_TOKEN). */
   token?: string;
@@ -130,18 +135,22 @@ export class TaskHandle<R = unknown> {
 export class Client {
   readonly server: string;
   #discovery: Discovery | undefined;
-  private readonly connection: GrpcConnection;
-  private readonly tasks: ServiceClient<typeof TaskService>;
-  private readonly admin: ServiceClient<typeof AdminService>;
+  private readonly connections: ClientConnections;
   private readonly session: ClientSession;
   private readonly followResults: boolean;
 
   constructor(options: ClientOptions = {}) {
     this.server = options.server ?? defaultServer();
-    this.connection = new GrpcConnection({ address: this.server, token: options.token ?? process.env.FW_TOKEN });
-    this.tasks = this.connection.service(TaskService);
-    this.admin = this.connection.service(AdminService);
-    this.session = new ClientSession(() => this.tasks, { ...DEFAULT_SESSION_LIMITS, ...options.session });
+    this.connections = new ClientConnections(parseServers(this.server), options.token ?? process.env.FW_TOKEN);
+    let sessionAddress = this.connections.address;
+    this.session = new ClientSession(
+      () => {
+        sessionAddress = this.connections.address;
+        return this.connections.service(TaskService);
+      },
+      { ...DEFAULT_SESSION_LIMITS, ...options.session },
+      (err) => this.connections.failed(sessionAddress, err),
+    );
     this.followResults = options.followResults ?? true;
   }
 
@@ -224,7 +233,7 @@ export class Client {
 
   /** The task's current state (poll). */
   async getTask(id: string): Promise<TaskInfo> {
-    const { task } = await this.tasks.getTask({ id });
+    const { task } = await this.connections.call((s) => s(TaskService).getTask({ id }));
     return taskInfo(task!);
   }
 
@@ -233,7 +242,8 @@ export class Client {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
-      const { task } = await this.tasks.waitTask({ id, timeout: Number.isFinite(left) ? durationFromMs(Math.max(1, left)) : undefined });
+      const timeout = Number.isFinite(left) ? durationFromMs(Math.max(1, left)) : undefined;
+      const { task } = await this.connections.call((s) => s(TaskService).waitTask({ id, timeout }));
       const info = taskInfo(task!);
       if (["succeeded", "failed", "cancelled"].includes(info.state) || Date.now() >= deadline) return info;
     }
@@ -241,20 +251,20 @@ export class Client {
 
   /** Cancels a queued, scheduled or running task. */
   async cancel(id: string, reason = ""): Promise<TaskInfo> {
-    const { task } = await this.tasks.cancelTask({ id, reason });
+    const { task } = await this.connections.call((s) => s(TaskService).cancelTask({ id, reason }));
     return taskInfo(task!);
   }
 
   /** Runs a failed or cancelled task again. */
   async retry(id: string): Promise<TaskInfo> {
-    const { task } = await this.tasks.retryTask({ id });
+    const { task } = await this.connections.call((s) => s(TaskService).retryTask({ id }));
     return taskInfo(task!);
   }
 
   /** Tasks, newest first. */
   async listTasks(options: ListOptions = {}): Promise<{ tasks: TaskInfo[]; nextPageToken?: string; total: number }> {
     const states = options.state === undefined ? [] : (Array.isArray(options.state) ? options.state : [options.state]).map(taskStateFromName);
-    const response = await this.tasks.listTasks({
+    const response = await this.connections.call((s) => s(TaskService).listTasks({
       states,
       task: options.task ?? "",
       priority: options.priority ? priorityFromName(options.priority) : 0,
@@ -262,7 +272,7 @@ export class Client {
       pageSize: options.limit ?? 0,
       pageToken: options.pageToken ?? "",
       view: options.full ? TaskView.FULL : TaskView.BASIC,
-    });
+    }));
     return {
       tasks: response.tasks.map(taskInfo),
       ...(response.nextPageToken ? { nextPageToken: response.nextPageToken } : {}),
@@ -271,17 +281,17 @@ export class Client {
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    return (await this.admin.listWorkers({})).workers.map(workerInfo);
+    return (await this.connections.call((s) => s(AdminService).listWorkers({}))).workers.map(workerInfo);
   }
 
   async stats(): Promise<StatsInfo> {
-    return statsInfo((await this.admin.getStats({})).stats!);
+    return statsInfo((await this.connections.call((s) => s(AdminService).getStats({}))).stats!);
   }
 
   /** Closes the connection; pending waits fail with CANCELED. */
   async close(): Promise<void> {
     this.session.close();
-    this.connection.close();
+    this.connections.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

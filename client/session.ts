@@ -85,8 +85,11 @@ export class ClientSession {
   private readonly budget: ByteBudget<PendingSubmit>;
 
   constructor(
+    /** The TaskService of the control plane to open the stream on (asked again at every reopen). */
     private readonly tasks: () => ServiceClient<typeof TaskService>,
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    /** Told when the stream broke (so the next reopen can go to another control plane of a group). */
+    private readonly onBroken: (err: ConnectError) => void = () => undefined,
   ) {
     this.budget = { maxBytes: limits.maxMessageBytes, bytesOf: submitBytes };
   }
@@ -230,6 +233,7 @@ export class ClientSession {
     this.call = undefined;
     if (this.closed) return;
     const failure = err ? ConnectError.from(err) : new ConnectError("the control plane ended the session", Code.Unavailable);
+    this.onBroken(failure);
     if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
       // Refused before anything was taken; trying again cannot help.
       this.failAll(failure);

@@ -15,13 +15,17 @@ import { WorkerConnection } from "./connection.js";
 import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
-import { BeaconLocator, fixedServer } from "../common/discovery/server-locator.js";
+import { BeaconLocator, parseServers, ServerList } from "../common/discovery/server-locator.js";
 import type { TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
-  /** host:port of the control plane's gRPC port; without it the worker finds the control plane by UDP beacon. */
-  server?: string | undefined;
+  /**
+   * host:port of the control plane's gRPC port, or several (a group of
+   * control planes: "a:50051,b:50051", or an array; the worker follows the
+   * leader); without it the worker finds the control plane by UDP beacon.
+   */
+  server?: string | readonly string[] | undefined;
   /** How to find the control plane when `server` is not given (the token is the worker's). */
   discovery?: DiscoveryOptions;
   token?: string | undefined;
@@ -101,7 +105,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.connection = new WorkerConnection({
       server:
         options.server !== undefined
-          ? fixedServer(options.server)
+          ? new ServerList(parseServers(options.server))
           : new BeaconLocator({ ...options.discovery, token: options.token, logger: this.logger }),
       token: options.token,
       registration: {
