@@ -11,6 +11,7 @@ import { DEFAULT_BEACON_PORT, validateClusterName } from "../common/discovery/be
 import { standbyMessage } from "../common/discovery/leader-hint.js";
 import { PACKAGE_ROOT, VERSION } from "../common/version.js";
 import { BeaconSender } from "./discovery/beacon-sender.js";
+import { ProbeResponder } from "./discovery/probe-responder.js";
 import { engineConfig, type EngineConfig } from "./engine/config.js";
 import type { ControlPlane } from "./engine/control-plane.js";
 import type { RestoreSummary } from "./engine/recovery.js";
@@ -164,6 +165,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const httpUrl = `http://${hostPort(host, http.port)}`;
 
     let beacons: BeaconSender | undefined;
+    let probes: ProbeResponder | undefined;
     if (options.discovery !== false) {
       beacons = new BeaconSender({
         cluster,
@@ -177,7 +179,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         intervalMs: options.discovery?.intervalMs ?? DEFAULT_BEACON_INTERVAL_MS,
         logger,
       });
-      releasers.push(() => beacons?.stop());
+      const sender = beacons;
+      probes = new ProbeResponder({ cluster, token: options.token, port: options.discovery?.port ?? DEFAULT_BEACON_PORT, announce: () => sender.announceNow(), logger });
+      releasers.push(() => {
+        probes?.stop();
+        beacons?.stop();
+      });
     }
 
     const onFailure = options.onStateFailure ?? ((err: Error) => logger.fatal({ err }, "the control plane's state cannot be written: nothing more is acknowledged"));
@@ -189,6 +196,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       gate.open(runtime);
       grpc.setServing(true);
       beacons?.start();
+      probes?.start();
       return runtime;
     };
     let role: "leader" | "standby" | undefined;
@@ -217,6 +225,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           gate.current?.quiesce();
           gate.close(`this control plane lost the lead (${reason}); its group's leader serves now`);
           grpc.setServing(false);
+          probes?.stop();
           beacons?.stop();
           events.emit("deposed", reason);
         },
@@ -225,6 +234,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
 
     const quiesce = (): void => {
+      probes?.stop();
       beacons?.stop(); // workers looking now should not find a control plane that is going away
       grpc.setServing(false);
       gate.current?.quiesce();
