@@ -16,6 +16,7 @@ import { engineConfig, type EngineConfig } from "./engine/config.js";
 import type { ControlPlane } from "./engine/control-plane.js";
 import type { RestoreSummary } from "./engine/recovery.js";
 import { joinGroup } from "./ha/group.js";
+import type { LeaderInfo } from "./ha/leadership.js";
 import { RuntimeGate } from "./runtime-gate.js";
 import { startRuntime, type Runtime } from "./runtime.js";
 import { openState, type OpenedState } from "./store/open-state.js";
@@ -154,7 +155,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       services,
       token: options.token,
       maxReceiveBytes,
-      fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
+      fallback: followLeader(staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")), () => (gate.current === undefined ? leader : undefined)),
       routes: metricsRoute === undefined ? options.routes : { "/metrics": metricsRoute, ...options.routes },
       logger,
     });
@@ -200,6 +201,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return runtime;
     };
     let role: "leader" | "standby" | undefined;
+    let leader: LeaderInfo | undefined;
     if (options.store === undefined) {
       const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, onFailure });
       releasers.push(() => state.close());
@@ -216,8 +218,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           role = "leader";
           events.emit("leading", log.description, runtime.restored);
         },
-        onStandby: (leader) => {
-          gate.close(standbyMessage(leader));
+        onStandby: (current) => {
+          leader = current;
+          gate.close(standbyMessage(current));
           role = "standby";
         },
         onLost: (reason) => {
@@ -274,6 +277,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await release();
     throw err;
   }
+}
+
+/**
+ * The dashboard of a standby sends people to the leader's: a page load (GET
+ * of a page, not an API call) is redirected there while another control
+ * plane of the group leads.
+ */
+function followLeader(pages: HttpRoute, leader: () => LeaderInfo | undefined): HttpRoute {
+  return (req, res) => {
+    const current = leader();
+    if (current === undefined || req.method !== "GET" || current.http === "") return pages(req, res);
+    res.writeHead(307, { location: new URL(req.url ?? "/", current.http).toString(), "cache-control": "no-store" }).end();
+  };
 }
 
 /** Waits until no attempt is running, or `timeoutMs` passed; resolves with how many still run. */

@@ -100,11 +100,20 @@ describe.skipIf(skip)("a group of control planes on PostgreSQL", () => {
     for (const task of await allTasks(client)) expect(task.attempts.filter((a) => a.outcome === "succeeded")).toHaveLength(1);
   }, 240_000);
 
-  it("migrates the schema once when two control planes start on a new database at the same moment", async () => {
+  it("migrates the schema once when two control planes start on a new database at the same moment; the standby points at the leader", async () => {
     const url = await postgres!.database(`group_${++databases}`);
     const both = await Promise.all([startServer(["--store", url]), startServer(["--store", url])]);
     expect(both.map(role).sort()).toEqual(["leader", "standby"]);
     expect(await migrationsIn(url)).toBe(1);
+    const leader = both.find((s) => role(s) === "leader")!;
+    const standby = both.find((s) => role(s) === "standby")!;
+    // Its dashboard sends people to the leader's; its RPCs refuse, naming the leader.
+    const page = await fetch(`${standby.http}/?view=tasks`, { redirect: "manual" });
+    expect([page.status, page.headers.get("location")]).toEqual([307, `${leader.http}/?view=tasks`]);
+    const refused = await connect(standby.grpc).stats().then(() => undefined, (err: unknown) => err);
+    expect(String(refused)).toContain(`this control plane is a standby; the leader is at ${leader.grpc}`);
+    // A client given both addresses reaches the leader whichever it tries first.
+    expect((await connect(`${standby.grpc},${leader.grpc}`).stats()).version).toBeTruthy();
   });
 });
 
