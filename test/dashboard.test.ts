@@ -210,7 +210,7 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     await expect.poll(text(p, "count-succeeded"), WAIT).toBe("1");
     // The open detail was loaded again, not left showing what the old control plane said.
     await detail.getByRole("alert").getByText(new RegExp(`no task "${done.id}"`)).waitFor(WAIT);
-    expect(await detail.locator(".detail-status").count()).toBe(0);
+    await expect.poll(() => detail.locator(".detail-status").count(), WAIT).toBe(0);
   });
 
   it("fits a phone (390×844): no sideways scroll, tabs and live indicator in view, tasks as cards with their actions in reach, filters folded", async () => {
