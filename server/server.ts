@@ -15,7 +15,7 @@ import { ProbeResponder } from "./discovery/probe-responder.js";
 import { engineConfig, type EngineConfig } from "./engine/config.js";
 import type { ControlPlane } from "./engine/control-plane.js";
 import type { RestoreSummary } from "./engine/recovery.js";
-import { joinGroup } from "./ha/group.js";
+import { joinGroup, type GroupMembership } from "./ha/group.js";
 import type { LeaderInfo } from "./ha/leadership.js";
 import { RuntimeGate } from "./runtime-gate.js";
 import { startRuntime, type Runtime } from "./runtime.js";
@@ -207,7 +207,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       releasers.push(() => state.close());
       await serve(state);
     } else {
-      const group = await joinGroup({
+      // Registered before joining, so it runs after the runtime's own stop (releasers run newest first):
+      // the state's last writes go through the group's session before it ends.
+      let group: GroupMembership | undefined;
+      releasers.push(() => group?.stop());
+      group = await joinGroup({
         url: options.store,
         self: { id: randomUUID(), grpc: grpcAddress, http: httpUrl },
         logger,
@@ -233,7 +237,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           events.emit("deposed", reason);
         },
       });
-      releasers.push(() => group.stop());
     }
 
     const quiesce = (): void => {

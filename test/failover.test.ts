@@ -114,6 +114,10 @@ describe.skipIf(skip)("a group of control planes on PostgreSQL", () => {
     expect(String(refused)).toContain(`this control plane is a standby; the leader is at ${leader.grpc}`);
     // A client given both addresses reaches the leader whichever it tries first.
     expect((await connect(`${standby.grpc},${leader.grpc}`).stats()).version).toBeTruthy();
+    // A graceful stop of the leader writes what is pending through its session, then hands over.
+    expect(await leader.stop("SIGTERM")).toMatchObject({ code: 0 });
+    expect(leader.stderr.join("\n")).toMatch(/stopped: 0 queued, 0 scheduled, 0 still running tasks kept in postgresql/);
+    await standby.waitForLine(/^fw-server leading /, 30_000);
   });
 });
 
