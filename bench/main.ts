@@ -49,7 +49,10 @@ async function measure(options: BenchOptions, services: SharedServices, startedA
   const errors: string[] = [];
   for (const scenario of options.scenarios) {
     const names = options.systems.filter((s) => scenario.systems.includes(s));
-    if (names.length === 0) continue;
+    if (names.length === 0) {
+      log(`\n[${scenario.id}] skipped: runs on ${scenario.systems.join(", ")} only (see --system, --durability)`);
+      continue;
+    }
     log(`\n[${scenario.id}] ${scenario.title}`);
     const runs: RunRecord[] = [];
     for (let repeat = 1; repeat <= options.repeats; repeat++) {
@@ -73,6 +76,7 @@ async function measure(options: BenchOptions, services: SharedServices, startedA
     scenarios.push({ id: scenario.id, covers: scenario.covers, title: scenario.title, summary: summarize(runs), runs });
   }
 
+  if (scenarios.length === 0) errors.push(`no scenario of ${options.scenarios.map((s) => s.id).join(", ")} runs on ${options.systems.join(", ")}`);
   const ratios = ratiosFor(options.systems);
   const table = scenarios.flatMap((s) => tableRows(options.scenarios.find((x) => x.id === s.id)!, s.summary, ratios));
   const out: string[] = ["", `## Results (median of ${options.repeats} run${options.repeats > 1 ? "s" : ""}${options.quick ? ", QUICK mode: sizes too small to mean anything" : ""})`, "", resultTable(table, options.systems, ratios)];
