@@ -10,6 +10,7 @@ import type {
 } from "../gen/fastworker/v1/task_service_pb.js";
 import { backoffMs, type Backoff } from "../common/backoff.js";
 import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../common/split-by-bytes.js";
+import { certainlyNotCarriedOut } from "../common/discovery/leader-hint.js";
 import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
 type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
@@ -81,6 +82,8 @@ export class ClientSession {
   private scheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private reopens = 0;
+  /** Whether the current stream has delivered anything (then a break may have cut accepted work). */
+  private answered = false;
   private closed = false;
   private readonly budget: ByteBudget<PendingSubmit>;
 
@@ -186,10 +189,12 @@ export class ClientSession {
 
   private open(): Call {
     const call = this.tasks().session();
+    this.answered = false;
     void (async () => {
       try {
         for await (const response of call.responses) {
           this.reopens = 0;
+          this.answered = true;
           for (const accepted of response.accepted) this.accepted(accepted);
           for (const outcome of response.outcomes) this.settle(outcome);
           if (this.queue.length > 0) this.schedule();
@@ -239,10 +244,13 @@ export class ClientSession {
       this.failAll(failure);
       return;
     }
-    // Submissions the control plane may or may not have taken: only those with an idempotency key are safe to send again.
+    // Submissions the control plane may or may not have taken: only those with an idempotency key are safe
+    // to send again, unless the stream certainly did nothing (refused by a control plane not serving, e.g. a
+    // standby of a group; or never connected): then every one goes again, to the next address.
+    const untouched = !this.answered && certainlyNotCarriedOut(failure.rawMessage);
     const requeue: PendingSubmit[] = [];
     for (const p of this.unaccepted.values()) {
-      if (p.request.idempotencyKey) requeue.push(p);
+      if (untouched || p.request.idempotencyKey) requeue.push(p);
       else p.reject(new ConnectError(`the session broke before the control plane confirmed this submission (${failure.rawMessage}); it may or may not have been taken: submit with an idempotency key to retry safely`, Code.Unavailable));
     }
     this.unaccepted.clear();

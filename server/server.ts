@@ -8,7 +8,7 @@ import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
 import { DEFAULT_BEACON_PORT, validateClusterName } from "../common/discovery/beacon.js";
-import { standbyMessage } from "../common/discovery/leader-hint.js";
+import { notServingMessage, standbyMessage } from "../common/discovery/leader-hint.js";
 import { PACKAGE_ROOT, VERSION } from "../common/version.js";
 import { BeaconSender } from "./discovery/beacon-sender.js";
 import { ProbeResponder } from "./discovery/probe-responder.js";
@@ -137,7 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   const events = new EventEmitter<ServerEventMap>();
   try {
-    const gate = new RuntimeGate("the control plane is starting (recovering its state); retry in a moment");
+    const gate = new RuntimeGate(notServingMessage("is starting (recovering its state); retry in a moment"));
     const services: ServiceBinding[] = [
       bind(TaskService, gate.service(TaskService, (r) => r.services.tasks)),
       bind(WorkerService, gate.service(WorkerService, (r) => r.services.workers)),
@@ -230,7 +230,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         onLost: (reason) => {
           // Fenced: stop acknowledging at once; a supervisor restarts this process as a standby.
           gate.current?.quiesce();
-          gate.close(`this control plane lost the lead (${reason}); its group's leader serves now`);
+          gate.close(notServingMessage(`lost the lead (${reason}); its group's leader serves now`));
           grpc.setServing(false);
           probes?.stop();
           beacons?.stop();
