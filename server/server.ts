@@ -3,6 +3,8 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
+import { LimitService } from "../gen/fastworker/v1/limit_service_pb.js";
+import { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
@@ -21,6 +23,9 @@ import { QueueWaitSpans } from "./telemetry/queue-wait-spans.js";
 import { Pinger } from "./loops/pinger.js";
 import { ResultSweeper } from "./loops/result-sweeper.js";
 import { adminService } from "./services/admin-service.js";
+import { limitService } from "./services/limit-service.js";
+import { scheduleService } from "./services/schedule-service.js";
+import { ScheduleTicker } from "./schedules/schedule-ticker.js";
 import { taskService } from "./services/task-service.js";
 import { workerService } from "./services/worker-service.js";
 import { Supervisor } from "./loops/supervisor.js";
@@ -118,7 +123,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   try {
     const onFailure = options.onStateFailure ?? ((err: Error) => logger.fatal({ err }, "the control plane's state cannot be written: nothing more is acknowledged"));
-    const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, onFailure });
+    const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
     releasers.push(() => state.close());
     const plane = new ControlPlane(config, state.store);
     const restored =
@@ -127,9 +132,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const supervisor = new Supervisor()
       .add("dispatcher", plane.dispatcher)
       .add("scheduler", plane.scheduler)
+      .add("limit-wakeups", plane.limits.wakeups)
       .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
       .add("lease-reaper", new LeaseReaper(plane, config, logger))
       .add("result-sweeper", new ResultSweeper(plane.store, logger));
+    const ticker = new ScheduleTicker({ plane, logger });
+    supervisor.add("schedule-ticker", ticker);
     const feeds = new DashboardFeeds(plane, logger);
     supervisor.add("dashboard-feeds", feeds);
     // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
@@ -141,6 +149,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       bind(TaskService, taskService(plane)),
       bind(WorkerService, workerService(plane, logger)),
       bind(AdminService, adminService(plane, feeds)),
+      bind(ScheduleService, scheduleService(plane, ticker)),
+      bind(LimitService, limitService(plane)),
     ];
     // A batch of tasks can hold several maximal payloads.
     const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);

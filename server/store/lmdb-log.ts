@@ -1,7 +1,7 @@
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 
-const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta"];
+const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta", "keys", "schedules", "limits"];
 
 /**
  * The local durable log: one LMDB environment (lmdb-js) in the data

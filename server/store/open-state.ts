@@ -10,6 +10,8 @@ export interface StateOptions {
   dataDir: string | undefined;
   resultTtlMs: number;
   maxResults: number;
+  /** How long idempotency keys are remembered after their tasks finished (see TaskStoreOptions). */
+  keyTtlMs?: number;
   /** Called once if the state can no longer be written (nothing is acknowledged from then on). */
   onFailure(err: Error): void;
 }
@@ -28,7 +30,7 @@ export interface OpenedState {
  * against a second control plane, an LMDB log inside, every record read back).
  */
 export async function openState(options: StateOptions): Promise<OpenedState> {
-  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults };
+  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults, keyTtlMs: options.keyTtlMs };
   if (options.dataDir === undefined) {
     const store = new TaskStore(memory);
     return { store, recovered: undefined, close: () => store.close() };
