@@ -27,6 +27,8 @@ export class ScheduleEntry {
   /** The next tick to handle. */
   nextTick = 0;
   lastRun: ScheduleRunData | undefined;
+  /** The task the latest submitted tick made (the overlap policies look at it; a skipped tick does not replace it). */
+  lastTaskId = "";
   runsTotal = 0;
   skippedTotal = 0;
   /** A tick waiting for the previous run to end (overlap "queue one"); 0: none. */
@@ -211,13 +213,14 @@ function encodeEntry(e: ScheduleEntry): LogValue {
     c: e.conflict,
     ca: e.createdAt,
     by: e.declaredBy,
+    lti: e.lastTaskId,
   };
 }
 
 function decodeEntry(value: LogValue): ScheduleEntry {
   const v = value as {
     s: LogValue; src: ScheduleSource; p: boolean; lt: number; nt: number; lr: [number, string, TaskState, string, boolean] | null;
-    rt: number; st: number; wt: number; c: string; ca: number; by: string;
+    rt: number; st: number; wt: number; c: string; ca: number; by: string; lti?: string;
   };
   const entry = new ScheduleEntry(decodeSpec(v.s), v.src, v.ca);
   entry.paused = v.p;
@@ -229,5 +232,6 @@ function decodeEntry(value: LogValue): ScheduleEntry {
   entry.waitingTick = v.wt;
   entry.conflict = v.c;
   entry.declaredBy = v.by;
+  entry.lastTaskId = v.lti ?? "";
   return entry;
 }

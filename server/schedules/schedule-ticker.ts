@@ -133,7 +133,7 @@ export class ScheduleTicker implements Loop {
     } else if (entry.spec.overlap === OverlapPolicy.QUEUE_ONE && entry.waitingTick === 0) {
       entry.waitingTick = tick;
     } else {
-      this.skip(entry, tick, `the previous run ${entry.lastRun?.taskId ?? ""} is still ${this.previousState(entry, now)} (overlap policy ${entry.spec.overlap === OverlapPolicy.SKIP ? "skip" : "queue-one, and a tick already waits"})`);
+      this.skip(entry, tick, `the previous run ${entry.lastTaskId} is still ${this.previousState(entry, now)} (overlap policy ${entry.spec.overlap === OverlapPolicy.SKIP ? "skip" : "queue-one, and a tick already waits"})`);
     }
     entry.skippedTotal += earlier;
     entry.lastTick = tick;
@@ -175,6 +175,7 @@ export class ScheduleTicker implements Loop {
       now,
     );
     entry.lastRun = { tick, taskId: outcome.id, state: outcome.state, note: outcome.deduplicated ? "this tick's task already existed" : note, manual };
+    entry.lastTaskId = outcome.id;
     entry.runsTotal++;
     return outcome.id;
   }
@@ -185,14 +186,14 @@ export class ScheduleTicker implements Loop {
   }
 
   private previousUnfinished(entry: ScheduleEntry, now: number): boolean {
-    const id = entry.lastRun?.taskId;
+    const id = entry.lastTaskId;
     if (!id) return false;
     const task = this.plane.store.get(id, now);
     return task !== undefined && !isFinalState(task.state);
   }
 
   private previousState(entry: ScheduleEntry, now: number): string {
-    const task = entry.lastRun?.taskId ? this.plane.store.get(entry.lastRun.taskId, now) : undefined;
+    const task = entry.lastTaskId ? this.plane.store.get(entry.lastTaskId, now) : undefined;
     return task === undefined ? "unknown" : taskStateName(task.state);
   }
 

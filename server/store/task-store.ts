@@ -339,7 +339,11 @@ export class TaskStore {
 
   /** Drops expired results and the oldest beyond the maximum, and forgets expired keys; returns how many tasks went. */
   sweep(now: number): number {
-    for (const scoped of this.keys.sweep(now)) if (this.commits !== undefined) this.pending.push({ collection: "keys", key: scoped, value: undefined });
+    for (const scoped of this.keys.sweep(now)) {
+      if (this.commits === undefined) continue;
+      this.pending.push({ collection: "keys", key: scoped, value: undefined });
+      this.commits.schedule();
+    }
     let evicted = 0;
     for (;;) {
       const task = this.retained.peek();
