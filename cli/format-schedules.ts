@@ -65,7 +65,9 @@ export function formatLimitUsage(limits: LimitInfo[]): string {
   return limits
     .map((l) => {
       const lane = l.lanes[0];
-      const tokens = l.effective?.rateLimit !== undefined && l.lanesTotal <= 1 && lane !== undefined ? `, ${Math.floor(lane.tokens)} tokens` : "";
+      const rate = l.effective?.rateLimit;
+      // No lane in use means a full bucket.
+      const tokens = rate !== undefined && l.lanesTotal <= 1 ? `, ${Math.floor(lane?.tokens ?? rate.max)} tokens` : "";
       return `limit:      ${l.task}: ${l.running} running, ${l.waiting} held back (${limitLabel(l.effective)}${tokens})`;
     })
     .join("\n");
