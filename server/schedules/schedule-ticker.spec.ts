@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
-import { MisfirePolicy, OverlapPolicy, ScheduleSpecSchema } from "../../gen/fastworker/v1/schedule_pb.js";
+import { MisfirePolicy, OverlapPolicy, ScheduleSpecSchema, type ScheduleSpec } from "../../gen/fastworker/v1/schedule_pb.js";
 import { AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { ReportResultsRequestSchema, TaskDefinitionSchema, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
@@ -23,7 +23,7 @@ function setup(start = 0) {
   let now = start;
   const ticker = new ScheduleTicker({ plane, logger: silentLogger(), clock: () => now });
   tickers.push(ticker);
-  const spec = (fields: Partial<Parameters<typeof create<typeof ScheduleSpecSchema>>[1]> = {}) =>
+  const spec = (fields: Partial<Omit<ScheduleSpec, "$typeName" | "$unknown">> = {}): ScheduleSpec =>
     create(ScheduleSpecSchema, { id: "s", task: "job", every: durationFromMs(1000), ...fields });
   const tasks = () => plane.store.list({ name: "job" }, undefined, 1000, now).tasks.reverse();
   const ticks = () => tasks().map((t) => t.options.metadata?.["fw-tick"]);
