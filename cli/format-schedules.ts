@@ -1,5 +1,4 @@
-import type { FlowLimitInfo, LimitInfo, ScheduleInfo } from "../client/schedule-info.js";
-import { formatDurationText } from "../common/duration-text.js";
+import { describeFlowLimit, type LimitInfo, type ScheduleInfo } from "../client/schedule-info.js";
 import { table } from "./format.js";
 
 const when = (s: ScheduleInfo): string => (s.cron !== undefined ? `cron ${s.cron}${s.tz && s.tz !== "UTC" ? ` ${s.tz}` : ""}` : `every ${s.every}`);
@@ -40,21 +39,11 @@ export function formatSchedule(s: ScheduleInfo): string {
   return lines.join("\n");
 }
 
-/** A flow limit in a few words: "5 running, 100/1m, per args:/customer". */
-export function limitLabel(limit: FlowLimitInfo | undefined): string {
-  if (limit === undefined) return "-";
-  const parts: string[] = [];
-  if (limit.concurrency !== undefined) parts.push(limit.concurrency === 0 ? "no concurrency limit" : `${limit.concurrency} running`);
-  if (limit.rateLimit !== undefined) parts.push(limit.rateLimit.max === 0 ? "no rate limit" : `${limit.rateLimit.max}/${formatDurationText(limit.rateLimit.perMs)}`);
-  if (limit.limitKey !== undefined) parts.push(limit.limitKey === "" ? "unkeyed" : `per ${limit.limitKey}`);
-  return parts.join(", ") || "-";
-}
-
 /** `fw limits` for people. */
 export function formatLimits(limits: LimitInfo[]): string {
   if (limits.length === 0) return "no task has flow limits";
   const rows = limits.map((l) => [
-    l.task, limitLabel(l.effective), limitLabel(l.declared), limitLabel(l.override), String(l.running), String(l.waiting), l.lanesTotal > 1 ? String(l.lanesTotal) : "",
+    l.task, describeFlowLimit(l.effective), describeFlowLimit(l.declared), describeFlowLimit(l.override), String(l.running), String(l.waiting), l.lanesTotal > 1 ? String(l.lanesTotal) : "",
   ]);
   return table(["TASK", "IN FORCE", "DECLARED", "OVERRIDE", "RUNNING", "WAITING", "KEYS"], rows);
 }
@@ -68,7 +57,7 @@ export function formatLimitUsage(limits: LimitInfo[]): string {
       const rate = l.effective?.rateLimit;
       // No lane in use means a full bucket.
       const tokens = rate !== undefined && l.lanesTotal <= 1 ? `, ${Math.floor(lane?.tokens ?? rate.max)} tokens` : "";
-      return `limit:      ${l.task}: ${l.running} running, ${l.waiting} held back (${limitLabel(l.effective)}${tokens})`;
+      return `limit:      ${l.task}: ${l.running} running, ${l.waiting} held back (${describeFlowLimit(l.effective)}${tokens})`;
     })
     .join("\n");
 }

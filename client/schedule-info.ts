@@ -129,3 +129,14 @@ export function limitInfo(l: LimitInfoMessage): LimitInfo {
     lanesTotal: l.lanesTotal,
   };
 }
+
+/** A flow limit in a few words, for people (fw limits, the dashboard): "5 running, 100/1m, per args:/customer". */
+export function describeFlowLimit(limit: FlowLimitInfo | undefined): string {
+  if (limit === undefined) return "-";
+  const parts: string[] = [];
+  if (limit.concurrency !== undefined) parts.push(limit.concurrency === 0 ? "no concurrency limit" : `${limit.concurrency} running`);
+  if (limit.rateLimit !== undefined) parts.push(limit.rateLimit.max === 0 ? "no rate limit" : `${limit.rateLimit.max}/${formatDurationText(limit.rateLimit.perMs)}`);
+  if (limit.limitKey !== undefined) parts.push(limit.limitKey === "" ? "unkeyed" : `per ${limit.limitKey}`);
+  return parts.join(", ") || "-";
+}
+
