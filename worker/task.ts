@@ -2,6 +2,7 @@ import type { PriorityName } from "../common/priority.js";
 import type { RetryOptions } from "../common/task-options.js";
 import { flowLimitMessage, type RateLimitOptions } from "../common/limit-options.js";
 import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-options.js";
+import { cronTiming } from "../common/schedule-timing.js";
 
 const TASK_BRAND = Symbol.for("fastworker.task");
 
@@ -87,7 +88,16 @@ export function task<A = unknown, R = unknown>(
   }
   // Checked here, so a mistake fails when the module loads rather than at registration.
   flowLimitMessage(options, `task("${name}")`);
-  for (const schedule of schedulesOf(options)) scheduleSpecMessage(schedule, name);
+  for (const schedule of schedulesOf(options)) {
+    scheduleSpecMessage(schedule, name);
+    if (schedule.cron !== undefined) {
+      try {
+        cronTiming(schedule.cron, schedule.tz);
+      } catch (err) {
+        throw new TypeError(`task("${name}") schedule${schedule.id ? ` "${schedule.id}"` : ""}: ${(err as Error).message}`);
+      }
+    }
+  }
   const definition = { name, handler, options: Object.freeze({ ...options }) };
   Object.defineProperty(definition, TASK_BRAND, { value: true });
   return Object.freeze(definition) as unknown as TaskDefinition<A, Awaited<R>>;

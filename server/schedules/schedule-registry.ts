@@ -5,7 +5,7 @@ import type { TaskDefinition } from "../../gen/fastworker/v1/worker_service_pb.j
 import type { LogValue } from "../store/state-log.js";
 import type { TaskStore } from "../store/task-store.js";
 import { decodeSpec, describeTiming, encodeSpec, sameSpec, specFromMessage, timingOf, type ScheduleSpecData } from "./schedule-spec.js";
-import type { ScheduleTiming } from "./timing.js";
+import type { ScheduleTiming } from "../../common/schedule-timing.js";
 
 /** One tick of a schedule and what came of it. */
 export interface ScheduleRunData {

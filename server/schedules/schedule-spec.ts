@@ -11,7 +11,7 @@ import { durationFromMs, durationToMs } from "../../common/time.js";
 import { validateTaskName } from "../engine/validate.js";
 import { sameArgs } from "../store/key-index.js";
 import type { LogValue } from "../store/state-log.js";
-import { cronTiming, intervalTiming, type ScheduleTiming } from "./timing.js";
+import { cronTiming, intervalTiming, type ScheduleTiming } from "../../common/schedule-timing.js";
 
 /** A schedule's definition, validated: what it submits and when. */
 export interface ScheduleSpecData {

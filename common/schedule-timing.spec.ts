@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cronTiming, intervalTiming } from "./timing.js";
+import { cronTiming, intervalTiming } from "./schedule-timing.js";
 
 const at = (iso: string): number => Date.parse(iso);
 const ticks = (timing: ReturnType<typeof cronTiming>, from: string, n: number): string[] => {
