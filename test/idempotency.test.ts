@@ -82,6 +82,7 @@ describe("run at a time", () => {
     expect((await client.getTask(info.id)).attempts[0]!.dispatchedAt!.getTime()).toBeGreaterThanOrEqual(at.getTime());
     const past = await client.submit("add", { a: 2, b: 2 }, { runAt: new Date("2001-01-01T00:00:00Z") });
     expect(await past.result({ timeoutMs: 10_000 })).toBe(4);
+    await expect(client.submit("add", { a: 1, b: 1 }, { delayMs: 1000, runAt: at })).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: "set delay or run_at, not both" });
     const both = await runCli(["--server", server.grpc, "submit", "add", "--delay", "1", "--at", at.toISOString()]);
     expect([both.code, both.stderr]).toEqual([2, "fw: give --delay or --at, not both"]);
     expect((await runCli(["--server", server.grpc, "submit", "add", "--at", "tomorrow"])).code).toBe(2);
