@@ -47,6 +47,7 @@ const program = new Command("fw-server")
   .addOption(new Option("--check", "check the data directory and print what it holds, then exit (works while fw-server runs)"))
   .addOption(new Option("--backup <dir>", "copy a consistent snapshot of the data directory into <dir> (new or empty), then exit (works while fw-server runs)"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
+  .addOption(new Option("--key-ttl <seconds>", "how long an idempotency key is remembered after its task finished (at least --result-ttl; default: --result-ttl)").env("FW_KEY_TTL").argParser(secondsArg))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
   .addOption(tokenOption())
@@ -102,6 +103,7 @@ program.action(async (opts: Record<string, unknown>) => {
       httpPort: opts.httpPort as number,
       resultTtlMs: opts.resultTtl as number,
       maxResults: opts.maxResults as number,
+      keyTtlMs: opts.keyTtl as number | undefined,
       maxPayloadBytes: opts.maxPayload as number,
       token: opts.token as string | undefined,
       cluster: opts.cluster as string,

@@ -2,10 +2,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
 import { TaskState, TaskView } from "../gen/fastworker/v1/task_pb.js";
 import { TaskService, type TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
+import { LimitService } from "../gen/fastworker/v1/limit_service_pb.js";
+import { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.js";
+import { flowLimitMessage, type LimitOptions } from "../common/limit-options.js";
+import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-options.js";
+import { limitInfo, scheduleInfo, type LimitInfo, type ScheduleInfo } from "./schedule-info.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
-import { durationFromMs } from "../common/time.js";
+import { durationFromMs, timestampFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
 import { parseServers } from "../common/discovery/server-locator.js";
@@ -61,6 +66,8 @@ export interface SubmitOptions {
   key?: string;
   /** Run no sooner than this long from now. */
   delayMs?: number;
+  /** Run no sooner than this time (a past time: now). Not with delayMs. */
+  runAt?: Date | number;
   /** Overrides the task definition's timeout per attempt. */
   timeoutMs?: number;
   /** Overrides the task definition's retry policy. */
@@ -202,6 +209,7 @@ export class Client {
         priority: options.priority ? priorityFromName(options.priority) : 0,
         idempotencyKey: options.key ?? "",
         delay: options.delayMs ? durationFromMs(options.delayMs) : undefined,
+        runAt: options.runAt === undefined ? undefined : timestampFromMs(Math.max(1, +options.runAt)),
         timeout: options.timeoutMs ? durationFromMs(options.timeoutMs) : undefined,
         retry: options.retry ? retryPolicyMessage(options.retry) : undefined,
         metadata: options.metadata ?? {},
@@ -286,6 +294,62 @@ export class Client {
 
   async stats(): Promise<StatsInfo> {
     return statsInfo((await this.connections.call((s) => s(AdminService).getStats({}))).stats!);
+  }
+
+  /**
+   * Creates a schedule at run time (ALREADY_EXISTS when the id is taken):
+   * `createSchedule({ id: "nightly", task: "report", cron: "0 3 * * *", tz: "Europe/Paris" })`.
+   */
+  async createSchedule(options: ScheduleOptions & { id: string; task: string; paused?: boolean }): Promise<ScheduleInfo> {
+    const { schedule } = await this.connections.call((s) => s(ScheduleService).createSchedule({ schedule: scheduleSpecMessage(options, options.task), paused: options.paused ?? false }));
+    return scheduleInfo(schedule!);
+  }
+
+  /** Every schedule (declared in task modules or created at run time), by id. */
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    return (await this.connections.call((s) => s(ScheduleService).listSchedules({}))).schedules.map(scheduleInfo);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleInfo> {
+    return scheduleInfo((await this.connections.call((s) => s(ScheduleService).getSchedule({ id }))).schedule!);
+  }
+
+  /** Stops a schedule's ticks until resumed (ticks in between are skipped). */
+  async pauseSchedule(id: string): Promise<ScheduleInfo> {
+    return scheduleInfo((await this.connections.call((s) => s(ScheduleService).pauseSchedule({ id }))).schedule!);
+  }
+
+  async resumeSchedule(id: string): Promise<ScheduleInfo> {
+    return scheduleInfo((await this.connections.call((s) => s(ScheduleService).resumeSchedule({ id }))).schedule!);
+  }
+
+  /** Deletes a schedule (a declared one comes back when a worker declaring it registers again). */
+  async deleteSchedule(id: string): Promise<void> {
+    await this.connections.call((s) => s(ScheduleService).deleteSchedule({ id }));
+  }
+
+  /** Submits a schedule's task now, outside its ticks; resolves with the task's id. */
+  async triggerSchedule(id: string): Promise<string> {
+    return (await this.connections.call((s) => s(ScheduleService).triggerSchedule({ id }))).taskId;
+  }
+
+  /** Flow limits and their use: every limited task name, or one. */
+  async listLimits(task?: string): Promise<LimitInfo[]> {
+    return (await this.connections.call((s) => s(LimitService).listLimits({ task: task ?? "" }))).limits.map(limitInfo);
+  }
+
+  /**
+   * Overrides a task name's flow limits at run time, field by field (`null`
+   * removes a declared limit; absent fields keep it). Stored by the control plane.
+   */
+  async setLimit(task: string, limit: LimitOptions): Promise<LimitInfo> {
+    const message = flowLimitMessage(limit, `the limit of "${task}"`);
+    return limitInfo((await this.connections.call((s) => s(LimitService).setLimit({ task, limit: message }))).limit!);
+  }
+
+  /** Drops a task name's override: its declared limits apply again. */
+  async clearLimit(task: string): Promise<LimitInfo> {
+    return limitInfo((await this.connections.call((s) => s(LimitService).clearLimit({ task }))).limit!);
   }
 
   /** Closes the connection; pending waits fail with CANCELED. */

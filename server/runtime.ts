@@ -1,6 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { hostname } from "node:os";
 import type { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
+import type { LimitService } from "../gen/fastworker/v1/limit_service_pb.js";
+import type { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.js";
 import type { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import type { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Logger } from "../common/logger.js";
@@ -13,7 +15,10 @@ import { LeaseReaper } from "./loops/lease-reaper.js";
 import { Pinger } from "./loops/pinger.js";
 import { ResultSweeper } from "./loops/result-sweeper.js";
 import { Supervisor } from "./loops/supervisor.js";
+import { ScheduleTicker } from "./schedules/schedule-ticker.js";
 import { adminService } from "./services/admin-service.js";
+import { limitService } from "./services/limit-service.js";
+import { scheduleService } from "./services/schedule-service.js";
 import { taskService } from "./services/task-service.js";
 import { workerService } from "./services/worker-service.js";
 import type { OpenedState } from "./store/open-state.js";
@@ -44,6 +49,8 @@ export interface Runtime {
     tasks: ServiceImpl<typeof TaskService>;
     workers: ServiceImpl<typeof WorkerService>;
     admin: ServiceImpl<typeof AdminService>;
+    schedules: ServiceImpl<typeof ScheduleService>;
+    limits: ServiceImpl<typeof LimitService>;
   };
   /** /metrics, when metrics are on. */
   readonly metricsRoute: HttpRoute | undefined;
@@ -67,9 +74,12 @@ export async function startRuntime(state: OpenedState, options: RuntimeOptions):
   const supervisor = new Supervisor()
     .add("dispatcher", plane.dispatcher)
     .add("scheduler", plane.scheduler)
+    .add("limit-wakeups", plane.limits.wakeups)
     .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
     .add("lease-reaper", new LeaseReaper(plane, config, logger))
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
+  const ticker = new ScheduleTicker({ plane, logger });
+  supervisor.add("schedule-ticker", ticker);
   const feeds = new DashboardFeeds(plane, logger);
   supervisor.add("dashboard-feeds", feeds);
   // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
@@ -81,7 +91,13 @@ export async function startRuntime(state: OpenedState, options: RuntimeOptions):
   let stopping: Promise<void> | undefined;
   return {
     plane,
-    services: { tasks: taskService(plane), workers: workerService(plane, logger), admin: adminService(plane, feeds) },
+    services: {
+      tasks: taskService(plane),
+      workers: workerService(plane, logger),
+      admin: adminService(plane, feeds),
+      schedules: scheduleService(plane, ticker),
+      limits: limitService(plane),
+    },
     metricsRoute: metrics?.route(options.token),
     state: state.store.description,
     restored,

@@ -4,6 +4,8 @@ import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
+import { LimitService } from "../gen/fastworker/v1/limit_service_pb.js";
+import { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
@@ -142,6 +144,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       bind(TaskService, gate.service(TaskService, (r) => r.services.tasks)),
       bind(WorkerService, gate.service(WorkerService, (r) => r.services.workers)),
       bind(AdminService, gate.service(AdminService, (r) => r.services.admin)),
+      bind(ScheduleService, gate.service(ScheduleService, (r) => r.services.schedules)),
+      bind(LimitService, gate.service(LimitService, (r) => r.services.limits)),
     ];
     // A batch of tasks can hold several maximal payloads.
     const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
@@ -203,7 +207,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     let role: "leader" | "standby" | undefined;
     let leader: LeaderInfo | undefined;
     if (options.store === undefined) {
-      const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, onFailure });
+      const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
       releasers.push(() => state.close());
       await serve(state);
     } else {
@@ -217,7 +221,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         logger,
         pollMs: options.leaderPollMs,
         onLead: async (log) => {
-          const state = await openState({ dataDir: undefined, log, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, onFailure });
+          const state = await openState({ dataDir: undefined, log, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
           const runtime = await serve(state);
           role = "leader";
           events.emit("leading", log.description, runtime.restored);

@@ -9,6 +9,8 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { retryPolicyMessage } from "../common/task-options.js";
+import { flowLimitMessage } from "../common/limit-options.js";
+import { scheduleSpecMessage } from "../common/schedule-options.js";
 import { VERSION } from "../common/version.js";
 import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
@@ -16,7 +18,7 @@ import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
 import { BeaconLocator, parseServers, ServerList } from "../common/discovery/server-locator.js";
-import type { TaskDefinition } from "./task.js";
+import { schedulesOf, type TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
@@ -196,5 +198,7 @@ function definitionMessage(definition: TaskDefinition): TaskDefinitionMessage {
     priority: priority ? priorityFromName(priority) : 0,
     timeout: timeoutMs ? durationFromMs(timeoutMs) : undefined,
     retry: retry ? retryPolicyMessage(retry) : undefined,
+    schedules: schedulesOf(definition.options).map((schedule) => scheduleSpecMessage(schedule, definition.name)),
+    limit: flowLimitMessage(definition.options, `task("${definition.name}")`),
   });
 }

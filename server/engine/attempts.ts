@@ -16,6 +16,7 @@ import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
+import type { FlowLimits } from "./limits/flow-limits.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
 import type { TaskStore } from "../store/task-store.js";
@@ -30,6 +31,7 @@ export interface AttemptDeps {
   events: ControlPlaneEvents;
   definitions: Definitions;
   config: EngineConfig;
+  limits: FlowLimits;
 }
 
 /**
@@ -43,6 +45,7 @@ export class AttemptTracker {
   /** Records attempt n+1 of a RUNNING task on a worker and builds its assignment (sent once it is durable). */
   start(task: TaskRecord, worker: WorkerSession, now: number): { attempt: AttemptRecord; assignment: Assignment } {
     const attempt = this.d.store.startAttempt(task, worker.id, worker.name, now);
+    this.d.limits.admit(task, now); // counts it against its name's flow limit (may park the lane)
     worker.inflight.add(attempt);
     this.d.events.emit("task.dispatched", task, attempt);
     const definition = this.d.definitions.get(task.name);
@@ -209,6 +212,7 @@ export class AttemptTracker {
       const waiting = task !== undefined && (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) && task.attempt === ref.attempt - 1;
       if (waiting) {
         const attempt = this.d.store.adopt(task, worker.id, worker.name, now);
+        this.d.limits.adopt(task, now);
         this.d.store.acknowledge(attempt, now);
         worker.inflight.add(attempt);
         this.d.events.emit("task.dispatched", task, attempt);

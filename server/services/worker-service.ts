@@ -6,6 +6,7 @@ import { VERSION } from "../../common/version.js";
 import type { Logger } from "../../common/logger.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import { validateDefinition } from "../engine/validate.js";
+import { validateDeclarations } from "../engine/declarations.js";
 
 const MAX_CONCURRENCY = 100_000;
 
@@ -19,7 +20,10 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
       if (request.tasks.length === 0) {
         throw new ConnectError("a worker must serve at least one task; its task modules export none", Code.InvalidArgument);
       }
-      for (const definition of request.tasks) validateDefinition(definition);
+      for (const definition of request.tasks) {
+        validateDefinition(definition);
+        validateDeclarations(definition, plane.config.maxPayloadBytes); // schedules and flow limits
+      }
       const names = [...new Set(request.tasks.map((t) => t.name))];
       const worker = plane.register(
         {

@@ -13,6 +13,8 @@ export interface StateOptions {
   log?: StateLog;
   resultTtlMs: number;
   maxResults: number;
+  /** How long idempotency keys are remembered after their tasks finished (see TaskStoreOptions). */
+  keyTtlMs?: number;
   /** Called once if the state can no longer be written (nothing is acknowledged from then on). */
   onFailure(err: Error): void;
 }
@@ -32,7 +34,7 @@ export interface OpenedState {
  * every record is read back.
  */
 export async function openState(options: StateOptions): Promise<OpenedState> {
-  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults };
+  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults, keyTtlMs: options.keyTtlMs };
   if (options.log !== undefined) {
     const { store, recovered } = await TaskStore.open({ ...memory, log: options.log, onLogFailure: options.onFailure });
     return { store, recovered, close: () => store.close() };

@@ -87,6 +87,8 @@ export class TaskRecord {
   readonly finishSeq: number = 0;
   /** Set when the task left the store (result expired or evicted). */
   readonly evicted: boolean = false;
+  /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
+  readonly laneKey: string = "";
 
   constructor(
     readonly id: string,
