@@ -82,6 +82,7 @@ export class ClientSession {
   private scheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private reopens = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
   /** Whether the current stream has delivered anything (then a break may have cut accepted work). */
   private answered = false;
   private closed = false;
@@ -135,6 +136,7 @@ export class ClientSession {
   close(): void {
     this.closed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.reopenTimer);
     this.call?.cancel();
     this.call = undefined;
     this.failAll(new ConnectError("the client was closed", Code.Canceled));
@@ -261,10 +263,13 @@ export class ClientSession {
       return;
     }
     const delay = backoffMs(REOPEN_BACKOFF, this.reopens);
-    setTimeout(() => {
+    // Not unref'd: callers wait on what it will send again, and a process must not exit under them
+    // (the reopens are bounded, so it cannot keep a process alive for long).
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
       this.toFollow = [...this.following.keys()];
       this.schedule();
-    }, delay).unref();
+    }, delay);
   }
 
   private failAll(err: ConnectError): void {

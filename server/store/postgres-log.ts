@@ -36,7 +36,7 @@ export class PostgresLog implements StateLog {
         "SELECT key, value FROM fw_records WHERE collection = $1 AND key > $2 ORDER BY key LIMIT $3",
         [collection, after, LOAD_PAGE],
       );
-      for (const row of rows) yield [row.key, JSON.parse(row.value) as LogValue] as const;
+      for (const row of rows) yield [decodeKey(row.key), JSON.parse(row.value) as LogValue] as const;
       if (rows.length < LOAD_PAGE) return;
       after = rows[rows.length - 1]!.key;
     }
@@ -52,10 +52,10 @@ export class PostgresLog implements StateLog {
     for (const w of last.values()) {
       if (w.value === undefined) {
         removed.collections.push(w.collection);
-        removed.keys.push(w.key);
+        removed.keys.push(encodeKey(w.key));
       } else {
         put.collections.push(w.collection);
-        put.keys.push(w.key);
+        put.keys.push(encodeKey(w.key));
         put.values.push(JSON.stringify(w.value));
       }
     }
@@ -70,6 +70,18 @@ export class PostgresLog implements StateLog {
   async close(): Promise<void> {
     // The connection belongs to the leadership, which ends it.
   }
+}
+
+/**
+ * Keys as PostgreSQL text, which cannot hold NUL (the store's composite keys
+ * use it as a separator): backslash escapes, reversed when reading back.
+ */
+function encodeKey(key: string): string {
+  return key.includes("\\") || key.includes("\u0000") ? key.replace(/\\/g, "\\\\").replace(/\u0000/g, "\\0") : key;
+}
+
+function decodeKey(stored: string): string {
+  return stored.includes("\\") ? stored.replace(/\\(\\|0)/g, (_, c: string) => (c === "0" ? "\u0000" : "\\")) : stored;
 }
 
 /**
