@@ -5,6 +5,9 @@
 export { task, isTaskDefinition } from "./worker/task.js";
 export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions } from "./worker/task.js";
 export type { RetryOptions } from "./common/task-options.js";
+export type { ScheduleOptions, MisfireName, OverlapName } from "./common/schedule-options.js";
+export type { LimitOptions, RateLimitOptions } from "./common/limit-options.js";
+export type { ScheduleInfo, LimitInfo, FlowLimitInfo } from "./client/schedule-info.js";
 export { NonRetryableError } from "./worker/non-retryable-error.js";
 export { TaskCancelledError } from "./worker/task-cancelled-error.js";
 export { TaskTimeoutError } from "./worker/task-timeout-error.js";

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
-import type { SystemName } from "./producer/protocol.js";
 import { FULL_SIZES, QUICK_SIZES, SCENARIOS, scenarioById, type Scenario, type Sizes } from "./scenarios.js";
+import { DEFAULT_SYSTEMS, DURABILITY_SYSTEMS } from "./systems/catalogue.js";
+import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 
 /** Everything `npm run bench -- …` can be told. */
 export interface BenchOptions {
@@ -13,13 +14,22 @@ export interface BenchOptions {
   outDir: string;
   /** Write CPU profiles of fw-server, fw-worker and the producer during the throughput scenario. */
   profile: boolean;
+  /** Where durable systems keep their files (undefined: the OS temp directory). */
+  dataRoot: string | undefined;
+  /** The command line as given (recorded in the results file). */
+  argv: string[];
 }
 
 export const USAGE = `npm run bench -- [options]
 
   --quick                 tiny sizes, 1 repeat: proves the harness works (CI smoke); numbers mean nothing
   --scenario LIST         comma-separated: ${SCENARIOS.map((s) => s.id).join(", ")} (default: all)
-  --system LIST           fastworker,bullmq (default: both, alternating)
+  --system LIST           comma-separated: ${SYSTEM_NAMES.join(", ")}
+                          (default: ${DEFAULT_SYSTEMS.join(",")}; they alternate within each scenario)
+  --durability            all five systems: in memory, durable (LMDB), PostgreSQL, BullMQ, BullMQ with AOF;
+                          adds the durability ratios and the failover scenario (not with --system)
+  --data-root DIR         where fw-server --data-dir, PostgreSQL and Redis's AOF keep their files
+                          (default: the OS temp directory; must not be tmpfs for honest durable numbers)
   --repeats N             runs per scenario and system; the table shows the median (default 3; quick 1)
   --tasks N               tasks per throughput run (default ${FULL_SIZES.tasks})
   --warmup N              unmeasured tasks before each throughput run (default ${FULL_SIZES.warmup})
@@ -29,6 +39,8 @@ export const USAGE = `npm run bench -- [options]
   --concurrency N         tasks per worker at once (default ${FULL_SIZES.concurrency})
   --chunk N               tasks per batch in batched submission (default ${FULL_SIZES.chunk})
   --submitters N          concurrent app loops in the per-submit scenario (default ${FULL_SIZES.submitters})
+  --failover-tasks N      tasks submitted in a failover run; the leader is killed after a third (default ${FULL_SIZES.failoverTasks})
+  --failover-rate N       submissions per second in a failover run (default ${FULL_SIZES.failoverRate})
   --out DIR               where results JSON goes (default bench/results)
   --profile               also write CPU profiles (--cpu-prof) of fastworker's processes in the throughput
                           scenario and print their top self-time functions
@@ -49,6 +61,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
       quick: { type: "boolean", default: false },
       scenario: { type: "string" },
       system: { type: "string" },
+      durability: { type: "boolean", default: false },
+      "data-root": { type: "string" },
       repeats: { type: "string" },
       tasks: { type: "string" },
       warmup: { type: "string" },
@@ -58,6 +72,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
       concurrency: { type: "string" },
       chunk: { type: "string" },
       submitters: { type: "string" },
+      "failover-tasks": { type: "string" },
+      "failover-rate": { type: "string" },
       out: { type: "string", default: "bench/results" },
       profile: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -76,16 +92,23 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     concurrency: positiveInt("concurrency", values.concurrency, base.concurrency),
     chunk: positiveInt("chunk", values.chunk, base.chunk),
     submitters: positiveInt("submitters", values.submitters, base.submitters),
+    failoverTasks: positiveInt("failover-tasks", values["failover-tasks"], base.failoverTasks),
+    failoverRate: positiveInt("failover-rate", values["failover-rate"], base.failoverRate),
   };
-  const systems = (values.system ?? "fastworker,bullmq").split(",").map((s) => s.trim());
-  for (const s of systems) if (s !== "fastworker" && s !== "bullmq") throw new Error(`unknown system "${s}"; known: fastworker, bullmq`);
+  if (values.durability && values.system !== undefined) throw new Error("--durability already selects every system; leave out --system (or list the systems with --system alone)");
+  const systems = values.system === undefined ? [...(values.durability ? DURABILITY_SYSTEMS : DEFAULT_SYSTEMS)] : values.system.split(",").map((s) => s.trim());
+  for (const s of systems) if (!(SYSTEM_NAMES as readonly string[]).includes(s)) throw new Error(`unknown system "${s}"; known: ${SYSTEM_NAMES.join(", ")}`);
+  if (new Set(systems).size !== systems.length) throw new Error(`--system lists a system twice: ${systems.join(",")}`);
   return {
     quick: values.quick,
     scenarios: values.scenario ? values.scenario.split(",").map((s) => scenarioById(s.trim())) : [...SCENARIOS],
-    systems: systems as SystemName[],
+    // In table order, whatever the order given.
+    systems: SYSTEM_NAMES.filter((name) => systems.includes(name)),
     repeats: positiveInt("repeats", values.repeats, values.quick ? 1 : 3),
     sizes,
     outDir: values.out,
     profile: values.profile,
+    dataRoot: values["data-root"],
+    argv: [...argv],
   };
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
+import type { DataRoot } from "./lib/data-root.js";
 import { repoPath } from "./lib/paths.js";
 
 /** Where and with what a run was made: recorded in every results file. */
@@ -13,6 +14,10 @@ export interface Environment {
   /** 1, 5 and 15 minute load averages when the run started (a busy machine makes noisy numbers). */
   loadAverage: number[];
   redis: string | undefined;
+  /** The PostgreSQL the fastworker-pg runs used, with the settings that decide a commit's cost. */
+  postgres: { version: string; settings: Record<string, string> } | undefined;
+  /** Where durable systems kept their files, and that filesystem's type (tmpfs would make fsync free). */
+  dataRoot: DataRoot;
   fastworker: string;
   bullmq: string;
   ioredis: string;
@@ -34,8 +39,15 @@ function git(args: string[]): string | undefined {
   }
 }
 
+/** What a bench run knows about its services when it describes the environment. */
+export interface ServiceVersions {
+  redis: string | undefined;
+  postgres: Environment["postgres"];
+  dataRoot: DataRoot;
+}
+
 /** Describes this machine and the versions under test. */
-export function describeEnvironment(redisVersion: string | undefined): Environment {
+export function describeEnvironment(services: ServiceVersions): Environment {
   const own = JSON.parse(readFileSync(repoPath("package.json"), "utf8")) as { version: string };
   const status = git(["status", "--porcelain", "--untracked-files=no"]);
   return {
@@ -45,7 +57,9 @@ export function describeEnvironment(redisVersion: string | undefined): Environme
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-    redis: redisVersion,
+    redis: services.redis,
+    postgres: services.postgres,
+    dataRoot: services.dataRoot,
     fastworker: own.version,
     bullmq: packageVersion("bullmq"),
     ioredis: packageVersion("ioredis"),

@@ -1,46 +1,68 @@
 /**
  * fastworker vs BullMQ+Redis benchmark: `npm run bench -- [options]`
- * (see bench/README.md). Runs every scenario on both systems alternately,
- * prints the table of medians and writes the JSON results file.
+ * (see bench/README.md). Runs every scenario on the chosen systems
+ * alternately, prints the table of medians and ratios and writes the JSON
+ * results file.
  */
 import { join, resolve } from "node:path";
 import { parseOptions, USAGE, type BenchOptions } from "./cli-options.js";
 import { describeEnvironment } from "./environment.js";
+import { runFailover } from "./failover-runner.js";
 import { livePids, stopAll } from "./lib/child.js";
+import { dataRoot } from "./lib/data-root.js";
 import { profileTable, summarizeProfiles, type ProfileSummary } from "./profile/summarize.js";
 import { RESULTS_SCHEMA, writeResults, type ResultsFile } from "./results-file.js";
 import { runOnce, type RunRecord } from "./runner.js";
-import { summarize, tableRows } from "./summary.js";
-import { bullmq } from "./systems/bullmq.js";
-import { fastworker } from "./systems/fastworker.js";
-import { ensureRedisServer } from "./systems/redis-server.js";
-import type { System } from "./systems/system.js";
+import { ratiosFor, summarize, tableRows } from "./summary.js";
+import { createSystems, startServices, stopServices, type SharedServices } from "./systems/catalogue.js";
 import { breakdownTable, resultTable } from "./table.js";
 
-const SYSTEMS: Record<string, System> = { fastworker, bullmq };
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 async function main(options: BenchOptions): Promise<number> {
   const startedAt = new Date().toISOString();
-  const redisVersion = options.systems.includes("bullmq") ? ensureRedisServer() : undefined;
-  const environment = describeEnvironment(redisVersion);
-  log(`bench: ${options.quick ? "QUICK (smoke) " : ""}node ${environment.node}, ${environment.cores} cores, load ${environment.loadAverage.join(" ")}; redis ${redisVersion ?? "-"}, bullmq ${environment.bullmq}, ioredis ${environment.ioredis}`);
+  const root = dataRoot(options.dataRoot);
+  const durable = options.systems.filter((s) => s !== "fastworker" && s !== "bullmq");
+  if (durable.length > 0 && root.filesystem === "tmpfs") log(`bench: WARNING: the data root ${root.path} is on tmpfs, where fsync costs nothing: the numbers of ${durable.join(", ")} will flatter them; pass --data-root DIR on a disk`);
+  const services = await startServices(options.systems, root);
+  try {
+    return await measure(options, services, startedAt);
+  } finally {
+    await stopServices(services);
+  }
+}
+
+async function measure(options: BenchOptions, services: SharedServices, startedAt: string): Promise<number> {
+  const environment = describeEnvironment({
+    redis: services.redisVersion,
+    postgres: services.postgres === undefined ? undefined : { version: services.postgres.version, settings: services.postgres.settings },
+    dataRoot: services.dataRoot,
+  });
+  const systems = createSystems(options.systems, services);
+  log(
+    `bench: ${options.quick ? "QUICK (smoke) " : ""}${options.systems.join(", ")}; node ${environment.node}, ${environment.cores} cores, load ${environment.loadAverage.join(" ")}; ` +
+      `redis ${environment.redis ?? "-"}, postgres ${environment.postgres?.version ?? "-"}, bullmq ${environment.bullmq}, ioredis ${environment.ioredis}; data root ${services.dataRoot.path} (${services.dataRoot.filesystem})`,
+  );
   const profileRoot = options.profile ? resolve(options.outDir, "profiles", startedAt.replace(/[:.]/g, "-")) : undefined;
 
   const scenarios: ResultsFile["scenarios"] = [];
   const errors: string[] = [];
   for (const scenario of options.scenarios) {
-    const systems = options.systems.filter((s) => scenario.systems.includes(s));
-    if (systems.length === 0) continue;
+    const names = options.systems.filter((s) => scenario.systems.includes(s));
+    if (names.length === 0) {
+      log(`\n[${scenario.id}] skipped: runs on ${scenario.systems.join(", ")} only (see --system, --durability)`);
+      continue;
+    }
     log(`\n[${scenario.id}] ${scenario.title}`);
     const runs: RunRecord[] = [];
     for (let repeat = 1; repeat <= options.repeats; repeat++) {
-      // Alternate which system goes first, so slow drift on a shared machine hits both alike.
-      const order = repeat % 2 === 1 ? systems : [...systems].reverse();
+      // Alternate the order of the systems, so slow drift on a shared machine hits them alike.
+      const order = repeat % 2 === 1 ? names : [...names].reverse();
       for (const name of order) {
         const profileDir = profileRoot !== undefined && scenario.id === "throughput" && name === "fastworker" && repeat === 1 ? profileRoot : undefined;
         const t0 = performance.now();
-        const record = await runOnce({ scenario, system: SYSTEMS[name]!, sizes: options.sizes, repeat, profileDir, log });
+        const run = scenario.id === "failover" ? runFailover : runOnce;
+        const record = await run({ scenario, system: systems.get(name)!, sizes: options.sizes, repeat, profileDir, log });
         runs.push(record);
         const took = ((performance.now() - t0) / 1000).toFixed(1);
         if (record.error !== undefined) {
@@ -54,8 +76,10 @@ async function main(options: BenchOptions): Promise<number> {
     scenarios.push({ id: scenario.id, covers: scenario.covers, title: scenario.title, summary: summarize(runs), runs });
   }
 
-  const table = scenarios.flatMap((s) => tableRows(options.scenarios.find((x) => x.id === s.id)!, s.summary));
-  const out: string[] = ["", `## Results (median of ${options.repeats} run${options.repeats > 1 ? "s" : ""}${options.quick ? ", QUICK mode: sizes too small to mean anything" : ""})`, "", resultTable(table)];
+  if (scenarios.length === 0) errors.push(`no scenario of ${options.scenarios.map((s) => s.id).join(", ")} runs on ${options.systems.join(", ")}`);
+  const ratios = ratiosFor(options.systems);
+  const table = scenarios.flatMap((s) => tableRows(options.scenarios.find((x) => x.id === s.id)!, s.summary, ratios));
+  const out: string[] = ["", `## Results (median of ${options.repeats} run${options.repeats > 1 ? "s" : ""}${options.quick ? ", QUICK mode: sizes too small to mean anything" : ""})`, "", resultTable(table, options.systems, ratios)];
   const breakdown = scenarios.find((s) => s.id === "breakdown")?.runs.find((r) => r.breakdown !== undefined)?.breakdown;
   if (breakdown !== undefined) {
     out.push("", `## Idle round trip, hop by hop (fastworker, ${breakdown.used} of ${breakdown.samples} samples, ${breakdown.lateWaits} with the wait arriving after the result)`, "", breakdownTable(breakdown));
@@ -73,7 +97,10 @@ async function main(options: BenchOptions): Promise<number> {
     finishedAt: new Date().toISOString(),
     quick: options.quick,
     repeats: options.repeats,
+    argv: options.argv,
     systems: options.systems,
+    systemDescriptions: Object.fromEntries([...systems].map(([name, system]) => [name, system.description])),
+    ratios,
     sizes: options.sizes,
     environment,
     scenarios,

@@ -3,12 +3,13 @@ import { join, resolve } from "node:path";
 import type { BenchOptions } from "./cli-options.js";
 import type { Environment } from "./environment.js";
 import type { ProfileSummary } from "./profile/summarize.js";
-import type { SystemName } from "./producer/protocol.js";
 import type { RunRecord } from "./runner.js";
 import type { Scenario, Sizes } from "./scenarios.js";
-import type { SystemSummary, TableRow } from "./summary.js";
+import type { RatioSpec, SystemSummary, TableRow } from "./summary.js";
+import type { SystemName } from "./systems/system.js";
 
-export const RESULTS_SCHEMA = "fastworker-bench/1";
+/** Version 2: five systems (deployment variants), `values` and `ratios` per table row, the data root and PostgreSQL. */
+export const RESULTS_SCHEMA = "fastworker-bench/2";
 
 /** The JSON file a bench run writes (bench/results/bench-<time>.json). */
 export interface ResultsFile {
@@ -17,7 +18,13 @@ export interface ResultsFile {
   finishedAt: string;
   quick: boolean;
   repeats: number;
+  /** The command line as given. */
+  argv: string[];
   systems: SystemName[];
+  /** What each system deployed, in one line. */
+  systemDescriptions: Partial<Record<SystemName, string>>;
+  /** The ratio columns of the table. */
+  ratios: RatioSpec[];
   sizes: Sizes;
   environment: Environment;
   scenarios: {

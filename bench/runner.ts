@@ -2,11 +2,11 @@ import { analyzeBreakdown, type BreakdownSummary } from "./breakdown/analyze.js"
 import type { StampsResponse } from "./breakdown/stamps.js";
 import { Child } from "./lib/child.js";
 import { repoPath, TSX_FLAGS } from "./lib/paths.js";
-import { delta, snapshot, type UsageDelta, type UsageSnapshot } from "./lib/proc-usage.js";
+import { delta, snapshot, snapshotTree, type UsageDelta, type UsageSnapshot } from "./lib/proc-usage.js";
 import { round, summarizeLatency, type LatencySummary } from "./lib/stats.js";
-import type { Mark, ProducerMessage, ProducerReport, RunMessage, SystemName } from "./producer/protocol.js";
+import type { Mark, ProducerMessage, ProducerReport, RunMessage } from "./producer/protocol.js";
 import type { Scenario, Sizes } from "./scenarios.js";
-import type { Deployment, System } from "./systems/system.js";
+import type { Deployment, System, SystemName } from "./systems/system.js";
 
 /** Options for one run. */
 export interface RunOptions {
@@ -22,6 +22,8 @@ export interface RunOptions {
 /** CPU and memory of each process over the measured window. */
 export interface RunUsage {
   broker?: UsageDelta;
+  /** fastworker-pg: PostgreSQL's processes (postmaster, backends, WAL writer…; memory as summed Pss). */
+  database?: UsageDelta;
   workers: (UsageDelta | undefined)[];
   producer?: UsageDelta;
 }
@@ -38,6 +40,8 @@ export interface RunRecord {
   breakdown?: BreakdownSummary;
   /** Outcomes per second during the drain (backlog). */
   timeline?: number[];
+  /** The failover scenario's details (failover-runner.ts). */
+  failover?: Record<string, number | string | string[]>;
   error?: string;
 }
 
@@ -67,23 +71,17 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
     });
     const d = deployment;
     const idleBroker = snapshot(d.broker.pid);
-    producer = Child.start({
-      name: `${system.name}-producer`,
-      command: process.execPath,
-      args: [...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}/producer`] : []), ...TSX_FLAGS, repoPath("bench/producer/producer-main.ts")],
-      cwd: repoPath(""),
-      ipc: true,
-    });
+    producer = await startProducer(system.name, options.profileDir);
     const p = producer;
-    await p.waitForMessage("ready message", (m) => ((m as ProducerMessage).type === "ready" ? true : undefined), 30_000);
 
     const marks = new Map<Mark, Map<number, UsageSnapshot | undefined>>();
+    const databaseMarks = new Map<Mark, UsageSnapshot | undefined>();
     const pids = (): number[] => [d.broker.pid, ...d.workers.map((w) => w.pid), p.pid];
     const takeSnapshots = (mark: Mark): void => {
       marks.set(mark, new Map(pids().map((pid) => [pid, snapshot(pid)])));
+      if (d.backingPid !== undefined) databaseMarks.set(mark, snapshotTree(d.backingPid));
     };
-    const failure = p.waitForMessage("error message", (m) => ((m as ProducerMessage).type === "error" ? (m as { message: string }).message : undefined), harnessTimeoutMs * 2);
-    failure.catch(() => undefined);
+    const failure = producerFailure(p, harnessTimeoutMs * 2);
     const waitMark = (mark: Mark): Promise<void> =>
       Promise.race([
         p.waitForMessage(`"${mark}" mark`, (m) => {
@@ -108,15 +106,13 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
       takeSnapshots("measure-start");
     }
     await endMark;
-    const report = await Promise.race([
-      p.waitForMessage("report", (m) => ((m as ProducerMessage).type === "report" ? (m as { report: ProducerReport }).report : undefined), harnessTimeoutMs),
-      failure.then((message) => Promise.reject(new Error(`producer failed: ${message}`))),
-    ]);
+    const report = await producerReport(p, failure, harnessTimeoutMs);
     const start = marks.get("measure-start");
     const end = marks.get("measure-end");
     if (start !== undefined && end !== undefined) {
       record.usage = {
         broker: delta(start.get(d.broker.pid), end.get(d.broker.pid)),
+        ...(d.backingPid !== undefined ? { database: delta(databaseMarks.get("measure-start"), databaseMarks.get("measure-end")) } : {}),
         workers: d.workers.map((w) => delta(start.get(w.pid), end.get(w.pid))),
         producer: delta(start.get(p.pid), end.get(p.pid)),
       };
@@ -140,6 +136,39 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
   return record;
 }
 
+/** Starts a producer process (producer/producer-main.ts) and waits until it is ready for its run message. */
+export async function startProducer(system: SystemName, profileDir: string | undefined): Promise<Child> {
+  const producer = Child.start({
+    name: `${system}-producer`,
+    command: process.execPath,
+    args: [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/producer`] : []), ...TSX_FLAGS, repoPath("bench/producer/producer-main.ts")],
+    cwd: repoPath(""),
+    ipc: true,
+  });
+  try {
+    await producer.waitForMessage("ready message", (m) => ((m as ProducerMessage).type === "ready" ? true : undefined), 30_000);
+  } catch (err) {
+    await producer.stop({ graceMs: 2000 });
+    throw err;
+  }
+  return producer;
+}
+
+/** Resolves with the producer's error message if it sends one within `timeoutMs` (a rejection then is already handled). */
+export function producerFailure(producer: Child, timeoutMs: number): Promise<string> {
+  const failure = producer.waitForMessage("error message", (m) => ((m as ProducerMessage).type === "error" ? (m as { message: string }).message : undefined), timeoutMs);
+  failure.catch(() => undefined);
+  return failure;
+}
+
+/** The producer's report, or a rejection with its error message (bounded). */
+export function producerReport(producer: Child, failure: Promise<string>, timeoutMs: number): Promise<ProducerReport> {
+  return Promise.race([
+    producer.waitForMessage("report", (m) => ((m as ProducerMessage).type === "report" ? (m as { report: ProducerReport }).report : undefined), timeoutMs),
+    failure.then((message) => Promise.reject(new Error(`producer failed: ${message}`))),
+  ]);
+}
+
 /** The headline numbers of a report. */
 function metricsOf(report: ProducerReport, record: RunRecord): Record<string, number> {
   const cpuPerKTask = (tasks: number): Record<string, number> => {
@@ -148,6 +177,7 @@ function metricsOf(report: ProducerReport, record: RunRecord): Record<string, nu
     const workersCpu = u.workers.reduce((sum, w) => sum + (w?.cpuSeconds ?? 0), 0);
     return {
       brokerCpuMsPer1k: ms(u.broker),
+      ...(u.database !== undefined ? { databaseCpuMsPer1k: ms(u.database) } : {}),
       workersCpuMsPer1k: round((workersCpu * 1e6) / tasks, 1),
       producerCpuMsPer1k: ms(u.producer),
       brokerPeakRssMB: u.broker?.peakRssMB ?? Number.NaN,
@@ -173,6 +203,8 @@ function metricsOf(report: ProducerReport, record: RunRecord): Record<string, nu
       const s = summarizeLatency(report.samplesMs);
       return { p50Ms: round(s.p50), p99Ms: round(s.p99), p999Ms: round(s.p999), meanMs: round(s.mean), maxMs: round(s.max) };
     }
+    case "failover":
+      throw new Error("a failover report belongs to failover-runner.ts");
     case "breakdown": {
       const b = record.breakdown;
       if (b === undefined) return {};

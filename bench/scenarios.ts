@@ -1,4 +1,5 @@
-import type { SystemName, Workload } from "./producer/protocol.js";
+import type { Workload } from "./producer/protocol.js";
+import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 
 /** The sizes a run uses; `--quick` and the size options change them. */
 export interface Sizes {
@@ -22,6 +23,10 @@ export interface Sizes {
   concurrency: number;
   /** Workers in scenario 5. */
   manyWorkers: number;
+  /** Tasks submitted in a failover run (the leader is killed after a third were acknowledged). */
+  failoverTasks: number;
+  /** Submissions per second in a failover run: a steady load, below what the group sustains. */
+  failoverRate: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -35,6 +40,8 @@ export const FULL_SIZES: Sizes = {
   submitters: 100,
   concurrency: 100,
   manyWorkers: 4,
+  failoverTasks: 30_000,
+  failoverRate: 2_000,
 };
 
 /** Tiny sizes that prove the harness end to end in seconds (CI smoke); the numbers mean nothing. */
@@ -49,9 +56,11 @@ export const QUICK_SIZES: Sizes = {
   submitters: 50,
   concurrency: 100,
   manyWorkers: 2,
+  failoverTasks: 1_500,
+  failoverRate: 500,
 };
 
-export type ScenarioId = "throughput" | "per-submit" | "latency" | "backlog" | "workers" | "breakdown";
+export type ScenarioId = "throughput" | "per-submit" | "latency" | "backlog" | "workers" | "breakdown" | "failover";
 
 /** One scenario: what runs, on how many workers, for which systems. */
 export interface Scenario {
@@ -59,6 +68,7 @@ export interface Scenario {
   /** The numbers of the issue's scenarios it covers. */
   covers: string;
   title: string;
+  /** The systems it runs on (of those selected with --system). */
   systems: readonly SystemName[];
   workers(sizes: Sizes): number;
   workload(sizes: Sizes): Workload;
@@ -73,7 +83,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "throughput",
     covers: "1",
     title: "end-to-end throughput, 1 worker, batched submission",
-    systems: ["fastworker", "bullmq"],
+    systems: SYSTEM_NAMES,
     workers: () => 1,
     workload: (s) => ({ kind: "throughput", tasks: s.tasks, warmup: s.warmup, submit: "batched", ...batched(s) }),
     tasks: (s) => s.tasks + s.warmup,
@@ -82,7 +92,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "per-submit",
     covers: "2",
     title: "end-to-end throughput, 1 worker, one submit call per task",
-    systems: ["fastworker", "bullmq"],
+    systems: SYSTEM_NAMES,
     workers: () => 1,
     workload: (s) => ({ kind: "throughput", tasks: s.tasks, warmup: s.warmup, submit: "per-submit", ...batched(s) }),
     tasks: (s) => s.tasks + s.warmup,
@@ -91,7 +101,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "latency",
     covers: "3",
     title: "idle round trip, sequential tasks",
-    systems: ["fastworker", "bullmq"],
+    systems: SYSTEM_NAMES,
     workers: () => 1,
     workload: (s) => ({ kind: "latency", samples: s.samples, warmup: s.latencyWarmup }),
     tasks: (s) => s.samples + s.latencyWarmup,
@@ -100,7 +110,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "backlog",
     covers: "4, 6",
     title: "deep backlog: queue N with no worker, then drain with 1 worker; broker memory idle and loaded",
-    systems: ["fastworker", "bullmq"],
+    systems: SYSTEM_NAMES,
     workers: () => 1,
     workload: (s) => ({ kind: "backlog", tasks: s.backlog, chunk: s.chunk, inflightChunks: s.inflightChunks }),
     tasks: (s) => s.backlog,
@@ -109,7 +119,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "workers",
     covers: "5",
     title: "end-to-end throughput, several workers, batched submission",
-    systems: ["fastworker", "bullmq"],
+    systems: SYSTEM_NAMES,
     workers: (s) => s.manyWorkers,
     workload: (s) => ({ kind: "throughput", tasks: s.tasks, warmup: s.warmup, submit: "batched", ...batched(s) }),
     tasks: (s) => s.tasks + s.warmup,
@@ -122,6 +132,16 @@ export const SCENARIOS: readonly Scenario[] = [
     workers: () => 1,
     workload: (s) => ({ kind: "breakdown", samples: s.samples, warmup: s.latencyWarmup }),
     tasks: (s) => s.samples + s.latencyWarmup,
+  },
+  {
+    id: "failover",
+    covers: "14",
+    title: "failover under steady load: two control planes on one database, the leader killed with SIGKILL (fastworker-pg)",
+    systems: ["fastworker-pg"],
+    workers: () => 1,
+    // The failover runner fills in verifyServer: the standby's address, known once deployed.
+    workload: (s) => ({ kind: "failover", tasks: s.failoverTasks, rate: s.failoverRate, killAfter: Math.ceil(s.failoverTasks / 3), verifyServer: "" }),
+    tasks: (s) => s.failoverTasks,
   },
 ];
 

@@ -1,7 +1,7 @@
 import { median, round } from "./lib/stats.js";
-import type { SystemName } from "./producer/protocol.js";
 import type { RunRecord } from "./runner.js";
 import type { Scenario } from "./scenarios.js";
+import { SYSTEM_NAMES, type SystemName } from "./systems/system.js";
 
 /** A headline metric shown in the table. */
 export interface MetricSpec {
@@ -38,7 +38,39 @@ export const TABLE_METRICS: Record<Scenario["id"], readonly MetricSpec[]> = {
     { key: "p50Ms", label: "p50 (instrumented)", unit: "ms", better: "lower" },
     { key: "p99Ms", label: "p99 (instrumented)", unit: "ms", better: "lower" },
   ],
+  failover: [
+    { key: "leadingMs", label: "kill → standby leading", unit: "ms", better: "lower" },
+    { key: "firstAckMs", label: "kill → first ack by new leader", unit: "ms", better: "lower" },
+    { key: "lostTasks", label: "acknowledged tasks lost", unit: "tasks", better: "lower" },
+    { key: "refusedSubmissions", label: "submissions refused", unit: "tasks", better: "lower" },
+  ],
 };
+
+/** A ratio the table shows: one system's median divided by another's. */
+export interface RatioSpec {
+  id: string;
+  label: string;
+  numerator: SystemName;
+  denominator: SystemName;
+}
+
+/**
+ * The comparisons the issues ask for, in column order: fastworker ÷ BullMQ
+ * (issues 1–7), what durability costs fastworker, and each durable store
+ * against BullMQ on Redis with AOF (issues 11, 14). A column appears when
+ * both of its systems ran.
+ */
+export const RATIOS: readonly RatioSpec[] = [
+  { id: "fastworker/bullmq", label: "fw ÷ BullMQ", numerator: "fastworker", denominator: "bullmq" },
+  { id: "durable/in-memory", label: "durable ÷ in-memory", numerator: "fastworker-durable", denominator: "fastworker" },
+  { id: "durable/bullmq-aof", label: "durable ÷ BullMQ-AOF", numerator: "fastworker-durable", denominator: "bullmq-aof" },
+  { id: "pg/bullmq-aof", label: "PG ÷ BullMQ-AOF", numerator: "fastworker-pg", denominator: "bullmq-aof" },
+];
+
+/** The ratios whose two systems are both among `systems`. */
+export function ratiosFor(systems: readonly SystemName[]): RatioSpec[] {
+  return RATIOS.filter((r) => systems.includes(r.numerator) && systems.includes(r.denominator));
+}
 
 /** Median of every metric over the successful repeats of one scenario on one system. */
 export interface SystemSummary {
@@ -54,16 +86,16 @@ export interface TableRow {
   metric: string;
   unit: string;
   better: "higher" | "lower";
-  fastworker?: number;
-  bullmq?: number;
-  /** fastworker ÷ BullMQ. */
-  ratio?: number;
+  /** The median of each system that ran this scenario. */
+  values: Partial<Record<SystemName, number>>;
+  /** By {@link RatioSpec.id}: numerator's median ÷ denominator's, where both exist. */
+  ratios: Record<string, number>;
 }
 
 /** Medians per system of one scenario's runs. */
 export function summarize(records: readonly RunRecord[]): Partial<Record<SystemName, SystemSummary>> {
   const out: Partial<Record<SystemName, SystemSummary>> = {};
-  for (const system of ["fastworker", "bullmq"] as const) {
+  for (const system of SYSTEM_NAMES) {
     const mine = records.filter((r) => r.system === system);
     if (mine.length === 0) continue;
     const ok = mine.filter((r) => r.error === undefined);
@@ -75,12 +107,20 @@ export function summarize(records: readonly RunRecord[]): Partial<Record<SystemN
   return out;
 }
 
-/** The table rows of one scenario. */
-export function tableRows(scenario: Scenario, summary: Partial<Record<SystemName, SystemSummary>>): TableRow[] {
+/** The table rows of one scenario; `ratios` are the columns shown (see {@link ratiosFor}). */
+export function tableRows(scenario: Scenario, summary: Partial<Record<SystemName, SystemSummary>>, ratios: readonly RatioSpec[]): TableRow[] {
   return TABLE_METRICS[scenario.id].map((m) => {
-    const fw = summary.fastworker?.medians[m.key];
-    const bull = summary.bullmq?.medians[m.key];
-    const ratio = fw !== undefined && bull !== undefined && bull !== 0 && Number.isFinite(fw) && Number.isFinite(bull) ? round(fw / bull, 2) : undefined;
-    return { scenario: scenario.id, covers: scenario.covers, metric: m.label, unit: m.unit, better: m.better, fastworker: fw, bullmq: bull, ratio };
+    const values: Partial<Record<SystemName, number>> = {};
+    for (const system of SYSTEM_NAMES) {
+      const value = summary[system]?.medians[m.key];
+      if (value !== undefined) values[system] = value;
+    }
+    const out: Record<string, number> = {};
+    for (const r of ratios) {
+      const a = values[r.numerator];
+      const b = values[r.denominator];
+      if (a !== undefined && b !== undefined && b !== 0 && Number.isFinite(a) && Number.isFinite(b)) out[r.id] = round(a / b, 2);
+    }
+    return { scenario: scenario.id, covers: scenario.covers, metric: m.label, unit: m.unit, better: m.better, values, ratios: out };
   });
 }

@@ -1,8 +1,10 @@
 import type { BreakdownSummary } from "./breakdown/analyze.js";
-import type { TableRow } from "./summary.js";
+import type { RatioSpec, TableRow } from "./summary.js";
+import { SYSTEM_LABELS, type SystemName } from "./systems/system.js";
 
 function fmt(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return "—";
+  if (Number.isInteger(value)) return value.toLocaleString("en"); // counts, and rates already rounded
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en");
   if (Math.abs(value) >= 100) return value.toFixed(0);
   if (Math.abs(value) >= 10) return value.toFixed(1);
@@ -17,12 +19,25 @@ function render(header: string[], rows: string[][], rightAligned: ReadonlySet<nu
   return [line(header), rule, ...rows.map(line)].join("\n");
 }
 
-/** The main table as Markdown: medians per system and the fastworker ÷ BullMQ ratio. */
-export function resultTable(rows: readonly TableRow[]): string {
+/**
+ * The main table as Markdown: a column per system (medians), then a column
+ * per ratio, then which direction is better.
+ */
+export function resultTable(rows: readonly TableRow[], systems: readonly SystemName[], ratios: readonly RatioSpec[]): string {
+  const first = 4;
+  const numeric = new Set(Array.from({ length: systems.length + ratios.length }, (_, i) => first + i));
   return render(
-    ["scenario", "#", "metric", "unit", "fastworker", "BullMQ", "fw ÷ BullMQ", "better"],
-    rows.map((r) => [r.scenario, r.covers, r.metric, r.unit, fmt(r.fastworker), fmt(r.bullmq), r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`, r.better]),
-    new Set([4, 5, 6]),
+    ["scenario", "#", "metric", "unit", ...systems.map((s) => SYSTEM_LABELS[s]), ...ratios.map((r) => r.label), "better"],
+    rows.map((r) => [
+      r.scenario,
+      r.covers,
+      r.metric,
+      r.unit,
+      ...systems.map((s) => fmt(r.values[s])),
+      ...ratios.map((ratio) => (r.ratios[ratio.id] === undefined ? "—" : `${r.ratios[ratio.id]!.toFixed(2)}×`)),
+      r.better,
+    ]),
+    numeric,
   );
 }
 

@@ -6,10 +6,13 @@ import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
+import type { RestoreSummary } from "../server/engine/recovery.js";
+import { redacted } from "../server/ha/group.js";
 import { hostPort } from "../server/transport/grpc-server.js";
 import { backupState } from "../server/store/backup-state.js";
 import { checkState, formatCheck } from "../server/store/check-state.js";
 import { loadTaskModules } from "../worker/loader.js";
+import type { TaskDefinition } from "../worker/task.js";
 import { Worker } from "../worker/worker.js";
 import { ENGINE_DEFAULTS } from "../server/engine/config.js";
 import {
@@ -40,9 +43,11 @@ const program = new Command("fw-server")
   .addOption(drainTimeoutOption())
   .addOption(new Option("--data-dir <dir>", "keep the state (tasks, results, keys, worker sessions) here; default .fastworker/<cluster>").env("FW_DATA_DIR"))
   .addOption(new Option("--in-memory", "keep the state in memory only: a restart forgets every task").env("FW_IN_MEMORY"))
+  .addOption(new Option("--store <url>", "keep the state in PostgreSQL (postgres://user@host/db) instead; control planes on one database form a group with one leader").env("FW_STORE"))
   .addOption(new Option("--check", "check the data directory and print what it holds, then exit (works while fw-server runs)"))
   .addOption(new Option("--backup <dir>", "copy a consistent snapshot of the data directory into <dir> (new or empty), then exit (works while fw-server runs)"))
   .addOption(new Option("--result-ttl <seconds>", "how long results are kept").env("FW_RESULT_TTL").argParser(secondsArg).default(ENGINE_DEFAULTS.resultTtlMs, "3600"))
+  .addOption(new Option("--key-ttl <seconds>", "how long an idempotency key is remembered after its task finished (at least --result-ttl; default: --result-ttl)").env("FW_KEY_TTL").argParser(secondsArg))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
   .addOption(new Option("--max-queued <n>", "the most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxQueued))
@@ -65,7 +70,10 @@ program.action(async (opts: Record<string, unknown>) => {
   useBufferUtf8Encoding();
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-server" });
   if (opts.inMemory && opts.dataDir !== undefined) fail("fw-server", "--in-memory and --data-dir contradict each other; pick one");
-  const dataDir = opts.inMemory ? undefined : ((opts.dataDir as string | undefined) ?? join(".fastworker", opts.cluster as string));
+  const store = opts.store as string | undefined;
+  if (store !== undefined && (opts.inMemory || opts.dataDir !== undefined)) fail("fw-server", "--store keeps the state in PostgreSQL: drop --data-dir and --in-memory");
+  if (store !== undefined && !/^postgres(ql)?:\/\//.test(store)) fail("fw-server", `--store takes a postgres://user@host/db URL (got ${JSON.stringify(redacted(store))})`);
+  const dataDir = opts.inMemory || store !== undefined ? undefined : ((opts.dataDir as string | undefined) ?? join(".fastworker", opts.cluster as string));
   if (opts.backup !== undefined) {
     if (dataDir === undefined) fail("fw-server", "--backup copies a data directory; drop --in-memory");
     try {
@@ -87,7 +95,7 @@ program.action(async (opts: Record<string, unknown>) => {
     process.exit(report.problems.length === 0 ? 0 : 1);
   }
   const taskModules = (opts.tasks as string[] | undefined) ?? [];
-  let tasks;
+  let tasks: Map<string, TaskDefinition> | undefined;
   let server;
   try {
     // Load task modules first: a broken module should fail before anything listens.
@@ -98,6 +106,7 @@ program.action(async (opts: Record<string, unknown>) => {
       httpPort: opts.httpPort as number,
       resultTtlMs: opts.resultTtl as number,
       maxResults: opts.maxResults as number,
+      keyTtlMs: opts.keyTtl as number | undefined,
       maxPayloadBytes: opts.maxPayload as number,
       maxQueued: opts.maxQueued as number,
       maxQueuedBytes: opts.maxQueuedBytes as number,
@@ -112,6 +121,7 @@ program.action(async (opts: Record<string, unknown>) => {
       leaseTimeoutMs: opts.leaseTimeout as number,
       detachGraceMs: opts.detachGrace as number,
       dataDir,
+      store,
       onStateFailure: (err) => {
         // Nothing can be acknowledged any more: stop at once, loudly, rather than look healthy.
         logger.fatal({ err }, "the control plane cannot write its state; exiting");
@@ -123,9 +133,11 @@ program.action(async (opts: Record<string, unknown>) => {
   } catch (err) {
     fail("fw-server", startupMessage(err, opts));
   }
-  // The embedded worker: the same Worker as fw-worker, dialling this process's gRPC port.
+  // The embedded worker: the same Worker as fw-worker, dialling this process's gRPC port; in a group,
+  // started once this control plane leads (a standby's would only be refused).
   let worker: Worker | undefined;
-  if (tasks !== undefined) {
+  const startWorker = (): void => {
+    if (tasks === undefined || worker !== undefined) return;
     const host = opts.host as string;
     const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
     worker = new Worker({
@@ -139,29 +151,51 @@ program.action(async (opts: Record<string, unknown>) => {
     });
     worker.on("error", (err) => logger.error({ err }, "the embedded worker stopped"));
     worker.start();
-  }
-  const names = worker?.taskNames ?? [];
-  if (server.restored !== undefined) {
-    const r = server.restored;
+  };
+  const recovered = (r: RestoreSummary | undefined): void => {
+    if (r === undefined) return;
     logger.info(r, `recovered ${r.tasks} tasks from ${server.state}: ${r.queued} queued, ${r.scheduled} scheduled, ${r.running} running on ${r.workers} workers that may report back, ${r.requeued} re-queued`);
+  };
+  if (server.role !== "standby") {
+    recovered(server.restored);
+    startWorker();
   }
+  server.on("leading", (state, restored) => {
+    // A standby took over: the line scripts wait for.
+    process.stdout.write(`fw-server leading grpc=${server.grpcAddress} http=${server.httpUrl} state=${state}\n`);
+    recovered(restored);
+    startWorker();
+  });
+  server.on("deposed", (reason) => {
+    // Fenced: it must not acknowledge again. A supervisor restarts it, as a standby.
+    logger.fatal(`lost the lead of the group (${reason}); exiting so that only the new leader acknowledges`);
+    logger.flush?.();
+    process.exit(75);
+  });
+  const names = tasks === undefined ? [] : [...tasks.keys()];
+  const where = store !== undefined ? redacted(store) : dataDir === undefined ? "memory" : resolve(dataDir);
   // The one line scripts wait for: real bound ports, and where the state is.
   process.stdout.write(
     `fw-server ready grpc=${server.grpcAddress} http=${server.httpUrl} cluster=${server.cluster} version=${VERSION}` +
-      ` state=${dataDir === undefined ? "memory" : resolve(dataDir)}` +
+      ` state=${where}` + (server.role !== undefined ? ` role=${server.role}` : "") +
       (names.length ? ` tasks=${names.join(",")}` : "") + "\n",
   );
-  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", state: server.state, tasks: names }, "control plane ready");
+  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", state: server.state, role: server.role, tasks: names }, "control plane ready");
   exitOnSignals(logger, async () => {
     // New submissions get UNAVAILABLE at once; running attempts may finish; queued tasks stay queued.
     server.quiesce();
     const drainMs = opts.drainTimeout as number;
     const [, stillRunning] = await Promise.all([worker?.stop(), server.drain(drainMs)]);
+    if (server.role === "standby") {
+      await server.stop();
+      logger.info("stopped (a standby: nothing to keep)");
+      return;
+    }
     const counts = server.plane.store.counts();
     const queued = counts.queued.reduce((a, b) => a + b, 0);
     await server.stop();
     const kept = `${queued} queued, ${counts.scheduled} scheduled, ${stillRunning} still running`;
-    if (dataDir === undefined) logger.warn(`stopped in memory: ${kept} tasks are forgotten`);
+    if (dataDir === undefined && store === undefined) logger.warn(`stopped in memory: ${kept} tasks are forgotten`);
     else logger.info({ queued, scheduled: counts.scheduled, running: stillRunning }, `stopped: ${kept} tasks kept in ${server.state}; a restart resumes them`);
   });
 });

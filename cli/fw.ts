@@ -9,7 +9,9 @@ import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
 import { VERSION } from "../common/version.js";
 import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
-import { beaconPortOption, clusterOption, discoveryTimeoutOption, intArg, secondsArg, serverOption, tokenOption } from "./options.js";
+import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
+import { formatLimitUsage } from "./format-schedules.js";
+import { beaconPortOption, clusterOption, discoveryTimeoutOption, intArg, secondsArg, serverOption, timeArg, tokenOption } from "./options.js";
 
 interface GlobalOptions {
   server?: string;
@@ -54,6 +56,7 @@ program
   .option("--wait", "wait for the result and print it")
   .option("--key <key>", "idempotency key: resubmitting with it returns the first task")
   .option("--delay <seconds>", "run no sooner than this many seconds from now", secondsArg)
+  .option("--at <time>", "run no sooner than this time, ISO 8601 (e.g. 2026-12-01T03:00:00Z); a past time runs now", timeArg)
   .option("--timeout <seconds>", "abort each attempt after this long", secondsArg)
   .option("--max-attempts <n>", "attempts in all, retries included", intArg(1, 1000))
   .action(withClient(async (client, [task], opts, global) => {
@@ -70,9 +73,11 @@ program
       priority: opts.priority as PriorityName | undefined,
       key: opts.key as string | undefined,
       delayMs: opts.delay as number | undefined,
+      runAt: opts.at as Date | undefined,
       timeoutMs: opts.timeout as number | undefined,
       retry: opts.maxAttempts ? { maxAttempts: opts.maxAttempts as number } : undefined,
     };
+    if (opts.delay !== undefined && opts.at !== undefined) throw new UsageError("give --delay or --at, not both");
     const handle = await client.submit(task!, args, options);
     if (!opts.wait) {
       if (global.json) printJson({ id: handle.id, deduplicated: handle.deduplicated });
@@ -161,9 +166,9 @@ program
   .command("stats")
   .description("queue depths, totals and throughput")
   .action(withClient(async (client, _args, _opts, global) => {
-    const stats = await client.stats();
-    if (global.json) printJson(stats);
-    else process.stdout.write(`${formatStats(stats)}\n`);
+    const [stats, limits] = await Promise.all([client.stats(), client.listLimits()]);
+    if (global.json) printJson({ ...stats, limits });
+    else process.stdout.write(`${[formatStats(stats), formatLimitUsage(limits)].filter(Boolean).join("\n")}\n`);
   }));
 
 /** A client for --server, or for the control plane found by beacon (saying which, on stderr). */
@@ -190,6 +195,9 @@ async function printResult(client: Client, id: string, global: GlobalOptions, ti
 
 class UsageError extends Error {}
 class NotFinished extends Error {}
+
+addScheduleCommands(program, withClient, UsageError);
+addLimitCommands(program, withClient, UsageError);
 
 try {
   await program.parseAsync();

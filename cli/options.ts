@@ -24,6 +24,13 @@ export function positiveSecondsArg(value: string): number {
   return ms;
 }
 
+/** Parses an ISO 8601 time (with a zone, e.g. 2026-12-01T03:00:00Z or +01:00) into a Date. */
+export function timeArg(value: string): Date {
+  const ms = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError("expected an ISO 8601 time with a zone, e.g. 2026-12-01T03:00:00Z");
+  return new Date(ms);
+}
+
 /** Parses a size like 1048576, 512KiB, 1MiB or 2MB into bytes. */
 export function sizeArg(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim());

@@ -2,13 +2,19 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
 import { TaskState, TaskView } from "../gen/fastworker/v1/task_pb.js";
 import { TaskService, type TaskOutcome } from "../gen/fastworker/v1/task_service_pb.js";
+import { LimitService } from "../gen/fastworker/v1/limit_service_pb.js";
+import { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.js";
+import { flowLimitMessage, type LimitOptions } from "../common/limit-options.js";
+import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-options.js";
+import { limitInfo, scheduleInfo, type LimitInfo, type ScheduleInfo } from "./schedule-info.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
-import { durationFromMs } from "../common/time.js";
+import { durationFromMs, timestampFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
-import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
+import { parseServers } from "../common/discovery/server-locator.js";
+import { ClientConnections } from "./connections.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
@@ -26,7 +32,11 @@ export function defaultServer(): string {
 
 /** Options for {@link Client}. */
 export interface ClientOptions {
-  /** host:port of the control plane's gRPC port (default: FW_SERVER, else 127.0.0.1:50051). */
+  /**
+   * host:port of the control plane's gRPC port (default: FW_SERVER, else
+   * 127.0.0.1:50051); for a group of control planes, several separated by
+   * commas ("a:50051,b:50051"): the client follows the leader.
+   */
   server?: string;
   /** The control plane's --token (default: FW_TOKEN). */
   token?: string;
@@ -56,6 +66,8 @@ export interface SubmitOptions {
   key?: string;
   /** Run no sooner than this long from now. */
   delayMs?: number;
+  /** Run no sooner than this time (a past time: now). Not with delayMs. */
+  runAt?: Date | number;
   /** Overrides the task definition's timeout per attempt. */
   timeoutMs?: number;
   /** Overrides the task definition's retry policy. */
@@ -130,18 +142,22 @@ export class TaskHandle<R = unknown> {
 export class Client {
   readonly server: string;
   #discovery: Discovery | undefined;
-  private readonly connection: GrpcConnection;
-  private readonly tasks: ServiceClient<typeof TaskService>;
-  private readonly admin: ServiceClient<typeof AdminService>;
+  private readonly connections: ClientConnections;
   private readonly session: ClientSession;
   private readonly followResults: boolean;
 
   constructor(options: ClientOptions = {}) {
     this.server = options.server ?? defaultServer();
-    this.connection = new GrpcConnection({ address: this.server, token: options.token ?? process.env.FW_TOKEN });
-    this.tasks = this.connection.service(TaskService);
-    this.admin = this.connection.service(AdminService);
-    this.session = new ClientSession(() => this.tasks, { ...DEFAULT_SESSION_LIMITS, ...options.session });
+    this.connections = new ClientConnections(parseServers(this.server), options.token ?? process.env.FW_TOKEN);
+    let sessionAddress = this.connections.address;
+    this.session = new ClientSession(
+      () => {
+        sessionAddress = this.connections.address;
+        return this.connections.service(TaskService);
+      },
+      { ...DEFAULT_SESSION_LIMITS, ...options.session },
+      (err) => this.connections.failed(sessionAddress, err),
+    );
     this.followResults = options.followResults ?? true;
   }
 
@@ -193,6 +209,7 @@ export class Client {
         priority: options.priority ? priorityFromName(options.priority) : 0,
         idempotencyKey: options.key ?? "",
         delay: options.delayMs ? durationFromMs(options.delayMs) : undefined,
+        runAt: options.runAt === undefined ? undefined : timestampFromMs(Math.max(1, +options.runAt)),
         timeout: options.timeoutMs ? durationFromMs(options.timeoutMs) : undefined,
         retry: options.retry ? retryPolicyMessage(options.retry) : undefined,
         metadata: options.metadata ?? {},
@@ -224,7 +241,7 @@ export class Client {
 
   /** The task's current state (poll). */
   async getTask(id: string): Promise<TaskInfo> {
-    const { task } = await this.tasks.getTask({ id });
+    const { task } = await this.connections.call((s) => s(TaskService).getTask({ id }));
     return taskInfo(task!);
   }
 
@@ -233,7 +250,8 @@ export class Client {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
-      const { task } = await this.tasks.waitTask({ id, timeout: Number.isFinite(left) ? durationFromMs(Math.max(1, left)) : undefined });
+      const timeout = Number.isFinite(left) ? durationFromMs(Math.max(1, left)) : undefined;
+      const { task } = await this.connections.call((s) => s(TaskService).waitTask({ id, timeout }));
       const info = taskInfo(task!);
       if (["succeeded", "failed", "cancelled"].includes(info.state) || Date.now() >= deadline) return info;
     }
@@ -241,20 +259,20 @@ export class Client {
 
   /** Cancels a queued, scheduled or running task. */
   async cancel(id: string, reason = ""): Promise<TaskInfo> {
-    const { task } = await this.tasks.cancelTask({ id, reason });
+    const { task } = await this.connections.call((s) => s(TaskService).cancelTask({ id, reason }));
     return taskInfo(task!);
   }
 
   /** Runs a failed or cancelled task again. */
   async retry(id: string): Promise<TaskInfo> {
-    const { task } = await this.tasks.retryTask({ id });
+    const { task } = await this.connections.call((s) => s(TaskService).retryTask({ id }));
     return taskInfo(task!);
   }
 
   /** Tasks, newest first. */
   async listTasks(options: ListOptions = {}): Promise<{ tasks: TaskInfo[]; nextPageToken?: string; total: number }> {
     const states = options.state === undefined ? [] : (Array.isArray(options.state) ? options.state : [options.state]).map(taskStateFromName);
-    const response = await this.tasks.listTasks({
+    const response = await this.connections.call((s) => s(TaskService).listTasks({
       states,
       task: options.task ?? "",
       priority: options.priority ? priorityFromName(options.priority) : 0,
@@ -262,7 +280,7 @@ export class Client {
       pageSize: options.limit ?? 0,
       pageToken: options.pageToken ?? "",
       view: options.full ? TaskView.FULL : TaskView.BASIC,
-    });
+    }));
     return {
       tasks: response.tasks.map(taskInfo),
       ...(response.nextPageToken ? { nextPageToken: response.nextPageToken } : {}),
@@ -271,17 +289,73 @@ export class Client {
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    return (await this.admin.listWorkers({})).workers.map(workerInfo);
+    return (await this.connections.call((s) => s(AdminService).listWorkers({}))).workers.map(workerInfo);
   }
 
   async stats(): Promise<StatsInfo> {
-    return statsInfo((await this.admin.getStats({})).stats!);
+    return statsInfo((await this.connections.call((s) => s(AdminService).getStats({}))).stats!);
+  }
+
+  /**
+   * Creates a schedule at run time (ALREADY_EXISTS when the id is taken):
+   * `createSchedule({ id: "nightly", task: "report", cron: "0 3 * * *", tz: "Europe/Paris" })`.
+   */
+  async createSchedule(options: ScheduleOptions & { id: string; task: string; paused?: boolean }): Promise<ScheduleInfo> {
+    const { schedule } = await this.connections.call((s) => s(ScheduleService).createSchedule({ schedule: scheduleSpecMessage(options, options.task), paused: options.paused ?? false }));
+    return scheduleInfo(schedule!);
+  }
+
+  /** Every schedule (declared in task modules or created at run time), by id. */
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    return (await this.connections.call((s) => s(ScheduleService).listSchedules({}))).schedules.map(scheduleInfo);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleInfo> {
+    return scheduleInfo((await this.connections.call((s) => s(ScheduleService).getSchedule({ id }))).schedule!);
+  }
+
+  /** Stops a schedule's ticks until resumed (ticks in between are skipped). */
+  async pauseSchedule(id: string): Promise<ScheduleInfo> {
+    return scheduleInfo((await this.connections.call((s) => s(ScheduleService).pauseSchedule({ id }))).schedule!);
+  }
+
+  async resumeSchedule(id: string): Promise<ScheduleInfo> {
+    return scheduleInfo((await this.connections.call((s) => s(ScheduleService).resumeSchedule({ id }))).schedule!);
+  }
+
+  /** Deletes a schedule (a declared one comes back when a worker declaring it registers again). */
+  async deleteSchedule(id: string): Promise<void> {
+    await this.connections.call((s) => s(ScheduleService).deleteSchedule({ id }));
+  }
+
+  /** Submits a schedule's task now, outside its ticks; resolves with the task's id. */
+  async triggerSchedule(id: string): Promise<string> {
+    return (await this.connections.call((s) => s(ScheduleService).triggerSchedule({ id }))).taskId;
+  }
+
+  /** Flow limits and their use: every limited task name, or one. */
+  async listLimits(task?: string): Promise<LimitInfo[]> {
+    return (await this.connections.call((s) => s(LimitService).listLimits({ task: task ?? "" }))).limits.map(limitInfo);
+  }
+
+  /**
+   * Overrides a task name's flow limits at run time, field by field (`null`
+   * removes a declared limit; absent fields keep it). Stored by the control plane.
+   */
+  async setLimit(task: string, limit: LimitOptions): Promise<LimitInfo> {
+    const message = flowLimitMessage(limit, `the limit of "${task}"`);
+    return limitInfo((await this.connections.call((s) => s(LimitService).setLimit({ task, limit: message }))).limit!);
+  }
+
+  /** Drops a task name's override: its declared limits apply again. */
+  async clearLimit(task: string): Promise<LimitInfo> {
+    return limitInfo((await this.connections.call((s) => s(LimitService).clearLimit({ task }))).limit!);
   }
 
   /** Closes the connection; pending waits fail with CANCELED. */
   async close(): Promise<void> {
     this.session.close();
-    this.connection.close();
+    this.connections.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -210,6 +210,27 @@ describe("ClientSession when its stream breaks", () => {
     session.close();
   });
 
+  it("sends every submission again, keyed or not, when the stream was refused before doing anything (a standby, or no connection)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const broken: ConnectError[] = [];
+    const calls: FakeCall[] = [];
+    const tasks = { session: () => calls[calls.push(new FakeCall()) - 1] } as unknown as ServiceClient<typeof TaskService>;
+    const session = new ClientSession(() => tasks, DEFAULT_SESSION_LIMITS, (err) => broken.push(err));
+    const unkeyed = settled(submit(session, "u"));
+    await turn();
+    calls[0]!.responses.fail(new ConnectError("this control plane is a standby; the leader is at 10.0.0.5:50051 (dashboard http://10.0.0.5:8000), term 3", Code.Unavailable));
+    await turn();
+    expect(unkeyed.now).toBeUndefined(); // not failed: it was certainly not taken
+    expect(broken.map((e) => e.rawMessage)).toEqual([expect.stringContaining("the leader is at 10.0.0.5:50051")]);
+    await vi.advanceTimersByTimeAsync(100);
+    const again = calls[1]!;
+    expect(again.submits.map((s) => s.task)).toEqual(["u"]);
+    again.answer({ accepted: [{ ref: again.submits[0]!.ref, id: "id-u" }] });
+    await turn();
+    expect(unkeyed.now).toMatchObject({ value: { accepted: { id: "id-u" } } });
+    session.close();
+  });
+
   it("treats the control plane ending the stream like a break", async () => {
     const { session, calls } = setup();
     const unkeyed = settled(submit(session, "u"));

@@ -10,6 +10,7 @@ import type {
 } from "../gen/fastworker/v1/task_service_pb.js";
 import { backoffMs, type Backoff } from "../common/backoff.js";
 import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../common/split-by-bytes.js";
+import { certainlyNotCarriedOut } from "../common/discovery/leader-hint.js";
 import { MAX_SESSION_FOLLOWS, MAX_SESSION_SUBMITS } from "../common/stream-limits.js";
 import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
@@ -82,12 +83,18 @@ export class ClientSession {
   private scheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private reopens = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  /** Whether the current stream has delivered anything (then a break may have cut accepted work). */
+  private answered = false;
   private closed = false;
   private readonly budget: ByteBudget<PendingSubmit>;
 
   constructor(
+    /** The TaskService of the control plane to open the stream on (asked again at every reopen). */
     private readonly tasks: () => ServiceClient<typeof TaskService>,
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    /** Told when the stream broke (so the next reopen can go to another control plane of a group). */
+    private readonly onBroken: (err: ConnectError) => void = () => undefined,
   ) {
     this.budget = { maxBytes: limits.maxMessageBytes, bytesOf: submitBytes };
   }
@@ -130,6 +137,7 @@ export class ClientSession {
   close(): void {
     this.closed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.reopenTimer);
     this.call?.cancel();
     this.call = undefined;
     this.failAll(new ConnectError("the client was closed", Code.Canceled));
@@ -186,10 +194,12 @@ export class ClientSession {
 
   private open(): Call {
     const call = this.tasks().session();
+    this.answered = false;
     void (async () => {
       try {
         for await (const response of call.responses) {
           this.reopens = 0;
+          this.answered = true;
           for (const accepted of response.accepted) this.accepted(accepted);
           for (const outcome of response.outcomes) this.settle(outcome);
           if (this.queue.length > 0) this.schedule();
@@ -233,15 +243,19 @@ export class ClientSession {
     this.call = undefined;
     if (this.closed) return;
     const failure = err ? ConnectError.from(err) : new ConnectError("the control plane ended the session", Code.Unavailable);
+    this.onBroken(failure);
     if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
       // Refused before anything was taken; trying again cannot help.
       this.failAll(failure);
       return;
     }
-    // Submissions the control plane may or may not have taken: only those with an idempotency key are safe to send again.
+    // Submissions the control plane may or may not have taken: only those with an idempotency key are safe
+    // to send again, unless the stream certainly did nothing (refused by a control plane not serving, e.g. a
+    // standby of a group; or never connected): then every one goes again, to the next address.
+    const untouched = !this.answered && certainlyNotCarriedOut(failure.rawMessage);
     const requeue: PendingSubmit[] = [];
     for (const p of this.unaccepted.values()) {
-      if (p.request.idempotencyKey) requeue.push(p);
+      if (untouched || p.request.idempotencyKey) requeue.push(p);
       else p.reject(new ConnectError(`the session broke before the control plane confirmed this submission (${failure.rawMessage}); it may or may not have been taken: submit with an idempotency key to retry safely`, Code.Unavailable));
     }
     this.unaccepted.clear();
@@ -252,10 +266,13 @@ export class ClientSession {
       return;
     }
     const delay = backoffMs(REOPEN_BACKOFF, this.reopens);
-    setTimeout(() => {
+    // Not unref'd: callers wait on what it will send again, and a process must not exit under them
+    // (the reopens are bounded, so it cannot keep a process alive for long).
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
       this.toFollow = [...this.following.keys()];
       this.schedule();
-    }, delay).unref();
+    }, delay);
   }
 
   private failAll(err: ConnectError): void {

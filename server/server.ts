@@ -1,30 +1,27 @@
+import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
+import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { AdminService } from "../gen/fastworker/v1/admin_service_pb.js";
+import { LimitService } from "../gen/fastworker/v1/limit_service_pb.js";
+import { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import { silentLogger, type Logger } from "../common/logger.js";
 import { DEFAULT_BEACON_PORT, validateClusterName } from "../common/discovery/beacon.js";
-import { activeTracer } from "../common/tracing.js";
+import { notServingMessage, standbyMessage } from "../common/discovery/leader-hint.js";
 import { PACKAGE_ROOT, VERSION } from "../common/version.js";
 import { BeaconSender } from "./discovery/beacon-sender.js";
+import { ProbeResponder } from "./discovery/probe-responder.js";
 import { engineConfig, type EngineConfig } from "./engine/config.js";
-import { ControlPlane } from "./engine/control-plane.js";
-import { restoreState, type RestoreSummary } from "./engine/recovery.js";
-import { openState } from "./store/open-state.js";
-import { DashboardFeeds } from "./dashboard/dashboard-feeds.js";
-import { LeaseReaper } from "./loops/lease-reaper.js";
-import { ServerMetrics } from "./telemetry/server-metrics.js";
-import { QueueWaitSpans } from "./telemetry/queue-wait-spans.js";
-import { Pinger } from "./loops/pinger.js";
-import { ResultSweeper } from "./loops/result-sweeper.js";
-import { TimeoutEnforcer } from "./loops/timeout-enforcer.js";
-import { adminService } from "./services/admin-service.js";
-import { taskService } from "./services/task-service.js";
-import { workerService } from "./services/worker-service.js";
-import { Supervisor } from "./loops/supervisor.js";
+import type { ControlPlane } from "./engine/control-plane.js";
+import type { RestoreSummary } from "./engine/recovery.js";
+import { joinGroup, type GroupMembership } from "./ha/group.js";
+import type { LeaderInfo } from "./ha/leadership.js";
+import { RuntimeGate } from "./runtime-gate.js";
+import { startRuntime, type Runtime } from "./runtime.js";
+import { openState, type OpenedState } from "./store/open-state.js";
 import { bind, hostPort, startGrpcServer, type ServiceBinding } from "./transport/grpc-server.js";
 import { startHttpServer, type HttpRoute } from "./transport/http-server.js";
 import { staticFiles } from "./transport/static-files.js";
@@ -57,6 +54,14 @@ export interface ServerOptions extends Partial<EngineConfig> {
   dataDir?: string | undefined;
   /** Called once if the state cannot be written any more (default: logged at fatal; nothing more is acknowledged). */
   onStateFailure?: (err: Error) => void;
+  /**
+   * Keep the state in PostgreSQL (`postgres://user@host/db`) instead of a data
+   * directory: several control planes on one database form a group with one
+   * leader; the others stand by and take over when it goes.
+   */
+  store?: string | undefined;
+  /** How often a standby tries to take the lead, and the leader checks its database session (default 500 ms). */
+  leaderPollMs?: number;
   logger?: Logger;
 }
 
@@ -73,17 +78,28 @@ export interface BeaconOptions {
 /** The default --beacon-interval. */
 export const DEFAULT_BEACON_INTERVAL_MS = 2000;
 
+/** What a running control plane tells its owner. */
+export interface ServerEventMap {
+  /** It took the lead of its group (with `store`): it serves from now on. */
+  leading: [state: string, restored: RestoreSummary | undefined];
+  /** It lost the lead (its database session ended, or another took over): it refuses every call from now on. */
+  deposed: [reason: string];
+}
+
 /** A running control plane. */
-export interface RunningServer {
+export interface RunningServer extends EventEmitter<ServerEventMap> {
   /** host:port of the gRPC port, with the port actually bound. */
   readonly grpcAddress: string;
   /** The gRPC port actually bound. */
   readonly grpcPort: number;
   /** http://host:port of the HTTP port, with the port actually bound. */
   readonly httpUrl: string;
+  /** The engine; throws on a control plane that is not serving (a standby). */
   readonly plane: ControlPlane;
   readonly cluster: string;
-  /** Where the state is kept: "lmdb at /path", or "in memory". */
+  /** With `store`: whether it leads its group or stands by. */
+  readonly role: "leader" | "standby" | undefined;
+  /** Where the state is kept: "lmdb at /path", "postgresql at …", or "in memory". */
   readonly state: string;
   /** What was recovered from the data directory at start (undefined in memory). */
   readonly restored: RestoreSummary | undefined;
@@ -101,80 +117,60 @@ export interface RunningServer {
 }
 
 /**
- * Starts a control plane: the state (in memory, or recovered from its data
- * directory), the task engine and its loops, the gRPC port and the HTTP port
- * (Connect + dashboard). It runs no tasks itself: `fw-server --tasks` adds a
- * Worker in the same process (cli/fw-server.ts), which connects through the
- * gRPC port like any other worker.
+ * Starts a control plane: the gRPC port and the HTTP port (Connect +
+ * dashboard), then its runtime on its state (in memory, recovered from its
+ * data directory, or, with `store`, from PostgreSQL once it leads its group).
+ * It runs no tasks itself: `fw-server --tasks` adds a Worker in the same
+ * process (cli/fw-server.ts), which connects through the gRPC port like any
+ * other worker.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger();
   const config = engineConfig(options);
   const host = options.host ?? "127.0.0.1";
   const cluster = validateClusterName(options.cluster ?? "default");
+  if (options.store !== undefined && options.dataDir !== undefined) {
+    throw new Error("--store and --data-dir both say where the state lives; pick one");
+  }
   // What to undo, newest first, if starting fails half-way (and on stop).
   const releasers: (() => unknown)[] = [];
   const release = async (): Promise<void> => {
     for (const fn of releasers.reverse().splice(0)) await fn();
   };
+  const events = new EventEmitter<ServerEventMap>();
   try {
-    const onFailure = options.onStateFailure ?? ((err: Error) => logger.fatal({ err }, "the control plane's state cannot be written: nothing more is acknowledged"));
-    const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, onFailure });
-    releasers.push(() => state.close());
-    const plane = new ControlPlane(config, state.store);
-    const restored =
-      state.recovered === undefined ? undefined : restoreState(plane, state.recovered, { host: hostname(), pid: process.pid }, Date.now());
-
-    const supervisor = new Supervisor()
-      .add("dispatcher", plane.dispatcher)
-      .add("scheduler", plane.scheduler)
-      .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
-      .add("lease-reaper", new LeaseReaper(plane, config, logger))
-      .add("timeout-enforcer", new TimeoutEnforcer(plane, config, logger))
-      .add("result-sweeper", new ResultSweeper(plane.store, logger));
-    const feeds = new DashboardFeeds(plane, logger);
-    supervisor.add("dashboard-feeds", feeds);
-    // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
-    const tracer = activeTracer();
-    if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
-    const metrics = options.metrics === false ? undefined : await ServerMetrics.create({ plane });
-
+    const gate = new RuntimeGate(notServingMessage("is starting (recovering its state); retry in a moment"));
     const services: ServiceBinding[] = [
-      bind(TaskService, taskService(plane)),
-      bind(WorkerService, workerService(plane, logger)),
-      bind(AdminService, adminService(plane, feeds)),
+      bind(TaskService, gate.service(TaskService, (r) => r.services.tasks)),
+      bind(WorkerService, gate.service(WorkerService, (r) => r.services.workers)),
+      bind(AdminService, gate.service(AdminService, (r) => r.services.admin)),
+      bind(ScheduleService, gate.service(ScheduleService, (r) => r.services.schedules)),
+      bind(LimitService, gate.service(LimitService, (r) => r.services.limits)),
     ];
     // A batch of tasks can hold several maximal payloads.
     const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
-
-    supervisor.start();
-    releasers.push(() => supervisor.stop());
-    if (metrics !== undefined) {
-      metrics.start();
-      releasers.push(() => metrics.shutdown());
-    }
     const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+    grpc.setServing(false);
     releasers.push(() => grpc.stop(1000));
+    const metricsRoute = options.metrics === false ? undefined : gate.route((r) => r.metricsRoute);
     const http = await startHttpServer({
       host,
       port: options.httpPort ?? 8000,
       services,
       token: options.token,
       maxReceiveBytes,
-      fallback: staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")),
-      routes: metrics === undefined ? options.routes : { "/metrics": metrics.route(options.token), ...options.routes },
+      fallback: followLeader(staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")), () => (gate.current === undefined ? leader : undefined)),
+      routes: metricsRoute === undefined ? options.routes : { "/metrics": metricsRoute, ...options.routes },
       logger,
     });
     releasers.push(() => http.stop(1000));
     // Streams end first, so the ports close at once instead of waiting out their grace.
-    releasers.push(() => {
-      plane.closeStreams();
-      feeds.closeStreams();
-    });
+    releasers.push(() => gate.current?.closeStreams());
     const grpcAddress = hostPort(host, grpc.port);
     const httpUrl = `http://${hostPort(host, http.port)}`;
 
     let beacons: BeaconSender | undefined;
+    let probes: ProbeResponder | undefined;
     if (options.discovery !== false) {
       beacons = new BeaconSender({
         cluster,
@@ -188,16 +184,70 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         intervalMs: options.discovery?.intervalMs ?? DEFAULT_BEACON_INTERVAL_MS,
         logger,
       });
-      // Last to start, first to stop: nothing is announced that is not listening.
-      supervisor.add("beacon-sender", beacons);
-      releasers.push(() => beacons?.stop());
+      const sender = beacons;
+      probes = new ProbeResponder({ cluster, token: options.token, port: options.discovery?.port ?? DEFAULT_BEACON_PORT, announce: () => sender.announceNow(), logger });
+      releasers.push(() => {
+        probes?.stop();
+        beacons?.stop();
+      });
+    }
+
+    const onFailure = options.onStateFailure ?? ((err: Error) => logger.fatal({ err }, "the control plane's state cannot be written: nothing more is acknowledged"));
+    const runtimeOptions = { config, metrics: options.metrics !== false, token: options.token, logger };
+    /** Serves a runtime on this state: health SERVING, and beacons (only a serving control plane announces itself). */
+    const serve = async (state: OpenedState): Promise<Runtime> => {
+      const runtime = await startRuntime(state, runtimeOptions);
+      releasers.push(() => runtime.stop());
+      gate.open(runtime);
+      grpc.setServing(true);
+      beacons?.start();
+      probes?.start();
+      return runtime;
+    };
+    let role: "leader" | "standby" | undefined;
+    let leader: LeaderInfo | undefined;
+    if (options.store === undefined) {
+      const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
+      releasers.push(() => state.close());
+      await serve(state);
+    } else {
+      // Registered before joining, so it runs after the runtime's own stop (releasers run newest first):
+      // the state's last writes go through the group's session before it ends.
+      let group: GroupMembership | undefined;
+      releasers.push(() => group?.stop());
+      group = await joinGroup({
+        url: options.store,
+        self: { id: randomUUID(), grpc: grpcAddress, http: httpUrl },
+        logger,
+        pollMs: options.leaderPollMs,
+        onLead: async (log) => {
+          const state = await openState({ dataDir: undefined, log, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
+          const runtime = await serve(state);
+          role = "leader";
+          events.emit("leading", log.description, runtime.restored);
+        },
+        onStandby: (current) => {
+          leader = current;
+          gate.close(standbyMessage(current));
+          role = "standby";
+        },
+        onLost: (reason) => {
+          // Fenced: stop acknowledging at once; a supervisor restarts this process as a standby.
+          gate.current?.quiesce();
+          gate.close(notServingMessage(`lost the lead (${reason}); its group's leader serves now`));
+          grpc.setServing(false);
+          probes?.stop();
+          beacons?.stop();
+          events.emit("deposed", reason);
+        },
+      });
     }
 
     const quiesce = (): void => {
+      probes?.stop();
       beacons?.stop(); // workers looking now should not find a control plane that is going away
       grpc.setServing(false);
-      plane.stopAccepting();
-      plane.dispatcher.stop();
+      gate.current?.quiesce();
     };
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> =>
@@ -205,23 +255,48 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         quiesce();
         await release();
       })());
-    return {
+    // Getters stay getters (Object.assign would copy their values once).
+    return Object.defineProperties(events, Object.getOwnPropertyDescriptors({
       grpcAddress,
       grpcPort: grpc.port,
       httpUrl,
-      plane,
       cluster,
-      state: state.store.description,
-      restored,
+      get role() {
+        return role;
+      },
+      get plane(): ControlPlane {
+        const runtime = gate.current;
+        if (runtime === undefined) throw new Error("this control plane is not serving (a standby, or deposed): it has no engine");
+        return runtime.plane;
+      },
+      get state() {
+        return gate.current?.state ?? (options.store === undefined ? "in memory" : "postgresql (standby)");
+      },
+      get restored() {
+        return gate.current?.restored;
+      },
       quiesce,
-      drain: (timeoutMs) => drainRunning(plane, timeoutMs),
+      drain: (timeoutMs: number) => (gate.current === undefined ? Promise.resolve(0) : drainRunning(gate.current.plane, timeoutMs)),
       stop,
       [Symbol.asyncDispose]: stop,
-    };
+    })) as RunningServer;
   } catch (err) {
     await release();
     throw err;
   }
+}
+
+/**
+ * The dashboard of a standby sends people to the leader's: a page load (GET
+ * of a page, not an API call) is redirected there while another control
+ * plane of the group leads.
+ */
+function followLeader(pages: HttpRoute, leader: () => LeaderInfo | undefined): HttpRoute {
+  return (req, res) => {
+    const current = leader();
+    if (current === undefined || req.method !== "GET" || current.http === "") return pages(req, res);
+    res.writeHead(307, { location: new URL(req.url ?? "/", current.http).toString(), "cache-control": "no-store" }).end();
+  };
 }
 
 /** Waits until no attempt is running, or `timeoutMs` passed; resolves with how many still run. */

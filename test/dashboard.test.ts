@@ -210,7 +210,7 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     await expect.poll(text(p, "count-succeeded"), WAIT).toBe("1");
     // The open detail was loaded again, not left showing what the old control plane said.
     await detail.getByRole("alert").getByText(new RegExp(`no task "${done.id}"`)).waitFor(WAIT);
-    expect(await detail.locator(".detail-status").count()).toBe(0);
+    await expect.poll(() => detail.locator(".detail-status").count(), WAIT).toBe(0);
   });
 
   it("fits a phone (390×844): no sideways scroll, tabs and live indicator in view, tasks as cards with their actions in reach, filters folded", async () => {
@@ -318,6 +318,40 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
       expect(await axeViolations(login), `token form, ${colorScheme}`).toEqual([]);
     }
     await client.cancel(sleeper.id);
+  });
+
+  it("shows schedules (next runs, last run and its outcome, paused) with their actions, and flow limits with their use", async () => {
+    const server = await startServer(["--tasks", "test/fixtures/schedule-tasks.mjs", "--tasks", "test/fixtures/limit-tasks.mjs"]);
+    const client = new Client({ server: server.grpc });
+    clients.push(client);
+    await client.createSchedule({ id: "nightly", task: "report", cron: "0 3 * * *", tz: "Europe/Paris", paused: true });
+    const slow = await Promise.all([1, 2, 3, 4, 5].map((i) => client.submit("resize", { ms: 60_000, i })));
+
+    for (const colorScheme of ["light", "dark"] as const) {
+      const p = await open(`${server.http}/#/schedules`, { colorScheme });
+      const heartbeat = p.locator('tr[data-schedule="heartbeat"]');
+      await heartbeat.getByText("succeeded").first().waitFor(WAIT); // its last run and how it ended
+      await heartbeat.getByText(/^in \d/).waitFor(WAIT); // the next run
+      await p.locator('tr[data-schedule="nightly"]').getByText("paused", { exact: true }).first().waitFor(WAIT);
+      const resize = p.locator('tr[data-limit="resize"]');
+      await resize.getByText("3 running").waitFor(WAIT);
+      await expect.poll(() => resize.locator("td.num").allTextContents(), WAIT).toEqual(["3", "2"]); // running, held back
+      expect(await axeViolations(p), `schedules, ${colorScheme}`).toEqual([]);
+    }
+    const p = pages.at(-1)!;
+    const nightly = p.locator('tr[data-schedule="nightly"]');
+    await nightly.getByRole("button", { name: "Run now" }).click();
+    await expect.poll(async () => (await client.getSchedule("nightly")).runs, WAIT).toBe(1);
+    await nightly.getByRole("link").getByText(/queued|running|succeeded/).waitFor(WAIT);
+    await nightly.getByRole("button", { name: "Resume" }).click();
+    await expect.poll(async () => (await client.getSchedule("nightly")).paused, WAIT).toBe(false);
+    await p.locator('tr[data-schedule="heartbeat"]').getByRole("button", { name: "Pause" }).click();
+    await expect.poll(async () => (await client.getSchedule("heartbeat")).paused, WAIT).toBe(true);
+    await nightly.getByRole("button", { name: "Delete" }).click();
+    await p.getByRole("dialog").getByRole("button", { name: "Delete schedule" }).click();
+    await nightly.waitFor({ state: "detached", ...WAIT });
+    expect((await client.listSchedules()).map((s) => s.id)).toEqual(["heartbeat"]);
+    await Promise.all(slow.map((h) => h.cancel()));
   });
 
   it("remembers the token in this browser until sign-out, keeps the focus on a refused one, and opens a shared link after sign-in", async () => {

@@ -42,6 +42,21 @@ const beacon = (cluster: string, overrides: Partial<Beacon> = {}): Beacon => ({
 });
 
 describe("discovery on one host (loopback beacons)", () => {
+  it("finds a control plane at once by probe, long before its next beacon", async () => {
+    const cluster = randomCluster();
+    const port = String(await freeUdpPort());
+    const flags = ["--cluster", cluster, "--beacon-port", port];
+    // A beacon every 60 s: only the probe can make the CLI find it in time.
+    const server = await startServer([...flags, "--beacon-interval", "60", "--tasks", TASKS]);
+    // Its first beacon went out when it started, before the CLI listened; the next is a minute away,
+    // and the CLI gives up after 5 s: finding it proves the probe.
+    const stats = await runCli(["stats", "--json", ...flags, "--discovery-timeout", "5"]);
+    expect(stats.code, stats.stderr).toBe(0);
+    const found = stats.stderr.split("\n").find((l) => l.includes("found control plane"))!;
+    expect(found).toContain(`found control plane ${server.grpc}`);
+    foundAfter("fw (probe, 60s beacon interval)", found);
+  });
+
   it("a control plane, two workers and the CLI find each other with no addresses given", async () => {
     const cluster = randomCluster();
     const port = String(await freeUdpPort());

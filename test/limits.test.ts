@@ -1,78 +1,94 @@
-import { Code } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
-import { ConnectError, TaskFailedError } from "../index.js";
-import { GrpcConnection } from "../common/transport/grpc-client.js";
-import { MAX_SESSION_SUBMITS } from "../common/stream-limits.js";
-import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
-import { runCli, spawnNode, startServer } from "./helpers/processes.js";
+import { describe, expect, it } from "vitest";
 import { connect } from "./helpers/clients.js";
+import { eventually, runCli, startServer, startWorker, type ServerProc } from "./helpers/processes.js";
+import { maxOverlap, taskLog } from "./helpers/task-log.js";
 
-let connection: GrpcConnection | undefined;
-afterEach(() => {
-  connection?.close();
-  connection = undefined;
-});
+const TASKS = "test/fixtures/limit-tasks.mjs";
+const port = (server: ServerProc): string => server.grpc.split(":").pop()!;
 
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  return err as ConnectError;
-}
-
-describe("limits a person runs into", () => {
-  it("refuses submissions past --max-queued with RESOURCE_EXHAUSTED, in the Client and in fw submit (exit 1, one line)", async () => {
-    const server = await startServer(["--max-queued", "2", "--in-memory"]);
+describe("flow limits, enforced by the control plane across workers", () => {
+  it("concurrency 3 over 50 tasks on 3 workers of concurrency 10: never more than 3 running, all complete", async () => {
+    const log = taskLog();
+    const server = await startServer();
+    await Promise.all([1, 2, 3].map(() => startWorker(server.grpc, ["--tasks", TASKS, "--concurrency", "10"], log.env)));
     const client = connect(server);
-    await client.submit("nobody-serves-this", {});
-    await client.submit("nobody-serves-this", {});
-    const refused = await failure(client.submit("nobody-serves-this", {}));
-    expect(refused.code).toBe(Code.ResourceExhausted);
-    expect(refused.rawMessage).toContain("fw-server --max-queued 2");
-    const cli = await runCli(["--server", server.grpc, "submit", "nobody-serves-this", "--args", "{}"]);
-    expect(cli.code).toBe(1);
-    expect(cli.stderr).toMatch(/^fw: the control plane holds 2 queued and scheduled tasks, its limit \(fw-server --max-queued 2\); .* \(resource_exhausted\)$/);
+    const handles = await Promise.all(Array.from({ length: 50 }, (_, i) => client.submit("resize", { ms: 40, i })));
+    await Promise.all(handles.map((h) => h.result({ timeoutMs: 60_000 })));
+    const events = log.read();
+    expect(events.filter((e) => e.event === "end")).toHaveLength(50);
+    expect(maxOverlap(events, "resize")).toBe(3); // at the limit, never past it
+    expect(new Set(events.map((e) => e.pid)).size).toBeGreaterThan(1); // spread over the workers
   });
 
-  it("refuses args that could not be read back: 1e999 in fw submit (exit 2) and over gRPC, and nesting past 32 levels", async () => {
-    const server = await startServer(["--tasks", "test/fixtures/basic-tasks.mjs", "--in-memory"]);
-    const cli = await runCli(["--server", server.grpc, "submit", "add", "--args", '{"a":1e999,"b":1}']);
-    expect(cli.code).toBe(2);
-    expect(cli.stderr).toBe("fw: --args has the number 1e999, too large for a double (it reads as Infinity, which JSON cannot hold)");
-    connection = new GrpcConnection({ address: server.grpc });
-    const tasks = connection.service(TaskService);
-    const huge = await failure(tasks.submit({ task: "add", argsJson: "[1e999]" }));
-    expect([huge.code, huge.rawMessage]).toEqual([Code.InvalidArgument, "the args have the number 1e999, too large for a double (it reads as Infinity, which JSON cannot hold)"]);
-    const deep = await failure(tasks.submit({ task: "add", argsJson: "[".repeat(101) + "]".repeat(101) }));
-    expect([deep.code, deep.rawMessage]).toEqual([Code.InvalidArgument, "the args have arrays or objects nested more than 32 levels deep (the limit)"]);
-    // Exactly at the limit: stored, and read back in full (the binary Task message decodes).
-    const { id } = await tasks.submit({ task: "nobody", argsJson: "[".repeat(32) + "]".repeat(32) });
-    const { task } = await tasks.getTask({ id });
-    expect(task?.args).toBeDefined();
-  });
-
-  it("ends a Session stream whose one message carries more than 10,000 submissions, creating none of them", async () => {
-    const server = await startServer(["--in-memory"]);
-    connection = new GrpcConnection({ address: server.grpc });
-    const tasks = connection.service(TaskService);
-    const session = tasks.session();
-    session.send({ submits: Array.from({ length: MAX_SESSION_SUBMITS + 1 }, (_, i) => ({ ref: i + 1, task: { task: "t", argsJson: "1" } })) });
-    const err = await (async () => {
-      for await (const _ of session.responses) return undefined;
-    })().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: Code.ResourceExhausted, rawMessage: expect.stringContaining(`at most ${MAX_SESSION_SUBMITS} submissions (got ${MAX_SESSION_SUBMITS + 1})`) });
-    expect((await tasks.listTasks({})).totalSize).toBe(0);
-  });
-
-  it("times out an attempt its worker never reports although the worker keeps heartbeating", async () => {
-    const server = await startServer(["--timeout-grace", "1", "--in-memory"]);
-    const worker = spawnNode("test/fixtures/silent-worker.mjs", [server.grpc, "stuck", "1"]);
-    await worker.waitForLine("silent worker ready");
+  it("a rate limit of 20/s over 100 tasks: at most 20 + 20·T starts in any window T, about 4 s after the burst", async () => {
+    const log = taskLog();
+    const server = await startServer();
+    await Promise.all([1, 2].map(() => startWorker(server.grpc, ["--tasks", TASKS, "--concurrency", "50"], log.env)));
     const client = connect(server);
-    const handle = await client.submit("stuck", {});
-    const err = await handle.result().then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(TaskFailedError);
-    expect((err as TaskFailedError).message).toMatch(/TaskTimeoutError: attempt 1 ran \d+\.\ds, past its timeout \(1s\) and --timeout-grace \(1s\), and its worker did not report it/);
-    await worker.waitForLine(new RegExp(`^cancel ${handle.id} 1: attempt 1 ran`));
-    expect((await client.workers()).map((w) => w.state)).toEqual(["active"]); // its lease was never in doubt
+    const handles = await Promise.all(Array.from({ length: 100 }, (_, i) => client.submit("send-email", { i })));
+    // Held back, queued (not failed), saying why and when.
+    const waiting = await client.getTask(handles[99]!.id);
+    expect(waiting.state).toBe("queued");
+    expect(waiting.statusMessage).toMatch(/held back by its rate limit \(20 "send-email" starts per 1s\); the next may start in \d/);
+    await Promise.all(handles.map((h) => h.result({ timeoutMs: 60_000 })));
+    // The control plane's own dispatch times (one clock, the instants the limiter admitted them)…
+    const dispatched: number[] = [];
+    for (const h of handles) dispatched.push((await client.getTask(h.id)).attempts[0]!.dispatchedAt!.getTime());
+    dispatched.sort((a, b) => a - b);
+    for (let i = 0; i + 40 < dispatched.length; i++) expect(dispatched[i + 40]! - dispatched[i]!, `starts ${i}..${i + 40}`).toBeGreaterThanOrEqual(1000);
+    expect(dispatched[99]! - dispatched[0]!).toBeGreaterThanOrEqual(4000 - 1);
+    // …and the tasks' own log: each ran once, in the same span.
+    const starts = log.read().filter((e) => e.event === "start").map((e) => e.t).sort((a, b) => a - b);
+    expect(starts).toHaveLength(100);
+    expect(starts[99]! - starts[0]!).toBeGreaterThanOrEqual(3900);
+  });
+
+  it("a limited name does not delay an unlimited one, nor another key of its own", async () => {
+    const log = taskLog();
+    const server = await startServer();
+    await startWorker(server.grpc, ["--tasks", TASKS, "--concurrency", "20"], log.env);
+    const client = connect(server);
+    const slow = await Promise.all(Array.from({ length: 30 }, (_, i) => client.submit("resize", { ms: 1000, i }, { priority: "critical" })));
+    const c1 = await Promise.all([1, 2, 3].map((i) => client.submit("per-customer", { customer: "c1", ms: 1000, i })));
+    const quick = await Promise.all(Array.from({ length: 10 }, (_, i) => client.submit("free", { i }, { priority: "low" })));
+    const c2 = await client.submit("per-customer", { customer: "c2" });
+    await Promise.all([...quick, c2].map((h) => h.result({ timeoutMs: 30_000 })));
+    const events = log.read();
+    const firstSlowEnd = Math.min(...events.filter((e) => e.event === "end" && e.name !== "free" && !(e.args as { customer?: string } | undefined)?.customer).map((e) => e.t), Number.POSITIVE_INFINITY);
+    const freeStarts = events.filter((e) => e.event === "start" && e.name === "free").map((e) => e.t);
+    expect(freeStarts).toHaveLength(10);
+    // Every low-priority free task started before any of the 27 held-back critical resize tasks could.
+    for (const t of freeStarts) expect(t).toBeLessThan(firstSlowEnd);
+    const c2Start = events.find((e) => e.event === "start" && (e.args as { customer?: string }).customer === "c2")!.t;
+    const c1Starts = events.filter((e) => e.event === "start" && (e.args as { customer?: string }).customer === "c1").map((e) => e.t);
+    // c2 did not wait behind c1's queue: it started while c1's first task (1 s) still ran, and its others waited.
+    expect(c1Starts).toHaveLength(1);
+    expect(c2Start - c1Starts[0]!).toBeLessThan(1000);
+    expect((await client.listLimits("per-customer"))[0]).toMatchObject({ waiting: 2, running: 1 });
+    await Promise.all([...slow, ...c1].map((h) => h.cancel()));
+  });
+
+  it("fw limits set / clear override at run time, survive a restart, and show in fw stats and /metrics", async () => {
+    const server = await startServer();
+    await startWorker(server.grpc, ["--tasks", TASKS]);
+    const cli = (...args: string[]) => runCli(["--server", server.grpc, ...args]);
+    const set = await cli("limits", "set", "free", "--concurrency", "2", "--rate", "100/1m");
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/free\s+2 running, 100\/1m\s+-\s+2 running, 100\/1m/);
+    expect((await cli("limits", "set", "free", "--rate", "ten")).stderr).toMatch(/--rate "ten": use MAX\/WINDOW/);
+    expect((await cli("limits", "set", "free", "--key", "customer")).stderr).toMatch(/neither args:\/json\/pointer nor metadata:NAME \(invalid_argument\)/);
+    const stats = await cli("stats");
+    expect(stats.stdout).toMatch(/limit: +free: 0 running, 0 held back \(2 running, 100\/1m, 100 tokens\)/);
+    const metrics = await (await fetch(`${server.http}/metrics`)).text();
+    expect(metrics).toMatch(/fastworker_limit_concurrency\{task="free"[^}]*\} 2/);
+    expect(metrics).toMatch(/fastworker_limit_running\{task="resize"[^}]*\} 0/);
+
+    await server.stop("SIGKILL");
+    const again = await startServer(["--data-dir", server.state, "--port", port(server)]);
+    const after = await runCli(["--server", again.grpc, "--json", "limits", "free"]);
+    expect(JSON.parse(after.stdout)).toMatchObject({ task: "free", override: { concurrency: 2, rateLimit: { max: 100, perMs: 60_000 } } });
+    const cleared = await runCli(["--server", again.grpc, "--json", "limits", "clear", "free"]);
+    expect(JSON.parse(cleared.stdout).override).toBeUndefined();
+    await eventually(async () => ((await runCli(["--server", again.grpc, "limits"])).stdout.includes("resize") ? true : undefined), "declared limits listed");
   });
 });

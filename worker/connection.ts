@@ -14,6 +14,7 @@ import { backoffMs } from "../common/backoff.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
 import { ReportStream } from "./report-stream.js";
+import { leaderFromMessage } from "../common/discovery/leader-hint.js";
 import type { ServerLocator } from "../common/discovery/server-locator.js";
 
 /** Options for {@link WorkerConnection}. */
@@ -109,6 +110,8 @@ export class WorkerConnection {
         if (stop.aborted) break;
         const e = ConnectError.from(err);
         if (e.code === Code.NotFound) this.session = undefined;
+        // Unreachable, or a standby of a group: try the next address (or the leader it names).
+        if (e.code === Code.Unavailable) this.options.server.failed?.(this.address, leaderFromMessage(e.rawMessage));
         if (e.code === Code.Unauthenticated) {
           this.options.logger.error(`the control plane at ${this.address} refused the token: ${e.rawMessage}`);
         }

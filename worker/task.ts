@@ -1,5 +1,8 @@
 import type { PriorityName } from "../common/priority.js";
 import type { RetryOptions } from "../common/task-options.js";
+import { flowLimitMessage, type RateLimitOptions } from "../common/limit-options.js";
+import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-options.js";
+import { cronTiming } from "../common/schedule-timing.js";
 
 const TASK_BRAND = Symbol.for("fastworker.task");
 
@@ -42,6 +45,18 @@ export interface TaskOptions {
    * task module is imported again inside the thread.
    */
   isolation?: "main" | "thread";
+  /**
+   * Run this task periodically: `{ cron: "0 3 * * *", tz: "Europe/Paris", args }`
+   * or `{ every: "5m" }` (several: an array, each with its own `id`). The
+   * control plane ticks it, once per tick however many workers declare it.
+   */
+  schedule?: ScheduleOptions | readonly ScheduleOptions[];
+  /** The most tasks of this name running at once across all workers (the control plane enforces it). */
+  concurrency?: number;
+  /** The most starts per window across all workers: `{ max: 100, perMs: 60_000 }`. A task over the rate waits, queued. */
+  rateLimit?: RateLimitOptions;
+  /** Apply `concurrency` and `rateLimit` per value of this: "args:/customer/id" (a JSON pointer into the args) or "metadata:tenant". */
+  limitKey?: string;
 }
 
 /** A task definition: what task() returns and task modules export. */
@@ -71,9 +86,27 @@ export function task<A = unknown, R = unknown>(
   if (options.isolation !== undefined && options.isolation !== "main" && options.isolation !== "thread") {
     throw new TypeError(`task("${name}"): isolation must be "main" or "thread" (got ${JSON.stringify(options.isolation)})`);
   }
+  // Checked here, so a mistake fails when the module loads rather than at registration.
+  flowLimitMessage(options, `task("${name}")`);
+  for (const schedule of schedulesOf(options)) {
+    scheduleSpecMessage(schedule, name);
+    if (schedule.cron !== undefined) {
+      try {
+        cronTiming(schedule.cron, schedule.tz);
+      } catch (err) {
+        throw new TypeError(`task("${name}") schedule${schedule.id ? ` "${schedule.id}"` : ""}: ${(err as Error).message}`);
+      }
+    }
+  }
   const definition = { name, handler, options: Object.freeze({ ...options }) };
   Object.defineProperty(definition, TASK_BRAND, { value: true });
   return Object.freeze(definition) as unknown as TaskDefinition<A, Awaited<R>>;
+}
+
+/** The schedules a task's options declare (none, one, or several). */
+export function schedulesOf(options: TaskOptions): readonly ScheduleOptions[] {
+  const schedule = options.schedule;
+  return schedule === undefined ? [] : Array.isArray(schedule) ? schedule : [schedule as ScheduleOptions];
 }
 
 /**

@@ -9,19 +9,25 @@ import { silentLogger, type Logger } from "../common/logger.js";
 import { priorityFromName } from "../common/priority.js";
 import { durationFromMs } from "../common/time.js";
 import { retryPolicyMessage } from "../common/task-options.js";
+import { flowLimitMessage } from "../common/limit-options.js";
+import { scheduleSpecMessage } from "../common/schedule-options.js";
 import { VERSION } from "../common/version.js";
 import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { WorkerConnection } from "./connection.js";
 import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
-import { BeaconLocator, fixedServer } from "../common/discovery/server-locator.js";
-import type { TaskDefinition } from "./task.js";
+import { BeaconLocator, parseServers, ServerList } from "../common/discovery/server-locator.js";
+import { schedulesOf, type TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
 export interface WorkerOptions {
-  /** host:port of the control plane's gRPC port; without it the worker finds the control plane by UDP beacon. */
-  server?: string | undefined;
+  /**
+   * host:port of the control plane's gRPC port, or several (a group of
+   * control planes: "a:50051,b:50051", or an array; the worker follows the
+   * leader); without it the worker finds the control plane by UDP beacon.
+   */
+  server?: string | readonly string[] | undefined;
   /** How to find the control plane when `server` is not given (the token is the worker's). */
   discovery?: DiscoveryOptions;
   token?: string | undefined;
@@ -101,7 +107,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.connection = new WorkerConnection({
       server:
         options.server !== undefined
-          ? fixedServer(options.server)
+          ? new ServerList(parseServers(options.server))
           : new BeaconLocator({ ...options.discovery, token: options.token, logger: this.logger }),
       token: options.token,
       registration: {
@@ -192,5 +198,7 @@ function definitionMessage(definition: TaskDefinition): TaskDefinitionMessage {
     priority: priority ? priorityFromName(priority) : 0,
     timeout: timeoutMs ? durationFromMs(timeoutMs) : undefined,
     retry: retry ? retryPolicyMessage(retry) : undefined,
+    schedules: schedulesOf(definition.options).map((schedule) => scheduleSpecMessage(schedule, definition.name)),
+    limit: flowLimitMessage(definition.options, `task("${definition.name}")`),
   });
 }

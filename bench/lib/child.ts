@@ -12,6 +12,9 @@ export interface ChildOptions {
   env?: NodeJS.ProcessEnv;
   /** Open a Node IPC channel (the child must be a Node process). */
   ipc?: boolean;
+  /** Run as this user and group (PostgreSQL refuses root); the pid is then the program's own, so stop() reaches it. */
+  uid?: number;
+  gid?: number;
 }
 
 /** How a process ended. */
@@ -57,6 +60,8 @@ export class Child {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
     const proc = new Child(options.name, child);
     live.add(proc);

@@ -5,6 +5,7 @@
 import { breakdown } from "./breakdown-workload.js";
 import { BullmqDriver } from "./bullmq-driver.js";
 import type { QueueDriver } from "./driver.js";
+import { failover } from "./failover-workload.js";
 import { FastworkerDriver } from "./fastworker-driver.js";
 import type { ProducerMessage, ProducerReport, RunMessage } from "./protocol.js";
 import { backlog, latency, throughput, type WorkloadContext } from "./workloads.js";
@@ -23,6 +24,10 @@ async function execute(run: RunMessage): Promise<ProducerReport> {
   if (w.kind === "breakdown") {
     if (run.target.system !== "fastworker") throw new Error("the breakdown workload is fastworker only");
     return breakdown(run.target, w, ctx);
+  }
+  if (w.kind === "failover") {
+    if (run.target.system !== "fastworker") throw new Error("the failover workload is fastworker only");
+    return failover(run.target, w, ctx);
   }
   const driver = await connect(run);
   try {

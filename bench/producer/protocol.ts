@@ -3,13 +3,17 @@
  * channel. The producer is a separate OS process, as an application would be.
  */
 
-/** The systems compared. */
-export type SystemName = "fastworker" | "bullmq";
+/**
+ * The two producer protocols. Deployment variants (in memory, durable,
+ * PostgreSQL; Redis with or without AOF) share them: a producer only needs
+ * to know whether it talks to fastworker or to BullMQ (bench/systems/catalogue.ts).
+ */
+export type SystemKind = "fastworker" | "bullmq";
 
 /** Where a fastworker producer submits. */
 export interface FastworkerTarget {
   system: "fastworker";
-  /** host:port of fw-server's gRPC port. */
+  /** host:port of fw-server's gRPC port; a group of control planes: their addresses, comma-separated. */
   server: string;
 }
 
@@ -60,7 +64,26 @@ export interface BreakdownWorkload {
   warmup: number;
 }
 
-export type Workload = ThroughputWorkload | LatencyWorkload | BacklogWorkload | BreakdownWorkload;
+/**
+ * fastworker on PostgreSQL only: submit at a steady `rate` to a group of
+ * control planes (the Client follows the leader), ask the harness to kill the
+ * leader once `killAfter` were acknowledged, keep submitting through the
+ * failover (`tasks` in all, more if the new leader has not acknowledged one
+ * by then), then check every acknowledged id on `verifyServer` (the new
+ * leader).
+ */
+export interface FailoverWorkload {
+  kind: "failover";
+  tasks: number;
+  /** Submissions per second, steady (sent on a 10 ms timer). */
+  rate: number;
+  /** Acknowledgements before the producer sends the "failover-kill" mark. */
+  killAfter: number;
+  /** The control plane that leads after the kill: the check runs against it alone. */
+  verifyServer: string;
+}
+
+export type Workload = ThroughputWorkload | LatencyWorkload | BacklogWorkload | BreakdownWorkload | FailoverWorkload;
 
 /** harness → producer */
 export interface RunMessage {
@@ -71,7 +94,7 @@ export interface RunMessage {
   timeoutMs: number;
 }
 
-export type Mark = "measure-start" | "measure-end" | "backlog-queued";
+export type Mark = "measure-start" | "measure-end" | "backlog-queued" | "failover-kill";
 
 export interface ThroughputReport {
   kind: "throughput";
@@ -120,7 +143,32 @@ export interface BreakdownReport {
   samples: BreakdownSample[];
 }
 
-export type ProducerReport = ThroughputReport | LatencyReport | BacklogReport | BreakdownReport;
+/** What the failover producer saw. Times are wall-clock ms ({@link wallNow}), comparable with the harness's. */
+export interface FailoverReport {
+  kind: "failover";
+  /** Submissions made: `tasks`, or more if the failover outlasted them. */
+  submitted: number;
+  /** Submissions acknowledged (by either control plane). */
+  acked: number;
+  /** Submissions refused (e.g. UNAVAILABLE while no control plane led): never acknowledged, so not lost. */
+  refused: number;
+  /** How many refusals gave each code and message (the first few distinct ones). */
+  refusals: Record<string, number>;
+  /** When the producer sent the "failover-kill" mark. */
+  killMarkAt: number;
+  /** Acknowledgements issued by the old leader that reached the producer after the kill mark (in flight). */
+  oldLeaderAcksAfterMark: number;
+  /** When the first acknowledgement issued by the new leader reached the producer; null if none did (IPC is JSON: no NaN). */
+  firstNewLeaderAckAt: number | null;
+  /** Acknowledged ids the new leader does not know: lost tasks (must be none). */
+  lost: string[];
+  /** Acknowledged ids the new leader knows but that did not succeed within the wait. */
+  unfinished: string[];
+  /** Submissions per second, acknowledged, before the kill mark. */
+  ackedPerSecondBefore: number;
+}
+
+export type ProducerReport = ThroughputReport | LatencyReport | BacklogReport | BreakdownReport | FailoverReport;
 
 /** producer → harness */
 export type ProducerMessage =

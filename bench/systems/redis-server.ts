@@ -1,8 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { Child } from "../lib/child.js";
+import { freshDir, type DataRoot } from "../lib/data-root.js";
 import { freePort } from "../lib/free-port.js";
 import { repoPath } from "../lib/paths.js";
 
@@ -27,12 +26,34 @@ export interface RedisServer {
 }
 
 /**
- * Starts redis-server on 127.0.0.1 and a free port, configured as BullMQ
- * asks (noeviction) and, like fastworker's in-memory store, without
- * persistence (no RDB snapshots, no AOF), so neither system writes to disk.
+ * What Redis writes to disk. `none`: no RDB snapshots, no AOF, like
+ * fastworker `--in-memory`. `aof-everysec`: the append-only file, fsync'd
+ * once a second by a background thread (Redis's recommended durable setting;
+ * a crash loses up to about a second of acknowledged writes), the peer of
+ * fastworker's durable stores. RDB snapshots stay off in both.
  */
-export async function startRedisServer(options: { readyTimeoutMs?: number } = {}): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), "fw-bench-redis-"));
+export type RedisPersistence = "none" | "aof-everysec";
+
+/** The redis-server arguments of each persistence setting. */
+export const REDIS_PERSISTENCE_ARGS: Record<RedisPersistence, readonly string[]> = {
+  none: ["--save", "", "--appendonly", "no"],
+  "aof-everysec": ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
+};
+
+/** Options for {@link startRedisServer}. */
+export interface RedisOptions {
+  persistence: RedisPersistence;
+  /** Where its working directory (and AOF) goes: a fresh directory under it, removed on stop. */
+  dataRoot: DataRoot;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts redis-server on 127.0.0.1 and a free port, configured as BullMQ
+ * asks (noeviction), with the given persistence.
+ */
+export async function startRedisServer(options: RedisOptions): Promise<RedisServer> {
+  const dir = freshDir(options.dataRoot, "fw-bench-redis");
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
@@ -43,8 +64,7 @@ export async function startRedisServer(options: { readyTimeoutMs?: number } = {}
         "--bind", "127.0.0.1",
         "--port", String(port),
         "--protected-mode", "yes",
-        "--save", "",
-        "--appendonly", "no",
+        ...REDIS_PERSISTENCE_ARGS[options.persistence],
         "--maxmemory-policy", "noeviction",
         "--dir", dir,
         "--logfile", "",

@@ -1,5 +1,22 @@
 import type { Child } from "../lib/child.js";
-import type { SystemName, Target } from "../producer/protocol.js";
+import type { SystemKind, Target } from "../producer/protocol.js";
+
+/**
+ * The deployments compared (`--system`), in table order. Each is one of the
+ * two kinds (the producer protocol), deployed a particular way; see
+ * catalogue.ts for what each one is.
+ */
+export const SYSTEM_NAMES = ["fastworker", "fastworker-durable", "fastworker-pg", "bullmq", "bullmq-aof"] as const;
+export type SystemName = (typeof SYSTEM_NAMES)[number];
+
+/** Column headers in the table. */
+export const SYSTEM_LABELS: Record<SystemName, string> = {
+  fastworker: "fastworker",
+  "fastworker-durable": "fw durable",
+  "fastworker-pg": "fw PG",
+  bullmq: "BullMQ",
+  "bullmq-aof": "BullMQ-AOF",
+};
 
 /** How to deploy a system for one run. */
 export interface DeployOptions {
@@ -11,8 +28,10 @@ export interface DeployOptions {
   expectedTasks: number;
   /** When set, Node processes of this deployment write CPU profiles (--cpu-prof) here. */
   profileDir?: string;
-  /** fastworker only: run the instrumented control plane (latency breakdown) instead of fw-server. */
+  /** fastworker in memory only: run the instrumented control plane (latency breakdown) instead of fw-server. */
   instrumented?: boolean;
+  /** fastworker-pg only: control planes started after the first on the same database (they stand by). */
+  standbys?: number;
 }
 
 /** A running broker (fw-server or redis-server) and its workers, each a separate OS process. */
@@ -20,8 +39,12 @@ export interface Deployment {
   readonly system: SystemName;
   /** What a producer connects to. */
   readonly target: Target;
-  /** fw-server, or redis-server for BullMQ. */
+  /** fw-server (the leader, in a group), or redis-server for BullMQ. */
   readonly broker: Child;
+  /** The other control planes of a group, standing by (fastworker-pg with `standbys`); otherwise none. */
+  readonly standbys: readonly Child[];
+  /** A process tree behind the broker whose CPU counts with it (PostgreSQL's postmaster and its children). */
+  readonly backingPid?: number;
   readonly workers: readonly Child[];
   /** Starts more workers and waits until each can take tasks. */
   startWorkers(count: number): Promise<void>;
@@ -29,9 +52,13 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-/** A system under test. */
+/** A system under test: one kind, deployed one way. */
 export interface System {
   readonly name: SystemName;
+  /** Which producer protocol talks to it. */
+  readonly kind: SystemKind;
+  /** What is deployed, in one line (recorded in the results file). */
+  readonly description: string;
   deploy(options: DeployOptions): Promise<Deployment>;
 }
 

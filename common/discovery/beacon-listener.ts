@@ -2,7 +2,18 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createSocket, type Socket } from "node:dgram";
 import { EventEmitter } from "node:events";
 import { silentLogger, type Logger } from "../logger.js";
-import { BEACON_REJECTIONS, beaconKey, decodeBeacon, DEFAULT_BEACON_PORT, validateClusterName, type Beacon, type BeaconRejection } from "./beacon.js";
+import {
+  BEACON_REJECTIONS,
+  beaconKey,
+  decodeBeacon,
+  DEFAULT_BEACON_PORT,
+  encodeProbe,
+  isProbe,
+  newNonce,
+  validateClusterName,
+  type Beacon,
+  type BeaconRejection,
+} from "./beacon.js";
 import { ReplayGuard } from "./replay-guard.js";
 
 /** Options for {@link BeaconListener}. */
@@ -17,6 +28,13 @@ export interface BeaconListenerOptions {
   bindAddress?: string;
   /** Beacons further than this from our clock are stale (default 30 s, for clock skew between hosts). */
   maxAgeMs?: number;
+  /**
+   * Where to send a probe when listening starts, so control planes of the
+   * cluster announce themselves at once (default ["127.255.255.255"]: the
+   * control planes of this machine; [] sends none). Others are heard at
+   * their next beacon.
+   */
+  probe?: readonly string[];
   logger?: Logger;
 }
 
@@ -76,6 +94,7 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
   private readonly guard: ReplayGuard;
   private readonly bindAddress: string;
   private readonly logger: Logger;
+  private readonly probeTargets: readonly string[];
   private socket: Socket | undefined;
   private starting: Promise<this> | undefined;
   private waiters = 0;
@@ -89,6 +108,7 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
     this.guard = new ReplayGuard({ maxAgeMs: options.maxAgeMs ?? 30_000 });
     this.bindAddress = options.bindAddress ?? "0.0.0.0";
     this.logger = options.logger ?? silentLogger();
+    this.probeTargets = options.probe ?? ["127.255.255.255"];
   }
 
   /** Binds the UDP port; resolves once listening. Idempotent. */
@@ -106,6 +126,7 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
         socket.off("error", onBindError);
         socket.on("error", (err) => this.logger.warn({ err }, `beacon listener on udp/${this.port}: ${err.message}`));
         this.refIfWaited();
+        this.sendProbes(socket);
         resolve(this);
       });
       this.socket = socket;
@@ -131,6 +152,7 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
    * Returns the beacon when it was accepted.
    */
   receive(message: Buffer, remote: { address: string; port: number }, now = Date.now()): HeardBeacon | undefined {
+    if (isProbe(message)) return undefined; // another listener's probe (ours too): for control planes
     const decoded = decodeBeacon(message, this.key);
     if (!decoded.ok) return this.drop(decoded.reason, decoded.detail, remote);
     const { beacon } = decoded;
@@ -190,6 +212,18 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
       parts.push(`rejected ${rejected.map((r) => `${beacons(this.counters.rejected[r])} ${HINTS[r]}`).join(", ")}`);
     }
     return parts.join("; ");
+  }
+
+  /** Asks the control planes of our cluster to announce themselves now (see BeaconListenerOptions.probe). */
+  private sendProbes(socket: Socket): void {
+    if (this.probeTargets.length === 0) return;
+    socket.setBroadcast(true);
+    const probe = encodeProbe({ cluster: this.cluster, ts: Date.now(), nonce: newNonce() }, this.key);
+    for (const target of this.probeTargets) {
+      socket.send(probe, this.port, target, (err) => {
+        if (err) this.logger.debug({ err, target }, `could not send a discovery probe to ${target}:${this.port}: ${err.message}`);
+      });
+    }
   }
 
   private refIfWaited(): void {

@@ -7,10 +7,16 @@ import { isIP } from "node:net";
  * ```
  * offset 0  "FW"                 magic (2 bytes)
  * offset 2  version = 1          format version (1 byte)
- * offset 3  flags                bit 0: signed
+ * offset 3  flags                bit 0: signed; bit 1: a probe
  * offset 4  HMAC-SHA256 (32)     only when signed: over bytes 0..3 and the body, exactly as sent
  * then      body                 UTF-8 JSON: cluster, grpc, http, version, ts, nonce
+ *                                (a probe: cluster, ts, nonce)
  * ```
+ *
+ * A probe is what a listener sends when it starts, so that control planes
+ * of its cluster announce themselves at once instead of at their next
+ * interval (see `server/discovery/probe-responder.ts`). It is signed like a
+ * beacon when there is a token.
  *
  * Parsing is strict (size cap, exact header, typed and bounded fields) and
  * never throws: anything wrong is a {@link BeaconRejection} the listener counts.
@@ -27,6 +33,7 @@ const MAGIC = Buffer.from("FW", "latin1");
 const HEADER_BYTES = 4;
 const MAC_BYTES = 32;
 const FLAG_SIGNED = 0x01;
+const FLAG_PROBE = 0x02;
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** What a control plane announces. */
@@ -75,6 +82,54 @@ export function validateClusterName(name: string): string {
     throw new Error(`cluster name ${JSON.stringify(name)} is not valid: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   return name;
+}
+
+/** What a listener asks with: announce yourselves, control planes of this cluster. */
+export interface Probe {
+  cluster: string;
+  ts: number;
+  nonce: string;
+}
+
+/** Encodes a probe; signs it when a key is given. */
+export function encodeProbe(probe: Probe, key?: Buffer): Buffer {
+  const body = Buffer.from(JSON.stringify({ cluster: probe.cluster, ts: probe.ts, nonce: probe.nonce }), "utf8");
+  const header = Buffer.from([MAGIC[0]!, MAGIC[1]!, BEACON_FORMAT_VERSION, FLAG_PROBE | (key ? FLAG_SIGNED : 0)]);
+  return key ? Buffer.concat([header, mac(key, header, body), body]) : Buffer.concat([header, body]);
+}
+
+/** Whether a datagram is a probe (by its header; decodeProbe checks the rest). */
+export function isProbe(datagram: Buffer): boolean {
+  return datagram.length >= HEADER_BYTES && datagram[0] === MAGIC[0] && datagram[1] === MAGIC[1] && datagram[2] === BEACON_FORMAT_VERSION && (datagram[3]! & FLAG_PROBE) !== 0;
+}
+
+/** Decodes and authenticates a probe (same rules as a beacon's); never throws. */
+export function decodeProbe(datagram: Buffer, key?: Buffer): { ok: true; probe: Probe } | { ok: false; reason: BeaconRejection; detail: string } {
+  if (datagram.length > MAX_BEACON_BYTES || !isProbe(datagram)) return { ok: false, reason: "malformed", detail: "not a fastworker probe" };
+  const flags = datagram[3]!;
+  if ((flags & ~(FLAG_SIGNED | FLAG_PROBE)) !== 0) return { ok: false, reason: "malformed", detail: `unknown flags 0x${flags.toString(16)}` };
+  const signed = (flags & FLAG_SIGNED) !== 0;
+  const bodyStart = HEADER_BYTES + (signed ? MAC_BYTES : 0);
+  if (datagram.length <= bodyStart) return { ok: false, reason: "malformed", detail: "truncated" };
+  const header = datagram.subarray(0, HEADER_BYTES);
+  const body = datagram.subarray(bodyStart);
+  if (key !== undefined) {
+    if (!signed) return { ok: false, reason: "unsigned", detail: "unsigned, and this control plane has a token" };
+    if (!timingSafeEqual(datagram.subarray(HEADER_BYTES, bodyStart), mac(key, header, body))) {
+      return { ok: false, reason: "bad-signature", detail: "signature does not match this control plane's token" };
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    return { ok: false, reason: "malformed", detail: "body is not UTF-8 JSON" }; // the bytes are not logged
+  }
+  const { cluster, ts, nonce } = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  if (typeof cluster !== "string" || !CLUSTER_NAME.test(cluster)) return { ok: false, reason: "malformed", detail: "bad cluster" };
+  if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts <= 0) return { ok: false, reason: "malformed", detail: "bad timestamp" };
+  if (typeof nonce !== "string" || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) return { ok: false, reason: "malformed", detail: "bad nonce" };
+  return { ok: true, probe: { cluster, ts, nonce } };
 }
 
 /** Encodes a beacon; signs it when a key is given. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { beaconKey, encodeBeacon, newNonce } from "./beacon.js";
 import { silentLogger } from "../logger.js";
 import { freeUdpPort, randomCluster, sendToLoopback } from "../../test/helpers/udp.js";
-import { BeaconLocator, fixedServer } from "./server-locator.js";
+import { BeaconLocator, fixedServer, parseServers, ServerList } from "./server-locator.js";
 
 const locators: BeaconLocator[] = [];
 afterEach(async () => {
@@ -62,5 +62,31 @@ describe("server locators", () => {
     const resolving = locator.resolve(stop.signal);
     stop.abort(new Error("stopping"));
     await expect(resolving).rejects.toThrow("stopping");
+  });
+});
+
+describe("ServerList (--server a,b,c)", () => {
+  it("answers one address until it fails, then the next, round and round", async () => {
+    const list = new ServerList(parseServers(" a:1, b:2 ,,c:3"));
+    expect(await list.resolve()).toBe("a:1");
+    list.failed("a:1");
+    expect(list.current).toBe("b:2");
+    list.failed("a:1"); // a late failure of an address already left changes nothing
+    expect(list.current).toBe("b:2");
+    list.failed("b:2");
+    list.failed("c:3");
+    expect(list.current).toBe("a:1");
+  });
+
+  it("jumps to the leader a standby names, adding it when it was not listed", () => {
+    const list = new ServerList(["a:1", "b:2"]);
+    list.failed("a:1", "b:2");
+    expect(list.current).toBe("b:2");
+    list.failed("b:2", "z:9");
+    expect([list.current, list.size]).toEqual(["z:9", 3]);
+  });
+
+  it("refuses an empty list", () => {
+    expect(() => parseServers(" , ")).toThrow(/no control-plane address given/);
   });
 });

@@ -10,6 +10,11 @@ import type { Logger } from "../logger.js";
 export interface ServerLocator {
   /** The address to dial now; may wait (abortably) until one is known. */
   resolve(signal: AbortSignal): Promise<string>;
+  /**
+   * Dialling `address` failed (unreachable, or a standby that named the
+   * group's `leader`): the next resolve() answers another address.
+   */
+  failed?(address: string, leader?: string): void;
   /** Releases what it holds (a socket). */
   close(): Promise<void>;
 }
@@ -17,6 +22,56 @@ export interface ServerLocator {
 /** A locator for an address given explicitly (--server): never changes. */
 export function fixedServer(address: string): ServerLocator {
   return { resolve: () => Promise.resolve(address), close: () => Promise.resolve() };
+}
+
+/** The addresses of `--server a,b,c` (or FW_SERVER): split at commas, trimmed, empty ones dropped. */
+export function parseServers(value: string | readonly string[]): string[] {
+  const list = (typeof value === "string" ? [value] : value).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  if (list.length === 0) throw new Error("no control-plane address given: pass host:port, or several separated by commas");
+  return [...new Set(list)];
+}
+
+/**
+ * The control planes of a group, given by address (`--server a,b,c`): answers
+ * one until it fails, then the next, round and round; a standby's refusal
+ * that names the leader jumps straight to it (adding it when it was not
+ * listed). One address behaves like {@link fixedServer}.
+ */
+export class ServerList implements ServerLocator {
+  private readonly addresses: string[];
+  private index = 0;
+
+  constructor(addresses: readonly string[]) {
+    this.addresses = parseServers(addresses);
+  }
+
+  /** The address to use now. */
+  get current(): string {
+    return this.addresses[this.index]!;
+  }
+
+  /** How many addresses it knows. */
+  get size(): number {
+    return this.addresses.length;
+  }
+
+  resolve(): Promise<string> {
+    return Promise.resolve(this.current);
+  }
+
+  failed(address: string, leader?: string): void {
+    if (address !== this.current) return; // already moved on
+    if (leader !== undefined && leader !== address) {
+      const known = this.addresses.indexOf(leader);
+      this.index = known >= 0 ? known : this.addresses.push(leader) - 1;
+      return;
+    }
+    this.index = (this.index + 1) % this.addresses.length;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Options for {@link BeaconLocator}. */

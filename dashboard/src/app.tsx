@@ -11,8 +11,9 @@ import { Login } from "./views/login.js";
 import { Overview } from "./views/overview.js";
 import { Tasks } from "./views/tasks.js";
 import { Workers } from "./views/workers.js";
+import { Schedules } from "./views/schedules.js";
 
-const TITLES: Record<Route["view"], string> = { overview: "Overview", workers: "Workers", tasks: "Tasks" };
+const TITLES: Record<Route["view"], string> = { overview: "Overview", workers: "Workers", tasks: "Tasks", schedules: "Schedules" };
 
 /** The page: header with navigation and the live indicator, one view, toasts; or the token form. */
 export function App() {
@@ -38,7 +39,7 @@ export function App() {
       <RestartNotice />
       <main class="content" key={restarts}>
         <h1 class="visually-hidden">{TITLES[view]}</h1>
-        {view === "workers" ? <Workers /> : view === "tasks" ? <Tasks /> : <Overview />}
+        {view === "workers" ? <Workers /> : view === "tasks" ? <Tasks /> : view === "schedules" ? <Schedules /> : <Overview />}
       </main>
       <Toasts />
     </>
@@ -57,6 +58,7 @@ function TopBar({ view }: { view: Route["view"] }) {
       badge: stats && stats.running + stats.queued.critical + stats.queued.high + stats.queued.normal + stats.queued.low,
       hint: "queued or running",
     },
+    { view: "schedules" as const, label: "Schedules" },
   ];
   return (
     <header class="topbar">

@@ -4,6 +4,7 @@ import type { Logger } from "../../common/logger.js";
 import { durationFromMs, timestampFromMs } from "../../common/time.js";
 import { IntervalLoop, type Loop } from "../loops/interval-loop.js";
 import type { StatsCounters } from "../engine/stats.js";
+import type { StatsSampleData } from "../../common/stats-sample.js";
 import type { StateCounts } from "../store/store.js";
 
 /** What {@link StatsHistory} samples. */
@@ -21,16 +22,8 @@ export interface StatsHistoryOptions {
 }
 
 /** One sample with the sequence number streams use to send only what is new. */
-interface Sample {
+interface Sample extends StatsSampleData {
   seq: number;
-  time: number;
-  periodMs: number;
-  submitted: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  queued: number;
-  running: number;
 }
 
 /**

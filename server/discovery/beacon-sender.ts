@@ -43,6 +43,7 @@ export class BeaconSender implements Loop {
   private bound = false;
   private routes: BeaconRoute[];
   private readonly failing = new Set<string>();
+  private lastSentAt = 0;
 
   constructor(private readonly options: BeaconSenderOptions) {
     validateClusterName(options.cluster);
@@ -88,10 +89,20 @@ export class BeaconSender implements Loop {
     socket?.close();
   }
 
+  /**
+   * Announces now, out of turn (a listener's probe asked), at most once per
+   * 100 ms whatever the number of probes; answers whether it did.
+   */
+  announceNow(now = Date.now()): boolean {
+    if (now - this.lastSentAt < 100) return false;
+    return this.runOnce(now) > 0;
+  }
+
   /** Sends one beacon per route; returns how many were handed to the socket. */
   runOnce(now: number): number {
     const socket = this.socket;
     if (socket === undefined || !this.bound) return 0;
+    this.lastSentAt = now;
     this.refreshRoutes();
     const { cluster, version, grpcPort, httpPort, port, logger } = this.options;
     for (const { target, announce } of this.routes) {

@@ -8,7 +8,7 @@ import { NO_OPTIONS, type SubmitOptions } from "../store/task-record.js";
 function engine(maxQueued: number, maxQueuedBytes: number) {
   const plane = new ControlPlane(engineConfig({ maxQueued, maxQueuedBytes }));
   const submit = (argsJson: string, delayMs = 0, options: SubmitOptions = NO_OPTIONS) =>
-    plane.submit({ name: "job", argsJson, priority: Priority.NORMAL, delayMs, options }, 0).task;
+    plane.submit({ name: "job", argsJson, priority: Priority.NORMAL, delayMs, options }, 0).task!;
   return { plane, submit };
 }
 

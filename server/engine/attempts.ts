@@ -18,6 +18,7 @@ import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
 import { TEXT_LIMITS, truncateText } from "./text-limits.js";
+import type { FlowLimits } from "./limits/flow-limits.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
 import type { TaskStore } from "../store/task-store.js";
@@ -32,6 +33,7 @@ export interface AttemptDeps {
   events: ControlPlaneEvents;
   definitions: Definitions;
   config: EngineConfig;
+  limits: FlowLimits;
 }
 
 /**
@@ -45,6 +47,7 @@ export class AttemptTracker {
   /** Records attempt n+1 of a RUNNING task on a worker and builds its assignment (sent once it is durable). */
   start(task: TaskRecord, worker: WorkerSession, now: number): { attempt: AttemptRecord; assignment: Assignment } {
     const attempt = this.d.store.startAttempt(task, worker.id, worker.name, now);
+    this.d.limits.admit(task, now); // counts it against its name's flow limit (may park the lane)
     worker.inflight.add(attempt);
     this.d.events.emit("task.dispatched", task, attempt);
     const definition = this.d.definitions.get(task.name);
@@ -242,6 +245,7 @@ export class AttemptTracker {
       const waiting = task !== undefined && (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) && task.attempt === ref.attempt - 1;
       if (waiting) {
         const attempt = this.d.store.adopt(task, worker.id, worker.name, now);
+        this.d.limits.adopt(task, now);
         this.d.store.acknowledge(attempt, now);
         worker.inflight.add(attempt);
         this.d.events.emit("task.dispatched", task, attempt);

@@ -4,6 +4,8 @@ export interface EngineConfig {
   resultTtlMs: number;
   /** The most final tasks kept; the oldest are dropped first. */
   maxResults: number;
+  /** How long an idempotency key is remembered after its task finished; at least resultTtlMs (0: resultTtlMs). */
+  keyTtlMs: number;
   /** The largest args or result, in bytes of JSON text. */
   maxPayloadBytes: number;
   /** How often each worker is pinged on its dispatch stream (and answers with a heartbeat). */
@@ -25,6 +27,7 @@ export interface EngineConfig {
 export const ENGINE_DEFAULTS: EngineConfig = Object.freeze({
   resultTtlMs: 3600_000,
   maxResults: 10_000,
+  keyTtlMs: 0,
   maxPayloadBytes: 1024 * 1024,
   heartbeatIntervalMs: 1000,
   leaseTimeoutMs: 10_000,
@@ -48,6 +51,10 @@ export function engineConfig(partial: Partial<EngineConfig> = {}): EngineConfig 
   };
   positive("resultTtlMs", "--result-ttl");
   positive("maxResults", "--max-results");
+  if (config.keyTtlMs === 0) config.keyTtlMs = config.resultTtlMs;
+  if (!(config.keyTtlMs >= config.resultTtlMs)) {
+    throw new Error(`--key-ttl (${config.keyTtlMs / 1000}s) must be at least --result-ttl (${config.resultTtlMs / 1000}s): a key is remembered at least as long as its result`);
+  }
   positive("maxPayloadBytes", "--max-payload");
   positive("heartbeatIntervalMs", "--heartbeat-interval");
   positive("leaseTimeoutMs", "--lease-timeout");

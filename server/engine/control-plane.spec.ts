@@ -22,7 +22,7 @@ function engine() {
     return { worker, stream };
   };
   const submit = (now: number, priority = Priority.NORMAL) =>
-    plane.submit({ name: "job", argsJson: "null", priority, delayMs: 0, options: NO_OPTIONS }, now).task;
+    plane.submit({ name: "job", argsJson: "null", priority, delayMs: 0, options: NO_OPTIONS }, now).task!;
   const report = (workerId: string, init: Parameters<typeof create<typeof ReportResultsRequestSchema>>[1], now: number) =>
     plane.report(plane.reportingWorker(workerId), create(ReportResultsRequestSchema, init), now);
   return { plane, reaper, join, submit, report };

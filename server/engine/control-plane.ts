@@ -19,6 +19,9 @@ import { AttemptTracker } from "./attempts.js";
 import type { EngineConfig } from "./config.js";
 import { Definitions } from "./definitions.js";
 import { Dispatcher } from "./dispatcher.js";
+import { findDuplicate } from "./idempotency.js";
+import { FlowLimits } from "./limits/flow-limits.js";
+import { ScheduleRegistry } from "../schedules/schedule-registry.js";
 import { ControlPlaneEvents } from "./events.js";
 import { TaskLifecycle } from "./lifecycle.js";
 import { Scheduler } from "../loops/scheduler.js";
@@ -30,6 +33,15 @@ import { TaskRecord, type SubmitOptions } from "../store/task-record.js";
 import { Waiters } from "./waiters.js";
 import { WorkerRegistry } from "./worker-registry.js";
 import { workerRecord, type WorkerIdentity, type WorkerSession } from "./worker-session.js";
+
+/** What a submission came to: a new task, or the earlier one its idempotency key names. */
+export interface SubmitOutcome {
+  id: string;
+  state: TaskState;
+  deduplicated: boolean;
+  /** Undefined only for a duplicate whose task's record is gone (its key outlived its result). */
+  task: TaskRecord | undefined;
+}
 
 /** A submission that passed validation. */
 export interface SubmitInput {
@@ -60,6 +72,10 @@ export class ControlPlane {
   readonly lifecycle: TaskLifecycle;
   readonly attempts: AttemptTracker;
   readonly admission: Admission;
+  /** Per-task-name concurrency and rate limits, enforced by parking lanes of the queues. */
+  readonly limits: FlowLimits;
+  /** Schedules (declared and made through the API); ScheduleTicker turns their ticks into tasks. */
+  readonly schedules: ScheduleRegistry;
   private order = 0;
   private accepting = true;
   private readonly ids = new TaskIds();
@@ -68,13 +84,20 @@ export class ControlPlane {
     readonly config: EngineConfig,
     store?: TaskStore,
   ) {
-    this.store = store ?? new TaskStore({ resultTtlMs: config.resultTtlMs, maxResults: config.maxResults });
+    this.store = store ?? new TaskStore({ resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs });
     this.dispatcher = new Dispatcher({
       store: this.store,
       workers: this.workers,
       startAttempt: (task, worker, now) => this.attempts.start(task, worker, now),
     });
     this.scheduler = new Scheduler(this.store, (task) => this.lifecycle.queue(task));
+    this.schedules = new ScheduleRegistry({
+      store: this.store,
+      maxPayloadBytes: config.maxPayloadBytes,
+      changed: () => this.events.emit("schedule.changed"),
+      conflict: (id, message) => this.events.emit("schedule.conflict", id, message),
+    });
+    this.limits = new FlowLimits({ store: this.store, wakeDispatcher: () => this.dispatcher.schedule(), running: (name) => this.runningTasks(name) });
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
     this.admission = new Admission(config, this.store);
@@ -96,15 +119,18 @@ export class ControlPlane {
     this.accepting = false;
   }
 
-  /** Accepts a task; with an idempotency key already seen, answers the earlier task instead. */
-  submit(input: SubmitInput, now: number): { task: TaskRecord; deduplicated: boolean } {
+  /**
+   * Accepts a task; with an idempotency key this name already used with the
+   * same args, answers the earlier task instead (ALREADY_EXISTS for other args).
+   */
+  submit(input: SubmitInput, now: number): SubmitOutcome {
     if (!this.accepting) {
       throw new ConnectError("the control plane is shutting down and takes no new tasks; retry in a moment (it, or another one, will)", Code.Unavailable);
     }
     const key = input.options.idempotencyKey;
     if (key) {
-      const existing = this.store.getByKey(key, now);
-      if (existing !== undefined) return { task: existing, deduplicated: true };
+      const duplicate = findDuplicate(this.store, { name: input.name, argsJson: input.argsJson, key }, now);
+      if (duplicate !== undefined) return { ...duplicate, deduplicated: true };
     }
     this.admission.admit(input.argsJson); // RESOURCE_EXHAUSTED when the backlog is full
     const priority = input.priority || this.definitions.defaultPriority(input.name);
@@ -118,7 +144,7 @@ export class ControlPlane {
       this.dispatcher.schedule();
     }
     this.events.emit("task.submitted", task);
-    return { task, deduplicated: false };
+    return { id: task.id, state: task.state, task, deduplicated: false };
   }
 
   /** A task by id, or NOT_FOUND. */
@@ -174,9 +200,9 @@ export class ControlPlane {
   statusMessage(task: TaskRecord, now: number): string {
     switch (task.state) {
       case TaskState.QUEUED:
-        return this.workers.isServed(task.name)
+        return this.limits.blockedReason(task, now) ?? (this.workers.isServed(task.name)
           ? "waiting for a free worker slot"
-          : `no connected worker serves "${task.name}"; it stays queued until one does`;
+          : `no connected worker serves "${task.name}"; it stays queued until one does`);
       case TaskState.SCHEDULED: {
         const inSeconds = Math.max(0, (task.scheduledFor - now) / 1000).toFixed(1);
         return task.failures > 0
@@ -195,11 +221,23 @@ export class ControlPlane {
   /** Registers a worker and the task definitions it serves. */
   register(identity: WorkerIdentity, definitions: readonly TaskDefinition[], now: number): WorkerSession {
     for (const name of this.definitions.declare(definitions)) this.store.saveRecord("definitions", name, this.definitions.record(name));
+    this.limits.declare(definitions, now);
+    this.schedules.declare(definitions, identity.name, now);
     const worker = this.workers.register(identity, now);
     // Kept so that after a restart the worker's session (and its running attempts) are still known.
     this.store.saveRecord("workers", worker.id, workerRecord(worker));
     this.events.emit("worker.registered", worker);
     return worker;
+  }
+
+  /** Tasks of a name running now, from the workers' open attempts. */
+  private *runningTasks(name: string): Iterable<TaskRecord> {
+    for (const worker of this.workers.live()) {
+      for (const attempt of worker.inflight) {
+        const task = attempt.task;
+        if (task.name === name && task.state === TaskState.RUNNING && task.currentAttempt === attempt) yield task;
+      }
+    }
   }
 
   /** New tasks continue the creation order after `order` (tasks recovered from the log). */

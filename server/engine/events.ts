@@ -32,6 +32,10 @@ export interface ControlPlaneEventMap {
   "worker.lost": [worker: WorkerSession, reason: string];
   /** A worker finished draining and left. */
   "worker.left": [worker: WorkerSession];
+  /** A schedule appeared, changed its timing or was resumed (the tick loop sets its timer again). */
+  "schedule.changed": [];
+  /** Workers declared a schedule id differently, or a stored schedule could not be read. */
+  "schedule.conflict": [id: string, message: string];
 }
 
 /** The control plane's event emitter. */

@@ -4,6 +4,7 @@ import type { FinalState, TaskStore } from "../store/task-store.js";
 import type { AttemptRecord, TaskErrorData, TaskRecord } from "../store/task-record.js";
 import type { Definitions } from "./definitions.js";
 import type { Dispatcher } from "./dispatcher.js";
+import type { FlowLimits } from "./limits/flow-limits.js";
 import type { ControlPlaneEvents } from "./events.js";
 import { backoffMs, resolveRetry } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
@@ -18,6 +19,7 @@ export interface LifecycleDeps {
   events: ControlPlaneEvents;
   dispatcher: Dispatcher;
   definitions: Definitions;
+  limits: FlowLimits;
 }
 
 /**
@@ -38,12 +40,14 @@ export class TaskLifecycle {
   /** QUEUED again at the place it had: its attempt was lost or handed back. */
   putBack(task: TaskRecord): void {
     this.d.store.requeue(task);
+    this.d.limits.left(task, Date.now());
     this.d.dispatcher.schedule();
   }
 
   /** SCHEDULED until `at`, then QUEUED at the back. */
   scheduleAt(task: TaskRecord, at: number, now: number): void {
     this.d.store.schedule(task, at);
+    this.d.limits.left(task, now);
     this.d.scheduler.add(task, now);
   }
 
@@ -53,6 +57,7 @@ export class TaskLifecycle {
    */
   finish(task: TaskRecord, state: FinalState, now: number, outcome: { resultJson?: string; error?: TaskErrorData } = {}): void {
     this.d.store.finish(task, state, now, outcome);
+    this.d.limits.left(task, now); // a flow-limit slot it held is free
     const stats = this.d.stats;
     stats.finished.add(now);
     if (state === TaskState.SUCCEEDED) stats.succeeded++;

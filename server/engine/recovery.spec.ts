@@ -48,7 +48,7 @@ describe("restart recovery", () => {
     const log = new ManualLog();
     const { plane } = await start(log);
     const worker = plane.register(identity, [], 0);
-    const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task;
+    const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task!;
     await persisted(plane, log);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     plane.attach(worker, new AsyncQueue<DispatchResponse>(), undefined, undefined, 0);
@@ -69,7 +69,7 @@ describe("restart recovery", () => {
     const log = new ManualLog();
     const { plane } = await start(log);
     const worker = plane.register(identity, [], 0);
-    const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task;
+    const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task!;
     await persisted(plane, log);
     plane.attach(worker, new AsyncQueue<DispatchResponse>(), undefined, undefined, 0);
     expect(plane.dispatcher.runOnce(0)).toBe(1); // sent to the worker; written lazily, so not yet when the process dies
@@ -88,7 +88,7 @@ describe("restart recovery", () => {
     const { plane } = await start(log, 7);
     const embedded = plane.register({ ...identity, name: "embedded", host: "here", pid: 7 }, [], 0);
     const other = plane.register(identity, [], 0);
-    const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task;
+    const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task!;
     await persisted(plane, log);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     plane.attach(embedded, new AsyncQueue<DispatchResponse>(), undefined, undefined, 0);

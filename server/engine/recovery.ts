@@ -36,9 +36,11 @@ export interface RestoreSummary {
  * process (`fw-server --tasks`) died with it: its attempts go back at once.
  */
 export function restoreState(plane: ControlPlane, recovered: Recovered, self: ProcessIdentity, now: number): RestoreSummary {
-  const records = (name: "workers" | "definitions" | "meta"): Map<string, LogValue> => recovered.records.get(name) ?? new Map();
+  const records = (name: "workers" | "definitions" | "meta" | "limits" | "schedules"): Map<string, LogValue> => recovered.records.get(name) ?? new Map();
   const previous = records("meta").get("process") as unknown as ProcessIdentity | undefined;
   for (const [name, value] of records("definitions")) plane.definitions.restore(name, value);
+  plane.limits.restore(records("limits"), now);
+  plane.schedules.restore(records("schedules"));
   let workers = 0;
   for (const [id, value] of records("workers")) {
     const { identity, connectedAt } = workerFromRecord(value);
@@ -56,6 +58,7 @@ export function restoreState(plane: ControlPlane, recovered: Recovered, self: Pr
     const session = attempt === undefined ? undefined : plane.workers.get(attempt.workerId);
     if (attempt !== undefined && attempt.isOpen && session !== undefined) {
       session.inflight.add(attempt);
+      plane.limits.adopt(task, now);
       running++;
     } else if (attempt !== undefined && attempt.isOpen) {
       plane.attempts.abandon(attempt, now, "the control plane restarted and the worker that ran this attempt is gone");

@@ -6,7 +6,7 @@ import type { RetryPolicy } from "../../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../../common/priority.js";
 import { parseJsonText, valueToJson } from "../../common/json.js";
 import { jsonLimitProblem } from "../../common/json-limits.js";
-import { durationToMs } from "../../common/time.js";
+import { durationToMs, timestampToMs } from "../../common/time.js";
 import { formatBytes } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
@@ -53,9 +53,17 @@ export function validateSubmit(request: SubmitRequest, maxPayloadBytes: number):
   if (request.priority !== Priority.UNSPECIFIED && !isKnownPriority(request.priority)) {
     throw invalid(`unknown priority ${request.priority}; use PRIORITY_CRITICAL, PRIORITY_HIGH, PRIORITY_NORMAL or PRIORITY_LOW`);
   }
-  const delayMs = durationToMs(request.delay) ?? 0;
+  const delayMs = request.runAt === undefined ? (durationToMs(request.delay) ?? 0) : delayUntil(request);
   if (!(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) throw invalid(`the delay must be between 0 and 366 days (got ${delayMs / 1000}s)`);
   return { name, argsJson, priority: request.priority, delayMs, options: submitOptions(request) };
+}
+
+/** run_at as a delay from now: a time in the past runs now. */
+function delayUntil(request: SubmitRequest): number {
+  if (request.delay !== undefined) throw invalid("set delay or run_at, not both");
+  const at = timestampToMs(request.runAt);
+  if (!Number.isFinite(at)) throw invalid("run_at is not a valid time");
+  return Math.max(0, at - Date.now());
 }
 
 function argsText(request: SubmitRequest): string {

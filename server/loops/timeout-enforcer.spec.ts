@@ -18,7 +18,7 @@ function engine() {
   const stream = new AsyncQueue<DispatchResponse>();
   plane.attach(worker, stream, undefined, undefined, 0);
   const submit = (timeoutMs: number, maxAttempts = 2) =>
-    plane.submit({ name: "job", argsJson: "null", priority: Priority.NORMAL, delayMs: 0, options: { timeoutMs, retry: { maxAttempts, initialBackoffMs: 0 } } }, 0).task;
+    plane.submit({ name: "job", argsJson: "null", priority: Priority.NORMAL, delayMs: 0, options: { timeoutMs, retry: { maxAttempts, initialBackoffMs: 0 } } }, 0).task!;
   const report = (init: Parameters<typeof create<typeof ReportResultsRequestSchema>>[1], now: number) =>
     plane.report(plane.reportingWorker(worker.id), create(ReportResultsRequestSchema, init), now);
   /** The loop, every second from `from` to `to`, while the worker keeps heartbeating. */

@@ -71,7 +71,7 @@ describe("acknowledgements wait for the commit", () => {
     const stream = new AsyncQueue<DispatchResponse>();
     plane.attach(plane.worker(workerId), stream, undefined, undefined, Date.now());
     const hello = stream.size; // the first ping
-    const submitted = plane.submit({ name: "add", argsJson: "{}", priority: 0, delayMs: 0, options: {} }, Date.now()).task;
+    const submitted = plane.submit({ name: "add", argsJson: "{}", priority: 0, delayMs: 0, options: {} }, Date.now()).task!;
     await vi.waitFor(() => expect(stream.size).toBe(hello + 1)); // dispatched at once, while the submission is being written
     await log.writes(1);
     log.persistAll();
@@ -108,7 +108,7 @@ describe("the lost-acknowledgement check (negative control)", () => {
     const { plane, log } = await durablePlane();
     const ackedAfterCommit: string[] = [];
     const ackedAtOnce: string[] = [];
-    const submit = (): string => plane.submit({ name: "add", argsJson: "{}", priority: 0, delayMs: 0, options: {} }, Date.now()).task.id;
+    const submit = (): string => plane.submit({ name: "add", argsJson: "{}", priority: 0, delayMs: 0, options: {} }, Date.now()).id;
     // Batch 1 is persisted; batch 2 is still being written when the process dies.
     for (let i = 0; i < 5; i++) {
       const id = submit();

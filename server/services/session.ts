@@ -14,7 +14,7 @@ import { AsyncQueue } from "../../common/async-queue.js";
 import { MAX_MESSAGE_BYTES, splitByBytes, type ByteBudget } from "../../common/split-by-bytes.js";
 import { MAX_SESSION_FOLLOWS, MAX_SESSION_SUBMITS } from "../../common/stream-limits.js";
 import { isFinalState } from "../../common/task-state.js";
-import type { ControlPlane } from "../engine/control-plane.js";
+import type { ControlPlane, SubmitOutcome } from "../engine/control-plane.js";
 import type { TaskRecord } from "../store/task-record.js";
 import { taskOutcome } from "../engine/task-view.js";
 import { validateSubmit, validateTaskId } from "../engine/validate.js";
@@ -116,17 +116,19 @@ export class SessionStream implements TaskWaiter {
         this.refuse(submit.ref, new ConnectError("a submission without a task", Code.InvalidArgument));
         continue;
       }
-      let task: TaskRecord;
-      let deduplicated: boolean;
+      let outcome: SubmitOutcome;
       try {
-        ({ task, deduplicated } = this.plane.submit(validateSubmit(submit.task, maxPayload), now));
+        outcome = this.plane.submit(validateSubmit(submit.task, maxPayload), now);
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err; // a bug, not bad input: the stream fails INTERNAL (logged)
         this.refuse(submit.ref, err);
         continue;
       }
-      this.accepted.push({ $typeName: "fastworker.v1.SessionAccepted", ref: submit.ref, id: task.id, deduplicated, error: undefined });
-      if (submit.follow) this.follow(task);
+      const { id, task, deduplicated } = outcome;
+      this.accepted.push({ $typeName: "fastworker.v1.SessionAccepted", ref: submit.ref, id, deduplicated, error: undefined });
+      if (!submit.follow) continue;
+      if (task !== undefined) this.follow(task);
+      else this.lookupFailed(id, Code.NotFound, `task ${id}, which this idempotency key names, finished and its result is no longer kept`);
     }
     for (const id of request.follow) {
       let task: TaskRecord | undefined;

@@ -24,7 +24,7 @@ describe("ListTasks", () => {
     const ids = new Set<string>();
     for (let i = 0; i < 10; i++) {
       const argsJson = JSON.stringify(`${i}`.padEnd(1024 * 1024, "x"));
-      ids.add(plane.submit({ name: "big", argsJson, priority: Priority.NORMAL, delayMs: 0, options: NO_OPTIONS }, 0).task.id);
+      ids.add(plane.submit({ name: "big", argsJson, priority: Priority.NORMAL, delayMs: 0, options: NO_OPTIONS }, 0).id);
     }
     const seen: string[] = [];
     let pageToken = "";

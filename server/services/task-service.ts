@@ -42,9 +42,9 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
   const maxPayload = plane.config.maxPayloadBytes;
   return {
     async submit(request) {
-      const { task, deduplicated } = plane.submit(validateSubmit(request, maxPayload), Date.now());
+      const { id, deduplicated, state } = plane.submit(validateSubmit(request, maxPayload), Date.now());
       await plane.durable(); // acknowledged = on disk
-      return create(SubmitResponseSchema, { id: task.id, deduplicated, state: task.state });
+      return create(SubmitResponseSchema, { id, deduplicated, state });
     },
 
     async submitBatch(request) {
@@ -54,8 +54,8 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       const now = Date.now();
       const results = request.tasks.map((item, index) => {
         try {
-          const { task, deduplicated } = plane.submit(validateSubmit(item, maxPayload), now);
-          return create(SubmitBatchResultSchema, { id: task.id, deduplicated });
+          const { id, deduplicated } = plane.submit(validateSubmit(item, maxPayload), now);
+          return create(SubmitBatchResultSchema, { id, deduplicated });
         } catch (err) {
           if (!(err instanceof ConnectError)) throw err; // a bug, not bad input: the whole call fails INTERNAL (logged)
           return create(SubmitBatchResultSchema, {

@@ -9,6 +9,7 @@ import type { ControlPlane } from "../engine/control-plane.js";
 import { TEXT_LIMITS, truncateText } from "../engine/text-limits.js";
 import { validateDefinition } from "../engine/validate.js";
 import { unreadBound } from "./stream-bounds.js";
+import { validateDeclarations } from "../engine/declarations.js";
 
 const MAX_CONCURRENCY = 100_000;
 /** The most task definitions one worker registers. */
@@ -49,7 +50,10 @@ export function workerService(plane: ControlPlane, logger: Logger): ServiceImpl<
       if (request.tasks.length > MAX_TASKS_PER_WORKER) {
         throw new ConnectError(`a worker serves at most ${MAX_TASKS_PER_WORKER} tasks (got ${request.tasks.length})`, Code.InvalidArgument);
       }
-      for (const definition of request.tasks) validateDefinition(definition);
+      for (const definition of request.tasks) {
+        validateDefinition(definition);
+        validateDeclarations(definition, plane.config.maxPayloadBytes); // schedules and flow limits
+      }
       const names = [...new Set(request.tasks.map((t) => t.name))];
       const worker = plane.register(
         {

@@ -62,6 +62,7 @@ export function formatCheck(report: StateReport): string {
   const lines = [
     `data directory ${report.dir}: ${formatBytes(report.fileBytes)} on disk`,
     `tasks ${report.records.tasks}${states ? ` (${states})` : ""}; worker sessions ${report.records.workers}; task definitions ${report.records.definitions}`,
+    `schedules ${report.records.schedules}; flow limits ${report.records.limits}; idempotency keys kept past their tasks ${report.records.keys}`,
     `read every record in ${report.readMs.toFixed(0)} ms`,
     report.problems.length === 0 ? "ok: every record reads back" : `${report.problems.length} problems:\n  ${report.problems.slice(0, 20).join("\n  ")}`,
   ];

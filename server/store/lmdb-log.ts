@@ -1,7 +1,7 @@
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 
-const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta"];
+const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta", "keys", "schedules", "limits"];
 
 /**
  * The local durable log: one LMDB environment (lmdb-js) in the data
@@ -16,7 +16,8 @@ const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definit
  */
 export class LmdbLog implements StateLog {
   readonly description: string;
-  private readonly dbs: ReadonlyMap<Collection, Database<LogValue, string>>;
+  /** A collection an older version did not write is absent when opened read-only (--check, --backup). */
+  private readonly dbs: ReadonlyMap<Collection, Database<LogValue, string> | undefined>;
 
   private constructor(
     private readonly root: RootDatabase,
@@ -39,7 +40,9 @@ export class LmdbLog implements StateLog {
   }
 
   async *load(collection: Collection): AsyncIterable<readonly [string, LogValue]> {
-    for (const { key, value } of this.db(collection).getRange({})) yield [key, value] as const;
+    const db = this.dbs.get(collection);
+    if (db === undefined) return;
+    for (const { key, value } of db.getRange({})) yield [key, value] as const;
   }
 
   async write(batch: readonly LogWrite[]): Promise<void> {
@@ -60,7 +63,7 @@ export class LmdbLog implements StateLog {
   /** Records per collection, and the environment's size, for `fw-server --check`. */
   stats(): { counts: Record<Collection, number>; mapSizeBytes: number; usedBytes: number } {
     const counts = {} as Record<Collection, number>;
-    for (const name of COLLECTIONS) counts[name] = this.db(name).getCount();
+    for (const name of COLLECTIONS) counts[name] = this.dbs.get(name)?.getCount() ?? 0;
     const env = this.root.getStats() as { pageSize: number; treeBranchPageCount?: number; lastPageNumber?: number; mapSize?: number };
     return { counts, mapSizeBytes: env.mapSize ?? 0, usedBytes: ((env.lastPageNumber ?? 0) + 1) * env.pageSize };
   }
@@ -75,6 +78,8 @@ export class LmdbLog implements StateLog {
   }
 
   private db(collection: Collection): Database<LogValue, string> {
-    return this.dbs.get(collection)!;
+    const db = this.dbs.get(collection);
+    if (db === undefined) throw new Error(`the state has no "${collection}" collection (opened read-only)`);
+    return db;
   }
 }

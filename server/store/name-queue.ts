@@ -7,8 +7,9 @@ import type { TaskRecord } from "./task-record.js";
 const LEVELS = Priority.LOW + 1;
 
 /**
- * The queued tasks of one task name: one FIFO per priority, plus, per
- * priority, a heap of tasks put back at their old place after a lost attempt.
+ * The queued tasks of one lane: a task name, or one value of its limit key
+ * (see Queues). One FIFO per priority, plus, per priority, a heap of tasks
+ * put back at their old place after a lost attempt.
  * The next task of a priority is whichever of the two heads has the lower
  * queue sequence number.
  *
@@ -24,8 +25,16 @@ export class NameQueue {
   readonly live: number[] = new Array<number>(LEVELS).fill(0);
   private readonly fresh: TaggedDeque<TaskRecord>[] = [];
   private readonly returned: (IndexedHeap<TaskRecord> | undefined)[] = new Array(LEVELS).fill(undefined);
+  /** Held back by a flow limit: its tasks stay queued but are not taken (Queues keeps the counts). */
+  parked = false;
+  /** Per priority, the head's queueSeq this lane is filed under in its name's lane heap (0: not filed). */
+  readonly filed: number[] = new Array<number>(LEVELS).fill(0);
 
-  constructor() {
+  constructor(
+    readonly name: string,
+    /** The limit key's value ("" for names without a keyed limit). */
+    readonly key: string,
+  ) {
     for (let p = 0; p < LEVELS; p++) this.fresh.push(new TaggedDeque<TaskRecord>(p === Priority.NORMAL ? 64 : 4));
   }
 
@@ -48,7 +57,7 @@ export class NameQueue {
     this.live[task.priority]!++;
   }
 
-  /** Takes a task that left QUEUED out of the queue, wherever it stands (a no-op when {@link take} took it). */
+  /** Uncounts a task that left QUEUED, and takes it out wherever it stands (nothing to take out when {@link take} took it). */
   remove(task: TaskRecord): void {
     this.live[task.priority]!--;
     if (!this.fresh[task.priority]!.clear(task.slot, task)) this.returned[task.priority]?.remove(task);
@@ -62,6 +71,19 @@ export class NameQueue {
     if (fromReturned === undefined) return fromFresh;
     if (fromFresh === undefined) return fromReturned;
     return fromReturned.queueSeq < fromFresh.queueSeq ? fromReturned : fromFresh;
+  }
+
+  /** Takes out every live task, oldest first per priority (to file them in other lanes). */
+  drain(): TaskRecord[] {
+    const out: TaskRecord[] = [];
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
+      for (let task = this.peek(p); task !== undefined; task = this.peek(p)) {
+        this.take(task);
+        this.live[p]!--;
+        out.push(task);
+      }
+    }
+    return out;
   }
 
   /** Removes the task {@link peek} returned; the caller changes its state. */

@@ -2,14 +2,19 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { DataDirLock } from "./data-dir-lock.js";
 import { LmdbLog } from "./lmdb-log.js";
+import type { StateLog } from "./state-log.js";
 import { TaskStore, type Recovered } from "./task-store.js";
 
 /** Options for {@link openState}. */
 export interface StateOptions {
   /** A directory for durable state (created if missing), or undefined to keep everything in memory. */
   dataDir: string | undefined;
+  /** A log to keep the state in instead (PostgreSQL: the group's leadership guards it, so no directory lock). */
+  log?: StateLog;
   resultTtlMs: number;
   maxResults: number;
+  /** How long idempotency keys are remembered after their tasks finished (see TaskStoreOptions). */
+  keyTtlMs?: number;
   /** Called once if the state can no longer be written (nothing is acknowledged from then on). */
   onFailure(err: Error): void;
 }
@@ -24,11 +29,16 @@ export interface OpenedState {
 }
 
 /**
- * Opens the control plane's state: in memory, or in a data directory (locked
- * against a second control plane, an LMDB log inside, every record read back).
+ * Opens the control plane's state: in memory, in a data directory (locked
+ * against a second control plane, an LMDB log inside), or on a given log;
+ * every record is read back.
  */
 export async function openState(options: StateOptions): Promise<OpenedState> {
-  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults };
+  const memory = { resultTtlMs: options.resultTtlMs, maxResults: options.maxResults, keyTtlMs: options.keyTtlMs };
+  if (options.log !== undefined) {
+    const { store, recovered } = await TaskStore.open({ ...memory, log: options.log, onLogFailure: options.onFailure });
+    return { store, recovered, close: () => store.close() };
+  }
   if (options.dataDir === undefined) {
     const store = new TaskStore(memory);
     return { store, recovered: undefined, close: () => store.close() };

@@ -1,17 +1,93 @@
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
+import { writable } from "./internal/writable.js";
+import { MinHeap } from "./min-heap.js";
 import { NameQueue } from "./name-queue.js";
 import type { TaskRecord } from "./task-record.js";
 
+const LEVELS = Priority.LOW + 1;
+
+/** How a keyed flow limit splits a name's tasks into lanes: the key's value for a task. */
+export type LaneKeyOf = (task: TaskRecord) => string;
+
 /**
- * Every queued task, per task name (see {@link NameQueue}), with counts per
- * priority. Taking the next task for a worker scans, from CRITICAL down, the
- * heads of the queues of the names it serves and takes the oldest: strict
- * priority, FIFO within it.
+ * The queued tasks of one task name: one lane, or with a keyed flow limit
+ * one lane per key value (each a {@link NameQueue}). `ready` counts, per
+ * priority, the live tasks in lanes that are not parked; with several lanes,
+ * a heap per priority holds the lanes by their head's queueSeq, so the oldest
+ * takeable head is found in O(log lanes) however many lanes are parked.
+ */
+class NameEntry {
+  readonly lanes = new Map<string, NameQueue>();
+  readonly ready: number[] = new Array<number>(LEVELS).fill(0);
+  /** Lanes by head queueSeq, per priority; only for keyed names. Entries are checked against NameQueue.filed when read. */
+  readonly heaps: MinHeap<NameQueue>[] | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly keyOf: LaneKeyOf | undefined,
+  ) {
+    this.heaps = keyOf === undefined ? undefined : Array.from({ length: LEVELS }, () => new MinHeap<NameQueue>());
+  }
+
+  /** The oldest task of a priority in a lane that is not parked. */
+  peek(p: Priority): TaskRecord | undefined {
+    if (this.ready[p] === 0) return undefined;
+    const heaps = this.heaps;
+    if (heaps === undefined) {
+      const lane = this.lanes.get("");
+      return lane === undefined || lane.parked ? undefined : lane.peek(p);
+    }
+    const heap = heaps[p]!;
+    for (;;) {
+      const lane = heap.peek();
+      if (lane === undefined) return undefined;
+      const tag = heap.peekTag();
+      if (lane.parked || lane.filed[p] !== tag) {
+        heap.pop(); // stale: the lane was parked, emptied or filed again since
+        continue;
+      }
+      const head = lane.peek(p);
+      if (head !== undefined && head.queueSeq === tag) return head;
+      heap.pop(); // its head left (cancelled): file it again under its new head
+      lane.filed[p] = 0;
+      this.file(lane, p);
+    }
+  }
+
+  /** Files a lane in its priority's heap under its current head, unless it is parked or already filed there. */
+  file(lane: NameQueue, p: Priority): void {
+    if (this.heaps === undefined || lane.parked) return;
+    const head = lane.peek(p);
+    if (head === undefined || lane.filed[p] === head.queueSeq) return;
+    lane.filed[p] = head.queueSeq;
+    this.heaps[p]!.push(lane, head.queueSeq, head.queueSeq);
+  }
+}
+
+/**
+ * Every queued task, per task name (see {@link NameEntry}), with counts per
+ * priority. Taking the next task for a worker looks, from CRITICAL down, at
+ * the heads of the names it serves and takes the oldest: strict priority,
+ * FIFO within it.
+ *
+ * Flow limits park lanes: a parked lane's tasks stay queued and counted, but
+ * are not takeable, so a blocked name or key costs nothing per take. Per
+ * priority, the names with takeable tasks are kept in a set, and a take
+ * walks whichever is shorter, that set or the worker's names: a worker
+ * serving 1,000 names of which 999 are parked looks at one.
  */
 export class Queues {
-  /** Queued tasks per priority, index = Priority value (0 unused). */
-  readonly counts: number[] = new Array<number>(Priority.LOW + 1).fill(0);
-  private readonly byName = new Map<string, NameQueue>();
+  /** Queued tasks per priority, index = Priority value (0 unused), parked ones included. */
+  readonly counts: number[] = new Array<number>(LEVELS).fill(0);
+  /** Takeable (not parked) tasks per priority. */
+  private readonly readyCounts: number[] = new Array<number>(LEVELS).fill(0);
+  /** Names with takeable tasks, per priority. */
+  private readonly readyNames: Set<NameEntry>[] = Array.from({ length: LEVELS }, () => new Set<NameEntry>());
+  private readonly byName = new Map<string, NameEntry>();
+  /** Parked lanes, by laneId, whether or not they hold tasks now. */
+  private readonly parked = new Set<string>();
+  private readonly keyFns = new Map<string, LaneKeyOf>();
+  private readonly nameSets = new WeakMap<readonly string[], Set<string>>();
 
   /** All queued tasks. */
   get total(): number {
@@ -20,20 +96,37 @@ export class Queues {
 
   /** Adds a task at the back of its priority (its queueSeq is the newest), or at its old place. */
   add(task: TaskRecord, atOldPlace: boolean): void {
-    let queue = this.byName.get(task.name);
-    if (queue === undefined) this.byName.set(task.name, (queue = new NameQueue()));
-    if (atOldPlace) queue.putBack(task);
-    else queue.push(task);
-    this.counts[task.priority]!++;
+    const entry = this.entry(task.name);
+    const key = entry.keyOf === undefined ? "" : entry.keyOf(task);
+    if (task.laneKey !== key) writable(task).laneKey = key;
+    let lane = entry.lanes.get(key);
+    if (lane === undefined) {
+      entry.lanes.set(key, (lane = new NameQueue(task.name, key)));
+      lane.parked = this.parked.has(laneId(task.name, key));
+    }
+    if (atOldPlace) lane.putBack(task);
+    else lane.push(task);
+    const p = task.priority;
+    this.counts[p]!++;
+    if (!lane.parked) {
+      this.addReady(entry, p, 1);
+      entry.file(lane, p);
+    }
   }
 
-  /** A task left QUEUED: uncounted, and out of its queue wherever it stood. */
+  /** A task left QUEUED: uncounted, and out of its lane wherever it stood. */
   remove(task: TaskRecord): void {
-    this.counts[task.priority]!--;
-    const queue = this.byName.get(task.name)!;
-    queue.remove(task);
-    // With nothing live left, every entry is stale: drop the queue (and the tasks it still references).
-    if (queue.size === 0) this.byName.delete(task.name);
+    const p = task.priority;
+    this.counts[p]!--;
+    const entry = this.byName.get(task.name)!;
+    const lane = entry.lanes.get(task.laneKey)!;
+    lane.remove(task);
+    if (!lane.parked) this.addReady(entry, p, -1);
+    // With nothing live left, every entry is stale: drop the lane (and the tasks it still references).
+    if (lane.size === 0) {
+      entry.lanes.delete(lane.key);
+      if (entry.lanes.size === 0) this.byName.delete(task.name);
+    }
   }
 
   /**
@@ -42,23 +135,121 @@ export class Queues {
    */
   take(names: readonly string[]): TaskRecord | undefined {
     for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
-      if (this.counts[p] === 0) continue;
+      if (this.readyCounts[p] === 0) continue;
       let best: TaskRecord | undefined;
-      let bestQueue: NameQueue | undefined;
-      for (let i = 0; i < names.length; i++) {
-        const queue = this.byName.get(names[i]!);
-        if (queue === undefined) continue;
-        const head = queue.peek(p);
+      let bestEntry: NameEntry | undefined;
+      const consider = (entry: NameEntry): void => {
+        const head = entry.peek(p);
         if (head !== undefined && (best === undefined || head.queueSeq < best.queueSeq)) {
           best = head;
-          bestQueue = queue;
+          bestEntry = entry;
+        }
+      };
+      const ready = this.readyNames[p]!;
+      if (ready.size < names.length) {
+        const served = this.served(names);
+        for (const entry of ready) if (served.has(entry.name)) consider(entry);
+      } else {
+        for (let i = 0; i < names.length; i++) {
+          const entry = this.byName.get(names[i]!);
+          if (entry !== undefined && entry.ready[p]! > 0) consider(entry);
         }
       }
       if (best !== undefined) {
-        bestQueue!.take(best);
-        return best;
+        const task: TaskRecord = best;
+        const lane = bestEntry!.lanes.get(task.laneKey)!;
+        lane.take(task);
+        bestEntry!.file(lane, p);
+        return task;
       }
     }
     return undefined;
   }
+
+  /** Holds a lane's tasks back (a flow limit is reached); they stay queued. Idempotent. */
+  park(name: string, key: string): void {
+    this.parked.add(laneId(name, key));
+    const entry = this.byName.get(name);
+    const lane = entry?.lanes.get(key);
+    if (entry === undefined || lane === undefined || lane.parked) return;
+    lane.parked = true;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
+      if (lane.live[p]! > 0) this.addReady(entry, p, -lane.live[p]!);
+      lane.filed[p] = 0;
+    }
+  }
+
+  /** Makes a parked lane's tasks takeable again. Idempotent. */
+  unpark(name: string, key: string): void {
+    if (!this.parked.delete(laneId(name, key))) return;
+    const entry = this.byName.get(name);
+    const lane = entry?.lanes.get(key);
+    if (entry === undefined || lane === undefined || !lane.parked) return;
+    lane.parked = false;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
+      if (lane.live[p]! > 0) {
+        this.addReady(entry, p, lane.live[p]!);
+        entry.file(lane, p);
+      }
+    }
+  }
+
+  /** Whether a lane is parked now. */
+  isParked(name: string, key: string): boolean {
+    return this.parked.has(laneId(name, key));
+  }
+
+  /** Queued tasks held back in parked lanes of a name, per lane key. */
+  parkedCounts(name: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const lane of this.byName.get(name)?.lanes.values() ?? []) if (lane.parked) out.set(lane.key, lane.size);
+    return out;
+  }
+
+  /**
+   * Splits a name's tasks into lanes by `keyOf` (undefined: one lane). Its
+   * queued tasks are filed again, each keeping its place (O(queued) once,
+   * when a keyed limit is set or cleared).
+   */
+  setLaneKey(name: string, keyOf: LaneKeyOf | undefined): void {
+    if (keyOf === undefined) this.keyFns.delete(name);
+    else this.keyFns.set(name, keyOf);
+    const entry = this.byName.get(name);
+    if (entry === undefined) return;
+    const tasks: TaskRecord[] = [];
+    for (const lane of entry.lanes.values()) {
+      if (!lane.parked) for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) this.addReady(entry, p, -lane.live[p]!);
+      for (const task of lane.drain()) tasks.push(task);
+    }
+    for (const task of tasks) this.counts[task.priority]!--;
+    this.byName.delete(name);
+    tasks.sort((a, b) => a.queueSeq - b.queueSeq);
+    for (const task of tasks) this.add(task, false);
+  }
+
+  private entry(name: string): NameEntry {
+    let entry = this.byName.get(name);
+    if (entry === undefined) this.byName.set(name, (entry = new NameEntry(name, this.keyFns.get(name))));
+    return entry;
+  }
+
+  private addReady(entry: NameEntry, p: Priority, n: number): void {
+    if (n === 0) return;
+    const before = entry.ready[p]!;
+    entry.ready[p] = before + n;
+    this.readyCounts[p]! += n;
+    if (before === 0) this.readyNames[p]!.add(entry);
+    else if (before + n === 0) this.readyNames[p]!.delete(entry);
+  }
+
+  /** The names a worker serves as a set (made once per names array). */
+  private served(names: readonly string[]): Set<string> {
+    let set = this.nameSets.get(names);
+    if (set === undefined) this.nameSets.set(names, (set = new Set(names)));
+    return set;
+  }
+}
+
+function laneId(name: string, key: string): string {
+  return key === "" ? name : `${name}\u0000${key}`;
 }

@@ -25,8 +25,13 @@ export interface StateLog {
   close(): Promise<void>;
 }
 
-/** The collections the store writes. */
-export type Collection = "tasks" | "args" | "workers" | "definitions" | "meta";
+/**
+ * The collections the store writes: tasks and their large args; worker
+ * sessions, task definitions and process metadata; idempotency keys that
+ * outlive their tasks; schedules with their last tick; flow limits declared
+ * and overridden.
+ */
+export type Collection = "tasks" | "args" | "workers" | "definitions" | "meta" | "keys" | "schedules" | "limits";
 
 /** A record value: plain data only. */
 export type LogValue = string | number | boolean | null | readonly LogValue[] | { readonly [key: string]: LogValue };

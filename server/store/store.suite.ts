@@ -8,6 +8,7 @@ import { isCollected } from "../../test/helpers/collected.js";
 export interface SuiteStoreOptions {
   resultTtlMs: number;
   maxResults: number;
+  keyTtlMs?: number;
 }
 
 /** How the suite gets stores of one kind. */
@@ -126,11 +127,51 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const s = await store({ resultTtlMs: 1000 });
       const t = make("a", Priority.NORMAL, { idempotencyKey: "k1" });
       await insert(s, t);
-      expect(s.getByKey("k1", 1000)).toBe(t);
+      expect(s.getByKey("a", "k1", 1000)?.task).toBe(t);
+      expect(s.getByKey("b", "k1", 1000)).toBeUndefined(); // keys are scoped per task name
       s.takeNext(["a"]);
       succeed(s, t, 2000);
-      expect(s.getByKey("k1", 2500)).toBe(t);
-      expect(s.getByKey("k1", 3000)).toBeUndefined();
+      expect(s.getByKey("a", "k1", 2500)?.task).toBe(t);
+      expect(s.getByKey("a", "k1", 3000)).toBeUndefined();
+    });
+
+    it("remembers a key past its task's eviction for the key TTL, compactly", async () => {
+      const s = await store({ resultTtlMs: 1000, maxResults: 1, keyTtlMs: 5000 });
+      const [a, b] = [make("a", Priority.NORMAL, { idempotencyKey: "k" }, 1000, '{"x":1,"y":2}'), make("a")];
+      await insert(s, a!, b!);
+      s.takeNext(["a"]);
+      succeed(s, a!, 2000);
+      s.takeNext(["a"]);
+      succeed(s, b!, 2100);
+      expect(s.sweep(2200)).toBe(1); // beyond --max-results: a's record goes
+      expect(s.get(a!.id, 2200)).toBeUndefined();
+      const match = s.getByKey("a", "k", 2200);
+      expect(match?.task).toBeUndefined();
+      expect(match?.remembered).toMatchObject({ id: a!.id, state: TaskState.SUCCEEDED, expiresAt: 7000 });
+      expect(s.rememberedKeys).toBe(1);
+      s.sweep(7000);
+      expect(s.getByKey("a", "k", 7000)).toBeUndefined();
+      expect(s.rememberedKeys).toBe(0);
+    });
+
+    it("skips parked lanes without losing their place, and splits a name into keyed lanes", async () => {
+      const s = await store();
+      const args = (customer: string): string => JSON.stringify({ customer });
+      const tasks = [make("lim", Priority.HIGH, NO_OPTIONS, 1000, args("c1")), make("lim", Priority.HIGH, NO_OPTIONS, 1000, args("c1")), make("lim", Priority.HIGH, NO_OPTIONS, 1000, args("c2")), make("free", Priority.LOW)];
+      await insert(s, ...tasks);
+      s.parkLane("lim", "");
+      expect(s.takeNext(["lim", "free"])).toBe(tasks[3]); // the parked HIGH tasks do not block the LOW one
+      expect(s.takeNext(["lim", "free"])).toBeUndefined();
+      expect(s.counts().queued[Priority.HIGH]).toBe(3);
+      expect(s.parkedCounts("lim")).toEqual(new Map([["", 3]]));
+      s.unparkLane("lim", "");
+      s.setLaneKey("lim", (t) => (JSON.parse(t.argsJson) as { customer: string }).customer);
+      s.parkLane("lim", "c1");
+      expect(s.takeNext(["lim"])).toBe(tasks[2]); // c1 is parked; c2 goes
+      expect(s.takeNext(["lim"])).toBeUndefined();
+      s.unparkLane("lim", "c1");
+      expect(drain(s, ["lim"])).toEqual([tasks[0]!.id, tasks[1]!.id]); // FIFO kept within the lane
+      expect(s.counts().queued).toEqual([0, 0, 0, 0, 0]);
     });
 
     it("lists newest first with filters, pages and totals", async () => {
@@ -272,7 +313,7 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const k = r.get(keyed.id, 2000)!;
       expect(k).toMatchObject({ name: "k", priority: Priority.HIGH, argsJson: '{"big":"é😀"}', state: TaskState.QUEUED, losses: 1, attempt: 1 });
       expect(k.options).toEqual(keyed.options);
-      expect(r.getByKey("k", 2000)).toBe(k);
+      expect(r.getByKey("k", "k", 2000)?.task).toBe(k);
       expect(k.attemptNumbered(1)).toMatchObject({ workerId: "w1", outcome: AttemptOutcome.LOST, error: { message: "gone" } });
       const run = r.get(running!.id, 2000)!;
       expect(run.currentAttempt).toMatchObject({ number: 1, workerId: "w2", ackedAt: 1701 });
@@ -303,6 +344,25 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(r.counts().succeeded).toBe(0);
       const again = await restart!(r, options);
       expect(again.recovered.tasks).toBe(0);
+      await again.store.close();
+    });
+
+    durableIt("keeps remembered keys across a restart until they expire", async () => {
+      const options = { resultTtlMs: 1000, maxResults: 100, keyTtlMs: 10_000 };
+      const s = await subject.make(options);
+      const t = make("a", Priority.NORMAL, { idempotencyKey: "k" }, 1000, '{"n":1}');
+      await insert(s, t);
+      s.takeNext(["a"]);
+      succeed(s, t, 2000);
+      expect(s.sweep(3500)).toBe(1); // the result expired; the key did not
+      await s.commit();
+      const { store: r } = await restart!(s, options);
+      expect(r.getByKey("a", "k", 4000)?.remembered).toMatchObject({ id: t.id, expiresAt: 12_000 });
+      expect(r.getByKey("b", "k", 4000)).toBeUndefined();
+      r.sweep(12_000);
+      await r.commit();
+      const again = await restart!(r, options);
+      expect(again.store.getByKey("a", "k", 5000)).toBeUndefined(); // swept, and the deletion was stored
       await again.store.close();
     });
 

@@ -96,6 +96,8 @@ export class TaskRecord {
    * the entry at once, so nothing keeps a cancelled task alive.
    */
   readonly slot: number = -1;
+  /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
+  readonly laneKey: string = "";
 
   constructor(
     readonly id: string,

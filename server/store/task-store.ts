@@ -4,8 +4,9 @@ import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
 import { History, matchesFilter } from "./history.js";
 import { IndexedHeap } from "./indexed-heap.js";
+import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
 import { TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
-import { Queues } from "./queues.js";
+import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
@@ -17,6 +18,12 @@ export interface TaskStoreOptions {
   resultTtlMs: number;
   /** The most final tasks kept; the oldest go first. */
   maxResults: number;
+  /**
+   * How long an idempotency key is remembered after its task finished
+   * (default: resultTtlMs; never less). A key outliving its task's record
+   * stays in a compact index.
+   */
+  keyTtlMs?: number;
   /** Where the state is kept durably; without one the store lives in memory only. */
   log?: StateLog | undefined;
   /** Called once if the log fails: from then on nothing is acknowledged. */
@@ -36,6 +43,9 @@ export interface Recovered {
   /** Tasks loaded, all states. */
   tasks: number;
 }
+
+/** What an idempotency key matched: a task still kept, or only the key of one that is gone. */
+export type KeyMatch = { task: TaskRecord; remembered?: undefined } | { task?: undefined; remembered: RememberedKey };
 
 /** The final states a task can be finished in. */
 export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANCELLED;
@@ -68,7 +78,9 @@ export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANC
  */
 export class TaskStore {
   private readonly tasks = new Map<string, TaskRecord>();
+  /** Kept tasks by scoped idempotency key (task name + key). */
   private readonly byKey = new Map<string, TaskRecord>();
+  private readonly keys = new KeyIndex();
   private readonly queues = new Queues();
   private readonly history = new History();
   /** Final tasks in the order they finished, tagged with finishSeq. */
@@ -118,16 +130,28 @@ export class TaskStore {
   get(id: string, now: number): TaskRecord | undefined {
     const task = this.tasks.get(id);
     if (task !== undefined && this.isExpired(task, now)) {
-      this.evict(task);
+      this.evict(task, now);
       return undefined;
     }
     return task;
   }
 
-  /** The retained task submitted with this idempotency key. */
-  getByKey(key: string, now: number): TaskRecord | undefined {
-    const task = this.byKey.get(key);
-    return task === undefined ? undefined : this.get(task.id, now);
+  /**
+   * What a task name's idempotency key matches: the task submitted with it,
+   * or, once that task's record is gone, the remembered key until the key
+   * TTL ends. Keys of different names never match.
+   */
+  getByKey(name: string, key: string, now: number): KeyMatch | undefined {
+    const scoped = scopedKey(name, key);
+    const task = this.byKey.get(scoped);
+    if (task !== undefined && this.get(task.id, now) !== undefined) return { task };
+    const remembered = this.keys.get(scoped, now);
+    return remembered === undefined ? undefined : { remembered };
+  }
+
+  /** Idempotency keys remembered without their tasks (for --check and stats). */
+  get rememberedKeys(): number {
+    return this.keys.size;
   }
 
   /** Tasks newest first, from a cursor (exclusive). */
@@ -173,7 +197,11 @@ export class TaskStore {
     this.tasks.set(task.id, task);
     this.history.push(task);
     const key = task.options.idempotencyKey;
-    if (key) this.byKey.set(key, task);
+    if (key) {
+      const scoped = scopedKey(task.name, key);
+      this.byKey.set(scoped, task);
+      if (this.keys.delete(scoped) && this.commits !== undefined) this.pending.push({ collection: "keys", key: scoped, value: undefined });
+    }
     writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
     if (scheduledFor > 0) {
       const w = writable(task);
@@ -195,6 +223,7 @@ export class TaskStore {
    * at once.
    */
   takeNext(names: readonly string[]): TaskRecord | undefined {
+    // Tasks in parked lanes (a flow limit holds them back) are skipped at no cost: see Queues.
     const task = this.queues.take(names);
     if (task === undefined) return undefined;
     this.queues.remove(task);
@@ -309,8 +338,39 @@ export class TaskStore {
     this.enqueue(task);
   }
 
-  /** Drops expired results and the oldest beyond the maximum; returns how many. */
+  // ── Flow-limit lanes (not task changes: which queued tasks may be taken) ──
+
+  /** Holds back a lane's queued tasks: its name (key "") or one value of its limit key. */
+  parkLane(name: string, key: string): void {
+    this.queues.park(name, key);
+  }
+
+  /** Makes a lane's queued tasks takeable again. */
+  unparkLane(name: string, key: string): void {
+    this.queues.unpark(name, key);
+  }
+
+  isParked(name: string, key: string): boolean {
+    return this.queues.isParked(name, key);
+  }
+
+  /** Queued tasks held back per parked lane of a name. */
+  parkedCounts(name: string): Map<string, number> {
+    return this.queues.parkedCounts(name);
+  }
+
+  /** Splits a name's queued tasks into lanes by a keyed limit's key (undefined: one lane). */
+  setLaneKey(name: string, keyOf: LaneKeyOf | undefined): void {
+    this.queues.setLaneKey(name, keyOf);
+  }
+
+  /** Drops expired results and the oldest beyond the maximum, and forgets expired keys; returns how many tasks went. */
   sweep(now: number): number {
+    for (const scoped of this.keys.sweep(now)) {
+      if (this.commits === undefined) continue;
+      this.pending.push({ collection: "keys", key: scoped, value: undefined });
+      this.commits.schedule();
+    }
     let evicted = 0;
     for (;;) {
       const task = this.retained.peek();
@@ -319,7 +379,7 @@ export class TaskStore {
       if (!stale && !this.isExpired(task, now) && this.retainedCount() <= this.options.maxResults) break;
       this.retained.shift();
       if (!stale) {
-        this.evict(task);
+        this.evict(task, now);
         evicted++;
       }
     }
@@ -327,7 +387,7 @@ export class TaskStore {
   }
 
   /** Writes a side record (a worker session, a task definition, metadata); undefined deletes it. */
-  saveRecord(collection: Exclude<Collection, "tasks" | "args">, key: string, value: LogValue | undefined): void {
+  saveRecord(collection: Exclude<Collection, "tasks" | "args" | "keys">, key: string, value: LogValue | undefined): void {
     if (this.commits === undefined) return;
     this.pending.push({ collection, key, value });
     this.commits.schedule();
@@ -423,6 +483,10 @@ export class TaskStore {
     }
   }
 
+  private get keyTtlMs(): number {
+    return Math.max(this.options.keyTtlMs ?? 0, this.options.resultTtlMs);
+  }
+
   private retainedCount(): number {
     return this.byState[TaskState.SUCCEEDED]! + this.byState[TaskState.FAILED]! + this.byState[TaskState.CANCELLED]!;
   }
@@ -431,13 +495,23 @@ export class TaskStore {
     return task.finishedAt > 0 && isFinalState(task.state) && task.finishedAt + this.options.resultTtlMs <= now;
   }
 
-  private evict(task: TaskRecord): void {
+  private evict(task: TaskRecord, now: number): void {
     if (task.evicted) return;
     const w = writable(task);
     w.evicted = true;
     this.tasks.delete(task.id);
     const key = task.options.idempotencyKey;
-    if (key && this.byKey.get(key) === task) this.byKey.delete(key);
+    const scoped = key ? scopedKey(task.name, key) : undefined;
+    if (scoped !== undefined && this.byKey.get(scoped) === task) {
+      this.byKey.delete(scoped);
+      // The key outlives the record: remember it compactly until its TTL ends.
+      const expiresAt = (task.finishedAt || now) + this.keyTtlMs;
+      if (expiresAt > now) {
+        const remembered: RememberedKey = { id: task.id, digest: argsDigest(task.argsJson), expiresAt, state: task.state };
+        this.keys.set(scoped, remembered);
+        if (this.commits !== undefined) this.pending.push({ collection: "keys", key: scoped, value: encodeKey(remembered) });
+      }
+    }
     this.byState[task.state]!--;
     this.history.evict();
     if (this.commits !== undefined) {
@@ -479,7 +553,10 @@ export class TaskStore {
       loaded.push(decodeTask(id, value, (key) => args.get(key)));
     }
     const records = new Map<Collection, Map<string, LogValue>>();
-    for (const collection of ["workers", "definitions", "meta"] as const) {
+    const keys: [string, LogValue][] = [];
+    for await (const [key, value] of log.load("keys")) keys.push([key, value]);
+    this.keys.load(keys);
+    for (const collection of ["workers", "definitions", "meta", "schedules", "limits"] as const) {
       const map = new Map<string, LogValue>();
       for await (const [key, value] of log.load(collection)) map.set(key, value);
       records.set(collection, map);
@@ -497,7 +574,7 @@ export class TaskStore {
       this.tasks.set(task.id, task);
       writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
       const key = task.options.idempotencyKey;
-      if (key) this.byKey.set(key, task);
+      if (key) this.byKey.set(scopedKey(task.name, key), task);
       maxOrder = Math.max(maxOrder, task.order);
       this.queueSeq = Math.max(this.queueSeq, task.queueSeq);
       this.finishSeq = Math.max(this.finishSeq, task.finishSeq);

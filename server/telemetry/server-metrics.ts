@@ -9,6 +9,7 @@ import type { ControlPlane } from "../engine/control-plane.js";
 import type { HttpRoute } from "../transport/http-server.js";
 import { metricReadersFromEnv } from "./readers-from-env.js";
 import { observeControlPlane } from "./state-metrics.js";
+import { observeLimits } from "./limit-metrics.js";
 import { TaskMetrics } from "./task-metrics.js";
 
 /** Options for {@link ServerMetrics.create}. */
@@ -45,6 +46,7 @@ export class ServerMetrics {
       .merge(detectResources({ detectors: [envDetector] }));
     const provider = new MeterProvider({ resource, readers: [prometheus, ...pushReaders] });
     observeControlPlane(provider.getMeter(INSTRUMENTATION_SCOPE, VERSION), options.plane);
+    observeLimits(provider.getMeter(INSTRUMENTATION_SCOPE, VERSION), options.plane);
     return new ServerMetrics(provider, prometheus, taskMetrics);
   }
 

@@ -13,9 +13,10 @@ export async function isCollected(make: () => object): Promise<boolean> {
   let collected = false;
   const registry = new FinalizationRegistry<string>(() => (collected = true));
   registry.register(make(), "watched");
-  for (let i = 0; i < 20 && !collected; i++) {
+  // Bounded: 50 collections, 10 ms apart (a durable store lets go of a record once its write is done).
+  for (let i = 0; i < 50 && !collected; i++) {
     gc();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return collected;
 }

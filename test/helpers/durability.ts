@@ -2,6 +2,8 @@
 export interface ProducerLog {
   /** Acknowledged task id → the n it was submitted with. */
   acked: Map<string, number>;
+  /** Acknowledged task id → when the producer heard (Unix ms). */
+  ackedAt: Map<string, number>;
   /** Task id → the result the producer received. */
   results: Map<string, string>;
   /** Submissions the control plane refused (code and message). */
@@ -10,11 +12,14 @@ export interface ProducerLog {
 
 /** Parses the lines of test/fixtures/durable-producer.mjs. */
 export function parseProducer(lines: readonly string[]): ProducerLog {
-  const log: ProducerLog = { acked: new Map(), results: new Map(), refused: [] };
+  const log: ProducerLog = { acked: new Map(), ackedAt: new Map(), results: new Map(), refused: [] };
   for (const line of lines) {
     const [kind, a, ...rest] = line.split(" ");
-    if (kind === "acked") log.acked.set(a!, Number(rest[0]));
-    else if (kind === "result") log.results.set(a!, rest[0]!);
+    const at = rest.pop(); // every line ends with its time
+    if (kind === "acked") {
+      log.acked.set(a!, Number(rest[0]));
+      log.ackedAt.set(a!, Number(at));
+    } else if (kind === "result") log.results.set(a!, rest[0]!);
     else if (kind === "refused") log.refused.push(`${a} ${rest.join(" ")}`);
   }
   return log;

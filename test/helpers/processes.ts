@@ -176,7 +176,7 @@ export async function startServer(args: readonly string[] = [], env: NodeJS.Proc
   // Inside a network namespace the test made, beacons go wherever the defaults send them.
   const beacons =
     options.netns !== undefined ? [] : !args.includes("--beacon-port") ? ["--no-discovery"] : loopback || args.includes("--beacon-addr") ? [] : ["--beacon-addr", "127.255.255.255"];
-  const state = args.includes("--data-dir") || args.includes("--in-memory") ? [] : ["--data-dir", tempDataDir()];
+  const state = args.includes("--data-dir") || args.includes("--in-memory") || args.includes("--store") ? [] : ["--data-dir", tempDataDir()];
   const proc = spawnCommand("fw-server", [...ports, ...beacons, ...state, ...args], env, options) as ServerProc;
   const line = await proc.waitForLine(/^fw-server ready /);
   proc.grpc = /grpc=(\S+)/.exec(line)![1]!;

@@ -1,18 +1,9 @@
 import type { StatsSample } from "../../../gen/fastworker/v1/admin_service_pb.js";
+import type { StatsSampleData } from "../../../common/stats-sample.js";
 import { durationToMs, timestampToMs } from "../../../common/time.js";
 
 /** One second of the control plane's history, as the charts use it. */
-export interface Sample {
-  /** When the period ended, ms since epoch. */
-  time: number;
-  periodMs: number;
-  submitted: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  queued: number;
-  running: number;
-}
+export type Sample = StatsSampleData;
 
 /** The most samples kept: ten minutes at one a second, as the server keeps. */
 export const MAX_SAMPLES = 600;

@@ -1,14 +1,14 @@
 import { Store } from "./store.js";
 
-/** Where the page is: #/overview, #/workers, #/tasks?state=failed&open=<id>. */
+/** Where the page is: #/overview, #/workers, #/tasks?state=failed&open=<id>, #/schedules. */
 export interface Route {
-  view: "overview" | "workers" | "tasks";
+  view: "overview" | "workers" | "tasks" | "schedules";
   params: URLSearchParams;
 }
 
 function parse(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#\/?/, "").split("?");
-  const view = path === "workers" || path === "tasks" ? path : "overview";
+  const view = path === "workers" || path === "tasks" || path === "schedules" ? path : "overview";
   return { view, params: new URLSearchParams(query) };
 }
 

@@ -1,6 +1,6 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import type { SessionAccepted, SessionRequest, SessionResponse, SessionSubmit, SubmitRequest, TaskOutcome } from "./task_service_pb.js";
-import type { Duration, ListValue, Struct, Value } from "@bufbuild/protobuf/wkt";
+import type { Duration, ListValue, Struct, Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import type { ErrorStatus, RetryPolicy, TaskError } from "./task_pb.js";
 import type { Assignment, AttemptRef, AttemptResult, CancelSignal, DispatchResponse, Heartbeat, ProgressUpdate, RejectedItem, ReportResultsRequest, ReportResultsResponse } from "./worker_service_pb.js";
 
@@ -135,6 +135,7 @@ function writeSubmitRequest(w: WireWriter, m: SubmitRequest): void {
   if (m.retry !== undefined) { w.tag(7, 2); const at = w.fork(); writeRetryPolicy(w, m.retry); w.join(at); }
   if (m.timeout !== undefined) { w.tag(8, 2); const at = w.fork(); writeDuration(w, m.timeout); w.join(at); }
   { const map = m.metadata; for (const key of Object.keys(map)) { w.tag(9, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); w.string(map[key]); w.join(entry); } }
+  if (m.runAt !== undefined) { w.tag(10, 2); const at = w.fork(); writeTimestamp(w, m.runAt); w.join(at); }
   w.unknown(m.$unknown);
 }
 
@@ -152,6 +153,7 @@ function readSubmitRequest(r: WireReader, end: number, depth: number, m: SubmitR
       case 7: m.retry = readRetryPolicy(r, r.messageEnd(), depth + 1, m.retry); break;
       case 8: m.timeout = readDuration(r, r.messageEnd(), depth + 1, m.timeout); break;
       case 9: readMapEntry_string(r, m.metadata); break;
+      case 10: m.runAt = readTimestamp(r, r.messageEnd(), depth + 1, m.runAt); break;
       default: r.unknown(m, tag, depth);
     }
   }
@@ -285,6 +287,31 @@ function readRetryPolicy(r: WireReader, end: number, depth: number, m: RetryPoli
       case 2: m.initialBackoff = readDuration(r, r.messageEnd(), depth + 1, m.initialBackoff); break;
       case 3: m.maxBackoff = readDuration(r, r.messageEnd(), depth + 1, m.maxBackoff); break;
       case 4: m.multiplier = r.double(); break;
+      default: r.unknown(m, tag, depth);
+    }
+  }
+  return m;
+}
+
+// google.protobuf.Timestamp
+
+function zeroTimestamp(): Timestamp {
+  return { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
+}
+
+function writeTimestamp(w: WireWriter, m: Timestamp): void {
+  if (m.seconds !== 0n) { w.tag(1, 0); w.int64(m.seconds); }
+  if (m.nanos !== 0) { w.tag(2, 0); w.int32(m.nanos); }
+  w.unknown(m.$unknown);
+}
+
+function readTimestamp(r: WireReader, end: number, depth: number, m: Timestamp = zeroTimestamp()): Timestamp {
+  r.checkDepth(depth, "google.protobuf.Timestamp");
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1: m.seconds = r.int64(); break;
+      case 2: m.nanos = r.int32(); break;
       default: r.unknown(m, tag, depth);
     }
   }
