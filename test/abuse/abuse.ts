@@ -107,11 +107,13 @@ export async function runAbuse(options: AbuseOptions): Promise<AbuseReport> {
     const memory = server.memory();
     if (memory.peak > options.maxPeakRssBytes) problems.push(`peak RSS ${mib(memory.peak)} passed the bound of ${mib(options.maxPeakRssBytes)}`);
     if (tally.failureCount > 0) problems.push(`${tally.failureCount} requests got an answer bad input must never get (first: ${JSON.stringify(tally.failures[0])})`);
+    const overflows = server.logLines.filter((line) => line.includes("TimeoutOverflowWarning"));
+    if (overflows.length > 0) problems.push(`${overflows.length} timers were set past 2^31 ms (they fire at once): ${overflows[0]}`);
     const errors = server.errors();
     if (errors.length > 0) problems.push(`${errors.length} error lines in the control plane's log, first: ${errors[0]}`);
     await client.close();
     const exit = await server.stop();
-    if (exit !== 0) problems.push(`fw-server exited ${exit} on SIGTERM`);
+    if (exit !== 0) problems.push(`fw-server exited ${exit} on SIGTERM; its last log lines:\n    ${server.logLines.filter((l) => !/TimeoutOverflowWarning|Timeout duration was set/.test(l)).slice(-30).join("\n    ")}`);
     return {
       tally,
       seed: options.seed,

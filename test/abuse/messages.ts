@@ -89,7 +89,8 @@ function randomFieldValue(rand: Random, field: DescField, depth: number): unknow
     case "message":
       return depth > 4 ? undefined : randomMessage(rand, field.message, depth + 1);
     case "list": {
-      const n = rand.chance(0.05) ? rand.int(100, 2000) : rand.int(0, 3);
+      // Now and then a long list; of messages, shorter (nested lists multiply: the oversize scenario sends the big ones).
+      const n = rand.chance(0.05) ? rand.int(100, field.listKind === "message" ? 300 : 2000) : rand.int(0, 3);
       return Array.from({ length: n }, () =>
         field.listKind === "scalar" ? randomScalar(rand, field.scalar) : field.listKind === "enum" ? randomEnum(rand, field) : depth > 4 ? create(field.message) : randomMessage(rand, field.message, depth + 1),
       );
