@@ -11,7 +11,8 @@ describe("abuse suite (short run)", () => {
     const report = await runAbuse({ inputs: 3000, seed: 20_261_126, maxPeakRssBytes: 768 * 1024 * 1024 });
     expect(report.problems, formatReport(report)).toEqual([]);
     // Each surface was reached.
-    for (const surface of ["grpc fastworker.v1.TaskService", "grpc fastworker.v1.WorkerService", "grpc fastworker.v1.AdminService", "grpc grpc.health.v1.Health", "connect fastworker.v1.TaskService", "oversize and deep", "slow readers", "stream floods", "udp beacons"]) {
+    const services = ["TaskService", "WorkerService", "AdminService", "ScheduleService", "LimitService"].map((s) => `fastworker.v1.${s}`);
+    for (const surface of [...services.map((s) => `grpc ${s}`), ...services.map((s) => `connect ${s}`), "grpc grpc.health.v1.Health", "oversize and deep", "slow readers", "stream floods", "udp beacons"]) {
       expect(report.tally.surfaces.get(surface)?.inputs ?? 0, surface).toBeGreaterThan(0);
     }
   });

@@ -1,16 +1,9 @@
-import { toJson, type DescMethod } from "@bufbuild/protobuf";
-import { AdminService } from "../../gen/fastworker/v1/admin_service_pb.js";
-import { TaskService } from "../../gen/fastworker/v1/task_service_pb.js";
-import { WorkerService } from "../../gen/fastworker/v1/worker_service_pb.js";
+import { toJson, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { randomJsonValue, randomMessage } from "./messages.js";
 import { mutateJson, oddJsonValue } from "./mutate.js";
 import type { Random } from "./random.js";
 import type { Tally } from "./tally.js";
 
-/** Every Connect route on the HTTP port: each method of the services mounted there. */
-const ROUTES: readonly { path: string; method: DescMethod }[] = [TaskService, WorkerService, AdminService].flatMap((s) =>
-  s.methods.map((m) => ({ path: `/${s.typeName}/${m.name}`, method: m })),
-);
 
 /** Paths that are not RPCs: the dashboard's files, /metrics, and garbage. */
 const GET_PATHS = ["/", "/index.html", "/metrics", "/assets/", "/%E0%A4%A", "/../../etc/passwd", "/assets/../../package.json", "/" + "a".repeat(5000), "/?x=%00", "/fastworker.v1.TaskService/Submit"];
@@ -47,7 +40,15 @@ function requestBody(rand: Random, method: DescMethod): { body: string | Buffer;
  * each answer ("ok" for a success), or its HTTP status when it has none.
  */
 export class ConnectSurface {
-  constructor(private readonly baseUrl: string) {}
+  /** Every Connect route on the HTTP port: each method of the services mounted there (fastworker's). */
+  private readonly routes: readonly { path: string; method: DescMethod }[];
+
+  constructor(
+    private readonly baseUrl: string,
+    services: readonly DescService[],
+  ) {
+    this.routes = services.flatMap((s) => s.methods.map((m) => ({ path: `/${s.typeName}/${m.name}`, method: m })));
+  }
 
   async send(rand: Random, tally: Tally): Promise<void> {
     if (rand.chance(0.05)) {
@@ -56,7 +57,7 @@ export class ConnectSurface {
       tally.record("http other", status, NEVER.has(status), () => path);
       return;
     }
-    const route = rand.pick(ROUTES);
+    const route = rand.pick(this.routes);
     const { body, contentType } = requestBody(rand, route.method);
     const headers: Record<string, string> = contentType === "" ? {} : { "content-type": contentType };
     if (rand.chance(0.1)) headers["connect-protocol-version"] = rand.pick(["1", "2", "x"]);

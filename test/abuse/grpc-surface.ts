@@ -1,17 +1,10 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { AdminService } from "../../gen/fastworker/v1/admin_service_pb.js";
-import { TaskService } from "../../gen/fastworker/v1/task_service_pb.js";
-import { WorkerService } from "../../gen/fastworker/v1/worker_service_pb.js";
-import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { encode, randomMessage } from "./messages.js";
 import { mutateBytes } from "./mutate.js";
 import type { Random } from "./random.js";
 import type { Tally } from "./tally.js";
-
-/** Every service on the gRPC port whose descriptors are in gen/ (reflection, below, has none there). */
-export const GRPC_SERVICES: readonly DescService[] = [TaskService, WorkerService, AdminService, Health];
 
 /** A method to fuzz: its path, kind, and request type when known. */
 interface Target {
@@ -20,12 +13,14 @@ interface Target {
   method: DescMethod | undefined;
 }
 
-const TARGETS: readonly Target[] = [
-  ...GRPC_SERVICES.flatMap((s) => s.methods.map((m): Target => ({ path: `/${s.typeName}/${m.name}`, kind: m.methodKind, method: m }))),
-  // Server reflection: bidi, request types not generated here (random and mutated bytes only).
-  { path: "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", kind: "bidi_streaming", method: undefined },
-  { path: "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", kind: "bidi_streaming", method: undefined },
-];
+/** Every method on the gRPC port: each service in gen/ (see services.ts), plus server reflection, whose request types are not generated here. */
+export function grpcTargets(services: readonly DescService[]): Target[] {
+  return [
+    ...services.flatMap((s) => s.methods.map((m): Target => ({ path: `/${s.typeName}/${m.name}`, kind: m.methodKind, method: m }))),
+    { path: "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", kind: "bidi_streaming", method: undefined },
+    { path: "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", kind: "bidi_streaming", method: undefined },
+  ];
+}
 
 /** Statuses that must never answer input, however bad. */
 const NEVER = new Set(["INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE", "UNIMPLEMENTED"]);
@@ -55,7 +50,7 @@ function requestBytes(rand: Random, target: Target): Buffer {
 export class GrpcSurface {
   private readonly clients: grpc.Client[];
 
-  constructor(address: string, connections: number) {
+  constructor(address: string, connections: number, private readonly targets: readonly Target[]) {
     this.clients = Array.from({ length: connections }, () =>
       new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1, "grpc.max_receive_message_length": -1, "grpc.max_send_message_length": -1 }),
     );
@@ -67,7 +62,7 @@ export class GrpcSurface {
 
   /** Sends input `i` (its bytes come from `rand`) and records the answer. */
   async send(rand: Random, i: number, tally: Tally, okIds?: (path: string, response: Buffer) => void): Promise<void> {
-    const target = rand.pick(TARGETS);
+    const target = rand.pick(this.targets);
     const client = this.clients[i % this.clients.length]!;
     const messages = target.kind === "bidi_streaming" || target.kind === "client_streaming"
       ? Array.from({ length: rand.int(1, 3) }, () => requestBytes(rand, target))
