@@ -8,7 +8,21 @@ import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
 import { VERSION } from "../common/version.js";
 import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
-import { beaconPortOption, clusterOption, discoveryTimeoutOption, intArg, secondsArg, serverOption, tokenOption } from "./options.js";
+import {
+  beaconPortOption,
+  clientTlsFrom,
+  clusterOption,
+  discoveryTimeoutOption,
+  intArg,
+  secondsArg,
+  secretFileOption,
+  secretFrom,
+  serverOption,
+  tlsCaOption,
+  tlsCertOption,
+  tlsKeyOption,
+  tokenOption,
+} from "./options.js";
 
 interface GlobalOptions {
   server?: string;
@@ -24,6 +38,10 @@ const program = new Command("fw")
   .version(VERSION)
   .addOption(serverOption())
   .addOption(tokenOption())
+  .addOption(secretFileOption("token"))
+  .addOption(tlsCaOption())
+  .addOption(tlsCertOption())
+  .addOption(tlsKeyOption())
   .addOption(clusterOption())
   .addOption(beaconPortOption())
   .addOption(discoveryTimeoutOption(DEFAULT_DISCOVERY_TIMEOUT_MS))
@@ -164,18 +182,36 @@ program
 
 /** A client for --server, or for the control plane found by beacon (saying which, on stderr). */
 async function connect(global: GlobalOptions): Promise<Client> {
-  if (global.server) return new Client({ server: global.server, token: global.token });
+  let token: string | undefined;
+  let tls;
+  try {
+    token = secretFrom(global as unknown as Record<string, unknown>, "token");
+    tls = clientTlsFrom(global as unknown as Record<string, unknown>);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (global.server) return newClient({ server: global.server, token, tls });
   const client = await Client.discover({
     cluster: global.cluster,
     port: global.beaconPort,
     timeoutMs: global.discoveryTimeout,
-    token: global.token,
+    token,
+    tls,
     // Progress only for a person watching; scripts get the result line or one error line.
     onProgress: process.stderr.isTTY ? (status) => process.stderr.write(`fw: ${status}\n`) : undefined,
     progressIntervalMs: 2000,
   });
   process.stderr.write(`fw: ${describeDiscovery(client.discovery!)}\n`);
   return client;
+}
+
+/** A Client; a bad address or token is a usage error (exit 2), not a failed call. */
+function newClient(options: ConstructorParameters<typeof Client>[0]): Client {
+  try {
+    return new Client(options);
+  } catch (err) {
+    throw new UsageError(err instanceof ConnectError ? err.rawMessage : (err as Error).message);
+  }
 }
 
 async function printResult(client: Client, id: string, global: GlobalOptions, timeoutMs: number | undefined): Promise<void> {

@@ -8,7 +8,8 @@ import { stringifyJson } from "../common/json.js";
 import { durationFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
-import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
+import { GrpcConnection, type ServiceClient, type TlsClientOptions } from "../common/transport/grpc-client.js";
+import { tlsFromEnv, tokenFromEnv } from "./client-env.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
@@ -26,10 +27,12 @@ export function defaultServer(): string {
 
 /** Options for {@link Client}. */
 export interface ClientOptions {
-  /** host:port of the control plane's gRPC port (default: FW_SERVER, else 127.0.0.1:50051). */
+  /** The control plane's gRPC address: host:port, or grpcs://host:port for TLS (default: FW_SERVER, else 127.0.0.1:50051). */
   server?: string;
-  /** The control plane's --token (default: FW_TOKEN). */
+  /** The control plane's --client-token, --read-token or --token (default: FW_TOKEN, else the file FW_TOKEN_FILE names). */
   token?: string;
+  /** Certificates for a control plane serving TLS (default: the CA file FW_TLS_CA names, if set). */
+  tls?: TlsClientOptions;
   /**
    * Push each submitted task's outcome to this client as soon as it is final,
    * so `result()` answers without asking (default true). Turn it off for
@@ -138,7 +141,7 @@ export class Client {
 
   constructor(options: ClientOptions = {}) {
     this.server = options.server ?? defaultServer();
-    this.connection = new GrpcConnection({ address: this.server, token: options.token ?? process.env.FW_TOKEN });
+    this.connection = new GrpcConnection({ address: this.server, token: options.token ?? tokenFromEnv(), tls: options.tls ?? tlsFromEnv() });
     this.tasks = this.connection.service(TaskService);
     this.admin = this.connection.service(AdminService);
     this.session = new ClientSession(() => this.tasks, { ...DEFAULT_SESSION_LIMITS, ...options.session });
@@ -155,7 +158,7 @@ export class Client {
    */
   static async discover(options: ClientDiscoverOptions = {}): Promise<Client> {
     const server = options.server ?? (process.env.FW_SERVER || undefined);
-    const token = options.token ?? process.env.FW_TOKEN;
+    const token = options.token ?? tokenFromEnv();
     if (server !== undefined) return new Client({ ...options, server, token });
     const envPort = Number(process.env.FW_BEACON_PORT);
     const envTimeout = Number(process.env.FW_DISCOVERY_TIMEOUT);
