@@ -8,6 +8,7 @@ import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
 import { VERSION } from "../common/version.js";
 import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
+import { safeLine } from "./terminal-text.js";
 import {
   beaconPortOption,
   clientTlsFrom,
@@ -90,7 +91,7 @@ program
     const handle = await client.submit(task!, args, options);
     if (!opts.wait) {
       if (global.json) printJson({ id: handle.id, deduplicated: handle.deduplicated });
-      else process.stdout.write(`${handle.id}\n`);
+      else process.stdout.write(`${safeLine(handle.id)}\n`);
       return;
     }
     await printResult(client, handle.id, global, undefined);
@@ -134,7 +135,7 @@ program
   .action(withClient(async (client, [id], opts, global) => {
     const task = await client.cancel(id!, (opts.reason as string | undefined) ?? "");
     if (global.json) printJson(task);
-    else process.stdout.write(`${task.id} ${task.state}\n`);
+    else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
   }));
 
 program
@@ -143,7 +144,7 @@ program
   .action(withClient(async (client, [id], _opts, global) => {
     const task = await client.retry(id!);
     if (global.json) printJson(task);
-    else process.stdout.write(`${task.id} ${task.state}\n`);
+    else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
   }));
 
 program
@@ -230,10 +231,11 @@ try {
   if (!(err instanceof CommanderError)) process.stderr.write(`fw: ${describe(err)}\n`);
 }
 
+/** The one error line: messages can quote what a worker or submitter wrote, so controls are removed. */
 function describe(err: unknown): string {
-  if (err instanceof ConnectError) return `${err.rawMessage} (${codeName(err.code)})`;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof ConnectError) return safeLine(`${err.rawMessage} (${codeName(err.code)})`);
+  if (err instanceof Error) return safeLine(err.message);
+  return safeLine(String(err));
 }
 
 function exitCode(err: unknown): number {
