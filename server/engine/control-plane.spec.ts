@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { WorkerState } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
-import { ReportResultsRequestSchema, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
+import { ReportResultsRequestSchema, TaskDefinitionSchema, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { silentLogger } from "../../common/logger.js";
 import { engineConfig } from "./config.js";
@@ -164,5 +164,21 @@ describe("ControlPlane engine (driven by runOnce)", () => {
     for (let i = 0; i < 10; i++) submit(0);
     plane.attach(worker, new AsyncQueue<DispatchResponse>(), 1, undefined, 0); // 3 slots still busy with an old session's tasks
     expect(plane.dispatcher.runOnce(0)).toBe(1);
+  });
+
+  it("refuses a registration that would change a connected worker's task definition, and takes it once nobody serves the name", () => {
+    const { plane } = engine();
+    const identity = (name: string) => ({ name, host: "h", pid: 1, version: "t", concurrency: 1, names: ["job"] });
+    const high = create(TaskDefinitionSchema, { name: "job", priority: Priority.HIGH });
+    const low = create(TaskDefinitionSchema, { name: "job", priority: Priority.LOW });
+    const first = plane.register(identity("a"), [high], 0);
+    expect(first.changed).toEqual([]); // a new name is no change
+    expect(plane.register(identity("b"), [high], 0).changed).toEqual([]); // the same definition is welcome
+    expect(() => plane.register(identity("c"), [low], 0)).toThrow(/task "job" here has priority low, not high \(the definition of connected worker "a" \(.*\), "b" \(/);
+    expect(plane.definitions.defaultPriority("job")).toBe(Priority.HIGH);
+    for (const w of [...plane.workers.live()]) plane.loseWorker(w, 1, "test");
+    const later = plane.register(identity("c"), [low], 2);
+    expect(later.changed).toEqual([{ name: "job", differences: ["priority low, not high"] }]);
+    expect(plane.definitions.defaultPriority("job")).toBe(Priority.LOW);
   });
 });

@@ -42,7 +42,7 @@ export interface Registration {
 /** A task definition a registration replaced, and how. */
 export interface DefinitionChange {
   name: string;
-  /** One phrase per field, e.g. "priority HIGH, not NORMAL". */
+  /** One phrase per field, e.g. "priority high, not normal". */
   differences: string[];
 }
 

@@ -1,6 +1,7 @@
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import type { TaskDefinition } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { durationToMs } from "../../common/time.js";
+import { priorityName } from "../../common/priority.js";
 import type { LogValue } from "../store/state-log.js";
 import type { RetryPolicyData } from "../store/task-record.js";
 
@@ -37,7 +38,7 @@ export class Definitions {
 
   /**
    * How a declared definition differs from the current one of its name, one
-   * phrase per field ("priority HIGH, not NORMAL"); empty when they agree,
+   * phrase per field ("priority high, not normal"); empty when they agree,
    * undefined when the name has no definition yet.
    */
   differences(definition: TaskDefinition): string[] | undefined {
@@ -50,7 +51,8 @@ export class Definitions {
     const field = (name: string, a: unknown, b: unknown): void => {
       if (a !== b) out.push(`${name} ${show(a)}, not ${show(b)}`);
     };
-    field("priority", Priority[declared.priority], Priority[current.priority]);
+    const priority = (p: Priority): string | undefined => (p === Priority.UNSPECIFIED ? undefined : priorityName(p));
+    field("priority", priority(declared.priority), priority(current.priority));
     field("timeout (ms)", declared.timeoutMs, current.timeoutMs);
     for (const key of ["maxAttempts", "initialBackoffMs", "maxBackoffMs", "multiplier"] as const) {
       field(`retry.${key}`, declared.retry?.[key], current.retry?.[key]);
