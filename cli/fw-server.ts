@@ -122,6 +122,9 @@ program.action(async (opts: Record<string, unknown>) => {
   if (taskModules.length > 0 && credentialSet && embeddedToken === undefined) {
     fail("fw-server", "--tasks runs an embedded worker, which needs --worker-token or --token (the other tokens cannot register a worker)");
   }
+  // The embedded worker dials this process's gRPC port on loopback.
+  const embeddedHost = ["0.0.0.0", "::"].includes(opts.host as string) ? "127.0.0.1" : (opts.host as string);
+  const embeddedTls = taskModules.length > 0 && tls !== undefined ? embeddedWorkerTls(tls, embeddedHost) : undefined;
   try {
     // Load task modules first: a broken module should fail before anything listens.
     if (taskModules.length > 0) tasks = await loadTaskModules(taskModules);
@@ -160,12 +163,10 @@ program.action(async (opts: Record<string, unknown>) => {
   // The embedded worker: the same Worker as fw-worker, dialling this process's gRPC port.
   let worker: Worker | undefined;
   if (tasks !== undefined) {
-    const host = opts.host as string;
-    const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
     worker = new Worker({
-      server: `${tls ? "grpcs://" : ""}${hostPort(local, server.grpcPort)}`,
+      server: `${tls ? "grpcs://" : ""}${hostPort(embeddedHost, server.grpcPort)}`,
       token: embeddedToken,
-      tls: tls === undefined ? undefined : embeddedWorkerTls(tls, local),
+      tls: embeddedTls,
       tasks,
       concurrency: opts.concurrency as number,
       drainTimeoutMs: opts.drainTimeout as number,
@@ -210,7 +211,20 @@ program.action(async (opts: Record<string, unknown>) => {
  * certificate, so the client CA must have signed it.
  */
 function embeddedWorkerTls(tls: ServerTls, host: string): TlsClientOptions {
-  const leaf = new X509Certificate(Buffer.from(tls.cert));
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(Buffer.from(tls.cert));
+  } catch {
+    return {}; // not a certificate: startServer says so, naming the flag
+  }
+  const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+  if (tls.clientCa !== undefined && leaf.keyUsage !== undefined && !leaf.keyUsage.includes(CLIENT_AUTH)) {
+    fail(
+      "fw-server",
+      "--tasks with --tls-client-ca: the embedded worker presents the control plane's certificate as its client certificate, " +
+        "but --tls-cert's is for servers only (no clientAuth in its extended key usage); issue it with extendedKeyUsage=serverAuth,clientAuth, or run workers with fw-worker",
+    );
+  }
   return {
     ca: leaf.toString(),
     serverName: certificateName(leaf, host),

@@ -4,7 +4,7 @@ import { Client } from "../index.js";
 import { connect } from "./helpers/clients.js";
 import { httpsRequest } from "./helpers/https.js";
 import { makePki } from "./helpers/pki.js";
-import { runCli, spawnCommand, startServer, startWorker } from "./helpers/processes.js";
+import { run, runCli, spawnCommand, startServer, startWorker } from "./helpers/processes.js";
 import { missing } from "./helpers/requires.js";
 import { freeUdpPort, randomCluster } from "./helpers/udp.js";
 
@@ -88,6 +88,18 @@ describe.skipIf(missing("openssl"))("TLS on both ports (certificates made by the
     const noCert = spawnCommand("fw-worker", ["--server", server.grpc, "--tasks", TASKS, "--tls-ca", pki.caCert, "--token", TOKEN]);
     await noCert.waitForLine("cannot reach the control plane");
     await noCert.stop();
+
+    // A server-only certificate cannot be the embedded worker's client certificate: said at start, not by a worker that never connects.
+    const serverOnly = await run("bash", ["-euo", "pipefail", "-c", [
+      `cd '${pki.dir}'`,
+      "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server-only.ext",
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile server-only.ext -out server-only.crt",
+    ].join(" && ")]);
+    expect(serverOnly.code, serverOnly.stderr).toBe(0);
+    const refused = spawnCommand("fw-server", ["--in-memory", "--port", "0", "--http-port", "0", "--no-discovery", "--tls-cert", `${pki.dir}/server-only.crt`, "--tls-key", pki.serverKey, "--tls-client-ca", pki.caCert, "--token", TOKEN, "--tasks", TASKS]);
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.stdout).toEqual([]);
+    expect(refused.stderr).toEqual([expect.stringMatching(/^fw-server: --tasks with --tls-client-ca: the embedded worker presents .*\(no clientAuth/)]);
   });
 
   it("announces TLS in its beacons, so workers and fw that discover it dial grpcs://", async () => {
