@@ -22,13 +22,20 @@ afterEach(async () => {
   connection = undefined;
 });
 
-/** Sends one ReportResults request on its own stream, as a (forged or late) worker would, and returns the answer. */
+/** The session secrets the fake workers got at registration, by worker id. */
+const secrets = new Map<string, string>();
+
+/**
+ * Sends one ReportResults request on its own stream, as a (forged or late)
+ * worker would, and returns the answer. It presents the session's secret
+ * unless the request names one.
+ */
 async function report(
   workers: ServiceClient<typeof WorkerService>,
   request: MessageInitShape<typeof ReportResultsRequestSchema>,
 ): Promise<ReportResultsResponse> {
   const call = workers.reportResults();
-  call.send(request);
+  call.send({ sessionSecret: secrets.get(request.workerId ?? "") ?? "", ...request });
   call.end();
   for await (const response of call.responses) return response;
   throw new Error("the report stream ended without an answer");
@@ -36,7 +43,8 @@ async function report(
 
 /** A hand-driven worker session: registers, opens its stream, and collects what arrives. */
 async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: Client, name: string, concurrency = 1) {
-  const { workerId } = await workers.registerWorker({ name, host: "test", pid: 1, concurrency, tasks: [{ name: "job" }] });
+  const { workerId, sessionSecret } = await workers.registerWorker({ name, host: "test", pid: 1, concurrency, tasks: [{ name: "job" }] });
+  secrets.set(workerId, sessionSecret);
   const abort = new AbortController();
   streams.push(abort);
   const assignments: Assignment[] = [];
@@ -44,7 +52,7 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: 
   const waiters: (() => void)[] = [];
   void (async () => {
     try {
-      for await (const message of workers.dispatch({ workerId }, { signal: abort.signal }) as AsyncIterable<DispatchResponse>) {
+      for await (const message of workers.dispatch({ workerId, sessionSecret }, { signal: abort.signal }) as AsyncIterable<DispatchResponse>) {
         assignments.push(...message.assignments);
         if (message.ping > lastPing) {
           // Answer each ping like a real worker, so this session keeps its lease while the test runs.
@@ -173,6 +181,39 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     expect(late.rejected).toHaveLength(0); // its open attempt is closed (its slot comes back)…
     expect(await handle.result()).toBe("from fresh"); // …but the result is not taken
     expect((await client.stats()).totals.lateResults).toBe(1);
+  });
+});
+
+describe("worker sessions are capabilities: a worker id alone gives nothing", () => {
+  it("refuses another worker's session id without its secret, on Dispatch and ReportResults, before anything changes", async () => {
+    const server = await startServer();
+    connection = new GrpcConnection({ address: server.grpc });
+    const workers = connection.service(WorkerService);
+    const client = connect(server);
+    const victim = await fakeWorker(workers, client, "victim");
+    const handle = await client.submit("job", { n: 1 });
+    await victim.received(1);
+    // The id is public: listings show it.
+    expect((await client.workers()).map((w) => w.id)).toContain(victim.workerId);
+
+    const refused = (err: unknown, what: string): void => {
+      expect(err, what).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code, what).toBe(Code.PermissionDenied);
+      expect((err as ConnectError).rawMessage, what).toMatch(/session secret/);
+    };
+    for (const sessionSecret of ["", "a-guess-at-the-secret-0123456789", secrets.get(victim.workerId)!.slice(0, -1) + "x"]) {
+      // Its results, its heartbeats, its stream: all refused.
+      refused(await report(workers, { workerId: victim.workerId, sessionSecret, results: [ok(handle.id, 1, "forged")] }).catch((e: unknown) => e), "report");
+      refused(await report(workers, { workerId: victim.workerId, sessionSecret, heartbeat: { ping: 1, capacity: 1 } }).catch((e: unknown) => e), "heartbeat");
+      const stolen = (async () => {
+        for await (const message of workers.dispatch({ workerId: victim.workerId, sessionSecret }) as AsyncIterable<DispatchResponse>) return message;
+      })();
+      refused(await stolen.catch((e: unknown) => e), "dispatch");
+    }
+    // The victim still holds its attempt, and its own report is taken.
+    expect(await handle.status()).toMatchObject({ state: "running", workerName: "victim" });
+    expect(await report(workers, { workerId: victim.workerId, results: [ok(handle.id, 1, "real")] })).toMatchObject({ accepted: 1 });
+    expect(await handle.result()).toBe("real");
   });
 });
 

@@ -12,7 +12,7 @@ import { captureLogs } from "../test/helpers/captured-logs.js";
 import { Reporter, type ReporterLink } from "./reporter.js";
 import { RunningAttempt } from "./running-attempt.js";
 
-type Request = Omit<ReportResultsRequest, "$typeName" | "workerId">;
+type Request = Omit<ReportResultsRequest, "$typeName" | "workerId" | "sessionSecret">;
 
 /** One ReportResults call the reporter made, answered by the spec. */
 interface Call {
