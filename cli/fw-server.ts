@@ -7,13 +7,10 @@ import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import type { RestoreSummary } from "../server/engine/recovery.js";
-import { redacted } from "../server/ha/group.js";
+import { redacted } from "../server/ha/store-url.js";
 import { hostPort } from "../server/transport/grpc-server.js";
-import { backupState } from "../server/store/backup-state.js";
-import { checkState, formatCheck } from "../server/store/check-state.js";
-import { loadTaskModules } from "../worker/loader.js";
 import type { TaskDefinition } from "../worker/task.js";
-import { Worker } from "../worker/worker.js";
+import type { Worker } from "../worker/worker.js";
 import { ENGINE_DEFAULTS } from "../server/engine/config.js";
 import {
   beaconPortOption,
@@ -92,6 +89,7 @@ program.action(async (opts: Record<string, unknown>) => {
   if (opts.backup !== undefined) {
     if (dataDir === undefined) fail("fw-server", "--backup copies a data directory; drop --in-memory");
     try {
+      const { backupState } = await import("../server/store/backup-state.js");
       process.stdout.write(`backed up ${resolve(dataDir)} into ${await backupState(dataDir, opts.backup as string)}\n`);
     } catch (err) {
       fail("fw-server", errorMessage(err));
@@ -100,6 +98,7 @@ program.action(async (opts: Record<string, unknown>) => {
   }
   if (opts.check) {
     if (dataDir === undefined) fail("fw-server", "--check reads a data directory; drop --in-memory");
+    const { checkState, formatCheck } = await import("../server/store/check-state.js");
     let report;
     try {
       report = await checkState(dataDir);
@@ -111,6 +110,7 @@ program.action(async (opts: Record<string, unknown>) => {
   }
   const taskModules = (opts.tasks as string[] | undefined) ?? [];
   let tasks: Map<string, TaskDefinition> | undefined;
+  let WorkerClass: typeof Worker | undefined;
   let server;
   let secrets;
   let tls;
@@ -134,8 +134,13 @@ program.action(async (opts: Record<string, unknown>) => {
   const embeddedHost = ["0.0.0.0", "::"].includes(opts.host as string) ? "127.0.0.1" : (opts.host as string);
   const embeddedTls = taskModules.length > 0 && tls !== undefined ? embeddedWorkerTls(tls, embeddedHost) : undefined;
   try {
-    // Load task modules first: a broken module should fail before anything listens.
-    if (taskModules.length > 0) tasks = await loadTaskModules(taskModules);
+    // Load task modules first: a broken module should fail before anything listens. The worker runtime (and tsx)
+    // is loaded only for --tasks: a control plane without an embedded worker does not carry it.
+    if (taskModules.length > 0) {
+      const { loadTaskModules } = await import("../worker/loader.js");
+      tasks = await loadTaskModules(taskModules);
+      WorkerClass = (await import("../worker/worker.js")).Worker;
+    }
     server = await startServer({
       host: opts.host as string,
       port: opts.port as number,
@@ -174,8 +179,8 @@ program.action(async (opts: Record<string, unknown>) => {
   // started once this control plane leads (a standby's would only be refused).
   let worker: Worker | undefined;
   const startWorker = (): void => {
-    if (tasks === undefined || worker !== undefined) return;
-    worker = new Worker({
+    if (tasks === undefined || WorkerClass === undefined || worker !== undefined) return;
+    worker = new WorkerClass({
       server: `${tls ? "grpcs://" : ""}${hostPort(embeddedHost, server.grpcPort)}`,
       token: embeddedToken,
       tls: embeddedTls,
