@@ -21,6 +21,7 @@ export { discoverControlPlane, describeDiscovery } from "./common/discovery/disc
 export type { Discovery, DiscoveryOptions, DiscoverOptions } from "./common/discovery/discover.js";
 export type { Beacon } from "./common/discovery/beacon.js";
 export type { HeardBeacon } from "./common/discovery/beacon-listener.js";
+export type { TlsClientOptions } from "./common/transport/grpc-client.js";
 export { taskRef } from "./client/task-ref.js";
 export type { TaskRef, ArgsOf, ResultOf } from "./client/task-ref.js";
 export { TaskFailedError } from "./client/task-failed-error.js";

@@ -1,14 +1,23 @@
 import type { StatsInfo, TaskInfo, WorkerInfo } from "../client/task-info.js";
 import { attemptLabel, attemptSeries, attemptSummary, progressLabel } from "../client/task-summary.js";
+import { safeJson, safeLine, safeText } from "./terminal-text.js";
 
-/** Prints a value for scripts: JSON, one document. */
+// Everything printed here that a worker or a submitter chose (names, hosts, messages, args,
+// results) goes through terminal-text.ts: it cannot move the cursor, retitle or clear the screen.
+
+/** Prints a value for scripts: JSON, one document (control characters escaped, C1 too). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(JSON.stringify(value, null, 2))}\n`);
 }
 
-/** A result value for people: strings bare, everything else as JSON. */
+/** A result value for people: strings bare (newlines kept, other controls removed), everything else as JSON. */
 export function formatResult(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return typeof value === "string" ? safeText(value) : json(value, 2);
+}
+
+/** JSON for people's output: C1 controls escaped too. */
+function json(value: unknown, indent?: number): string {
+  return safeJson(JSON.stringify(value, null, indent));
 }
 
 const ago = (date: Date | undefined): string => {
@@ -25,26 +34,26 @@ export function formatTask(task: TaskInfo): string {
   const summary = attemptSummary(task);
   const lines = [
     `id:        ${task.id}`,
-    `task:      ${task.name}`,
-    `state:     ${task.state}${task.statusMessage ? ` (${task.statusMessage})` : ""}`,
+    `task:      ${safeLine(task.name)}`,
+    `state:     ${task.state}${task.statusMessage ? ` (${safeLine(task.statusMessage)})` : ""}`,
     `priority:  ${task.priority}`,
     summary === undefined
       ? `attempts:  ${task.attempt} dispatched, at most ${task.maxAttempts} per series`
       : `attempt:   ${attemptLabel(summary)}${summary.dispatches > summary.attempt ? ` (${summary.dispatches} dispatches in all)` : ""}`,
   ];
-  if (task.workerName) lines.push(`worker:    ${task.workerName}`);
-  if (task.progress && task.state === "running") lines.push(`progress:  ${progressLabel(task.progress).text}`);
+  if (task.workerName) lines.push(`worker:    ${safeLine(task.workerName)}`);
+  if (task.progress && task.state === "running") lines.push(`progress:  ${safeLine(progressLabel(task.progress).text)}`);
   lines.push(`created:   ${task.createdAt?.toISOString() ?? "-"}`);
   if (task.startedAt) lines.push(`started:   ${task.startedAt.toISOString()}`);
   if (task.finishedAt) lines.push(`finished:  ${task.finishedAt.toISOString()}`);
-  if (task.args !== undefined) lines.push(`args:      ${JSON.stringify(task.args)}`);
-  if (task.result !== undefined) lines.push(`result:    ${JSON.stringify(task.result)}`);
-  if (task.error) lines.push(`error:     ${task.error.type ? `${task.error.type}: ` : ""}${task.error.message}`);
+  if (task.args !== undefined) lines.push(`args:      ${json(task.args)}`);
+  if (task.result !== undefined) lines.push(`result:    ${json(task.result)}`);
+  if (task.error) lines.push(`error:     ${safeLine(`${task.error.type ? `${task.error.type}: ` : ""}${task.error.message}`)}`);
   const series = attemptSeries(task.attempts, task.maxAttempts);
   for (const s of series) {
     if (series.length > 1 && s.attempts.length > 0) lines.push(`  series ${s.number}${s.number > 1 ? " (retried)" : ""}:`);
     for (const a of s.attempts) {
-      lines.push(`  attempt ${a.number}: ${a.outcome.replace("_", " ")} on ${a.workerName}${a.error ? ` - ${a.error.message}` : ""}`);
+      lines.push(`  attempt ${a.number}: ${a.outcome.replace("_", " ")} on ${safeLine(a.workerName)}${a.error ? ` - ${safeLine(a.error.message)}` : ""}`);
     }
   }
   return lines.join("\n");
@@ -59,14 +68,14 @@ export function table(header: string[], rows: string[][]): string {
 
 /** A listing for people. ATTEMPTS counts dispatches in all (retries and redeliveries); `fw status` tells the series. */
 export function formatTasks(tasks: TaskInfo[], total: number): string {
-  const rows = tasks.map((t) => [t.id, t.name, t.state, t.priority, String(t.attempt), ago(t.createdAt), t.error?.message.slice(0, 60) ?? ""]);
+  const rows = tasks.map((t) => [t.id, safeLine(t.name), t.state, t.priority, String(t.attempt), ago(t.createdAt), safeLine(t.error?.message ?? "").slice(0, 60)]);
   return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
 }
 
 export function formatWorkers(workers: WorkerInfo[]): string {
   if (workers.length === 0) return "no workers connected";
   const rows = workers.map((w) => [
-    w.name, w.state, w.host, `${w.inFlight}/${w.capacity}`, String(w.succeeded + w.failed), String(w.failed), w.rate.toFixed(1), ago(w.lastHeartbeatAt), w.tasks.join(","),
+    safeLine(w.name), w.state, safeLine(w.host), `${w.inFlight}/${w.capacity}`, String(w.succeeded + w.failed), String(w.failed), w.rate.toFixed(1), ago(w.lastHeartbeatAt), safeLine(w.tasks.join(",")),
   ]);
   // Workers count attempts, not tasks: a task retried three times is three attempts here.
   return table(["NAME", "STATE", "HOST", "IN FLIGHT", "ATTEMPTS", "FAILED ATTEMPTS", "TASKS/S", "HEARTBEAT", "SERVES"], rows);
@@ -90,6 +99,6 @@ export function formatStats(s: StatsInfo): string {
     `submitted:  ${n(s.totals.submitted)} since start, ${n(s.totals.retried)} retried`,
     `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}% (last 10 s)`,
     `workers:    ${s.workers}`,
-    `version:    ${s.version}, up since ${s.startedAt?.toISOString() ?? "-"}`,
+    `version:    ${safeLine(s.version)}, up since ${s.startedAt?.toISOString() ?? "-"}`,
   ].join("\n");
 }

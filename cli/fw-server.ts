@@ -7,13 +7,10 @@ import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import type { RestoreSummary } from "../server/engine/recovery.js";
-import { redacted } from "../server/ha/group.js";
+import { redacted } from "../server/ha/store-url.js";
 import { hostPort } from "../server/transport/grpc-server.js";
-import { backupState } from "../server/store/backup-state.js";
-import { checkState, formatCheck } from "../server/store/check-state.js";
-import { loadTaskModules } from "../worker/loader.js";
 import type { TaskDefinition } from "../worker/task.js";
-import { Worker } from "../worker/worker.js";
+import type { Worker } from "../worker/worker.js";
 import { ENGINE_DEFAULTS } from "../server/engine/config.js";
 import {
   beaconPortOption,
@@ -26,11 +23,16 @@ import {
   logLevelOption,
   positiveSecondsArg,
   secondsArg,
+  secretFileOption,
+  secretFrom,
   sizeArg,
   tasksOption,
   tokenOption,
 } from "./options.js";
 import { exitOnSignals, fail } from "./process.js";
+import { X509Certificate } from "node:crypto";
+import type { TlsClientOptions } from "../common/transport/grpc-client.js";
+import { certificateName, readTlsFiles, type ServerTls } from "../server/transport/tls.js";
 
 const program = new Command("fw-server")
   .description("The fastworker control plane: queues, dispatch, results, dashboard. Every flag can also be set as FW_<NAME>.")
@@ -53,7 +55,20 @@ const program = new Command("fw-server")
   .addOption(new Option("--max-queued <n>", "the most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxQueued))
   .addOption(new Option("--max-queued-bytes <size>", "the most bytes of args of tasks waiting to run, e.g. 512MiB; more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED_BYTES").argParser(sizeArg).default(ENGINE_DEFAULTS.maxQueuedBytes, "512MiB"))
   .addOption(new Option("--timeout-grace <seconds>", "a running attempt not reported this long after its timeout is failed (TIMED_OUT) by the control plane").env("FW_TIMEOUT_GRACE").argParser(positiveSecondsArg).default(ENGINE_DEFAULTS.timeoutGraceMs, "30"))
-  .addOption(tokenOption())
+  .addOption(tokenOption("the all-powerful token: any RPC, a worker's or a client's, and reads (with any token set, every call needs one)"))
+  .addOption(secretFileOption("token"))
+  .addOption(new Option("--worker-token <token>", "a token for workers only: register, receive tasks, report results").env("FW_WORKER_TOKEN"))
+  .addOption(secretFileOption("worker-token"))
+  .addOption(new Option("--client-token <token>", "a token for applications and admins: submit, cancel, retry and read; not a worker").env("FW_CLIENT_TOKEN"))
+  .addOption(secretFileOption("client-token"))
+  .addOption(new Option("--read-token <token>", "a token that only reads: tasks, stats, workers, the dashboard, /metrics").env("FW_READ_TOKEN"))
+  .addOption(secretFileOption("read-token"))
+  .addOption(new Option("--insecure", "start bound off loopback without any token (otherwise refused): only on a trusted network").env("FW_INSECURE"))
+  .addOption(new Option("--tls-cert <file>", "serve TLS on both ports with this PEM certificate (chain)").env("FW_TLS_CERT"))
+  .addOption(new Option("--tls-key <file>", "the PEM private key of --tls-cert").env("FW_TLS_KEY"))
+  .addOption(new Option("--tls-client-ca <file>", "require client certificates signed by this PEM CA on both ports").env("FW_TLS_CLIENT_CA"))
+  .addOption(new Option("--allowed-host <name>", "a Host name the HTTP port answers to besides localhost and its address (repeatable; e.g. a proxy's name)").env("FW_ALLOWED_HOST").argParser(collect))
+  .addOption(new Option("--cors-origin <origin>", "let pages of this origin call the HTTP port (repeatable; default: no CORS)").env("FW_CORS_ORIGIN").argParser(collect))
   .addOption(clusterOption())
   .addOption(beaconPortOption())
   .addOption(new Option("--beacon-addr <ip>", "send beacons here instead (repeatable; default 127.255.255.255 on loopback, else the subnet broadcast)").env("FW_BEACON_ADDR").argParser(collect))
@@ -77,6 +92,7 @@ program.action(async (opts: Record<string, unknown>) => {
   if (opts.backup !== undefined) {
     if (dataDir === undefined) fail("fw-server", "--backup copies a data directory; drop --in-memory");
     try {
+      const { backupState } = await import("../server/store/backup-state.js");
       process.stdout.write(`backed up ${resolve(dataDir)} into ${await backupState(dataDir, opts.backup as string)}\n`);
     } catch (err) {
       fail("fw-server", errorMessage(err));
@@ -85,6 +101,7 @@ program.action(async (opts: Record<string, unknown>) => {
   }
   if (opts.check) {
     if (dataDir === undefined) fail("fw-server", "--check reads a data directory; drop --in-memory");
+    const { checkState, formatCheck } = await import("../server/store/check-state.js");
     let report;
     try {
       report = await checkState(dataDir);
@@ -96,10 +113,37 @@ program.action(async (opts: Record<string, unknown>) => {
   }
   const taskModules = (opts.tasks as string[] | undefined) ?? [];
   let tasks: Map<string, TaskDefinition> | undefined;
+  let WorkerClass: typeof Worker | undefined;
   let server;
+  let secrets;
+  let tls;
   try {
-    // Load task modules first: a broken module should fail before anything listens.
-    if (taskModules.length > 0) tasks = await loadTaskModules(taskModules);
+    secrets = {
+      token: secretFrom(opts, "token"),
+      workerToken: secretFrom(opts, "worker-token"),
+      clientToken: secretFrom(opts, "client-token"),
+      readToken: secretFrom(opts, "read-token"),
+    };
+    tls = readTlsFiles({ cert: opts.tlsCert as string | undefined, key: opts.tlsKey as string | undefined, clientCa: opts.tlsClientCa as string | undefined });
+  } catch (err) {
+    fail("fw-server", errorMessage(err));
+  }
+  const credentialSet = Object.values(secrets).some((t) => t !== undefined);
+  const embeddedToken = secrets.workerToken ?? secrets.token;
+  if (taskModules.length > 0 && credentialSet && embeddedToken === undefined) {
+    fail("fw-server", "--tasks runs an embedded worker, which needs --worker-token or --token (the other tokens cannot register a worker)");
+  }
+  // The embedded worker dials this process's gRPC port on loopback.
+  const embeddedHost = ["0.0.0.0", "::"].includes(opts.host as string) ? "127.0.0.1" : (opts.host as string);
+  const embeddedTls = taskModules.length > 0 && tls !== undefined ? embeddedWorkerTls(tls, embeddedHost) : undefined;
+  try {
+    // Load task modules first: a broken module should fail before anything listens. The worker runtime (and tsx)
+    // is loaded only for --tasks: a control plane without an embedded worker does not carry it.
+    if (taskModules.length > 0) {
+      const { loadTaskModules } = await import("../worker/loader.js");
+      tasks = await loadTaskModules(taskModules);
+      WorkerClass = (await import("../worker/worker.js")).Worker;
+    }
     server = await startServer({
       host: opts.host as string,
       port: opts.port as number,
@@ -111,7 +155,11 @@ program.action(async (opts: Record<string, unknown>) => {
       maxQueued: opts.maxQueued as number,
       maxQueuedBytes: opts.maxQueuedBytes as number,
       timeoutGraceMs: opts.timeoutGrace as number,
-      token: opts.token as string | undefined,
+      ...secrets,
+      tls,
+      insecure: opts.insecure === true,
+      allowedHosts: (opts.allowedHost as string[] | undefined) ?? [],
+      corsOrigins: (opts.corsOrigin as string[] | undefined) ?? [],
       cluster: opts.cluster as string,
       discovery:
         opts.discovery === false
@@ -137,12 +185,11 @@ program.action(async (opts: Record<string, unknown>) => {
   // started once this control plane leads (a standby's would only be refused).
   let worker: Worker | undefined;
   const startWorker = (): void => {
-    if (tasks === undefined || worker !== undefined) return;
-    const host = opts.host as string;
-    const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-    worker = new Worker({
-      server: hostPort(local, server.grpcPort),
-      token: opts.token as string | undefined,
+    if (tasks === undefined || WorkerClass === undefined || worker !== undefined) return;
+    worker = new WorkerClass({
+      server: `${tls ? "grpcs://" : ""}${hostPort(embeddedHost, server.grpcPort)}`,
+      token: embeddedToken,
+      tls: embeddedTls,
       tasks,
       concurrency: opts.concurrency as number,
       drainTimeoutMs: opts.drainTimeout as number,
@@ -180,7 +227,8 @@ program.action(async (opts: Record<string, unknown>) => {
       ` state=${where}` + (server.role !== undefined ? ` role=${server.role}` : "") +
       (names.length ? ` tasks=${names.join(",")}` : "") + "\n",
   );
-  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, auth: opts.token ? "token" : "none", state: server.state, role: server.role, tasks: names }, "control plane ready");
+  const credentials = Object.entries(secrets).filter(([, v]) => v !== undefined).map(([k]) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+  logger.info({ grpc: server.grpcAddress, http: server.httpUrl, credentials, tls: server.tls, state: server.state, role: server.role, tasks: names }, "control plane ready");
   exitOnSignals(logger, async () => {
     // New submissions get UNAVAILABLE at once; running attempts may finish; queued tasks stay queued.
     server.quiesce();
@@ -199,6 +247,35 @@ program.action(async (opts: Record<string, unknown>) => {
     else logger.info({ queued, scheduled: counts.scheduled, running: stillRunning }, `stopped: ${kept} tasks kept in ${server.state}; a restart resumes them`);
   });
 });
+
+/**
+ * How the embedded worker checks its own control plane's TLS: it trusts
+ * exactly the certificate the control plane serves (whatever CA signed it)
+ * under a name that certificate carries, since it dials loopback; with
+ * --tls-client-ca it presents that same certificate as its client
+ * certificate, so the client CA must have signed it.
+ */
+function embeddedWorkerTls(tls: ServerTls, host: string): TlsClientOptions {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(Buffer.from(tls.cert));
+  } catch {
+    return {}; // not a certificate: startServer says so, naming the flag
+  }
+  const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+  if (tls.clientCa !== undefined && leaf.keyUsage !== undefined && !leaf.keyUsage.includes(CLIENT_AUTH)) {
+    fail(
+      "fw-server",
+      "--tasks with --tls-client-ca: the embedded worker presents the control plane's certificate as its client certificate, " +
+        "but --tls-cert's is for servers only (no clientAuth in its extended key usage); issue it with extendedKeyUsage=serverAuth,clientAuth, or run workers with fw-worker",
+    );
+  }
+  return {
+    ca: leaf.toString(),
+    serverName: certificateName(leaf, host),
+    ...(tls.clientCa !== undefined ? { cert: tls.cert, key: tls.key } : {}),
+  };
+}
 
 function startupMessage(err: unknown, opts: Record<string, unknown>): string {
   const message = errorMessage(err);

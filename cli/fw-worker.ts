@@ -8,6 +8,7 @@ import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
 import {
   beaconPortOption,
+  clientTlsFrom,
   clusterOption,
   concurrencyOption,
   discoveryTimeoutOption,
@@ -15,8 +16,13 @@ import {
   logFormatOption,
   logLevelOption,
   secondsArg,
+  secretFileOption,
+  secretFrom,
   serverOption,
   tasksOption,
+  tlsCaOption,
+  tlsCertOption,
+  tlsKeyOption,
   tokenOption,
 } from "./options.js";
 import { exitOnSignals, fail } from "./process.js";
@@ -29,6 +35,10 @@ const program = new Command("fw-worker")
   .addOption(concurrencyOption())
   .addOption(new Option("--name <name>", "name shown in listings (default host-pid)").env("FW_NAME"))
   .addOption(tokenOption())
+  .addOption(secretFileOption("token"))
+  .addOption(tlsCaOption())
+  .addOption(tlsCertOption())
+  .addOption(tlsKeyOption())
   .addOption(clusterOption())
   .addOption(beaconPortOption())
   .addOption(discoveryTimeoutOption(0))
@@ -52,7 +62,8 @@ program.action(async (opts: Record<string, unknown>) => {
     worker = new Worker({
       server: opts.server as string | undefined,
       discovery: { cluster: opts.cluster as string, port: opts.beaconPort as number, timeoutMs: opts.discoveryTimeout as number },
-      token: opts.token as string | undefined,
+      token: secretFrom(opts, "token"),
+      tls: clientTlsFrom(opts),
       tasks,
       concurrency: opts.concurrency as number,
       name: opts.name as string | undefined,

@@ -11,7 +11,23 @@ import { VERSION } from "../common/version.js";
 import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
 import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
 import { formatLimitUsage } from "./format-schedules.js";
-import { beaconPortOption, clusterOption, discoveryTimeoutOption, intArg, secondsArg, serverOption, timeArg, tokenOption } from "./options.js";
+import { safeLine } from "./terminal-text.js";
+import {
+  beaconPortOption,
+  clientTlsFrom,
+  clusterOption,
+  discoveryTimeoutOption,
+  intArg,
+  secondsArg,
+  secretFileOption,
+  secretFrom,
+  serverOption,
+  timeArg,
+  tlsCaOption,
+  tlsCertOption,
+  tlsKeyOption,
+  tokenOption,
+} from "./options.js";
 
 interface GlobalOptions {
   server?: string;
@@ -27,6 +43,10 @@ const program = new Command("fw")
   .version(VERSION)
   .addOption(serverOption())
   .addOption(tokenOption())
+  .addOption(secretFileOption("token"))
+  .addOption(tlsCaOption())
+  .addOption(tlsCertOption())
+  .addOption(tlsKeyOption())
   .addOption(clusterOption())
   .addOption(beaconPortOption())
   .addOption(discoveryTimeoutOption(DEFAULT_DISCOVERY_TIMEOUT_MS))
@@ -81,7 +101,7 @@ program
     const handle = await client.submit(task!, args, options);
     if (!opts.wait) {
       if (global.json) printJson({ id: handle.id, deduplicated: handle.deduplicated });
-      else process.stdout.write(`${handle.id}\n`);
+      else process.stdout.write(`${safeLine(handle.id)}\n`);
       return;
     }
     await printResult(client, handle.id, global, undefined);
@@ -125,7 +145,7 @@ program
   .action(withClient(async (client, [id], opts, global) => {
     const task = await client.cancel(id!, (opts.reason as string | undefined) ?? "");
     if (global.json) printJson(task);
-    else process.stdout.write(`${task.id} ${task.state}\n`);
+    else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
   }));
 
 program
@@ -134,7 +154,7 @@ program
   .action(withClient(async (client, [id], _opts, global) => {
     const task = await client.retry(id!);
     if (global.json) printJson(task);
-    else process.stdout.write(`${task.id} ${task.state}\n`);
+    else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
   }));
 
 program
@@ -173,18 +193,36 @@ program
 
 /** A client for --server, or for the control plane found by beacon (saying which, on stderr). */
 async function connect(global: GlobalOptions): Promise<Client> {
-  if (global.server) return new Client({ server: global.server, token: global.token });
+  let token: string | undefined;
+  let tls;
+  try {
+    token = secretFrom(global as unknown as Record<string, unknown>, "token");
+    tls = clientTlsFrom(global as unknown as Record<string, unknown>);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (global.server) return newClient({ server: global.server, token, tls });
   const client = await Client.discover({
     cluster: global.cluster,
     port: global.beaconPort,
     timeoutMs: global.discoveryTimeout,
-    token: global.token,
+    token,
+    tls,
     // Progress only for a person watching; scripts get the result line or one error line.
     onProgress: process.stderr.isTTY ? (status) => process.stderr.write(`fw: ${status}\n`) : undefined,
     progressIntervalMs: 2000,
   });
   process.stderr.write(`fw: ${describeDiscovery(client.discovery!)}\n`);
   return client;
+}
+
+/** A Client; a bad address or token is a usage error (exit 2), not a failed call. */
+function newClient(options: ConstructorParameters<typeof Client>[0]): Client {
+  try {
+    return new Client(options);
+  } catch (err) {
+    throw new UsageError(err instanceof ConnectError ? err.rawMessage : (err as Error).message);
+  }
 }
 
 async function printResult(client: Client, id: string, global: GlobalOptions, timeoutMs: number | undefined): Promise<void> {
@@ -206,10 +244,11 @@ try {
   if (!(err instanceof CommanderError)) process.stderr.write(`fw: ${describe(err)}\n`);
 }
 
+/** The one error line: messages can quote what a worker or submitter wrote, so controls are removed. */
 function describe(err: unknown): string {
-  if (err instanceof ConnectError) return `${err.rawMessage} (${codeName(err.code)})`;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof ConnectError) return safeLine(`${err.rawMessage} (${codeName(err.code)})`);
+  if (err instanceof Error) return safeLine(err.message);
+  return safeLine(String(err));
 }
 
 function exitCode(err: unknown): number {

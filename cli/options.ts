@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import { InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
+import { readTokenFile, validateToken } from "../common/transport/auth.js";
+import type { TlsClientOptions } from "../common/transport/grpc-client.js";
 
 /** Parses a whole number option, within bounds. */
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -48,9 +51,62 @@ export function collect(value: string, previous: string[] | undefined): string[]
 // The flags more than one command takes, each defined once: the same name, help text, default
 // and FW_ variable in fw-server, fw-worker and fw. Factories, since commander options are mutable.
 
-/** `--token` / `FW_TOKEN`: the shared secret (fw-server, fw-worker, fw). */
-export function tokenOption(): Option {
-  return new Option("--token <token>", "token the control plane requires on every RPC (workers and clients send it)").env("FW_TOKEN");
+/** `--token` / `FW_TOKEN`: the secret sent (fw-worker, fw), or the all-powerful one required (fw-server). */
+export function tokenOption(help = "the control plane's token to send (--worker-token's for a worker, --client-token's or --read-token's for a client, or --token's)"): Option {
+  return new Option("--token <token>", `${help}; at least 16 characters. Prefer --token-file or FW_TOKEN: arguments show in ps`).env("FW_TOKEN");
+}
+
+/**
+ * `--NAME-file` / `FW_NAME_FILE` for a secret option `--NAME`: read it from
+ * a file instead, so it stays out of `ps` and shell history.
+ */
+export function secretFileOption(name: string): Option {
+  const env = `FW_${name.toUpperCase().replace(/-/g, "_")}_FILE`;
+  return new Option(`--${name}-file <path>`, `read --${name} from this file (its final line break is dropped)`).env(env);
+}
+
+/**
+ * The secret given as `--NAME` or `--NAME-file` (undefined: neither),
+ * checked: at least 16 characters, never empty. Throws one line.
+ */
+export function secretFrom(opts: Record<string, unknown>, name: string): string | undefined {
+  const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const value = opts[key] as string | undefined;
+  const file = opts[`${key}File`] as string | undefined;
+  if (value !== undefined && file !== undefined) throw new Error(`--${name} and --${name}-file (or their FW_ variables) are both set; use one`);
+  if (file !== undefined) return readTokenFile(file, `--${name}-file`);
+  return value === undefined ? undefined : validateToken(value, `--${name}`);
+}
+
+/** `--tls-ca` / `FW_TLS_CA` (fw-worker, fw): the CA that signed a grpcs:// control plane's certificate. */
+export function tlsCaOption(): Option {
+  return new Option("--tls-ca <file>", "PEM CA certificate(s) to trust for a grpcs:// control plane, besides the public roots").env("FW_TLS_CA");
+}
+
+/** `--tls-cert` / `FW_TLS_CERT` (fw-worker, fw): a client certificate, for a control plane with --tls-client-ca. */
+export function tlsCertOption(): Option {
+  return new Option("--tls-cert <file>", "PEM client certificate, for a control plane started with --tls-client-ca").env("FW_TLS_CERT");
+}
+
+/** `--tls-key` / `FW_TLS_KEY` (fw-worker, fw): the key of --tls-cert. */
+export function tlsKeyOption(): Option {
+  return new Option("--tls-key <file>", "PEM private key of --tls-cert").env("FW_TLS_KEY");
+}
+
+/** Reads the files of --tls-ca, --tls-cert and --tls-key (undefined: none given). Throws one line naming the flag. */
+export function clientTlsFrom(opts: Record<string, unknown>): TlsClientOptions | undefined {
+  const read = (key: string, flag: string): Buffer | undefined => {
+    const path = opts[key] as string | undefined;
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
+  const tls = { ca: read("tlsCa", "--tls-ca"), cert: read("tlsCert", "--tls-cert"), key: read("tlsKey", "--tls-key") };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new Error("--tls-cert and --tls-key go together");
+  return tls.ca === undefined && tls.cert === undefined ? undefined : tls;
 }
 
 /** `--cluster` / `FW_CLUSTER` (fw-server, fw-worker, fw). */
@@ -70,7 +126,7 @@ export function beaconPortOption(): Option {
 
 /** `--server` / `FW_SERVER` (fw-worker, fw). */
 export function serverOption(): Option {
-  return new Option("--server <host:port>", "the control plane's gRPC address (default: found by UDP beacon)").env("FW_SERVER");
+  return new Option("--server <address>", "the control plane's gRPC address: host:port, or grpcs://host:port for TLS (default: found by UDP beacon)").env("FW_SERVER");
 }
 
 /** `--discovery-timeout` / `FW_DISCOVERY_TIMEOUT` (fw-worker, fw); each command keeps its own default. */

@@ -14,6 +14,8 @@ import { durationFromMs, timestampFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
 import { parseServers } from "../common/discovery/server-locator.js";
+import type { TlsClientOptions } from "../common/transport/grpc-client.js";
+import { tlsFromEnv, tokenFromEnv } from "./client-env.js";
 import { ClientConnections } from "./connections.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
@@ -33,13 +35,16 @@ export function defaultServer(): string {
 /** Options for {@link Client}. */
 export interface ClientOptions {
   /**
-   * host:port of the control plane's gRPC port (default: FW_SERVER, else
-   * 127.0.0.1:50051); for a group of control planes, several separated by
-   * commas ("a:50051,b:50051"): the client follows the leader.
+   * The control plane's gRPC address: host:port, or grpcs://host:port for TLS
+   * (default: FW_SERVER, else 127.0.0.1:50051); for a group of control
+   * planes, several separated by commas ("a:50051,b:50051"): the client
+   * follows the leader.
    */
   server?: string;
-  /** The control plane's --token (default: FW_TOKEN). */
+  /** The control plane's --client-token, --read-token or --token (default: FW_TOKEN, else the file FW_TOKEN_FILE names). */
   token?: string;
+  /** Certificates for a control plane serving TLS (default: the CA file FW_TLS_CA names, if set). */
+  tls?: TlsClientOptions;
   /**
    * Push each submitted task's outcome to this client as soon as it is final,
    * so `result()` answers without asking (default true). Turn it off for
@@ -148,7 +153,7 @@ export class Client {
 
   constructor(options: ClientOptions = {}) {
     this.server = options.server ?? defaultServer();
-    this.connections = new ClientConnections(parseServers(this.server), options.token ?? process.env.FW_TOKEN);
+    this.connections = new ClientConnections(parseServers(this.server), { token: options.token ?? tokenFromEnv(), tls: options.tls ?? tlsFromEnv() });
     let sessionAddress = this.connections.address;
     this.session = new ClientSession(
       () => {
@@ -171,7 +176,7 @@ export class Client {
    */
   static async discover(options: ClientDiscoverOptions = {}): Promise<Client> {
     const server = options.server ?? (process.env.FW_SERVER || undefined);
-    const token = options.token ?? process.env.FW_TOKEN;
+    const token = options.token ?? tokenFromEnv();
     if (server !== undefined) return new Client({ ...options, server, token });
     const envPort = Number(process.env.FW_BEACON_PORT);
     const envTimeout = Number(process.env.FW_DISCOVERY_TIMEOUT);

@@ -2,7 +2,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { leaderFromMessage } from "../common/discovery/leader-hint.js";
 import { ServerList } from "../common/discovery/server-locator.js";
-import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
+import { validateToken } from "../common/transport/auth.js";
+import { checkedAddress, GrpcConnection, type ServiceClient, type TlsClientOptions } from "../common/transport/grpc-client.js";
 
 /**
  * The control plane(s) a Client talks to. One address: one connection. Several
@@ -18,9 +19,12 @@ export class ClientConnections {
 
   constructor(
     addresses: readonly string[],
-    private readonly token: string | undefined,
+    private readonly options: { token: string | undefined; tls?: TlsClientOptions | undefined },
   ) {
     this.servers = new ServerList(addresses);
+    // Connections are made on first use; a bad address or token fails here, at construction.
+    for (const address of this.servers.all) checkedAddress(address, options.tls);
+    if (options.token !== undefined) validateToken(options.token, "the token");
   }
 
   /** The address calls go to now. */
@@ -35,7 +39,7 @@ export class ClientConnections {
     let client = this.clients.get(key) as ServiceClient<S> | undefined;
     if (client === undefined) {
       let connection = this.connections.get(address);
-      if (connection === undefined) this.connections.set(address, (connection = new GrpcConnection({ address, token: this.token })));
+      if (connection === undefined) this.connections.set(address, (connection = new GrpcConnection({ address, token: this.options.token, tls: this.options.tls })));
       client = connection.service(service);
       this.clients.set(key, client);
     }

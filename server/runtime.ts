@@ -23,6 +23,7 @@ import { scheduleService } from "./services/schedule-service.js";
 import { taskService } from "./services/task-service.js";
 import { workerService } from "./services/worker-service.js";
 import type { OpenedState } from "./store/open-state.js";
+import type { AuditLog } from "./telemetry/audit-log.js";
 import { QueueWaitSpans } from "./telemetry/queue-wait-spans.js";
 import { ServerMetrics } from "./telemetry/server-metrics.js";
 import type { HttpRoute } from "./transport/http-server.js";
@@ -32,8 +33,8 @@ export interface RuntimeOptions {
   config: EngineConfig;
   /** Serve Prometheus metrics (and OTLP as OTEL_METRICS_EXPORTER says). */
   metrics: boolean;
-  /** Checked by /metrics. */
-  token: string | undefined;
+  /** Where the workers' security-relevant events are logged. */
+  audit: AuditLog;
   logger: Logger;
 }
 
@@ -95,12 +96,12 @@ export async function startRuntime(state: OpenedState, options: RuntimeOptions):
     plane,
     services: {
       tasks: taskService(plane),
-      workers: workerService(plane, logger),
+      workers: workerService(plane, options.audit),
       admin: adminService(plane, feeds),
       schedules: scheduleService(plane, ticker),
       limits: limitService(plane),
     },
-    metricsRoute: metrics?.route(options.token),
+    metricsRoute: metrics?.route(),
     state: state.store.description,
     restored,
     quiesce() {

@@ -17,7 +17,7 @@ import { ProbeResponder } from "./discovery/probe-responder.js";
 import { engineConfig, type EngineConfig } from "./engine/config.js";
 import type { ControlPlane } from "./engine/control-plane.js";
 import type { RestoreSummary } from "./engine/recovery.js";
-import { joinGroup, type GroupMembership } from "./ha/group.js";
+import type { GroupMembership } from "./ha/group.js";
 import type { LeaderInfo } from "./ha/leadership.js";
 import { RuntimeGate } from "./runtime-gate.js";
 import { startRuntime, type Runtime } from "./runtime.js";
@@ -25,6 +25,13 @@ import { openState, type OpenedState } from "./store/open-state.js";
 import { bind, hostPort, startGrpcServer, type ServiceBinding } from "./transport/grpc-server.js";
 import { startHttpServer, type HttpRoute } from "./transport/http-server.js";
 import { staticFiles } from "./transport/static-files.js";
+import { AccessControl } from "./transport/access-control.js";
+import { Credentials } from "./transport/credentials.js";
+import { HostAllowlist } from "./transport/host-allowlist.js";
+import { validateCorsOrigin } from "./transport/http-guards.js";
+import { checkExposure, isLoopbackHost } from "./transport/protected-mode.js";
+import { checkTls, type ServerTls } from "./transport/tls.js";
+import { AuditLog } from "./telemetry/audit-log.js";
 
 /** Options for {@link startServer}; each has an fw-server flag of the same name. */
 export interface ServerOptions extends Partial<EngineConfig> {
@@ -34,8 +41,26 @@ export interface ServerOptions extends Partial<EngineConfig> {
   port?: number;
   /** Dashboard + Connect port (default 8000; 0 = any free port). */
   httpPort?: number;
-  /** When set, every RPC on both ports must carry it. */
+  /**
+   * The all-powerful token (--token): any RPC, worker or client, and reads.
+   * With any token set, every call must carry one (see docs/security.md);
+   * each is at least 16 characters.
+   */
   token?: string | undefined;
+  /** --client-token: submit, cancel, retry and read; cannot be a worker. */
+  clientToken?: string | undefined;
+  /** --worker-token: RegisterWorker, Dispatch and ReportResults only. */
+  workerToken?: string | undefined;
+  /** --read-token: reads only (tasks, stats, workers, live feeds, /metrics). */
+  readToken?: string | undefined;
+  /** Serve TLS on both ports (--tls-cert, --tls-key; --tls-client-ca requires client certificates). */
+  tls?: ServerTls | undefined;
+  /** Host header names the HTTP port answers to besides localhost, loopback and the bound address (--allowed-host). */
+  allowedHosts?: readonly string[];
+  /** Origins that may call the HTTP port from another site's pages (--cors-origin); default none. */
+  corsOrigins?: readonly string[];
+  /** Start bound off loopback without any token (--insecure); refused otherwise (protected mode). */
+  insecure?: boolean;
   /** Cluster name, carried by beacons (default "default"). */
   cluster?: string;
   /** UDP beacons announcing this control plane (on by default); false turns them off. */
@@ -88,12 +113,16 @@ export interface ServerEventMap {
 
 /** A running control plane. */
 export interface RunningServer extends EventEmitter<ServerEventMap> {
-  /** host:port of the gRPC port, with the port actually bound. */
+  /** What clients dial: host:port of the gRPC port (the port actually bound), as grpcs://host:port with TLS. */
   readonly grpcAddress: string;
   /** The gRPC port actually bound. */
   readonly grpcPort: number;
-  /** http://host:port of the HTTP port, with the port actually bound. */
+  /** http://host:port (https:// with TLS) of the HTTP port, with the port actually bound. */
   readonly httpUrl: string;
+  /** Whether both ports serve TLS. */
+  readonly tls: boolean;
+  /** Warnings about how it is exposed (protected mode, unusable scopes), also logged at start. */
+  readonly warnings: readonly string[];
   /** The engine; throws on a control plane that is not serving (a standby). */
   readonly plane: ControlPlane;
   readonly cluster: string;
@@ -132,8 +161,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (options.store !== undefined && options.dataDir !== undefined) {
     throw new Error("--store and --data-dir both say where the state lives; pick one");
   }
+  // Credentials, TLS and exposure are checked before anything is opened or bound.
+  const credentials = new Credentials({ token: options.token, clientToken: options.clientToken, workerToken: options.workerToken, readToken: options.readToken });
+  const tls = options.tls === undefined ? undefined : checkTls(options.tls);
+  const corsOrigins = (options.corsOrigins ?? []).map(validateCorsOrigin);
+  const exposure = checkExposure({ host, loopback: await isLoopbackHost(host), credentials: credentials.enabled, tls: tls !== undefined, insecure: options.insecure === true });
+  if (exposure.refuse !== undefined) throw new Error(exposure.refuse);
+  const warnings = [...exposure.warnings, ...scopeWarnings(credentials)];
+  for (const warning of warnings) logger.warn(warning);
+  const audit = new AuditLog(logger);
+  const access = new AccessControl(credentials, audit);
+  const tokens = [options.token, options.clientToken, options.workerToken, options.readToken].filter((t) => t !== undefined);
   // What to undo, newest first, if starting fails half-way (and on stop).
-  const releasers: (() => unknown)[] = [];
+  const releasers: (() => unknown)[] = [() => audit.close()];
   const release = async (): Promise<void> => {
     for (const fn of releasers.reverse().splice(0)) await fn();
   };
@@ -149,7 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ];
     // A batch of tasks can hold several maximal payloads.
     const maxReceiveBytes = Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4);
-    const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, token: options.token, maxReceiveBytes, logger });
+    const grpc = await startGrpcServer({ host, port: options.port ?? 50051, services, access, tls, maxReceiveBytes, logger });
     grpc.setServing(false);
     releasers.push(() => grpc.stop(1000));
     const metricsRoute = options.metrics === false ? undefined : gate.route((r) => r.metricsRoute);
@@ -157,7 +197,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       host,
       port: options.httpPort ?? 8000,
       services,
-      token: options.token,
+      access,
+      tls,
+      hosts: new HostAllowlist({ bound: host, extra: options.allowedHosts }),
+      corsOrigins,
       maxReceiveBytes,
       fallback: followLeader(staticFiles(options.dashboardDir ?? join(PACKAGE_ROOT, "dashboard", "dist")), () => (gate.current === undefined ? leader : undefined)),
       routes: metricsRoute === undefined ? options.routes : { "/metrics": metricsRoute, ...options.routes },
@@ -166,15 +209,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     releasers.push(() => http.stop(1000));
     // Streams end first, so the ports close at once instead of waiting out their grace.
     releasers.push(() => gate.current?.closeStreams());
-    const grpcAddress = hostPort(host, grpc.port);
-    const httpUrl = `http://${hostPort(host, http.port)}`;
+    const grpcAddress = `${tls ? "grpcs://" : ""}${hostPort(host, grpc.port)}`;
+    const httpUrl = `${tls ? "https" : "http"}://${hostPort(host, http.port)}`;
 
     let beacons: BeaconSender | undefined;
     let probes: ProbeResponder | undefined;
     if (options.discovery !== false) {
       beacons = new BeaconSender({
         cluster,
-        token: options.token,
+        tokens,
+        tls: tls !== undefined,
         version: VERSION,
         host: isIP(host) ? host : (await lookup(host, { family: 4 })).address,
         grpcPort: grpc.port,
@@ -185,7 +229,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         logger,
       });
       const sender = beacons;
-      probes = new ProbeResponder({ cluster, token: options.token, port: options.discovery?.port ?? DEFAULT_BEACON_PORT, announce: () => sender.announceNow(), logger });
+      probes = new ProbeResponder({ cluster, tokens, port: options.discovery?.port ?? DEFAULT_BEACON_PORT, announce: () => sender.announceNow(), logger });
       releasers.push(() => {
         probes?.stop();
         beacons?.stop();
@@ -193,7 +237,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
 
     const onFailure = options.onStateFailure ?? ((err: Error) => logger.fatal({ err }, "the control plane's state cannot be written: nothing more is acknowledged"));
-    const runtimeOptions = { config, metrics: options.metrics !== false, token: options.token, logger };
+    const runtimeOptions = { config, metrics: options.metrics !== false, audit, logger };
     /** Serves a runtime on this state: health SERVING, and beacons (only a serving control plane announces itself). */
     const serve = async (state: OpenedState): Promise<Runtime> => {
       const runtime = await startRuntime(state, runtimeOptions);
@@ -222,6 +266,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // the state's last writes go through the group's session before it ends.
       let group: GroupMembership | undefined;
       releasers.push(() => group?.stop());
+      // Loaded only for a group: node-postgres costs ~15 MiB of RSS a control plane on its own disk does not need.
+      const { joinGroup } = await import("./ha/group.js");
       group = await joinGroup({
         url: options.store,
         self: { id: randomUUID(), grpc: grpcAddress, http: httpUrl },
@@ -267,6 +313,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       grpcAddress,
       grpcPort: grpc.port,
       httpUrl,
+      tls: tls !== undefined,
+      warnings,
       cluster,
       get role() {
         return role;
@@ -304,6 +352,15 @@ function followLeader(pages: HttpRoute, leader: () => LeaderInfo | undefined): H
     if (current === undefined || req.method !== "GET" || current.http === "") return pages(req, res);
     res.writeHead(307, { location: new URL(req.url ?? "/", current.http).toString(), "cache-control": "no-store" }).end();
   };
+}
+
+/** Warnings about scopes nobody can use (a credential set is configured, but none grants them). */
+function scopeWarnings(credentials: Credentials): string[] {
+  if (!credentials.enabled) return [];
+  const missing: string[] = [];
+  if (credentials.granting("worker").length === 0) missing.push("no worker can register (add --worker-token or --token)");
+  if (credentials.granting("client").length === 0) missing.push("nobody can submit tasks (add --client-token or --token)");
+  return missing.map((m) => `no credential grants it: ${m}`);
 }
 
 /** Waits until no attempt is running, or `timeoutMs` passed; resolves with how many still run. */

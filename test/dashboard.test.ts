@@ -151,18 +151,18 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
   });
 
   it("asks for the token and shows nothing without it", async () => {
-    const server = await startServer(["--token", "s3cret"]);
+    const server = await startServer(["--token", "s3cret-0123456789abcdef"]);
     const p = await open(server.http);
     const token = p.getByLabel("Token");
     await token.waitFor(WAIT);
     expect(await p.getByTestId("count-succeeded").count()).toBe(0);
 
-    await token.fill("guess");
+    await token.fill("guess-0123456789abcdef");
     await p.getByRole("button", { name: "Open the dashboard" }).click();
     await p.getByRole("alert").getByText("That token was refused").waitFor(WAIT);
     expect(await p.getByTestId("count-succeeded").count()).toBe(0);
 
-    await token.fill("s3cret");
+    await token.fill("s3cret-0123456789abcdef");
     await p.getByRole("button", { name: "Open the dashboard" }).click();
     await expect.poll(text(p, "connection"), WAIT).toBe("live");
     await expect.poll(text(p, "count-succeeded"), WAIT).toBe("0");
@@ -271,7 +271,7 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
 
   it("has no serious or critical accessibility violations (axe-core) on each view, the detail and the token form, light and dark", async () => {
     const server = await startServer(["--tasks", TASKS]);
-    const gated = await startServer(["--token", "s3cret"]);
+    const gated = await startServer(["--token", "s3cret-0123456789abcdef"]);
     const client = new Client({ server: server.grpc });
     clients.push(client);
     await client.run("add", { a: 1, b: 1 });
@@ -312,7 +312,7 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
       expect(await p.evaluate(() => document.activeElement?.closest("tr")?.getAttribute("data-task-id"))).toBe(failing.id);
 
       const login = await open(gated.http, { colorScheme });
-      await login.getByLabel("Token").fill("guess");
+      await login.getByLabel("Token").fill("guess-0123456789abcdef");
       await login.getByRole("button", { name: "Open the dashboard" }).click();
       await login.getByRole("alert").getByText(/refused/).waitFor(WAIT);
       expect(await axeViolations(login), `token form, ${colorScheme}`).toEqual([]);
@@ -355,8 +355,8 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
   });
 
   it("remembers the token in this browser until sign-out, keeps the focus on a refused one, and opens a shared link after sign-in", async () => {
-    const server = await startServer(["--token", "s3cret", "--tasks", TASKS]);
-    const client = new Client({ server: server.grpc, token: "s3cret" });
+    const server = await startServer(["--token", "s3cret-0123456789abcdef", "--tasks", TASKS]);
+    const client = new Client({ server: server.grpc, token: "s3cret-0123456789abcdef" });
     clients.push(client);
     const failing = await client.submit("fails-once", { key: "shared" });
     await expect(failing.result()).rejects.toThrow("fails on purpose");
@@ -364,14 +364,14 @@ describe.skipIf(missing("chromium"))("dashboard", () => {
     // A link someone shared: the failed tasks, one of them open.
     const p = await open(`${server.http}/#/tasks?state=failed&open=${failing.id}`);
     const field = p.getByLabel("Token");
-    await field.fill("guess");
+    await field.fill("guess-0123456789abcdef");
     await field.press("Enter");
     await p.getByRole("alert").getByText(/^That token was refused: the control plane answered/).waitFor(WAIT);
     expect(await p.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("token");
-    expect(await field.inputValue()).toBe("guess");
+    expect(await field.inputValue()).toBe("guess-0123456789abcdef");
     expect(await field.getAttribute("aria-invalid")).toBe("true");
 
-    await field.fill("s3cret");
+    await field.fill("s3cret-0123456789abcdef");
     await field.press("Enter");
     const detail = p.getByRole("dialog", { name: "Task detail" });
     await detail.getByText("NonRetryableError", { exact: true }).waitFor(WAIT);

@@ -124,17 +124,17 @@ describe("discovery on one host (loopback beacons)", () => {
     const cluster = randomCluster();
     const port = await freeUdpPort();
     const flags = ["--cluster", cluster, "--beacon-port", String(port)];
-    const worker = spawnCommand("fw-worker", ["--tasks", TASKS, ...flags, "--token", "s3cret", "--log-level", "debug"]);
+    const worker = spawnCommand("fw-worker", ["--tasks", TASKS, ...flags, "--token", "s3cret-0123456789abcdef", "--log-level", "debug"]);
     await worker.waitForLine(`listening for beacons on udp/${port}`);
 
     // Each of these points at a trap address; a worker that believed one would say "found control plane 127.0.0.1:1".
-    const key = beaconKey("s3cret");
+    const key = beaconKey("s3cret-0123456789abcdef");
     const real = encodeBeacon(beacon(cluster), key);
     const futureVersion = encodeBeacon(beacon(cluster), key);
     futureVersion[2] = 9;
     const attacks: [string, Buffer[]][] = [
       ["unsigned", [encodeBeacon(beacon(cluster))]],
-      ["bad-signature", [encodeBeacon(beacon(cluster), beaconKey("guess")), real.subarray(0, real.length - 3)]],
+      ["bad-signature", [encodeBeacon(beacon(cluster), beaconKey("guess-0123456789abcdef")), real.subarray(0, real.length - 3)]],
       ["stale", [encodeBeacon(beacon(cluster, { ts: Date.now() - 5 * 60_000 }), key), encodeBeacon(beacon(cluster, { ts: Date.now() + 5 * 60_000 }), key)]],
       ["unsupported-version", [futureVersion]],
       ["malformed", [...Array.from({ length: 50 }, () => randomBytes(1 + Math.floor(Math.random() * 1400))), Buffer.alloc(60_000, 1), real.subarray(0, 10), Buffer.alloc(0)]],
@@ -146,7 +146,7 @@ describe("discovery on one host (loopback beacons)", () => {
     expect(worker.running).toBe(true);
 
     // The real control plane, signing with the same token: the worker joins it.
-    const server = await startServer([...flags, "--token", "s3cret", "--beacon-interval", "0.25"]);
+    const server = await startServer([...flags, "--token", "s3cret-0123456789abcdef", "--beacon-interval", "0.25"]);
     expect(await worker.waitForLine(/^fw-worker ready /)).toContain(`server=${server.grpc} `);
     const found = await worker.waitForLine("found control plane");
     expect(found).toContain(`found control plane ${server.grpc} (cluster ${cluster}, version 0.1.0) by signed beacon`);
@@ -154,10 +154,10 @@ describe("discovery on one host (loopback beacons)", () => {
     expect(worker.stderr.join("\n")).not.toContain("found control plane 127.0.0.1:1 ");
 
     // The CLI: the wrong token's check fails on the beacon itself; the right one works.
-    const wrong = await runCli([...flags, "--token", "guess", "--discovery-timeout", "3", "stats"]);
+    const wrong = await runCli([...flags, "--token", "guess-0123456789abcdef", "--discovery-timeout", "3", "stats"]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^fw: no control plane of cluster .*rejected \d+ beacons? with a signature that does not match \(is --token the control plane's\?\).*\(unavailable\)$/);
-    expect(await runCli([...flags, "submit", "add", "--args", '{"a":2,"b":3}', "--wait"], { FW_TOKEN: "s3cret" })).toMatchObject({ code: 0, stdout: "5" });
+    expect(await runCli([...flags, "submit", "add", "--args", '{"a":2,"b":3}', "--wait"], { FW_TOKEN: "s3cret-0123456789abcdef" })).toMatchObject({ code: 0, stdout: "5" });
     // No token at all: the signed beacon still says where, and the control plane says what is missing.
     const anonymous = await runCli([...flags, "stats"]);
     expect(anonymous.code).toBe(1);

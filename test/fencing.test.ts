@@ -22,21 +22,29 @@ afterEach(async () => {
   connection = undefined;
 });
 
-/** Sends one ReportResults request on its own stream, as a (forged or late) worker would, and returns the answer. */
+/** The session secrets the fake workers got at registration, by worker id. */
+const secrets = new Map<string, string>();
+
+/**
+ * Sends one ReportResults request on its own stream, as a (forged or late)
+ * worker would, and returns the answer. It presents the session's secret
+ * unless the request names one.
+ */
 async function report(
   workers: ServiceClient<typeof WorkerService>,
   request: MessageInitShape<typeof ReportResultsRequestSchema>,
 ): Promise<ReportResultsResponse> {
   const call = workers.reportResults();
-  call.send(request);
+  call.send({ sessionSecret: secrets.get(request.workerId ?? "") ?? "", ...request });
   call.end();
   for await (const response of call.responses) return response;
   throw new Error("the report stream ended without an answer");
 }
 
 /** A hand-driven worker session: registers, opens its stream, and collects what arrives. */
-async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: Client, name: string, concurrency = 1) {
-  const { workerId } = await workers.registerWorker({ name, host: "test", pid: 1, concurrency, tasks: [{ name: "job" }] });
+async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: Client, name: string, concurrency = 1, { autoAck = false } = {}) {
+  const { workerId, sessionSecret } = await workers.registerWorker({ name, host: "test", pid: 1, concurrency, tasks: [{ name: "job" }] });
+  secrets.set(workerId, sessionSecret);
   const abort = new AbortController();
   streams.push(abort);
   const assignments: Assignment[] = [];
@@ -44,13 +52,20 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: 
   const waiters: (() => void)[] = [];
   void (async () => {
     try {
-      for await (const message of workers.dispatch({ workerId }, { signal: abort.signal }) as AsyncIterable<DispatchResponse>) {
+      // Reports go one after another, as a real worker's do: an acknowledgement always lands before a later heartbeat
+      // (a heartbeat echoing a later ping gives up what is still unacknowledged).
+      let reports = Promise.resolve();
+      for await (const message of workers.dispatch({ workerId, sessionSecret }, { signal: abort.signal }) as AsyncIterable<DispatchResponse>) {
         assignments.push(...message.assignments);
-        if (message.ping > lastPing) {
-          // Answer each ping like a real worker, so this session keeps its lease while the test runs.
-          lastPing = message.ping;
-          report(workers, { workerId, heartbeat: { ping: lastPing, capacity: concurrency } }).catch((err: unknown) => {
-            if (!abort.signal.aborted) throw err;
+        const acks = autoAck ? message.assignments.map(({ taskId, attempt }) => ({ taskId, attempt })) : [];
+        // Answer each ping like a real worker, so this session keeps its lease while the test runs.
+        const ping = message.ping > lastPing ? (lastPing = message.ping) : undefined;
+        if (acks.length > 0 || ping !== undefined) {
+          const request = { workerId, acks, ...(ping === undefined ? {} : { heartbeat: { ping, capacity: concurrency } }) };
+          reports = reports.then(async () => {
+            await report(workers, request).catch((err: unknown) => {
+              if (!abort.signal.aborted) throw err;
+            });
           });
         }
         waiters.splice(0).forEach((w) => w());
@@ -100,13 +115,14 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     const workers = connection.service(WorkerService);
     const client = connect(server);
 
-    const first = await fakeWorker(workers, client, "first");
+    // Both acknowledge what they receive at once, as real workers do: with pings every 0.2 s, an acknowledgement sent
+    // by the test itself could come after a heartbeat that already gave the attempt up.
+    const first = await fakeWorker(workers, client, "first", 1, { autoAck: true });
     const handle = await client.submit("job", { n: 1 });
     const [assignment] = await first.received(1);
     expect(assignment).toMatchObject({ taskId: handle.id, attempt: 1, task: "job", argsJson: '{"n":1}' });
-    await report(workers, { workerId: first.workerId, acks: [{ taskId: handle.id, attempt: 1 }] });
 
-    const second = await fakeWorker(workers, client, "second");
+    const second = await fakeWorker(workers, client, "second", 1, { autoAck: true });
     const before = await handle.status();
     const reject = async (workerId: string, results: ReturnType<typeof ok>[]) =>
       (await report(workers, { workerId, results })).rejected.map((r) => [r.status?.code, r.status?.message]);
@@ -134,8 +150,6 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     first.stopStream();
     await second.received(1);
     expect(second.assignments[0]).toMatchObject({ taskId: handle.id, attempt: 2 });
-    // Acknowledged at once, as a worker does: once its heartbeat echoes a later ping, an unacknowledged attempt is given up.
-    await report(workers, { workerId: second.workerId, acks: [{ taskId: handle.id, attempt: 2 }] });
     await eventually(async () => ((await handle.status()).attempts[0]?.outcome === "lost" ? true : undefined), "attempt 1 to be given up");
     const accepted = await report(workers, { workerId: second.workerId, results: [ok(handle.id, 2, "true result")] });
     expect(accepted).toMatchObject({ accepted: 1, rejected: [] });
@@ -173,6 +187,39 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     expect(late.rejected).toHaveLength(0); // its open attempt is closed (its slot comes back)…
     expect(await handle.result()).toBe("from fresh"); // …but the result is not taken
     expect((await client.stats()).totals.lateResults).toBe(1);
+  });
+});
+
+describe("worker sessions are capabilities: a worker id alone gives nothing", () => {
+  it("refuses another worker's session id without its secret, on Dispatch and ReportResults, before anything changes", async () => {
+    const server = await startServer();
+    connection = new GrpcConnection({ address: server.grpc });
+    const workers = connection.service(WorkerService);
+    const client = connect(server);
+    const victim = await fakeWorker(workers, client, "victim");
+    const handle = await client.submit("job", { n: 1 });
+    await victim.received(1);
+    // The id is public: listings show it.
+    expect((await client.workers()).map((w) => w.id)).toContain(victim.workerId);
+
+    const refused = (err: unknown, what: string): void => {
+      expect(err, what).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code, what).toBe(Code.PermissionDenied);
+      expect((err as ConnectError).rawMessage, what).toMatch(/session secret/);
+    };
+    for (const sessionSecret of ["", "a-guess-at-the-secret-0123456789", secrets.get(victim.workerId)!.slice(0, -1) + "x"]) {
+      // Its results, its heartbeats, its stream: all refused.
+      refused(await report(workers, { workerId: victim.workerId, sessionSecret, results: [ok(handle.id, 1, "forged")] }).catch((e: unknown) => e), "report");
+      refused(await report(workers, { workerId: victim.workerId, sessionSecret, heartbeat: { ping: 1, capacity: 1 } }).catch((e: unknown) => e), "heartbeat");
+      const stolen = (async () => {
+        for await (const message of workers.dispatch({ workerId: victim.workerId, sessionSecret }) as AsyncIterable<DispatchResponse>) return message;
+      })();
+      refused(await stolen.catch((e: unknown) => e), "dispatch");
+    }
+    // The victim still holds its attempt, and its own report is taken.
+    expect(await handle.status()).toMatchObject({ state: "running", workerName: "victim" });
+    expect(await report(workers, { workerId: victim.workerId, results: [ok(handle.id, 1, "real")] })).toMatchObject({ accepted: 1 });
+    expect(await handle.result()).toBe("real");
   });
 });
 

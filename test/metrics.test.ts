@@ -66,12 +66,12 @@ describe("/metrics", () => {
   });
 
   it("needs the token when the control plane has one, like every RPC", async () => {
-    const server = await startServer(["--token", "s3cret"]);
+    const server = await startServer(["--token", "s3cret-0123456789abcdef"]);
     const refused = await fetch(`${server.http}/metrics`);
     expect(refused.status).toBe(401);
     expect(await refused.text()).toMatch(/missing or wrong token/);
     expect((await fetch(`${server.http}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    const metrics = await scrape(server.http, { authorization: "Bearer s3cret" });
+    const metrics = await scrape(server.http, { authorization: "Bearer s3cret-0123456789abcdef" });
     expect(metrics.value("fastworker_tasks_submitted_total")).toBe(0);
   });
 });

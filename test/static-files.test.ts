@@ -5,7 +5,7 @@ import { startServer } from "./helpers/processes.js";
 // The dashboard as `npm run build` left it, served by a token-protected control plane.
 describe("the dashboard's files on the HTTP port", () => {
   it("go out precompressed with ETag and cache headers, with no token needed, while RPCs still need it", async () => {
-    const server = await startServer(["--token", "s3cret"]);
+    const server = await startServer(["--token", "s3cret-0123456789abcdef"]);
     const index = readFileSync("dashboard/dist/index.html", "utf8");
     const script = /src="(\/assets\/main-[^"]+\.js)"/.exec(index)![1]!;
 

@@ -13,11 +13,11 @@ describe("graceful stop with streams open", () => {
     const connection = new GrpcConnection({ address: server.grpc });
     try {
       const workers = connection.service(WorkerService);
-      const { workerId } = await workers.registerWorker({ name: "draining", host: "test", pid: 1, concurrency: 1, version: "t", tasks: [{ name: "t" }] });
-      const dispatch = workers.dispatch({ workerId })[Symbol.asyncIterator]();
+      const { workerId, sessionSecret } = await workers.registerWorker({ name: "draining", host: "test", pid: 1, concurrency: 1, version: "t", tasks: [{ name: "t" }] });
+      const dispatch = workers.dispatch({ workerId, sessionSecret })[Symbol.asyncIterator]();
       const { value: hello } = await dispatch.next();
       const reports = workers.reportResults();
-      reports.send({ workerId, heartbeat: { ping: hello!.ping, capacity: 0, draining: true } });
+      reports.send({ workerId, sessionSecret, heartbeat: { ping: hello!.ping, capacity: 0, draining: true } });
       await reports.responses[Symbol.asyncIterator]().next(); // the control plane knows it drains
       const exit = await server.stop("SIGTERM");
       expect(exit.code, server.output()).toBe(0);

@@ -100,13 +100,13 @@ describe("submit → queue → worker → result, as real processes", () => {
     const connection = new GrpcConnection({ address: server.grpc });
     try {
       const workers = connection.service(WorkerService);
-      const { workerId } = await workers.registerWorker({ name: "sloppy", concurrency: 1, tasks: [{ name: "job" }] });
+      const { workerId, sessionSecret } = await workers.registerWorker({ name: "sloppy", concurrency: 1, tasks: [{ name: "job" }] });
       const handle = await client.submit("job", {});
-      const assignments = workers.dispatch({ workerId })[Symbol.asyncIterator]();
+      const assignments = workers.dispatch({ workerId, sessionSecret })[Symbol.asyncIterator]();
       let attempt = 0;
       while (attempt === 0) attempt = (await assignments.next()).value.assignments[0]?.attempt ?? 0;
       const reports = workers.reportResults();
-      reports.send({ workerId, results: [{ taskId: handle.id, attempt, outcome: AttemptOutcome.SUCCEEDED, resultJson: "{not json" }] });
+      reports.send({ workerId, sessionSecret, results: [{ taskId: handle.id, attempt, outcome: AttemptOutcome.SUCCEEDED, resultJson: "{not json" }] });
       await reports.responses[Symbol.asyncIterator]().next();
       reports.cancel();
       await expect(handle.result()).rejects.toMatchObject({ error: { type: "InvalidResult" } });

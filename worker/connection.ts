@@ -9,7 +9,7 @@ import {
 } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RegisterWorkerRequestSchema } from "../gen/fastworker/v1/worker_service_pb.js";
-import { GrpcConnection, type ServiceClient } from "../common/transport/grpc-client.js";
+import { GrpcConnection, type ServiceClient, type TlsClientOptions } from "../common/transport/grpc-client.js";
 import { backoffMs } from "../common/backoff.js";
 import type { Logger } from "../common/logger.js";
 import { durationToMs } from "../common/time.js";
@@ -22,6 +22,8 @@ export interface WorkerConnectionOptions {
   /** Where the control plane is; asked again before every (re)connect. */
   server: ServerLocator;
   token?: string | undefined;
+  /** Certificates for a control plane serving TLS (grpcs:// addresses). */
+  tls?: TlsClientOptions | undefined;
   registration: MessageInitShape<typeof RegisterWorkerRequestSchema>;
   /** Called for every message on the dispatch stream, with the session it came under. */
   onMessage(message: DispatchResponse, session: string): void;
@@ -57,6 +59,8 @@ export class WorkerConnection {
   private client: ServiceClient<typeof WorkerService> | undefined;
   private leaseTimeoutMs = 10_000;
   private readonly reports = new Map<string, ReportStream>();
+  /** Each session's secret (from its registration): Dispatch and ReportResults present it. */
+  private readonly secrets = new Map<string, string>();
   private streamAbort: AbortController | undefined;
 
   constructor(private readonly options: WorkerConnectionOptions) {}
@@ -67,11 +71,11 @@ export class WorkerConnection {
   }
 
   /** Sends a report for a session on that session's report stream (opened on demand; used by the reporter). */
-  report(session: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse> {
+  report(session: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId" | "sessionSecret">): Promise<ReportResultsResponse> {
     if (this.client === undefined) return Promise.reject(new ConnectError("not connected to a control plane yet", Code.Unavailable));
     let stream = this.reports.get(session);
     if (stream === undefined || !stream.usable) {
-      stream = new ReportStream(this.client, session, this.leaseTimeoutMs);
+      stream = new ReportStream(this.client, session, this.secrets.get(session) ?? "", this.leaseTimeoutMs);
       this.reports.set(session, stream);
     }
     return stream.send(request);
@@ -81,6 +85,7 @@ export class WorkerConnection {
   forget(session: string): void {
     this.reports.get(session)?.close();
     this.reports.delete(session);
+    this.secrets.delete(session);
     if (this.session !== session) return;
     this.session = undefined;
     this.streamAbort?.abort();
@@ -112,10 +117,13 @@ export class WorkerConnection {
         if (e.code === Code.NotFound) this.session = undefined;
         // Unreachable, or a standby of a group: try the next address (or the leader it names).
         if (e.code === Code.Unavailable) this.options.server.failed?.(this.address, leaderFromMessage(e.rawMessage));
+        failures++;
         if (e.code === Code.Unauthenticated) {
           this.options.logger.error(`the control plane at ${this.address} refused the token: ${e.rawMessage}`);
+        } else if (e.code === Code.PermissionDenied || (e.code === Code.FailedPrecondition && (failures === 1 || failures % 10 === 0))) {
+          // A token without the worker scope, or task definitions that conflict with connected workers': say why loudly.
+          this.options.logger.error(`the control plane at ${this.address} refused this worker: ${e.rawMessage}`);
         }
-        failures++;
         const wait = backoffMs(backoff, failures);
         const what = this.session === undefined ? "cannot reach the control plane" : "lost the dispatch stream";
         const log = failures === 1 || failures % 10 === 0 ? "warn" : "debug";
@@ -143,7 +151,7 @@ export class WorkerConnection {
     if (this.grpc?.address === address) return;
     this.closeReports();
     this.grpc?.close();
-    this.grpc = new GrpcConnection({ address, token: this.options.token });
+    this.grpc = new GrpcConnection({ address, token: this.options.token, tls: this.options.tls });
     this.client = this.grpc.service(WorkerService);
   }
 
@@ -153,12 +161,15 @@ export class WorkerConnection {
       if (session !== undefined && id !== session) continue;
       stream.close();
       this.reports.delete(id);
+      // An earlier session with nothing left to report is over: its secret is no longer needed.
+      if (session !== undefined && id !== this.session) this.secrets.delete(id);
     }
   }
 
   private async register(): Promise<void> {
     const response = await this.client!.registerWorker(this.options.registration, { timeoutMs: 10_000 });
     this.session = response.workerId;
+    this.secrets.set(response.workerId, response.sessionSecret);
     this.leaseTimeoutMs = durationToMs(response.leaseTimeout) || this.leaseTimeoutMs;
     this.maxPayloadBytes = Number(response.maxPayloadBytes) || Number.POSITIVE_INFINITY;
     this.lastPing = 0;
@@ -190,7 +201,7 @@ export class WorkerConnection {
       // Pings are numbered per control-plane process: a restarted one counts from 1 again.
       this.lastPing = 0;
       const held = { attempts: this.options.held(session) };
-      const messages = this.client!.dispatch({ workerId: session, capacity, held }, { signal: abort.signal });
+      const messages = this.client!.dispatch({ workerId: session, sessionSecret: this.secrets.get(session) ?? "", capacity, held }, { signal: abort.signal });
       for await (const message of messages) {
         arm();
         if (message.ping > this.lastPing) this.lastPing = message.ping;

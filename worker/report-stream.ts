@@ -29,6 +29,8 @@ export class ReportStream {
   constructor(
     client: ServiceClient<typeof WorkerService>,
     readonly session: string,
+    /** The session's secret, presented with every report. */
+    private readonly secret: string,
     private readonly timeoutMs: number,
   ) {
     const call = client.reportResults();
@@ -53,14 +55,14 @@ export class ReportStream {
     return this.failure === undefined;
   }
 
-  send(request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse> {
+  send(request: Omit<ReportResultsRequest, "$typeName" | "workerId" | "sessionSecret">): Promise<ReportResultsResponse> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new ConnectError(`no answer to a report within ${this.timeoutMs / 1000}s`, Code.DeadlineExceeded));
       }, this.timeoutMs);
       this.waiting.push({ resolve, reject, timer });
-      this.call.send({ ...request, workerId: this.session });
+      this.call.send({ ...request, workerId: this.session, sessionSecret: this.secret });
     });
   }
 

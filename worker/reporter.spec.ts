@@ -13,7 +13,7 @@ import { MAX_REPORT_ITEMS } from "../common/stream-limits.js";
 import { Reporter, type ReporterLink } from "./reporter.js";
 import { RunningAttempt } from "./running-attempt.js";
 
-type Request = Omit<ReportResultsRequest, "$typeName" | "workerId">;
+type Request = Omit<ReportResultsRequest, "$typeName" | "workerId" | "sessionSecret">;
 
 /** One ReportResults call the reporter made, answered by the spec. */
 interface Call {

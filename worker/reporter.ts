@@ -21,7 +21,7 @@ import type { RunningAttempt } from "./running-attempt.js";
 /** What the reporter needs from the worker's connection. */
 export interface ReporterLink {
   /** Sends one ReportResults call for a worker session. */
-  send(workerId: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId">): Promise<ReportResultsResponse>;
+  send(workerId: string, request: Omit<ReportResultsRequest, "$typeName" | "workerId" | "sessionSecret">): Promise<ReportResultsResponse>;
   /** The session the dispatch stream runs under now (heartbeats go there), if connected. */
   currentSession(): string | undefined;
   /** The heartbeat to send now (echoed ping, capacity, draining). */

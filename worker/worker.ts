@@ -18,6 +18,9 @@ import { traceHandlers } from "./consumer-span.js";
 import { Executor } from "./executor.js";
 import { Reporter } from "./reporter.js";
 import { BeaconLocator, parseServers, ServerList } from "../common/discovery/server-locator.js";
+import type { TlsClientOptions } from "../common/transport/grpc-client.js";
+import { parseServerAddress } from "../common/transport/address.js";
+import { validateToken } from "../common/transport/auth.js";
 import { schedulesOf, type TaskDefinition } from "./task.js";
 
 /** Options for {@link Worker}. */
@@ -30,7 +33,10 @@ export interface WorkerOptions {
   server?: string | readonly string[] | undefined;
   /** How to find the control plane when `server` is not given (the token is the worker's). */
   discovery?: DiscoveryOptions;
+  /** The control plane's --worker-token (or --token); at least 16 characters. */
   token?: string | undefined;
+  /** Certificates for a control plane serving TLS (a grpcs:// `server`, or a beacon announcing TLS). */
+  tls?: TlsClientOptions | undefined;
   /** The tasks this worker serves. */
   tasks: ReadonlyMap<string, TaskDefinition> | readonly TaskDefinition[];
   /** Tasks run at once (default 16). */
@@ -79,6 +85,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const concurrency = options.concurrency ?? 16;
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`concurrency must be a whole number ≥ 1 (got ${concurrency})`);
     this.name = options.name ?? `${hostname()}-${process.pid}`;
+    // Fail here, not at the first connect: a bad address or token is a setup mistake.
+    if (options.server !== undefined) for (const address of parseServers(options.server)) parseServerAddress(address);
+    if (options.token !== undefined) validateToken(options.token, "the token");
     this.logger = options.logger ?? silentLogger();
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.reporter = new Reporter(
@@ -110,6 +119,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
           ? new ServerList(parseServers(options.server))
           : new BeaconLocator({ ...options.discovery, token: options.token, logger: this.logger }),
       token: options.token,
+      tls: options.tls,
       registration: {
         name: this.name,
         host: hostname(),

@@ -31,8 +31,8 @@ const from = { address: "127.0.0.1", port: 40000 };
 describe("BeaconListener", () => {
   it("accepts a signed beacon of its cluster once; counts every other datagram by reason", () => {
     const cluster = randomCluster();
-    const key = beaconKey("s3cret");
-    const listener = new BeaconListener({ cluster, token: "s3cret", port: 1 });
+    const key = beaconKey("s3cret-0123456789abcdef");
+    const listener = new BeaconListener({ cluster, token: "s3cret-0123456789abcdef", port: 1 });
     const now = Date.now();
     const good = encodeBeacon(beacon(cluster, { ts: now }), key);
 
@@ -41,7 +41,7 @@ describe("BeaconListener", () => {
     expect(listener.receive(encodeBeacon(beacon(cluster, { ts: now - 60_000 }), key), from, now)).toBeUndefined(); // stale
     expect(listener.receive(encodeBeacon(beacon(cluster, { ts: now + 60_000 }), key), from, now)).toBeUndefined(); // from the future
     expect(listener.receive(encodeBeacon(beacon(cluster)), from, now)).toBeUndefined(); // unsigned
-    expect(listener.receive(encodeBeacon(beacon(cluster), beaconKey("guess")), from, now)).toBeUndefined(); // forged
+    expect(listener.receive(encodeBeacon(beacon(cluster), beaconKey("guess-0123456789abcdef")), from, now)).toBeUndefined(); // forged
     expect(listener.receive(encodeBeacon(beacon("elsewhere"), key), from, now)).toBeUndefined(); // other cluster
     expect(listener.receive(randomBytes(300), from, now)).toBeUndefined();
     expect(listener.receive(good.subarray(0, 20), from, now)).toBeUndefined();
@@ -70,8 +70,8 @@ describe("BeaconListener", () => {
   it("a flood of garbage (random, huge, truncated) neither crashes it nor hides the real beacon", async () => {
     const cluster = randomCluster();
     const port = await freeUdpPort();
-    const listener = await listen({ cluster, port, token: "t" });
-    const real = encodeBeacon(beacon(cluster), beaconKey("t")); // only its truncations are sent
+    const listener = await listen({ cluster, port, token: "t0ken-0123456789abcdef" });
+    const real = encodeBeacon(beacon(cluster), beaconKey("t0ken-0123456789abcdef")); // only its truncations are sent
     const garbage = [
       ...Array.from({ length: 300 }, () => randomBytes(1 + Math.floor(Math.random() * 1500))),
       Buffer.alloc(60_000, 0x7b),
@@ -93,7 +93,7 @@ describe("BeaconListener", () => {
     expect(listener.counters.accepted).toBe(0);
 
     const next = listener.next();
-    await sendToLoopback(port, [encodeBeacon(beacon(cluster), beaconKey("t"))]);
+    await sendToLoopback(port, [encodeBeacon(beacon(cluster), beaconKey("t0ken-0123456789abcdef"))]);
     expect((await next).verified).toBe(true);
   });
 

@@ -98,6 +98,8 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
   private socket: Socket | undefined;
   private starting: Promise<this> | undefined;
   private waiters = 0;
+  /** Reasons already logged at warn (later ones go to debug). */
+  private readonly warned = new Set<BeaconRejection>();
 
   constructor(options: BeaconListenerOptions = {}) {
     super();
@@ -154,7 +156,7 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
   receive(message: Buffer, remote: { address: string; port: number }, now = Date.now()): HeardBeacon | undefined {
     if (isProbe(message)) return undefined; // another listener's probe (ours too): for control planes
     const decoded = decodeBeacon(message, this.key);
-    if (!decoded.ok) return this.drop(decoded.reason, decoded.detail, remote);
+    if (!decoded.ok) return this.drop(decoded.reason, decoded.detail, remote, decoded.expected);
     const { beacon } = decoded;
     const freshness = this.guard.check(beacon.ts, beacon.nonce, now);
     if (freshness === "stale") return this.drop("stale", `its timestamp is ${((now - beacon.ts) / 1000).toFixed(1)}s away from our clock`, remote);
@@ -231,8 +233,11 @@ export class BeaconListener extends EventEmitter<BeaconListenerEventMap> {
     else this.socket?.unref();
   }
 
-  private drop(reason: BeaconRejection, detail: string, remote: { address: string; port: number }): undefined {
-    const first = this.counters.rejected[reason]++ === 0;
+  private drop(reason: BeaconRejection, detail: string, remote: { address: string; port: number }, expected = false): undefined {
+    // Copies signed for another credential of the control plane are counted (they explain a timeout) but not worth a warning.
+    this.counters.rejected[reason]++;
+    const first = !expected && !this.warned.has(reason);
+    if (first) this.warned.add(reason);
     this.logger[first ? "warn" : "debug"](
       { reason, from: `${remote.address}:${remote.port}`, port: this.port },
       `dropped a beacon from ${remote.address}:${remote.port} on udp/${this.port}: ${detail}${first ? ` (${reason}; further ones are counted and logged at debug level)` : ""}`,

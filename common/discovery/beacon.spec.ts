@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { beaconKey, decodeBeacon, encodeBeacon, isHostPort, MAX_BEACON_BYTES, newNonce, validateClusterName, type Beacon } from "./beacon.js";
+import { beaconKey, decodeBeacon, encodeBeacon, isHostPort, keyId, MAX_BEACON_BYTES, newNonce, validateClusterName, type Beacon } from "./beacon.js";
 
 const beacon = (overrides: Partial<Beacon> = {}): Beacon => ({
   cluster: "prod",
@@ -19,30 +19,42 @@ describe("beacon format", () => {
     expect(unsigned.subarray(0, 4)).toEqual(Buffer.from([0x46, 0x57, 1, 0]));
     expect(decodeBeacon(unsigned)).toEqual({ ok: true, beacon: b, signed: false, verified: false });
 
-    const key = beaconKey("s3cret");
+    const key = beaconKey("s3cret-0123456789abcdef");
     const signed = encodeBeacon(b, key);
     expect(signed[3]).toBe(1);
-    expect(signed.length).toBe(unsigned.length + 32);
+    expect(signed.length).toBe(unsigned.length + 32 + `,"kid":"${keyId(key)}"`.length);
     expect(signed.length).toBeLessThan(MAX_BEACON_BYTES / 2);
-    expect(decodeBeacon(signed, key)).toEqual({ ok: true, beacon: b, signed: true, verified: true });
+    expect(decodeBeacon(signed, key)).toEqual({ ok: true, beacon: { ...b, kid: keyId(key) }, signed: true, verified: true });
     // Without a token a signed beacon is usable but not verified.
     expect(decodeBeacon(signed)).toMatchObject({ ok: true, signed: true, verified: false });
   });
 
   it("with a token, rejects unsigned beacons, other keys and any changed byte", () => {
-    const key = beaconKey("s3cret");
+    const key = beaconKey("s3cret-0123456789abcdef");
     expect(decodeBeacon(encodeBeacon(beacon()), key)).toMatchObject({ ok: false, reason: "unsigned" });
-    expect(decodeBeacon(encodeBeacon(beacon(), beaconKey("guess")), key)).toMatchObject({ ok: false, reason: "bad-signature" });
+    // Signed with another key: still a bad signature, but recognisably a copy for another credential, not a forgery of ours.
+    expect(decodeBeacon(encodeBeacon(beacon(), beaconKey("guess-0123456789abcdef")), key)).toMatchObject({ ok: false, reason: "bad-signature", expected: true });
     const good = encodeBeacon(beacon(), key);
     for (let i = 4; i < good.length; i++) {
       const tampered = Buffer.from(good);
       tampered[i]! ^= 0x01;
       expect(decodeBeacon(tampered, key).ok, `byte ${i} flipped`).toBe(false);
     }
+    // A forgery claiming our key id is no "expected" copy.
+    const forged = Buffer.from(good);
+    forged[10]! ^= 0x01;
+    expect(decodeBeacon(forged, key)).toMatchObject({ ok: false, reason: "bad-signature" });
+    expect(decodeBeacon(forged, key)).not.toHaveProperty("expected");
     // The header is covered too: clearing the signed flag makes it "unsigned", never accepted.
     const unflagged = Buffer.from(good);
     unflagged[3] = 0;
     expect(decodeBeacon(unflagged, key)).toMatchObject({ ok: false, reason: "unsigned" });
+  });
+
+  it("carries the TLS flag (absent: plaintext, as from older control planes)", () => {
+    expect(decodeBeacon(encodeBeacon(beacon({ tls: true, http: "https://10.77.0.1:8000" })))).toMatchObject({ ok: true, beacon: { tls: true, http: "https://10.77.0.1:8000" } });
+    const plain = decodeBeacon(encodeBeacon(beacon({ tls: false })));
+    expect(plain.ok && plain.beacon.tls).toBeUndefined();
   });
 
   it("rejects truncated, oversized, foreign and future-version datagrams without throwing", () => {
@@ -83,6 +95,10 @@ describe("beacon format", () => {
       { ts: 1.5 },
       { nonce: "short" },
       { nonce: undefined },
+      { tls: "yes" },
+      { tls: 1 },
+      { kid: 5 },
+      { kid: "has spaces" },
     ];
     for (const change of bad) {
       expect(decodeBeacon(raw({ ...valid, ...change })), JSON.stringify(change)).toMatchObject({ ok: false, reason: "malformed" });

@@ -9,9 +9,13 @@ import { isIP } from "node:net";
  * offset 2  version = 1          format version (1 byte)
  * offset 3  flags                bit 0: signed; bit 1: a probe
  * offset 4  HMAC-SHA256 (32)     only when signed: over bytes 0..3 and the body, exactly as sent
- * then      body                 UTF-8 JSON: cluster, grpc, http, version, ts, nonce
+ * then      body                 UTF-8 JSON: cluster, grpc, http, version, ts, nonce, [tls], [kid]
  *                                (a probe: cluster, ts, nonce)
  * ```
+ *
+ * `tls` (true when the ports serve TLS) and `kid` (which credential's key
+ * signed it, when a control plane signs one copy per credential) were added
+ * within version 1: older listeners ignore unknown fields.
  *
  * A probe is what a listener sends when it starts, so that control planes
  * of its cluster announce themselves at once instead of at their next
@@ -50,6 +54,10 @@ export interface Beacon {
   ts: number;
   /** Random per beacon (replay protection). */
   nonce: string;
+  /** True when both ports serve TLS: dial grpcs:// (absent in beacons of older control planes: plaintext). */
+  tls?: boolean;
+  /** The signing key's id ({@link keyId}), in signed beacons. */
+  kid?: string;
 }
 
 /** Why a datagram was not accepted as a beacon; the listener counts each. */
@@ -61,7 +69,7 @@ export const BEACON_REJECTIONS: readonly BeaconRejection[] = ["malformed", "unsu
 /** A decoded datagram, or why it was refused (with a detail for logs). */
 export type DecodeResult =
   | { ok: true; beacon: Beacon; signed: boolean; verified: boolean }
-  | { ok: false; reason: BeaconRejection; detail: string };
+  | { ok: false; reason: BeaconRejection; detail: string; expected?: boolean };
 
 /**
  * The HMAC key for a token. Derived (HKDF) rather than the token itself, so
@@ -69,6 +77,16 @@ export type DecodeResult =
  */
 export function beaconKey(token: string): Buffer {
   return Buffer.from(hkdfSync("sha256", Buffer.from(token, "utf8"), Buffer.alloc(0), "fastworker beacon v1", 32));
+}
+
+/**
+ * A short public id of a beacon key (8 characters, one-way): a control plane
+ * with several credentials signs one copy of each beacon per credential, and
+ * a listener tells the copies signed for another credential (expected, not
+ * worth a warning) from forgeries by it.
+ */
+export function keyId(key: Buffer): string {
+  return createHmac("sha256", key).update("fastworker beacon key id").digest().subarray(0, 6).toString("base64url");
 }
 
 /** A fresh nonce: 12 random bytes, base64url (16 characters). */
@@ -134,8 +152,9 @@ export function decodeProbe(datagram: Buffer, key?: Buffer): { ok: true; probe: 
 
 /** Encodes a beacon; signs it when a key is given. */
 export function encodeBeacon(beacon: Beacon, key?: Buffer): Buffer {
+  const { cluster, grpc, http, version, ts, nonce } = beacon;
   const body = Buffer.from(
-    JSON.stringify({ cluster: beacon.cluster, grpc: beacon.grpc, http: beacon.http, version: beacon.version, ts: beacon.ts, nonce: beacon.nonce }),
+    JSON.stringify({ cluster, grpc, http, version, ts, nonce, ...(beacon.tls ? { tls: true } : {}), ...(key ? { kid: keyId(key) } : {}) }),
     "utf8",
   );
   const header = Buffer.from([MAGIC[0]!, MAGIC[1]!, BEACON_FORMAT_VERSION, key ? FLAG_SIGNED : 0]);
@@ -165,12 +184,26 @@ export function decodeBeacon(datagram: Buffer, key?: Buffer): DecodeResult {
   if (key !== undefined) {
     if (!signed) return reject("unsigned", "unsigned, and this listener has a token");
     if (!timingSafeEqual(datagram.subarray(HEADER_BYTES, bodyStart), mac(key, header, body))) {
+      const kid = peekKeyId(body);
+      if (kid !== undefined && kid !== keyId(key)) {
+        return { ok: false, reason: "bad-signature", detail: "signed for another of the control plane's credentials", expected: true };
+      }
       return reject("bad-signature", "signature does not match this listener's token");
     }
   }
   const parsed = parseBody(body);
   if (typeof parsed === "string") return reject("malformed", parsed);
   return { ok: true, beacon: parsed, signed, verified: key !== undefined };
+}
+
+/** The kid of a body, unverified (only to tell why a signature did not match). */
+function peekKeyId(body: Buffer): string | undefined {
+  try {
+    const kid = (JSON.parse(body.toString("utf8")) as { kid?: unknown }).kid;
+    return typeof kid === "string" ? kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function mac(key: Buffer, header: Buffer, body: Buffer): Buffer {
@@ -197,13 +230,17 @@ function parseBody(body: Buffer): Beacon | string {
   const version = field("version");
   const ts = field("ts");
   const nonce = field("nonce");
+  const tls = field("tls");
+  const kid = field("kid");
   if (typeof cluster !== "string" || !CLUSTER_NAME.test(cluster)) return "bad cluster";
   if (typeof grpc !== "string" || !isHostPort(grpc)) return "bad grpc address";
   if (typeof http !== "string" || !isHttpUrl(http)) return "bad http address";
   if (typeof version !== "string" || !/^[0-9A-Za-z.+-]{1,32}$/.test(version)) return "bad version";
   if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts <= 0) return "bad timestamp";
   if (typeof nonce !== "string" || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) return "bad nonce";
-  return { cluster, grpc, http, version, ts, nonce };
+  if (tls !== undefined && typeof tls !== "boolean") return "bad tls flag";
+  if (kid !== undefined && (typeof kid !== "string" || !/^[A-Za-z0-9_-]{1,16}$/.test(kid))) return "bad key id";
+  return { cluster, grpc, http, version, ts, nonce, ...(tls === true ? { tls } : {}), ...(kid !== undefined ? { kid } : {}) };
 }
 
 /** "host:port" or "[v6]:port" with a concrete host (never a wildcard) and a port from 1 to 65535. */

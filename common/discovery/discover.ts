@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BeaconListener, type HeardBeacon } from "./beacon-listener.js";
+import type { Beacon } from "./beacon.js";
 import type { Logger } from "../logger.js";
 
 /** How to find a control plane by beacon. Each setting also has an environment variable, read by the commands and Client.discover. */
@@ -29,7 +30,7 @@ export interface DiscoverOptions extends DiscoveryOptions {
 
 /** A control plane found by beacon. */
 export interface Discovery {
-  /** host:port of its gRPC port: what to dial. */
+  /** Its gRPC port, as what to dial: host:port, or grpcs://host:port when it announced TLS. */
   address: string;
   /** The beacon it was found by. */
   heard: HeardBeacon;
@@ -55,7 +56,7 @@ export async function discoverControlPlane(options: DiscoverOptions = {}): Promi
 /** Waits on a started listener for its first beacon (or returns the latest one it already has). */
 export async function waitForBeacon(listener: BeaconListener, options: Omit<DiscoverOptions, "cluster" | "port" | "token" | "maxAgeMs"> = {}): Promise<Discovery> {
   const started = Date.now();
-  const found = (heard: HeardBeacon): Discovery => ({ address: heard.beacon.grpc, heard, elapsedMs: Date.now() - started });
+  const found = (heard: HeardBeacon): Discovery => ({ address: beaconAddress(heard.beacon), heard, elapsedMs: Date.now() - started });
   if (listener.latest !== undefined) return found(listener.latest);
   const looking = `looking for the control plane of cluster ${listener.cluster}: listening for beacons on udp/${listener.port}`;
   options.onProgress?.(looking, 0);
@@ -82,11 +83,16 @@ export async function waitForBeacon(listener: BeaconListener, options: Omit<Disc
   }
 }
 
+/** What to dial for a beacon: its gRPC address, with the grpcs:// scheme when it announced TLS. */
+export function beaconAddress(beacon: Beacon): string {
+  return beacon.tls === true ? `grpcs://${beacon.grpc}` : beacon.grpc;
+}
+
 /** One line for people: which control plane, found how, how fast. */
 export function describeDiscovery(discovery: Discovery): string {
   const { beacon, from, port, verified } = discovery.heard;
   return (
-    `found control plane ${beacon.grpc} (cluster ${beacon.cluster}, version ${beacon.version}) ` +
+    `found control plane ${beaconAddress(beacon)} (cluster ${beacon.cluster}, version ${beacon.version}) ` +
     `by ${verified ? "signed " : ""}beacon from ${from} on udp/${port} after ${(discovery.elapsedMs / 1000).toFixed(1)}s`
   );
 }

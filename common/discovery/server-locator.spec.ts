@@ -30,12 +30,12 @@ describe("server locators", () => {
   it("follows the newest beacon of its cluster, signed with its token", async () => {
     const cluster = randomCluster();
     const port = await freeUdpPort();
-    const locator = new BeaconLocator({ cluster, port, token: "t", logger: silentLogger() });
+    const locator = new BeaconLocator({ cluster, port, token: "t0ken-0123456789abcdef", logger: silentLogger() });
     locators.push(locator);
     const stop = new AbortController().signal;
-    expect(await announceUntil(port, cluster, "127.0.0.1:1111", locator.resolve(stop), "t")).toBe("127.0.0.1:1111");
+    expect(await announceUntil(port, cluster, "127.0.0.1:1111", locator.resolve(stop), "t0ken-0123456789abcdef")).toBe("127.0.0.1:1111");
     // Forged and other-cluster beacons change nothing.
-    await sendToLoopback(port, [datagram(cluster, "127.0.0.9:9", "guess"), datagram(cluster, "127.0.0.9:9"), datagram("other", "127.0.0.9:9", "t")]);
+    await sendToLoopback(port, [datagram(cluster, "127.0.0.9:9", "guess-0123456789abcdef"), datagram(cluster, "127.0.0.9:9"), datagram("other", "127.0.0.9:9", "t0ken-0123456789abcdef")]);
     expect(await locator.resolve(stop)).toBe("127.0.0.1:1111");
     // The control plane moved: the next valid beacon is followed.
     const moved = (async () => {
@@ -45,7 +45,7 @@ describe("server locators", () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    expect(await announceUntil(port, cluster, "127.0.0.2:2222", moved, "t")).toBe("127.0.0.2:2222");
+    expect(await announceUntil(port, cluster, "127.0.0.2:2222", moved, "t0ken-0123456789abcdef")).toBe("127.0.0.2:2222");
   });
 
   it("gives up on the first resolve after timeoutMs, naming the port", async () => {

@@ -50,6 +50,11 @@ export class ServerList implements ServerLocator {
     return this.addresses[this.index]!;
   }
 
+  /** The addresses it knows, in order. */
+  get all(): readonly string[] {
+    return this.addresses;
+  }
+
   /** How many addresses it knows. */
   get size(): number {
     return this.addresses.length;

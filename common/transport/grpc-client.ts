@@ -12,7 +12,9 @@ import {
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { AUTH_HEADER, bearer } from "./auth.js";
+import { createSecureContext, rootCertificates } from "node:tls";
+import { parseServerAddress, type ServerAddress } from "./address.js";
+import { AUTH_HEADER, bearer, validateToken } from "./auth.js";
 import { deserializerFor, methodPath, serializerFor } from "./grpc-definition.js";
 
 /** Per-call options. */
@@ -48,12 +50,30 @@ export type ServiceClient<S extends DescService> = {
   [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
 };
 
+/** How a client, worker or `fw` checks (and authenticates to) a control plane serving TLS. */
+export interface TlsClientOptions {
+  /**
+   * PEM certificates to trust besides Node's built-in public roots: the CA
+   * that signed the control plane's certificate (--tls-ca), or that exact
+   * certificate (trusting a certificate itself is allowed).
+   */
+  ca?: string | Buffer | undefined;
+  /** PEM client certificate (chain), for a control plane started with --tls-client-ca. */
+  cert?: string | Buffer | undefined;
+  /** PEM private key of `cert`. */
+  key?: string | Buffer | undefined;
+  /** The name the certificate must carry when it is not the host dialled (e.g. an IP address through a tunnel). */
+  serverName?: string | undefined;
+}
+
 /** Options for {@link GrpcConnection}. */
 export interface GrpcConnectionOptions {
-  /** host:port of the control plane's gRPC port. */
+  /** The control plane's gRPC address: host:port (plaintext), or grpcs://host:port (TLS). */
   address: string;
   /** Sent as `authorization: Bearer <token>` on every call. */
   token?: string | undefined;
+  /** Certificates for grpcs:// addresses. */
+  tls?: TlsClientOptions | undefined;
 }
 
 /**
@@ -61,6 +81,24 @@ export interface GrpcConnectionOptions {
  * clients for its services. Errors from calls are ConnectErrors carrying the
  * gRPC status code, so library users handle one error type.
  */
+/**
+ * Parses a control plane's address and checks it against the TLS options:
+ * certificates with a plaintext address is a mistake, refused (INVALID_ARGUMENT)
+ * rather than sending a token in clear text. What {@link GrpcConnection} does
+ * first; callers that connect lazily call it up front to fail early.
+ */
+export function checkedAddress(text: string, tls: TlsClientOptions | undefined): ServerAddress {
+  const address = parseServerAddress(text);
+  if (!address.tls && (tls?.ca !== undefined || tls?.cert !== undefined)) {
+    throw new ConnectError(
+      `the control plane address ${address.text} is plaintext, but TLS certificates were given (--tls-ca/--tls-cert): ` +
+        `write grpcs://${address.target} if it serves TLS; a token is never sent in clear text when TLS was asked for`,
+      Code.InvalidArgument,
+    );
+  }
+  return address;
+}
+
 export class GrpcConnection {
   readonly address: string;
   private readonly client: grpc.Client;
@@ -68,8 +106,11 @@ export class GrpcConnection {
 
   constructor(options: GrpcConnectionOptions) {
     this.address = options.address;
-    this.token = options.token;
-    this.client = new grpc.Client(options.address, grpc.credentials.createInsecure(), {
+    this.token = options.token === undefined ? undefined : validateToken(options.token, "the token");
+    const address = checkedAddress(options.address, options.tls);
+    const tls = options.tls;
+    this.client = new grpc.Client(address.target, address.tls ? channelCredentials(tls ?? {}) : grpc.credentials.createInsecure(), {
+      ...(tls?.serverName ? { "grpc.ssl_target_name_override": tls.serverName, "grpc.default_authority": tls.serverName } : {}),
       // The control plane cuts its stream messages at a few MiB; a single task's
       // args or result can still be as large as its --max-payload allows.
       "grpc.max_receive_message_length": -1,
@@ -147,6 +188,30 @@ export class GrpcConnection {
         };
     }
   }
+}
+
+/**
+ * TLS credentials: Node's public roots plus `ca` (or Node's default store
+ * without one), and a client certificate when given. A partial chain may be
+ * trusted, so `ca` can name an intermediate or the control plane's own
+ * certificate.
+ */
+function channelCredentials(tls: TlsClientOptions): grpc.ChannelCredentials {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new ConnectError("a client certificate needs both its certificate and its key (--tls-cert and --tls-key)", Code.InvalidArgument);
+  }
+  let context;
+  try {
+    context = createSecureContext({
+      ca: tls.ca === undefined ? undefined : [...rootCertificates, tls.ca.toString()],
+      cert: tls.cert,
+      key: tls.key,
+      allowPartialTrustChain: true,
+    });
+  } catch (err) {
+    throw new ConnectError(`the TLS certificates given cannot be used: ${(err as Error).message}`, Code.InvalidArgument);
+  }
+  return grpc.credentials.createFromSecureContext(context);
 }
 
 function cancelOnAbort(signal: AbortSignal | undefined, cancel: () => void): void {

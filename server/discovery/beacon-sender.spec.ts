@@ -33,7 +33,7 @@ async function setup(overrides: Partial<BeaconSenderOptions> = {}, listenerToken
 
 describe("BeaconSender", () => {
   it("sends a first beacon as soon as it starts, then one per route each runOnce", async () => {
-    const { cluster, port, listener, sender } = await setup({ token: "s3cret" }, "s3cret");
+    const { cluster, port, listener, sender } = await setup({ tokens: ["s3cret-s3cret-s3cret"] }, "s3cret-s3cret-s3cret");
     const first = listener.next();
     sender.start();
     const heard: HeardBeacon = await first;
@@ -45,6 +45,21 @@ describe("BeaconSender", () => {
     const second = listener.next();
     expect(sender.runOnce(Date.now())).toBe(1);
     expect((await second).beacon.nonce).not.toBe(heard.beacon.nonce);
+  });
+
+  it("with several tokens, signs one copy per token, so a listener holding any one of them hears it; says when TLS is on", async () => {
+    const tokens = ["worker-secret-0123456789", "client-secret-0123456789"];
+    const { listener: workerSide, sender, cluster, port } = await setup({ tokens, tls: true }, tokens[0]);
+    const clientSide = await new BeaconListener({ cluster, port, token: tokens[1] }).start();
+    cleanup.push(() => clientSide.stop());
+    const heard = Promise.all([workerSide.next(), clientSide.next()]);
+    sender.start();
+    for (const h of await heard) {
+      expect(h).toMatchObject({ verified: true, beacon: { tls: true, http: "https://127.0.0.1:41001", grpc: "127.0.0.1:41000" } });
+    }
+    expect(sender.runOnce(Date.now())).toBe(2);
+    // Each listener drops the copy signed for the other token: counted, but expected (no warning).
+    await new Promise((r) => setImmediate(r));
   });
 
   it("bound to all interfaces, announces this machine's address on each subnet, never 0.0.0.0", async () => {

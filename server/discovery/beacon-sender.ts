@@ -9,8 +9,14 @@ import { hostPort } from "../transport/grpc-server.js";
 /** Options for {@link BeaconSender}. */
 export interface BeaconSenderOptions {
   cluster: string;
-  /** When set, beacons carry an HMAC keyed by it. */
-  token?: string | undefined;
+  /**
+   * The control plane's tokens: each beacon goes out once per token, with an
+   * HMAC keyed by it, so a listener holding any one of them can check it.
+   * None: unsigned.
+   */
+  tokens?: readonly string[];
+  /** Whether the ports serve TLS (beacons say so; listeners then dial grpcs:// and https://). */
+  tls?: boolean;
   version: string;
   /** The address the control plane is bound to (an IP). */
   host: string;
@@ -37,7 +43,8 @@ export interface BeaconSenderOptions {
  */
 export class BeaconSender implements Loop {
   private readonly loop: IntervalLoop;
-  private readonly key: Buffer | undefined;
+  /** One signing key per token; [undefined] sends unsigned beacons. */
+  private readonly keys: (Buffer | undefined)[];
   private readonly interfaces: () => Interfaces;
   private socket: Socket | undefined;
   private bound = false;
@@ -49,7 +56,7 @@ export class BeaconSender implements Loop {
     validateClusterName(options.cluster);
     if (!(Number.isInteger(options.port) && options.port >= 1 && options.port <= 65535)) throw new Error(`--beacon-port must be from 1 to 65535 (got ${options.port})`);
     if (!(options.intervalMs > 0)) throw new Error(`--beacon-interval must be a positive number of seconds (got ${options.intervalMs / 1000})`);
-    this.key = options.token ? beaconKey(options.token) : undefined;
+    this.keys = options.tokens !== undefined && options.tokens.length > 0 ? options.tokens.map(beaconKey) : [undefined];
     this.interfaces = options.interfaces ?? networkInterfaces;
     // Fail at startup, with the fix in the message, rather than send nothing.
     this.routes = beaconRoutes({ host: options.host, targets: options.targets, interfaces: this.interfaces() });
@@ -73,7 +80,7 @@ export class BeaconSender implements Loop {
       this.bound = true;
       const { port, intervalMs, cluster } = this.options;
       this.options.logger.info(
-        { routes: this.routes, port, cluster, signed: this.key !== undefined },
+        { routes: this.routes, port, cluster, signed: this.keys[0] !== undefined, copies: this.keys.length },
         `announcing cluster ${cluster} by beacon every ${intervalMs / 1000}s on udp/${port} to ${this.routes.map((r) => `${r.target} (as ${r.announce})`).join(", ")}`,
       );
       this.runOnce(Date.now());
@@ -98,18 +105,21 @@ export class BeaconSender implements Loop {
     return this.runOnce(now) > 0;
   }
 
-  /** Sends one beacon per route; returns how many were handed to the socket. */
+  /** Sends one beacon per route (and signing key); returns how many were handed to the socket. */
   runOnce(now: number): number {
     const socket = this.socket;
     if (socket === undefined || !this.bound) return 0;
     this.lastSentAt = now;
     this.refreshRoutes();
     const { cluster, version, grpcPort, httpPort, port, logger } = this.options;
-    for (const { target, announce } of this.routes) {
+    const tls = this.options.tls === true;
+    let sent = 0;
+    for (const { target, announce } of this.routes) for (const key of this.keys) {
       const datagram = encodeBeacon(
-        { cluster, version, grpc: hostPort(announce, grpcPort), http: `http://${hostPort(announce, httpPort)}`, ts: now, nonce: newNonce() },
-        this.key,
+        { cluster, version, grpc: hostPort(announce, grpcPort), http: `${tls ? "https" : "http"}://${hostPort(announce, httpPort)}`, ts: now, nonce: newNonce(), tls },
+        key,
       );
+      sent++;
       socket.send(datagram, port, target, (err) => {
         if (err === null) {
           if (this.failing.delete(target)) logger.info(`beacons to ${target}:${port} go out again`);
@@ -120,7 +130,7 @@ export class BeaconSender implements Loop {
         logger[first ? "warn" : "debug"]({ err, target }, `cannot send a beacon to ${target}:${port}: ${err.message}`);
       });
     }
-    return this.routes.length;
+    return sent;
   }
 
   private refreshRoutes(): void {

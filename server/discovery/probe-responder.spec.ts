@@ -7,7 +7,7 @@ const TOKEN = "a-token-of-sixteen-chars";
 
 function responder(token?: string) {
   let announced = 0;
-  const r = new ProbeResponder({ cluster: "blue", token, port: 1, announce: () => announced++, logger: silentLogger() });
+  const r = new ProbeResponder({ cluster: "blue", tokens: token === undefined ? [] : [token], port: 1, announce: () => announced++, logger: silentLogger() });
   return { r, announced: () => announced };
 }
 

@@ -7,8 +7,8 @@ import type { Loop } from "../loops/interval-loop.js";
 /** Options for {@link ProbeResponder}. */
 export interface ProbeResponderOptions {
   cluster: string;
-  /** With a token, only probes signed with it are answered. */
-  token?: string | undefined;
+  /** With tokens, only probes signed with one of them are answered (a listener signs with its own). */
+  tokens?: readonly string[];
   /** The UDP port listeners probe on: the beacon port. */
   port: number;
   /** Announces now (the beacon sender's announceNow: rate-limited there). */
@@ -27,14 +27,14 @@ export interface ProbeResponderOptions {
  * make a control plane send what it would send anyway, rate-limited.
  */
 export class ProbeResponder implements Loop {
-  private readonly key: Buffer | undefined;
+  private readonly keys: readonly Buffer[];
   private readonly guard = new ReplayGuard({ maxAgeMs: 30_000 });
   private socket: Socket | undefined;
   /** Probes answered and dropped, for tests and debugging. */
   readonly counters = { answered: 0, dropped: 0 };
 
   constructor(private readonly options: ProbeResponderOptions) {
-    this.key = options.token ? beaconKey(options.token) : undefined;
+    this.keys = (options.tokens ?? []).map(beaconKey);
   }
 
   start(): void {
@@ -55,7 +55,7 @@ export class ProbeResponder implements Loop {
   /** Handles one datagram; answers whether it made the control plane announce. */
   runOnce(message: Buffer, now: number): boolean {
     if (!isProbe(message)) return false; // beacons (ours and others') arrive on this port too
-    const decoded = decodeProbe(message, this.key);
+    const decoded = this.decode(message);
     const fresh = decoded.ok ? this.guard.check(decoded.probe.ts, decoded.probe.nonce, now) : undefined;
     if (!decoded.ok || fresh !== "fresh" || decoded.probe.cluster !== this.options.cluster) {
       this.counters.dropped++;
@@ -65,5 +65,16 @@ export class ProbeResponder implements Loop {
     this.counters.answered++;
     this.options.announce();
     return true;
+  }
+
+  /** Decodes with each key until one verifies (without tokens: unverified). */
+  private decode(message: Buffer): ReturnType<typeof decodeProbe> {
+    if (this.keys.length === 0) return decodeProbe(message);
+    let decoded: ReturnType<typeof decodeProbe> = { ok: false, reason: "unsigned", detail: "no key" };
+    for (const key of this.keys) {
+      decoded = decodeProbe(message, key);
+      if (decoded.ok || decoded.reason !== "bad-signature") return decoded;
+    }
+    return decoded;
   }
 }

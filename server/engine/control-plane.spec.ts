@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { WorkerState } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
-import { ReportResultsRequestSchema, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
+import { ReportResultsRequestSchema, TaskDefinitionSchema, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { silentLogger } from "../../common/logger.js";
 import { engineConfig } from "./config.js";
@@ -15,8 +15,10 @@ function engine() {
   const config = engineConfig({ heartbeatIntervalMs: 100, leaseTimeoutMs: 1000, detachGraceMs: 500 });
   const plane = new ControlPlane(config);
   const reaper = new LeaseReaper(plane, config, silentLogger());
+  const secrets = new Map<string, string>();
   const join = (name: string, concurrency: number, now: number) => {
-    const worker = plane.register({ name, host: "h", pid: 1, version: "t", concurrency, names: ["job"] }, [], now);
+    const { worker, secret } = plane.register({ name, host: "h", pid: 1, version: "t", concurrency, names: ["job"] }, [], now);
+    secrets.set(worker.id, secret);
     const stream = new AsyncQueue<DispatchResponse>();
     plane.attach(worker, stream, undefined, undefined, now);
     return { worker, stream };
@@ -24,7 +26,7 @@ function engine() {
   const submit = (now: number, priority = Priority.NORMAL) =>
     plane.submit({ name: "job", argsJson: "null", priority, delayMs: 0, options: NO_OPTIONS }, now).task!;
   const report = (workerId: string, init: Parameters<typeof create<typeof ReportResultsRequestSchema>>[1], now: number) =>
-    plane.report(plane.reportingWorker(workerId), create(ReportResultsRequestSchema, init), now);
+    plane.report(plane.reportingWorker(workerId, secrets.get(workerId) ?? ""), create(ReportResultsRequestSchema, init), now);
   return { plane, reaper, join, submit, report };
 }
 
@@ -157,10 +159,26 @@ describe("ControlPlane engine (driven by runOnce)", () => {
 
   it("takes the capacity a reattaching worker reports, so it never holds more than its concurrency", () => {
     const { plane, submit } = engine();
-    const worker = plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 4, names: ["job"] }, [], 0);
+    const { worker } = plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 4, names: ["job"] }, [], 0);
     for (let i = 0; i < 10; i++) submit(0);
     plane.attach(worker, new AsyncQueue<DispatchResponse>(), 1, undefined, 0); // 3 slots still busy with an old session's tasks
     expect(plane.dispatcher.runOnce(0)).toBe(1);
+  });
+
+  it("refuses a registration that would change a connected worker's task definition, and takes it once nobody serves the name", () => {
+    const { plane } = engine();
+    const identity = (name: string) => ({ name, host: "h", pid: 1, version: "t", concurrency: 1, names: ["job"] });
+    const high = create(TaskDefinitionSchema, { name: "job", priority: Priority.HIGH });
+    const low = create(TaskDefinitionSchema, { name: "job", priority: Priority.LOW });
+    const first = plane.register(identity("a"), [high], 0);
+    expect(first.changed).toEqual([]); // a new name is no change
+    expect(plane.register(identity("b"), [high], 0).changed).toEqual([]); // the same definition is welcome
+    expect(() => plane.register(identity("c"), [low], 0)).toThrow(/task "job" here has priority low, not high \(the definition of connected worker "a" \(.*\), "b" \(/);
+    expect(plane.definitions.defaultPriority("job")).toBe(Priority.HIGH);
+    for (const w of [...plane.workers.live()]) plane.loseWorker(w, 1, "test");
+    const later = plane.register(identity("c"), [low], 2);
+    expect(later.changed).toEqual([{ name: "job", differences: ["priority low, not high"] }]);
+    expect(plane.definitions.defaultPriority("job")).toBe(Priority.LOW);
   });
 
   it("does not lose healthy workers after the control plane itself stalled (heartbeats read first, then a fresh ping)", () => {

@@ -32,6 +32,7 @@ import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import { TaskRecord, type SubmitOptions } from "../store/task-record.js";
 import { Waiters } from "./waiters.js";
 import { WorkerRegistry } from "./worker-registry.js";
+import { secretMatches } from "./session-secret.js";
 import { workerRecord, type WorkerIdentity, type WorkerSession } from "./worker-session.js";
 
 /** What a submission came to: a new task, or the earlier one its idempotency key names. */
@@ -41,6 +42,31 @@ export interface SubmitOutcome {
   deduplicated: boolean;
   /** Undefined only for a duplicate whose task's record is gone (its key outlived its result). */
   task: TaskRecord | undefined;
+}
+
+/** What {@link ControlPlane.register} answers. */
+export interface Registration {
+  worker: WorkerSession;
+  /** The session's secret: only the worker gets it; the control plane keeps its hash. */
+  secret: string;
+  /** Definitions this registration changed (nobody connected served them with the old one). */
+  changed: DefinitionChange[];
+}
+
+/** A task definition a registration replaced, and how. */
+export interface DefinitionChange {
+  name: string;
+  /** One phrase per field, e.g. "priority high, not normal". */
+  differences: string[];
+}
+
+function checkSecret(worker: WorkerSession, secret: string): WorkerSession {
+  if (secretMatches(worker.secretHash, secret)) return worker;
+  throw new ConnectError(
+    `worker session ${JSON.stringify(worker.id)}: ${secret ? "wrong" : "missing"} session secret. Only the process that registered ` +
+      "a session may use it (RegisterWorkerResponse.session_secret); a worker older than this control plane does not send it: upgrade it",
+    Code.PermissionDenied,
+  );
 }
 
 /** A submission that passed validation. */
@@ -218,16 +244,45 @@ export class ControlPlane {
     }
   }
 
-  /** Registers a worker and the task definitions it serves. */
-  register(identity: WorkerIdentity, definitions: readonly TaskDefinition[], now: number): WorkerSession {
+  /**
+   * Registers a worker and the task definitions it serves; answers the new
+   * session, its secret (shown this once) and the definitions it changed.
+   * A definition that differs from the current one of its name while a
+   * connected worker serves that name is refused (FAILED_PRECONDITION,
+   * naming the task, the fields and the workers): one registration cannot
+   * change how another worker's tasks run. With nobody serving the name (the
+   * old workers are gone, e.g. after a deploy), the new definition replaces it.
+   */
+  register(identity: WorkerIdentity, definitions: readonly TaskDefinition[], now: number): Registration {
+    const conflicts: string[] = [];
+    const changed: DefinitionChange[] = [];
+    for (const definition of definitions) {
+      const differences = this.definitions.differences(definition);
+      if (differences === undefined || differences.length === 0) continue;
+      const holders = [...this.workers.live()].filter((w) => w.names.includes(definition.name));
+      if (holders.length === 0) {
+        changed.push({ name: definition.name, differences });
+        continue;
+      }
+      const named = holders.slice(0, 3).map((w) => `${JSON.stringify(w.name)} (${w.id})`).join(", ");
+      const more = holders.length > 3 ? ` and ${holders.length - 3} more` : "";
+      conflicts.push(`task ${JSON.stringify(definition.name)} here has ${differences.join(", ")} (the definition of connected worker ${named}${more})`);
+    }
+    if (conflicts.length > 0) {
+      throw new ConnectError(
+        `refused: this worker's task definitions differ from those of connected workers, and a registration may not change another worker's tasks: ${conflicts.join("; ")}. ` +
+          "Make the definitions agree, or stop those workers first (this worker keeps retrying, so a deploy that changes a definition completes once the old workers are gone)",
+        Code.FailedPrecondition,
+      );
+    }
     for (const name of this.definitions.declare(definitions)) this.store.saveRecord("definitions", name, this.definitions.record(name));
     this.limits.declare(definitions, now);
     this.schedules.declare(definitions, identity.name, now);
-    const worker = this.workers.register(identity, now);
+    const { session: worker, secret } = this.workers.register(identity, now);
     // Kept so that after a restart the worker's session (and its running attempts) are still known.
     this.store.saveRecord("workers", worker.id, workerRecord(worker));
     this.events.emit("worker.registered", worker);
-    return worker;
+    return { worker, secret, changed };
   }
 
   /** Tasks of a name running now, from the workers' open attempts. */
@@ -258,12 +313,22 @@ export class ControlPlane {
   }
 
   /**
-   * The session a report comes from: a live one, or one given up recently
-   * (its results are still fenced one by one, so a late result is counted,
-   * and taken if nobody restarted its task yet). Else NOT_FOUND.
+   * A registered worker whose caller presented the session's secret:
+   * NOT_FOUND (register again) for an unknown session, PERMISSION_DENIED
+   * for a wrong or missing secret. A worker id alone gives nothing.
    */
-  reportingWorker(id: string): WorkerSession {
-    return this.workers.getLost(id) ?? this.worker(id);
+  authenticWorker(id: string, secret: string): WorkerSession {
+    return checkSecret(this.worker(id), secret);
+  }
+
+  /**
+   * The session a report comes from, its secret checked: a live one, or one
+   * given up recently (its results are still fenced one by one, so a late
+   * result is counted, and taken if nobody restarted its task yet). Else
+   * NOT_FOUND.
+   */
+  reportingWorker(id: string, secret: string): WorkerSession {
+    return checkSecret(this.workers.getLost(id) ?? this.worker(id), secret);
   }
 
   /**

@@ -47,7 +47,7 @@ describe("restart recovery", () => {
   it("restores a worker session with its running attempt; the worker reattaches and its result is accepted", async () => {
     const log = new ManualLog();
     const { plane } = await start(log);
-    const worker = plane.register(identity, [], 0);
+    const { worker, secret } = plane.register(identity, [], 0);
     const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task!;
     await persisted(plane, log);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
@@ -58,7 +58,9 @@ describe("restart recovery", () => {
 
     const { plane: after, summary } = await start(log.crash(), 2);
     expect(summary).toMatchObject({ tasks: 1, running: 1, requeued: 0, workers: 1 });
-    const restored = after.worker(worker.id);
+    // The session's secret still opens it (only its hash was kept); a wrong one does not.
+    expect(() => after.authenticWorker(worker.id, "not-the-secret")).toThrow(/wrong session secret/);
+    const restored = after.authenticWorker(worker.id, secret);
     after.attach(restored, new AsyncQueue<DispatchResponse>(), undefined, [{ $typeName: "fastworker.v1.AttemptRef", taskId: task.id, attempt: 1 }], 1000);
     const response = after.report(restored, create(ReportResultsRequestSchema, { results: [{ taskId: task.id, attempt: 1, outcome: AttemptOutcome.SUCCEEDED, resultJson: "7" }] }), 1001);
     expect(response.accepted).toBe(1);
@@ -68,7 +70,7 @@ describe("restart recovery", () => {
   it("adopts an attempt the worker holds that never reached the disk, instead of running the task again", async () => {
     const log = new ManualLog();
     const { plane } = await start(log);
-    const worker = plane.register(identity, [], 0);
+    const { worker } = plane.register(identity, [], 0);
     const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task!;
     await persisted(plane, log);
     plane.attach(worker, new AsyncQueue<DispatchResponse>(), undefined, undefined, 0);
@@ -86,8 +88,8 @@ describe("restart recovery", () => {
   it("tells a worker to stop an unrecorded attempt whose task moved on, and gives up sessions of the previous process at once", async () => {
     const log = new ManualLog();
     const { plane } = await start(log, 7);
-    const embedded = plane.register({ ...identity, name: "embedded", host: "here", pid: 7 }, [], 0);
-    const other = plane.register(identity, [], 0);
+    const { worker: embedded } = plane.register({ ...identity, name: "embedded", host: "here", pid: 7 }, [], 0);
+    const { worker: other } = plane.register(identity, [], 0);
     const task = plane.submit({ name: "job", argsJson: "{}", priority: 0, delayMs: 0, options: NO_OPTIONS }, 0).task!;
     await persisted(plane, log);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });

@@ -43,12 +43,15 @@ export function restoreState(plane: ControlPlane, recovered: Recovered, self: Pr
   plane.schedules.restore(records("schedules"));
   let workers = 0;
   for (const [id, value] of records("workers")) {
-    const { identity, connectedAt } = workerFromRecord(value);
-    if (previous !== undefined && identity.host === previous.host && identity.pid === previous.pid) {
-      plane.store.saveRecord("workers", id, undefined); // the previous process's own worker
+    const { identity, connectedAt, secretHash } = workerFromRecord(value);
+    const ownWorker = previous !== undefined && identity.host === previous.host && identity.pid === previous.pid;
+    // The previous process's own worker died with it; a session without a secret hash (written by an
+    // older version) could be taken over by anyone who knows its id: its worker registers again.
+    if (ownWorker || secretHash === undefined) {
+      plane.store.saveRecord("workers", id, undefined);
       continue;
     }
-    plane.workers.restore(id, identity, connectedAt, now);
+    plane.workers.restore(id, identity, connectedAt, secretHash, now);
     workers++;
   }
   let running = 0;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { WorkerState } from "../../gen/fastworker/v1/admin_service_pb.js";
+import { newSessionSecret } from "./session-secret.js";
 import { WorkerSession, type WorkerIdentity } from "./worker-session.js";
 
 const LOST_KEPT = 50;
@@ -12,10 +13,12 @@ export class WorkerRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
   private readonly lost: WorkerSession[] = [];
 
-  register(identity: WorkerIdentity, now: number): WorkerSession {
-    const session = new WorkerSession(randomUUID(), identity, now);
+  /** A new session, and its secret: the one time the secret is seen (the session keeps its hash). */
+  register(identity: WorkerIdentity, now: number): { session: WorkerSession; secret: string } {
+    const { secret, hash } = newSessionSecret();
+    const session = new WorkerSession(randomUUID(), identity, now, hash);
     this.sessions.set(session.id, session);
-    return session;
+    return { session, secret };
   }
 
   /**
@@ -23,8 +26,8 @@ export class WorkerRegistry {
    * its dispatch stream had just closed, so it is lost unless its worker
    * reattaches within the detach grace.
    */
-  restore(id: string, identity: WorkerIdentity, connectedAt: number, now: number): WorkerSession {
-    const session = new WorkerSession(id, identity, connectedAt);
+  restore(id: string, identity: WorkerIdentity, connectedAt: number, secretHash: Buffer, now: number): WorkerSession {
+    const session = new WorkerSession(id, identity, connectedAt, secretHash);
     session.detachedAt = now;
     session.provenAt = now;
     session.lastHeartbeatAt = now;

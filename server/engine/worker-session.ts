@@ -65,6 +65,8 @@ export class WorkerSession {
     readonly id: string,
     readonly identity: WorkerIdentity,
     readonly connectedAt: number,
+    /** SHA-256 of the session secret (session-secret.ts): Dispatch and ReportResults must present the secret. */
+    readonly secretHash: Buffer,
   ) {
     this.capacity = identity.concurrency;
     this.lastHeartbeatAt = connectedAt;
@@ -169,17 +171,36 @@ export class WorkerSession {
   }
 }
 
-/** The log value of a worker session: enough to recognise it after a control-plane restart. */
+/**
+ * The log value of a worker session: enough to recognise it after a
+ * control-plane restart, and to check its secret (only the hash is kept).
+ */
 export function workerRecord(session: WorkerSession): LogValue {
   const i = session.identity;
-  return { name: i.name, host: i.host, pid: i.pid, version: i.version, concurrency: i.concurrency, names: [...i.names], connectedAt: session.connectedAt };
+  return {
+    name: i.name,
+    host: i.host,
+    pid: i.pid,
+    version: i.version,
+    concurrency: i.concurrency,
+    names: [...i.names],
+    connectedAt: session.connectedAt,
+    secretHash: session.secretHash.toString("base64"),
+  };
 }
 
-/** A worker session's identity and connection time, read back from the log. */
-export function workerFromRecord(value: LogValue): { identity: WorkerIdentity; connectedAt: number } {
-  const r = value as unknown as WorkerIdentity & { connectedAt: number };
+/**
+ * A worker session's identity, connection time and secret hash, read back
+ * from the log. `secretHash` is undefined for a record written before
+ * sessions had secrets: such a session cannot be checked, so it is not
+ * restored (its worker registers again).
+ */
+export function workerFromRecord(value: LogValue): { identity: WorkerIdentity; connectedAt: number; secretHash: Buffer | undefined } {
+  const r = value as unknown as WorkerIdentity & { connectedAt: number; secretHash?: string };
+  const hash = typeof r.secretHash === "string" ? Buffer.from(r.secretHash, "base64") : undefined;
   return {
     identity: { name: r.name, host: r.host, pid: r.pid, version: r.version, concurrency: r.concurrency, names: r.names },
     connectedAt: r.connectedAt,
+    secretHash: hash?.length === 32 ? hash : undefined,
   };
 }

@@ -14,13 +14,13 @@ function engine() {
   const config = engineConfig({ heartbeatIntervalMs: 100, leaseTimeoutMs: 1000, timeoutGraceMs: 500 });
   const plane = new ControlPlane(config);
   const enforcer = new TimeoutEnforcer(plane, config, silentLogger());
-  const worker = plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 1, names: ["job"] }, [], 0);
+  const { worker, secret } = plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 1, names: ["job"] }, [], 0);
   const stream = new AsyncQueue<DispatchResponse>();
   plane.attach(worker, stream, undefined, undefined, 0);
   const submit = (timeoutMs: number, maxAttempts = 2) =>
     plane.submit({ name: "job", argsJson: "null", priority: Priority.NORMAL, delayMs: 0, options: { timeoutMs, retry: { maxAttempts, initialBackoffMs: 0 } } }, 0).task!;
   const report = (init: Parameters<typeof create<typeof ReportResultsRequestSchema>>[1], now: number) =>
-    plane.report(plane.reportingWorker(worker.id), create(ReportResultsRequestSchema, init), now);
+    plane.report(plane.reportingWorker(worker.id, secret), create(ReportResultsRequestSchema, init), now);
   /** The loop, every second from `from` to `to`, while the worker keeps heartbeating. */
   const run = (from: number, to: number): number => {
     let timedOut = 0;

@@ -56,7 +56,7 @@ describe("ScheduleTicker (runOnce on a hand-driven clock)", () => {
     s.ticker.start();
     const declare = (worker: string, every: number) => {
       const definition = create(TaskDefinitionSchema, { name: "job", schedules: [s.spec({ id: "", task: "", every: durationFromMs(every) })] });
-      const w = s.plane.register({ name: worker, host: "h", pid: 1, version: "t", concurrency: 1, names: ["job"] }, [definition], 0);
+      const { worker: w } = s.plane.register({ name: worker, host: "h", pid: 1, version: "t", concurrency: 1, names: ["job"] }, [definition], 0);
       s.plane.attach(w, new AsyncQueue<DispatchResponse>(), undefined, undefined, 0);
     };
     const conflicts: string[] = [];
@@ -114,7 +114,7 @@ describe("ScheduleTicker (runOnce on a hand-driven clock)", () => {
       const s = setup(0);
       s.ticker.start();
       s.create({ overlap });
-      const worker = s.plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 10, names: ["job"] }, [], 0);
+      const { worker } = s.plane.register({ name: "w", host: "h", pid: 1, version: "t", concurrency: 10, names: ["job"] }, [], 0);
       s.plane.attach(worker, new AsyncQueue<DispatchResponse>(), undefined, undefined, 0);
       s.ticker.runOnce(1000);
       s.plane.dispatcher.runOnce(1000);

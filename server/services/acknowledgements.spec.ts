@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it, vi } from "vitest";
 import { SessionRequestSchema, SubmitRequestSchema } from "../../gen/fastworker/v1/task_service_pb.js";
 import { RegisterWorkerRequestSchema, ReportResultsRequestSchema, type DispatchResponse } from "../../gen/fastworker/v1/worker_service_pb.js";
@@ -11,6 +11,7 @@ import { engineConfig } from "../engine/config.js";
 import { ControlPlane } from "../engine/control-plane.js";
 import { restoreState } from "../engine/recovery.js";
 import { TaskStore } from "../store/task-store.js";
+import { AuditLog } from "../telemetry/audit-log.js";
 import { SessionStream } from "./session.js";
 import { taskService } from "./task-service.js";
 import { workerService } from "./worker-service.js";
@@ -19,7 +20,7 @@ import { workerService } from "./worker-service.js";
 // is acknowledged (a submission, a result, an assignment) before the write holding it is persisted,
 // and once a write fails nothing is acknowledged at all.
 
-const ctx = (): HandlerContext => ({ signal: new AbortController().signal }) as HandlerContext;
+const ctx = (): HandlerContext => ({ signal: new AbortController().signal, values: createContextValues() }) as HandlerContext;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function durablePlane(log = new ManualLog(), onLogFailure = (_err: Error) => {}) {
@@ -28,7 +29,7 @@ async function durablePlane(log = new ManualLog(), onLogFailure = (_err: Error) 
   restoreState(plane, recovered, { host: "test", pid: 1 }, Date.now());
   log.persistAll(); // the restore's own records
   plane.dispatcher.start();
-  return { plane, log, tasks: taskService(plane), workers: workerService(plane, silentLogger()) };
+  return { plane, log, tasks: taskService(plane), workers: workerService(plane, new AuditLog(silentLogger())) };
 }
 
 /** Whether a promise has settled by now (without waiting for it). */
@@ -64,10 +65,10 @@ describe("acknowledgements wait for the commit", () => {
   it("a result is answered only once persisted (the assignment itself does not wait)", async () => {
     const { plane, log, workers } = await durablePlane();
     const request = create(RegisterWorkerRequestSchema, { name: "w", concurrency: 1, tasks: [{ name: "add" }], pid: 1, host: "h", version: "t" });
-    const registered = workers.registerWorker(request, ctx()) as Promise<{ workerId: string }>;
+    const registered = workers.registerWorker(request, ctx()) as Promise<{ workerId: string; sessionSecret: string }>;
     await log.writes(1);
     log.persistAll();
-    const { workerId } = await registered;
+    const { workerId, sessionSecret } = await registered;
     const stream = new AsyncQueue<DispatchResponse>();
     plane.attach(plane.worker(workerId), stream, undefined, undefined, Date.now());
     const hello = stream.size; // the first ping
@@ -78,7 +79,7 @@ describe("acknowledgements wait for the commit", () => {
 
     const requests = new AsyncQueue<ReturnType<typeof create<typeof ReportResultsRequestSchema>>>();
     const responses = (workers.reportResults as (r: AsyncIterable<unknown>, c: HandlerContext) => AsyncIterable<unknown>)(requests, ctx())[Symbol.asyncIterator]();
-    requests.push(create(ReportResultsRequestSchema, { workerId, results: [{ taskId: submitted.id, attempt: 1, outcome: 1, resultJson: "3" }] }));
+    requests.push(create(ReportResultsRequestSchema, { workerId, sessionSecret, results: [{ taskId: submitted.id, attempt: 1, outcome: 1, resultJson: "3" }] }));
     const answered = responses.next();
     await log.writes(1);
     expect(await settledYet(answered)).toBe(false);

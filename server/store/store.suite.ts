@@ -18,7 +18,7 @@ export interface SuiteSubject {
   /**
    * For durable stores: closes `store` (waiting for its writes) and opens a
    * new one on the same state, as a restart would. Undefined for a store
-   * that lives in memory only: the restart tests are then skipped.
+   * that lives in memory only: the restart tests then do not apply.
    */
   reopen?(store: TaskStore, options: SuiteStoreOptions): Promise<{ store: TaskStore; recovered: Recovered }>;
 }
@@ -50,7 +50,10 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
     s.finish(t, TaskState.SUCCEEDED, finishedAt, { resultJson });
   };
   const restart = subject.reopen;
-  const durableIt = restart === undefined ? it.skip : it;
+  // A store that lives in memory only has no restart: those tests are not registered for it (not skipped).
+  const durableIt = (title: string, fn: () => Promise<void>): void => {
+    if (restart !== undefined) it(title, fn);
+  };
 
   describe(`${name} (TaskStore suite)`, () => {
     it("takes tasks by strict priority, FIFO within a priority", async () => {

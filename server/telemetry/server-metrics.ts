@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, type IMetricReader } from "@opentelemetry/sdk-metrics";
-import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/transport/auth.js";
 import { INSTRUMENTATION_SCOPE } from "../../common/tracing.js";
 import { VERSION } from "../../common/version.js";
 import type { ControlPlane } from "../engine/control-plane.js";
@@ -61,18 +60,13 @@ export class ServerMetrics {
   }
 
   /**
-   * The /metrics route: Prometheus text format. With a token it needs
-   * `authorization: Bearer <token>` like every RPC (Prometheus:
-   * `authorization: { credentials: <token> }` in the scrape config).
+   * The /metrics route: Prometheus text format. The HTTP port checks the
+   * caller first: with credentials it needs one with the read scope, like
+   * every read RPC (Prometheus: `authorization: { credentials: <token> }`
+   * in the scrape config).
    */
-  route(token: string | undefined): HttpRoute {
-    const check = token ? tokenChecker(token) : undefined;
+  route(): HttpRoute {
     return (req: IncomingMessage, res: ServerResponse) => {
-      if (check !== undefined && !check(req.headers[AUTH_HEADER])) {
-        res.writeHead(401, { "content-type": "text/plain; charset=utf-8", "www-authenticate": "Bearer" });
-        res.end(`${UNAUTHENTICATED_MESSAGE}\n`);
-        return;
-      }
       if (req.method !== "GET" && req.method !== "HEAD") {
         res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
         res.end("use GET /metrics\n");

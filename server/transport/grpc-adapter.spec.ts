@@ -57,8 +57,8 @@ describe("unary methods", () => {
         return {};
       },
     });
-    await dial(server.address, "s3cret").service(AdminService).getStats({}, { timeoutMs: 5000 });
-    expect(seen!.requestHeader.get("authorization")).toBe("Bearer s3cret");
+    await dial(server.address, "s3cret-0123456789abcdef").service(AdminService).getStats({}, { timeoutMs: 5000 });
+    expect(seen!.requestHeader.get("authorization")).toBe("Bearer s3cret-0123456789abcdef");
     expect(seen!.method.name).toBe("GetStats");
     expect(seen!.timeoutMs()).toBeGreaterThan(0);
     expect(seen!.timeoutMs()).toBeLessThanOrEqual(5000);

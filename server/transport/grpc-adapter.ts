@@ -1,10 +1,13 @@
 import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createHandlerContext, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { grpcServiceDefinition, methodPath } from "../../common/transport/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
 import { resetIfUndelivered, STATUS_DELIVERY_MS } from "./stalled-call.js";
+
+/** Per-call context values for handlers (`HandlerContext.values`), made from the call, like connect-node's option. */
+export type CallContextValues = (call: { getPeer(): string; readonly metadata: grpc.Metadata }) => ContextValues;
 
 /**
  * Mounts a connect-es ServiceImpl on a grpc-js server, so the same
@@ -17,13 +20,14 @@ export function addServiceImpl<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
   logger: Logger,
+  contextValues?: CallContextValues,
 ): void {
   const definition = grpcServiceDefinition(service);
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of service.methods) {
     const fn = (impl as Record<string, unknown>)[method.localName];
     if (typeof fn !== "function") continue;
-    handlers[method.name] = makeHandler(method, fn.bind(impl) as AnyImpl, logger);
+    handlers[method.name] = makeHandler(method, fn.bind(impl) as AnyImpl, logger, contextValues);
   }
   server.addService(definition, handlers);
 }
@@ -46,7 +50,8 @@ interface StreamEnds {
   onReset(status: Partial<grpc.StatusObject>): void;
 }
 
-function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger): grpc.UntypedHandleCall {
+function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextValues: CallContextValues | undefined): grpc.UntypedHandleCall {
+  const handlerContext = (m: DescMethod, call: AnyServerCall): ReturnType<typeof createHandlerContext> => contextFor(m, call, contextValues?.(call));
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
   const ends: StreamEnds = {
     stream: method.name,
@@ -192,7 +197,7 @@ function asMessage(schema: DescMessage, value: unknown): unknown {
 
 type AnyServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
-function handlerContext(method: DescMethod, call: AnyServerCall): ReturnType<typeof createHandlerContext> {
+function contextFor(method: DescMethod, call: AnyServerCall, contextValues: ContextValues | undefined): ReturnType<typeof createHandlerContext> {
   const header = new Headers();
   for (const [key, value] of Object.entries(call.metadata.getMap())) {
     if (typeof value === "string") header.set(key, value);
@@ -207,6 +212,7 @@ function handlerContext(method: DescMethod, call: AnyServerCall): ReturnType<typ
     url: methodPath(method),
     requestHeader: header,
     timeoutMs: Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined,
+    contextValues,
   });
   (call as NodeJS.EventEmitter).once("cancelled", () => ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
   return ctx;

@@ -3,13 +3,12 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import { AUTH_HEADER, tokenChecker, UNAUTHENTICATED_MESSAGE } from "../../common/transport/auth.js";
+import { AUTH_HEADER } from "../../common/transport/auth.js";
 import type { Logger } from "../../common/logger.js";
-import { file_fastworker_v1_admin_service } from "../../gen/fastworker/v1/admin_service_pb.js";
-import { file_fastworker_v1_task_service } from "../../gen/fastworker/v1/task_service_pb.js";
-import { file_fastworker_v1_worker_service } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
-import { addServiceImpl } from "./grpc-adapter.js";
+import type { AccessControl } from "./access-control.js";
+import { callerValues } from "./call-context.js";
+import { addServiceImpl, type CallContextValues } from "./grpc-adapter.js";
 import { GuardedServer } from "./guarded-server.js";
 
 /**
@@ -21,6 +20,7 @@ import { GuardedServer } from "./guarded-server.js";
  */
 export const MAX_STREAMS_PER_CONNECTION = 256;
 import { reflectionPackage } from "./reflection.js";
+import type { TlsFiles } from "./tls.js";
 
 /** A service and its one implementation, mounted on both ports. Make with {@link bind}. */
 export interface ServiceBinding {
@@ -38,8 +38,10 @@ export interface GrpcServerOptions {
   host: string;
   port: number;
   services: readonly ServiceBinding[];
-  /** When set, every call (reflection and health included) needs it. */
-  token?: string | undefined;
+  /** Who may call what (every call is checked, health included: it is public in the table). */
+  access: AccessControl;
+  /** Serve TLS (and, with a client CA, require client certificates); plaintext without. */
+  tls?: TlsFiles | undefined;
   /** The largest request message accepted, in bytes. */
   maxReceiveBytes: number;
   logger: Logger;
@@ -63,26 +65,33 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     "grpc.max_receive_message_length": options.maxReceiveBytes,
     "grpc.max_send_message_length": -1,
     "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
-    interceptors: options.token ? [authInterceptor(options.token)] : [],
+    interceptors: [authInterceptor(options.access)],
   });
   const statuses: Record<string, "SERVING"> = { "": "SERVING" };
+  // Services learn who called (peer, credential) for their audit lines; the interceptor already refused the rest.
+  const contextValues: CallContextValues = (call) =>
+    callerValues({ peer: call.getPeer(), credential: options.access.credentials.authenticate(headerOf(call.metadata))?.credential ?? "none" });
   for (const { service, impl } of options.services) {
-    addServiceImpl(server, service, impl as Partial<ServiceImpl<DescService>>, options.logger);
+    addServiceImpl(server, service, impl as Partial<ServiceImpl<DescService>>, options.logger, contextValues);
     statuses[service.typeName] = "SERVING";
   }
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
   new ReflectionService(
-    reflectionPackage([
-      file_fastworker_v1_task_service,
-      file_fastworker_v1_worker_service,
-      file_fastworker_v1_admin_service,
-      file_grpc_health_v1_health,
-    ]),
+    // Reflection describes what is mounted: each service's file, and health's.
+    reflectionPackage([...new Set(options.services.map(({ service }) => service.file)), file_grpc_health_v1_health]),
   ).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(options.host, options.port), grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    const credentials =
+      options.tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(
+            options.tls.clientCa ?? null,
+            [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+            options.tls.clientCa !== undefined,
+          );
+    server.bindAsync(hostPort(options.host, options.port), credentials, (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   });
@@ -114,16 +123,21 @@ export function hostPort(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function authInterceptor(token: string): grpc.ServerInterceptor {
-  const check = tokenChecker(token);
-  return (_method, call) =>
+function headerOf(metadata: grpc.Metadata): string | undefined {
+  const value = metadata.get(AUTH_HEADER)[0];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Checks every call against the access table before any handler (ours, health, reflection) sees it. */
+function authInterceptor(access: AccessControl): grpc.ServerInterceptor {
+  return (method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
-            const value = metadata.get(AUTH_HEADER)[0];
-            if (check(typeof value === "string" ? value : undefined)) nextMetadata(metadata);
-            else call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: UNAUTHENTICATED_MESSAGE });
+            const verdict = access.check({ path: method.path, header: headerOf(metadata), peer: call.getPeer() });
+            if (verdict.ok) nextMetadata(metadata);
+            else call.sendStatus({ code: verdict.code as number as grpc.status, details: verdict.message });
           },
         }),
     });

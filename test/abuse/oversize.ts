@@ -88,6 +88,7 @@ export async function oversize(grpcAddress: string, httpUrl: string, tally: Tall
         }
         const fresh = new RawWorker(address); // the first one's report stream was ended by the refusal above
         fresh.workerId = worker.workerId;
+        fresh.sessionSecret = worker.sessionSecret;
         await fresh.report({ results: [{ taskId: id, attempt: assignment!.attempt, outcome: AttemptOutcome.FAILED, error: { message: "m".repeat(2 * MiB), stack: "s".repeat(2 * MiB), type: "T", retryable: false } }] });
         fresh.close();
         const { task } = await tasks.getTask({ id });

@@ -18,6 +18,8 @@ export class RawWorker {
   private reports: BidiCall<typeof ReportResultsRequestSchema, typeof ReportResultsResponseSchema> | undefined;
   private answers: AsyncIterator<ReportResultsResponse> | undefined;
   workerId = "";
+  /** RegisterWorkerResponse.session_secret: Dispatch and ReportResults need it with the id. */
+  sessionSecret = "";
 
   constructor(address: string) {
     this.connection = new GrpcConnection({ address });
@@ -27,18 +29,19 @@ export class RawWorker {
   async register(name: string, tasks: string[], extra: { host?: string; version?: string } = {}): Promise<string> {
     const response = await this.service.registerWorker({ name, host: extra.host ?? "abuse", version: extra.version ?? "abuse", pid: 1, concurrency: 16, tasks: tasks.map((t) => ({ name: t })) });
     this.workerId = response.workerId;
+    this.sessionSecret = response.sessionSecret;
     return this.workerId;
   }
 
   /** Opens the dispatch stream, to be read with the iterator. */
   dispatch(): AsyncIterator<DispatchResponse> {
-    return this.service.dispatch({ workerId: this.workerId }, { signal: this.dispatchAbort.signal })[Symbol.asyncIterator]();
+    return this.service.dispatch({ workerId: this.workerId, sessionSecret: this.sessionSecret }, { signal: this.dispatchAbort.signal })[Symbol.asyncIterator]();
   }
 
   /** Opens the dispatch stream and never reads it (a worker whose stream stalled); resolves with how it ended. */
   dispatchUnread(address: string): Promise<grpc.StatusObject> {
     const client = new grpc.Client(address, grpc.credentials.createInsecure());
-    const request = Buffer.from(toBinary(DispatchRequestSchema, create(DispatchRequestSchema, { workerId: this.workerId })));
+    const request = Buffer.from(toBinary(DispatchRequestSchema, create(DispatchRequestSchema, { workerId: this.workerId, sessionSecret: this.sessionSecret })));
     const stream = client.makeServerStreamRequest("/fastworker.v1.WorkerService/Dispatch", (b: Buffer) => b, (b: Buffer) => b, request);
     stream.on("error", () => undefined);
     this.dispatchAbort.signal.addEventListener("abort", () => stream.cancel());
@@ -56,7 +59,7 @@ export class RawWorker {
       this.reports = this.service.reportResults();
       this.answers = this.reports.responses[Symbol.asyncIterator]();
     }
-    this.reports.send({ ...(request as object), workerId: this.workerId } as MessageInitShape<typeof ReportResultsRequestSchema>);
+    this.reports.send({ ...(request as object), workerId: this.workerId, sessionSecret: this.sessionSecret } as MessageInitShape<typeof ReportResultsRequestSchema>);
     const { value, done } = await this.answers!.next();
     if (done) throw new Error("the report stream ended");
     return value;

@@ -62,6 +62,8 @@ const REQUIREMENTS = {
       return refused === undefined ? undefined : `run where the kernel allows it (${refused})`;
     },
   },
+  /** openssl, to make TLS certificates in the test (`test/helpers/pki.ts`); none are committed. */
+  openssl: { what: "openssl", debian: "openssl", aliases: [], fix: binary("/usr/bin/openssl", "openssl") },
   /** PostgreSQL's server binaries (Debian keeps them in /usr/lib/postgresql/<major>/bin, off the PATH). */
   postgresql: { what: "PostgreSQL", debian: "postgresql", aliases: ["postgres"], fix: () => (postgresBinDir() === undefined ? install("postgresql") : undefined) },
 } satisfies Record<string, Requirement>;

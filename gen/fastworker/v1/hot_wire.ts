@@ -553,7 +553,7 @@ function readCancelSignal(r: WireReader, end: number, depth: number, m: CancelSi
 // fastworker.v1.ReportResultsRequest
 
 function zeroReportResultsRequest(): ReportResultsRequest {
-  return { $typeName: "fastworker.v1.ReportResultsRequest", workerId: "", acks: [], results: [], progress: [], released: [] };
+  return { $typeName: "fastworker.v1.ReportResultsRequest", workerId: "", acks: [], results: [], progress: [], released: [], sessionSecret: "" };
 }
 
 function writeReportResultsRequest(w: WireWriter, m: ReportResultsRequest): void {
@@ -563,6 +563,7 @@ function writeReportResultsRequest(w: WireWriter, m: ReportResultsRequest): void
   for (const item of m.progress) { w.tag(4, 2); const at = w.fork(); writeProgressUpdate(w, item); w.join(at); }
   for (const item of m.released) { w.tag(5, 2); const at = w.fork(); writeAttemptRef(w, item); w.join(at); }
   if (m.heartbeat !== undefined) { w.tag(6, 2); const at = w.fork(); writeHeartbeat(w, m.heartbeat); w.join(at); }
+  if (m.sessionSecret !== "") { w.tag(7, 2); w.string(m.sessionSecret); }
   w.unknown(m.$unknown);
 }
 
@@ -577,6 +578,7 @@ function readReportResultsRequest(r: WireReader, end: number, depth: number, m: 
       case 4: m.progress.push(readProgressUpdate(r, r.messageEnd(), depth + 1)); break;
       case 5: m.released.push(readAttemptRef(r, r.messageEnd(), depth + 1)); break;
       case 6: m.heartbeat = readHeartbeat(r, r.messageEnd(), depth + 1, m.heartbeat); break;
+      case 7: m.sessionSecret = r.string(); break;
       default: r.unknown(m, tag, depth);
     }
   }

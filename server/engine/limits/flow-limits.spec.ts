@@ -19,7 +19,7 @@ function engine() {
     create(TaskDefinitionSchema, { name: "free" }),
   ];
   const join = (name: string, concurrency: number, now: number) => {
-    const worker = plane.register({ name, host: "h", pid: 1, version: "t", concurrency, names: definitions.map((d) => d.name) }, definitions, now);
+    const { worker } = plane.register({ name, host: "h", pid: 1, version: "t", concurrency, names: definitions.map((d) => d.name) }, definitions, now);
     plane.attach(worker, new AsyncQueue<DispatchResponse>(), undefined, undefined, now);
     return worker;
   };
