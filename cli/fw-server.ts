@@ -52,6 +52,9 @@ const program = new Command("fw-server")
   .addOption(new Option("--key-ttl <seconds>", "how long an idempotency key is remembered after its task finished (at least --result-ttl; default: --result-ttl)").env("FW_KEY_TTL").argParser(secondsArg))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
+  .addOption(new Option("--max-queued <n>", "the most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxQueued))
+  .addOption(new Option("--max-queued-bytes <size>", "the most bytes of args of tasks waiting to run, e.g. 512MiB; more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED_BYTES").argParser(sizeArg).default(ENGINE_DEFAULTS.maxQueuedBytes, "512MiB"))
+  .addOption(new Option("--timeout-grace <seconds>", "a running attempt not reported this long after its timeout is failed (TIMED_OUT) by the control plane").env("FW_TIMEOUT_GRACE").argParser(positiveSecondsArg).default(ENGINE_DEFAULTS.timeoutGraceMs, "30"))
   .addOption(tokenOption("the all-powerful token: any RPC, a worker's or a client's, and reads (with any token set, every call needs one)"))
   .addOption(secretFileOption("token"))
   .addOption(new Option("--worker-token <token>", "a token for workers only: register, receive tasks, report results").env("FW_WORKER_TOKEN"))
@@ -149,6 +152,9 @@ program.action(async (opts: Record<string, unknown>) => {
       maxResults: opts.maxResults as number,
       keyTtlMs: opts.keyTtl as number | undefined,
       maxPayloadBytes: opts.maxPayload as number,
+      maxQueued: opts.maxQueued as number,
+      maxQueuedBytes: opts.maxQueuedBytes as number,
+      timeoutGraceMs: opts.timeoutGrace as number,
       ...secrets,
       tls,
       insecure: opts.insecure === true,

@@ -242,6 +242,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const serve = async (state: OpenedState): Promise<Runtime> => {
       const runtime = await startRuntime(state, runtimeOptions);
       releasers.push(() => runtime.stop());
+      // Runs before the runtime stops (releasers run newest first): calls are refused and streams end
+      // while the state is still open, so what their ending changes (a draining worker's session
+      // removed, unacknowledged assignments re-queued) is written, not sent to a closed log.
+      releasers.push(() => {
+        gate.close(notServingMessage("is shutting down; retry in a moment (it, or another one, will)"));
+        runtime.closeStreams();
+      });
       gate.open(runtime);
       grpc.setServing(true);
       beacons?.start();
