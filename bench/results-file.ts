@@ -52,6 +52,8 @@ export interface ResultsFile extends RunEnvelope {
 /** The JSON file a scaling run writes (bench/results/scaling-<time>.json). */
 export interface ScalingResultsFile extends RunEnvelope {
   schema: typeof SCALING_SCHEMA;
+  /** The load averages when the last point ended (each point's own start is in its record: `runs[].loadAverage`). */
+  loadAverageAtEnd: number[];
   sizes: ScalingSizes;
   sweeps: SweepResult[];
 }

@@ -24,6 +24,19 @@ export const COMPONENT_NOTES: Record<Component, string> = {
   other: "(program), timers and microtask plumbing, the bench code, other packages (pino, tsx)",
 };
 
+/**
+ * Functions measured inclusively (their own time and everything they call),
+ * across components: the control plane's dispatch round, and within it the
+ * search for a worker's next task, the part that could grow with task names.
+ */
+export const INCLUSIVE = {
+  /** Dispatcher.runOnce: one dispatch round (match, record the attempt, encode, flush to the worker streams). */
+  dispatchRound: { file: "server/engine/dispatcher.", functionName: "runOnce" },
+  /** Queues.take: finding and taking the oldest takeable task of the names a worker serves. */
+  queueTake: { file: "server/store/queues.", functionName: "take" },
+} as const;
+export type InclusiveId = keyof typeof INCLUSIVE;
+
 /** Where the busy CPU of one role went over a window: share and µs per task of each component. */
 export interface ComponentSplit {
   role: string;
@@ -33,6 +46,19 @@ export interface ComponentSplit {
   cpuUsPerTask: number;
   shares: Record<Component, number>;
   usPerTask: Record<Component, number>;
+  /** µs per task spent in (and under) each {@link INCLUSIVE} function, from the same samples. */
+  inclusiveUsPerTask: Record<InclusiveId, number>;
+}
+
+/** Whether a frame is one of the {@link INCLUSIVE} functions. */
+function inclusiveId(frame: CallFrame): InclusiveId | undefined {
+  const path = pathOf(frame.url);
+  if (path === undefined) return undefined;
+  const rel = relative(ROOT, path).replace(/^dist\//, "");
+  for (const [id, f] of Object.entries(INCLUSIVE) as [InclusiveId, (typeof INCLUSIVE)[InclusiveId]][]) {
+    if (rel.startsWith(f.file) && (frame.functionName === f.functionName || frame.functionName.endsWith(`.${f.functionName}`))) return id;
+  }
+  return undefined;
 }
 
 /** The component of a frame by itself, or undefined when it should take its caller's. */
@@ -65,8 +91,8 @@ function ownComponent(frame: CallFrame): Component | undefined {
   return "other";
 }
 
-/** Busy samples per component of one profile, only those taken between `from` and `to` (µs, the profile's clock). */
-function countWindow(profile: CpuProfile, from: number, to: number, into: Map<Component, number>): void {
+/** Busy samples per component (and under each inclusive function) of one profile, only those taken between `from` and `to` (µs, the profile's clock). */
+function countWindow(profile: CpuProfile, from: number, to: number, into: Map<Component, number>, under: Map<InclusiveId, number>): void {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
@@ -86,12 +112,26 @@ function countWindow(profile: CpuProfile, from: number, to: number, into: Map<Co
     memo.set(id, found);
     return found;
   };
+  const insideMemo = new Map<number, readonly InclusiveId[]>();
+  const insideOf = (id: number): readonly InclusiveId[] => {
+    const known = insideMemo.get(id);
+    if (known !== undefined) return known;
+    const parent = parentOf.get(id);
+    const above = parent === undefined ? [] : insideOf(parent);
+    const own = inclusiveId(byId.get(id)!.callFrame);
+    const found = own === undefined || above.includes(own) ? above : [...above, own];
+    insideMemo.set(id, found);
+    return found;
+  };
   let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     at += profile.timeDeltas[i] ?? 0;
     if (at < from || at > to) continue;
-    const c = componentOf(profile.samples[i]!);
-    if (c !== "idle") into.set(c, (into.get(c) ?? 0) + 1);
+    const node = profile.samples[i]!;
+    const c = componentOf(node);
+    if (c === "idle") continue;
+    into.set(c, (into.get(c) ?? 0) + 1);
+    for (const f of insideOf(node)) under.set(f, (under.get(f) ?? 0) + 1);
   }
 }
 
@@ -104,7 +144,8 @@ function countWindow(profile: CpuProfile, from: number, to: number, into: Map<Co
  */
 export function componentSplit(dir: string, role: string, window: { from: number; to: number }, cpuUsPerTask: number): ComponentSplit | undefined {
   const counts = new Map<Component, number>();
-  for (const profile of readProfiles(dir)) countWindow(profile, window.from, window.to, counts);
+  const under = new Map<InclusiveId, number>();
+  for (const profile of readProfiles(dir)) countWindow(profile, window.from, window.to, counts, under);
   const samples = [...counts.values()].reduce((a, b) => a + b, 0);
   if (samples === 0) return undefined;
   const shares = {} as Record<Component, number>;
@@ -113,5 +154,7 @@ export function componentSplit(dir: string, role: string, window: { from: number
     shares[c] = Math.round(((counts.get(c) ?? 0) / samples) * 1000) / 1000;
     usPerTask[c] = Math.round(((counts.get(c) ?? 0) / samples) * cpuUsPerTask * 10) / 10;
   }
-  return { role, samples, cpuUsPerTask, shares, usPerTask };
+  const inclusiveUsPerTask = {} as Record<InclusiveId, number>;
+  for (const f of Object.keys(INCLUSIVE) as InclusiveId[]) inclusiveUsPerTask[f] = Math.round(((under.get(f) ?? 0) / samples) * cpuUsPerTask * 10) / 10;
+  return { role, samples, cpuUsPerTask, shares, usPerTask, inclusiveUsPerTask };
 }

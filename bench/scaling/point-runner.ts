@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Child } from "../lib/child.js";
 import { delta, snapshot, type UsageDelta, type UsageSnapshot } from "../lib/proc-usage.js";
@@ -45,6 +46,8 @@ export interface PointRecord {
   latency?: LatencySummary;
   /** With profiles: the closed loop's CPU per task of each fastworker role, by component. */
   components?: ComponentSplit[];
+  /** The machine's 1, 5 and 15 minute load averages when the point started (it is shared: a busy one makes noisy numbers). */
+  loadAverage: number[];
   error?: string;
 }
 
@@ -58,7 +61,10 @@ export interface PointRecord {
 export async function runPoint(options: PointOptions): Promise<PointRecord> {
   const { sweep, x, system, sizes } = options;
   const shape = sweep.shape(x, sizes);
-  const record: PointRecord = { sweep: sweep.id, x, system: system.name, repeat: options.repeat, shape, metrics: {}, usage: { max: emptyUsage(), paced: emptyUsage() } };
+  const load = loadavg().map((l) => Math.round(l * 100) / 100);
+  const record: PointRecord = { sweep: sweep.id, x, system: system.name, repeat: options.repeat, shape, metrics: {}, usage: { max: emptyUsage(), paced: emptyUsage() }, loadAverage: load };
+  const started = performance.now();
+  const progress = (what: string): void => options.log(`    #${options.repeat} ${system.name}: ${what} (${((performance.now() - started) / 1000).toFixed(1)}s)`);
   // The producers' bound on each wait, and the harness's (longer, so the producer's own error is the one reported).
   const timeoutMs = 60_000;
   const stepTimeoutMs = (seconds: number): number => seconds * 1000 + timeoutMs + 30_000;
@@ -66,6 +72,7 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
   let deployment: Deployment | undefined;
   const producers: Child[] = [];
   try {
+    progress(`deploying (load average ${load.join(" ")}${profileDir !== undefined ? ", CPU profiles on" : ""})`);
     deployment = await system.deploy({
       workers: shape.workerProcesses,
       concurrency: sizes.concurrency,
@@ -80,7 +87,8 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
     });
     const d = deployment;
     for (let i = 0; i < shape.producers; i++) producers.push(await startProducer(system.name, profileDir));
-    const failures = producers.map((p) => producerFailure(p, 2 * stepTimeoutMs(sizes.warmupSeconds + sizes.maxSeconds + sizes.pacedSeconds)));
+    // A producer's error message, whenever it comes; no message within the bound is no failure (the steps have bounds of their own).
+    const failures = producers.map((p) => producerFailure(p, 2 * stepTimeoutMs(sizes.warmupSeconds + sizes.maxSeconds + sizes.pacedSeconds)).catch(() => new Promise<string>(() => undefined)));
     /** Waits for one message from every producer, or the first producer's failure. */
     const fromEach = <T>(what: string, pick: (m: ProducerMessage) => T | undefined, ms: number): Promise<T[]> =>
       Promise.all(
@@ -115,10 +123,14 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
       window: shape.window,
       warmupSeconds: sizes.warmupSeconds,
     };
-    for (const p of producers) p.send({ type: "run", target: d.target, workload, timeoutMs });
+    // BullMQ's events stream is bounded by the point's payload (see PointShape.eventsMaxLen).
+    const target = d.target.system === "bullmq" ? { ...d.target, eventsMaxLen: shape.eventsMaxLen } : d.target;
+    progress(`${shape.producers} producer(s) with ${shape.sessions} session(s) started; warming up ${sizes.warmupSeconds}s`);
+    for (const p of producers) p.send({ type: "run", target, workload, timeoutMs });
     await fromEach(`"warm" mark`, (m) => (m.type === "mark" && m.mark === "warm" ? true : undefined), stepTimeoutMs(sizes.warmupSeconds));
 
     // As fast as it goes: every producer's closed loop at once.
+    progress(`closed loop ${sizes.maxSeconds}s`);
     const max = await step({ type: "step", step: "max", seconds: sizes.maxSeconds });
     const maxTasksPerSecond = sum(max.reports.map((r) => r.completedInWindow / r.seconds));
     const maxTasks = sum(max.reports.map((r) => r.completed));
@@ -127,6 +139,7 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
 
     // A steady load at a share of that max, spread evenly over the producers.
     const rate = Math.max(1, maxTasksPerSecond * sizes.pacedShare);
+    progress(`max ${Math.round(maxTasksPerSecond)} tasks/s; paced load at ${Math.round(rate)}/s for ${sizes.pacedSeconds}s`);
     const paced = await step({ type: "step", step: "paced", seconds: sizes.pacedSeconds, rate: rate / shape.producers });
     record.usage.paced = paced.usage;
     const samples = paced.reports.flatMap((r) => r.latencyMs ?? []);

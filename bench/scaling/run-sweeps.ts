@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import type { BenchOptions, ScalingOptions } from "../cli-options.js";
 import type { Environment } from "../environment.js";
@@ -47,7 +48,7 @@ export async function runSweeps(run: SweepRun): Promise<number> {
         // Alternate the order of the systems, so slow drift on a shared machine hits them alike.
         const order = repeat % 2 === 1 ? names : [...names].reverse();
         for (const name of order) {
-          const profiled = (sweep.id === "components" || options.profile) && repeat === 1;
+          const profiled = (sweep.profiled || options.profile) && repeat === 1;
           const profileDir = profiled ? join(profileRoot, sweep.id, String(x)) : undefined;
           const t0 = performance.now();
           const record = await runPoint({ sweep, x, system: run.systems.get(name)!, sizes, repeat, profileDir, log });
@@ -58,7 +59,7 @@ export async function runSweeps(run: SweepRun): Promise<number> {
             log(`    #${repeat} ${name}: FAILED after ${took}s: ${record.error.split("\n")[0]}`);
           } else {
             const m = record.metrics;
-            log(`    #${repeat} ${name}: max ${m.maxTasksPerSecond}/s; at ${m.pacedRate}/s p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms; broker ${m.brokerCpuUsPerTask} µs/task (${took}s)`);
+            log(`    #${repeat} ${name}: done: max ${m.maxTasksPerSecond}/s; at ${m.pacedRate}/s p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms; broker ${m.brokerCpuUsPerTask} µs/task (${took}s)`);
           }
         }
       }
@@ -71,6 +72,7 @@ export async function runSweeps(run: SweepRun): Promise<number> {
     schema: SCALING_SCHEMA,
     startedAt: run.startedAt,
     finishedAt: new Date().toISOString(),
+    loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     quick: options.quick,
     repeats: options.repeats,
     argv: options.argv,
@@ -88,7 +90,7 @@ export async function runSweeps(run: SweepRun): Promise<number> {
   for (const result of results) {
     const sweep = sweeps.find((s) => s.id === result.id)!;
     const chart = join(dir, `scaling-${runStamp(run.startedAt)}-${sweep.id}.svg`);
-    writeFileSync(chart, sweepChart(sweep, result, { environment: run.environment, quick: options.quick, repeats: options.repeats, startedAt: run.startedAt }));
+    writeFileSync(chart, sweepChart(sweep, result, { environment: run.environment, quick: options.quick, repeats: options.repeats, startedAt: run.startedAt, pacedShare: sizes.pacedShare, profiled: sweep.profiled || options.profile }));
     // A quick run never replaces the charts the README shows.
     if (!options.quick) copyFileSync(chart, join(dir, `scaling-${sweep.id}.svg`));
     out.push("", `### ${sweep.title}`, "");
@@ -98,7 +100,7 @@ export async function runSweeps(run: SweepRun): Promise<number> {
     } else {
       out.push(sweepTable(sweep, result), "", `${sweep.bullmq}.`);
       const byPoint = componentsByPoint(sweep, result);
-      if (byPoint !== undefined) out.push("", "fw-server CPU µs per task by component:", "", byPoint);
+      if (byPoint !== undefined) out.push("", "fw-server CPU µs per task by component (profiled runs; the last two columns are inclusive):", "", byPoint);
     }
     out.push("", `chart: ${chart}`);
   }

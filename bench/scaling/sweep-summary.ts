@@ -1,5 +1,5 @@
 import { median, round } from "../lib/stats.js";
-import { COMPONENTS, COMPONENT_NOTES, type ComponentSplit } from "../profile/components.js";
+import { COMPONENTS, COMPONENT_NOTES, INCLUSIVE, type ComponentSplit, type InclusiveId } from "../profile/components.js";
 import { SYSTEM_LABELS, SYSTEM_NAMES, type SystemName } from "../systems/system.js";
 import { fmt, render } from "../table.js";
 import type { PointRecord } from "./point-runner.js";
@@ -14,6 +14,8 @@ export interface PointSummary {
   medians: Record<string, number>;
   /** From the first profiled run of the point, if any. */
   components?: ComponentSplit[];
+  /** The highest 1-minute load average at the start of its runs. */
+  maxLoad1m: number;
 }
 
 /** One sweep in the results file: what was swept, the medians per point and system, and every run. */
@@ -40,7 +42,8 @@ export function summarizeSweep(sweep: Sweep, points: readonly number[], runs: re
         medians[key] = round(median(ok.map((r) => r.metrics[key]!).filter((v) => Number.isFinite(v))), 3);
       }
       const components = ok.find((r) => r.components !== undefined)?.components;
-      summary.push({ x, system, runs: ok.length, failed: mine.length - ok.length, medians, ...(components ? { components } : {}) });
+      const maxLoad1m = Math.max(...mine.map((r) => r.loadAverage[0] ?? Number.NaN));
+      summary.push({ x, system, runs: ok.length, failed: mine.length - ok.length, medians, maxLoad1m, ...(components ? { components } : {}) });
     }
   }
   return { id: sweep.id, title: sweep.title, variable: sweep.variable, bullmq: sweep.bullmq, points: [...points], summary, runs: [...runs] };
@@ -52,7 +55,7 @@ export function summarizeSweep(sweep: Sweep, points: readonly number[], runs: re
  * 1,000 tasks, the unit of the main table's CPU figures).
  */
 export function sweepTable(sweep: Sweep, result: SweepResult): string {
-  const header = [sweep.variable, "system", "max tasks/s", "÷ BullMQ", "paced tasks/s", "p50 ms", "p99 ms", "broker µs/task", "workers µs/task", "producers µs/task", "broker RSS MiB"];
+  const header = [sweep.variable, "system", "max tasks/s", "÷ BullMQ", "paced tasks/s", "p50 ms", "p99 ms", "broker µs/task", "workers µs/task", "producers µs/task", "broker RSS MiB", "load"];
   const rows = result.summary.map((p) => {
     const m = p.medians;
     const bullmq = result.summary.find((q) => q.x === p.x && q.system === "bullmq")?.medians.maxTasksPerSecond;
@@ -70,16 +73,23 @@ export function sweepTable(sweep: Sweep, result: SweepResult): string {
       fmt(m.workersCpuUsPerTask),
       fmt(m.producersCpuUsPerTask),
       fmt(m.brokerRssMB),
+      fmt(p.maxLoad1m),
     ];
   });
-  return render(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
+  return render(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
 }
+
+const INCLUSIVE_IDS = Object.keys(INCLUSIVE) as InclusiveId[];
+/** Column headers of the inclusive measures. */
+export const INCLUSIVE_LABELS: Record<InclusiveId, string> = { dispatchRound: "dispatch round (incl.)", queueTake: "queue take (incl.)" };
 
 /** CPU µs per task by component: a row per component, a column per role (with its share). */
 export function componentTable(splits: readonly ComponentSplit[]): string {
   const header = ["component", ...splits.map((s) => `${s.role} µs/task`), "what"];
   const rows = COMPONENTS.map((c) => [c, ...splits.map((s) => `${fmt(s.usPerTask[c])} (${Math.round(s.shares[c] * 100)}%)`), COMPONENT_NOTES[c]]);
   rows.push(["**total**", ...splits.map((s) => `**${fmt(s.cpuUsPerTask)}**`), "CPU per task from /proc over the closed loop, split by the profile's busy samples"]);
+  rows.push(["dispatch round", ...splits.map((s) => (s.role === "fw-server" ? fmt(s.inclusiveUsPerTask.dispatchRound) : "—")), "of the total, inclusive: Dispatcher.runOnce and all it calls (across the components above)"]);
+  rows.push(["queue take", ...splits.map((s) => (s.role === "fw-server" ? fmt(s.inclusiveUsPerTask.queueTake) : "—")), "of the dispatch round, inclusive: Queues.take, finding a worker's next task among its names"]);
   return render(header, rows, new Set(splits.map((_, i) => i + 1)));
 }
 
@@ -88,7 +98,8 @@ export function componentsByPoint(sweep: Sweep, result: SweepResult, role = "fw-
   const rows = result.summary
     .map((p) => ({ p, split: p.components?.find((s) => s.role === role) }))
     .filter((r): r is { p: PointSummary; split: ComponentSplit } => r.split !== undefined)
-    .map(({ p, split }) => [sweep.format(p.x), ...COMPONENTS.map((c) => fmt(split.usPerTask[c])), fmt(split.cpuUsPerTask)]);
+    .map(({ p, split }) => [sweep.format(p.x), ...COMPONENTS.map((c) => fmt(split.usPerTask[c])), fmt(split.cpuUsPerTask), ...INCLUSIVE_IDS.map((f) => fmt(split.inclusiveUsPerTask[f]))]);
   if (rows.length === 0) return undefined;
-  return render([sweep.variable, ...COMPONENTS, "total"], rows, new Set(Array.from({ length: COMPONENTS.length + 1 }, (_, i) => i + 1)));
+  const header = [sweep.variable, ...COMPONENTS, "total", ...INCLUSIVE_IDS.map((f) => INCLUSIVE_LABELS[f])];
+  return render(header, rows, new Set(Array.from({ length: header.length - 1 }, (_, i) => i + 1)));
 }

@@ -28,6 +28,7 @@ export interface ScalingSizes {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
 
 export const FULL_SCALING_SIZES: ScalingSizes = {
   warmupSeconds: 3,
@@ -91,6 +92,13 @@ export interface PointShape {
   /** fastworker: --max-payload (bytes) when the args come near the default 1 MiB; --max-results. */
   maxPayloadBytes?: number;
   maxResults: number;
+  /**
+   * BullMQ: the events stream's maxLen. Every `completed` event carries the
+   * return value, as large as the args: the default of the other scenarios
+   * (100,000) would keep up to ~25 GiB of 1 MiB results in Redis. Bounded like
+   * fastworker's kept results, and still far above the events of one window.
+   */
+  eventsMaxLen: number;
 }
 
 /** One sweep: a variable, its points, and the systems that have a peer for it. */
@@ -105,6 +113,13 @@ export interface Sweep {
   kinds: readonly SystemKind[];
   /** How BullMQ stands in for the variable (said under the table). */
   bullmq: string;
+  /**
+   * Whether fastworker's processes always run with CPU profiles here (first
+   * repeat), for the split by component: `components`, and `names`, whose
+   * question is the dispatcher's cost as names grow. Sampling costs them a
+   * few percent; `--profile` profiles every sweep.
+   */
+  profiled: boolean;
   /** The point's shape: the baseline with the variable set to x. */
   shape(x: number, sizes: ScalingSizes): PointShape;
 }
@@ -146,6 +161,8 @@ export function pointShape(p: { connections: number; payloadBytes: number; names
     ...(p.payloadBytes > 512 * KiB ? { maxPayloadBytes: 2 * p.payloadBytes } : {}),
     // The default 10,000 kept results, fewer when they are large (1 MiB: 128, 256 MiB of args and results).
     maxResults: Math.max(100, Math.min(10_000, Math.floor((256 * MiB) / (2 * p.payloadBytes)))),
+    // About a quarter of the events are `completed` ones with a result: ~256 MiB of them at most (1 MiB: 1,024 events).
+    eventsMaxLen: Math.max(1000, Math.min(100_000, Math.floor(GiB / p.payloadBytes))),
   };
 }
 
@@ -158,6 +175,7 @@ export const SWEEPS: readonly Sweep[] = [
     variable: "worker connections",
     format: count,
     kinds: BOTH,
+    profiled: false,
     bullmq: "BullMQ: as many `Worker`s (each its own Redis connections), spread over the same processes",
     shape: (x, sizes) => pointShape({ ...BASELINE, connections: x }, sizes),
   },
@@ -167,6 +185,7 @@ export const SWEEPS: readonly Sweep[] = [
     variable: "args and result",
     format: formatBytes,
     kinds: BOTH,
+    profiled: false,
     bullmq: "BullMQ: the same job data; the worker returns it",
     shape: (x, sizes) => pointShape({ ...BASELINE, payloadBytes: x }, sizes),
   },
@@ -176,6 +195,7 @@ export const SWEEPS: readonly Sweep[] = [
     variable: "task names",
     format: count,
     kinds: BOTH,
+    profiled: true,
     bullmq: "BullMQ: one queue with that many job names, as BullMQ users do (a queue per name would need a Worker per name); a Worker takes every job of its queue, so names cost it nothing",
     shape: (x, sizes) => pointShape({ ...BASELINE, names: x }, sizes),
   },
@@ -185,6 +205,7 @@ export const SWEEPS: readonly Sweep[] = [
     variable: "client sessions",
     format: count,
     kinds: BOTH,
+    profiled: false,
     bullmq: "BullMQ: as many `Queue` instances (each its own Redis connection), with one `QueueEvents` reader per producer process",
     shape: (x, sizes) => pointShape({ ...BASELINE, sessions: x }, sizes),
   },
@@ -194,6 +215,7 @@ export const SWEEPS: readonly Sweep[] = [
     variable: "point",
     format: () => "baseline",
     kinds: ["fastworker"],
+    profiled: true,
     bullmq: "no peer: Redis is not a Node process",
     shape: (_x, sizes) => pointShape(BASELINE, sizes),
   },
