@@ -52,7 +52,9 @@ export function summarizeSweep(sweep: Sweep, points: readonly number[], runs: re
 /**
  * A sweep's table: a row per point and system. "broker" is fw-server or
  * redis-server; CPU is per task over the closed loop (µs per task = ms per
- * 1,000 tasks, the unit of the main table's CPU figures).
+ * 1,000 tasks, the unit of the main table's CPU figures). A paced load that
+ * did not keep up shows "done of asked ⚠". "load" is the highest 1-minute
+ * load average at the start of the point's runs.
  */
 export function sweepTable(sweep: Sweep, result: SweepResult): string {
   const header = [sweep.variable, "system", "max tasks/s", "÷ BullMQ", "paced tasks/s", "p50 ms", "p99 ms", "broker µs/task", "workers µs/task", "producers µs/task", "broker RSS MiB", "load"];
@@ -66,7 +68,8 @@ export function sweepTable(sweep: Sweep, result: SweepResult): string {
       label,
       fmt(m.maxTasksPerSecond),
       ratio,
-      fmt(m.pacedTasksPerSecond),
+      // A paced load that fell behind (done < 90% of asked): its latencies include the queue that built up.
+      m.pacedTasksPerSecond !== undefined && m.pacedRate !== undefined && m.pacedTasksPerSecond < 0.9 * m.pacedRate ? `${fmt(m.pacedTasksPerSecond)} of ${fmt(m.pacedRate)} ⚠` : fmt(m.pacedTasksPerSecond),
       fmt(m.p50Ms),
       fmt(m.p99Ms),
       fmt(m.brokerCpuUsPerTask),
