@@ -110,7 +110,12 @@ export class BullmqDriver implements QueueDriver {
     const waiter = this.waiting.get(jobId);
     if (waiter === undefined) {
       // A round trip's event can arrive before its add() resolved here; throughput runs do not wait per job.
-      if (this.adding > 0) this.early.set(jobId, { ok, value });
+      if (this.adding > 0) {
+        this.early.set(jobId, { ok, value });
+        // With several producer processes every reader sees every job's events, and others' jobs are never
+        // claimed here: forget the oldest (an own job's event is claimed as soon as its add() resolves).
+        if (this.early.size > EARLY_LIMIT) this.early.delete(this.early.keys().next().value!);
+      }
       return;
     }
     this.waiting.delete(jobId);
@@ -118,6 +123,9 @@ export class BullmqDriver implements QueueDriver {
     else waiter.reject(new Error(String(value)));
   }
 }
+
+/** Events kept for jobs without a waiter yet, at most. */
+const EARLY_LIMIT = 50_000;
 
 /** QueueEvents carries return values as JSON text; an application parses them (fastworker's result() decodes its value too). */
 function parse(value: unknown): unknown {
