@@ -243,6 +243,9 @@ describe("bench harness, options and table", () => {
     expect(options(["--scaling"]).repeats).toBe(1);
     const names = options(["--scaling", "--sweep", "names", "--points", "1,1000", "--seconds", "2"]).scaling!;
     expect(names.sizes).toMatchObject({ maxSeconds: 2, pacedSeconds: 2, points: { names: [1, 1000] } });
+    expect(scaling.sizes).toMatchObject({ pacedRate: 1000, pacedShare: 0.5 });
+    expect(options(["--scaling", "--paced-rate", "500", "--paced-share", "0.25"]).scaling!.sizes).toMatchObject({ pacedRate: 500, pacedShare: 0.25 });
+    expect(() => options(["--scaling", "--paced-share", "2"])).toThrow(/--paced-share/);
     expect(() => options(["--scaling", "--sweep", "workers", "--points", "6"])).toThrow(/spread evenly over 4 processes/);
     expect(() => options(["--scaling", "--points", "1"])).toThrow(/exactly one --sweep/);
     expect(() => options(["--scaling", "--scenario", "latency"])).toThrow(/--sweep/);

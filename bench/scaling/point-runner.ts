@@ -54,7 +54,8 @@ export interface PointRecord {
 /**
  * One point: deploy the system in the point's shape, start its producer
  * processes, and step them together through warm-up, the closed loop (max
- * throughput) and the paced load (latency at `pacedShare` of that max),
+ * throughput) and the paced load (latency at `pacedRate`, or `pacedShare`
+ * of that max when lower),
  * snapshotting /proc of every process at each step's edges. Everything is
  * ended by pid; every wait is bounded.
  */
@@ -138,7 +139,7 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
     const brokerRss = snapshot(d.broker.pid);
 
     // A steady load at a share of that max, spread evenly over the producers.
-    const rate = Math.max(1, maxTasksPerSecond * sizes.pacedShare);
+    const rate = Math.max(1, Math.min(sizes.pacedRate, maxTasksPerSecond * sizes.pacedShare));
     progress(`max ${Math.round(maxTasksPerSecond)} tasks/s; paced load at ${Math.round(rate)}/s for ${sizes.pacedSeconds}s`);
     const paced = await step({ type: "step", step: "paced", seconds: sizes.pacedSeconds, rate: rate / shape.producers });
     record.usage.paced = paced.usage;

@@ -90,7 +90,7 @@ export async function runSweeps(run: SweepRun): Promise<number> {
   for (const result of results) {
     const sweep = sweeps.find((s) => s.id === result.id)!;
     const chart = join(dir, `scaling-${runStamp(run.startedAt)}-${sweep.id}.svg`);
-    writeFileSync(chart, sweepChart(sweep, result, { environment: run.environment, quick: options.quick, repeats: options.repeats, startedAt: run.startedAt, pacedShare: sizes.pacedShare, profiled: sweep.profiled || options.profile }));
+    writeFileSync(chart, sweepChart(sweep, result, { environment: run.environment, quick: options.quick, repeats: options.repeats, startedAt: run.startedAt, pacedRate: sizes.pacedRate, pacedShare: sizes.pacedShare, profiled: sweep.profiled || options.profile }));
     // A quick run never replaces the charts the README shows.
     if (!options.quick) copyFileSync(chart, join(dir, `scaling-${sweep.id}.svg`));
     out.push("", `### ${sweep.title}`, "");

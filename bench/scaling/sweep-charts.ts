@@ -20,7 +20,8 @@ export interface ChartContext {
   quick: boolean;
   repeats: number;
   startedAt: string;
-  /** The paced load's share of the max. */
+  /** The paced load: this rate, or this share of the max when lower. */
+  pacedRate: number;
   pacedShare: number;
   /** Whether fastworker ran with CPU profiles (a few percent slower). */
   profiled: boolean;
@@ -66,6 +67,7 @@ export function sweepChart(sweep: Sweep, result: SweepResult, context: ChartCont
           },
         ];
   const share = context.pacedShare === 0.5 ? "half" : `${Math.round(context.pacedShare * 100)}% of`;
+  const paced = `${context.pacedRate.toLocaleString("en")} tasks/s, or ${share} the max when lower`;
   return lineChartSvg({
     title: `Scaling: ${sweep.title}`,
     notes: notes(context, result),
@@ -74,7 +76,7 @@ export function sweepChart(sweep: Sweep, result: SweepResult, context: ChartCont
     xTicks: result.points.map((x) => ({ value: x, label: sweep.format(x) })),
     panels: [
       { title: "max throughput, tasks/s (closed loop)", series: series("maxTasksPerSecond") },
-      { title: `p99 submit → result, ms (steady load at ${share} that max)`, series: series("p99Ms") },
+      { title: `p99 submit → result, ms (steady load: ${paced})`, series: series("p99Ms") },
       { title: "broker CPU per task, µs (fw-server / redis-server)", series: series("brokerCpuUsPerTask") },
       ...dispatchPanel,
     ],

@@ -12,7 +12,14 @@ export interface ScalingSizes {
   maxSeconds: number;
   /** The paced load whose round trips give the latency. */
   pacedSeconds: number;
-  /** The paced load as a share of the max measured at the same point. */
+  /**
+   * The paced load, tasks/s: `pacedRate`, or `pacedShare` of the max measured
+   * at the same point when that is lower. A fixed rate puts both systems and
+   * every point under the same offered load, so p99 shows what the variable
+   * costs a task, not how near saturation each system runs; the share keeps
+   * points whose max is low (1 MiB payloads) below saturation.
+   */
+  pacedRate: number;
   pacedShare: number;
   /** Tasks unfinished at once in the closed loop, over all producers (fewer for large payloads, see windowBytes). */
   window: number;
@@ -34,6 +41,7 @@ export const FULL_SCALING_SIZES: ScalingSizes = {
   warmupSeconds: 3,
   maxSeconds: 10,
   pacedSeconds: 10,
+  pacedRate: 1000,
   pacedShare: 0.5,
   window: 4000,
   windowBytes: 64 * MiB,
@@ -53,6 +61,7 @@ export const QUICK_SCALING_SIZES: ScalingSizes = {
   warmupSeconds: 0.3,
   maxSeconds: 1,
   pacedSeconds: 1,
+  pacedRate: 1000,
   pacedShare: 0.5,
   window: 400,
   windowBytes: 16 * MiB,
