@@ -4,6 +4,7 @@ import { Client, DEFAULT_DISCOVERY_TIMEOUT_MS, type SubmitOptions } from "../cli
 import { describeDiscovery } from "../common/discovery/discover.js";
 import { TaskFailedError } from "../client/task-failed-error.js";
 import { codeName, ConnectError } from "../common/errors.js";
+import { jsonLimitProblem } from "../common/json-limits.js";
 import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
 import { VERSION } from "../common/version.js";
@@ -85,6 +86,9 @@ program
     } catch (err) {
       throw new UsageError(`--args is not valid JSON: ${(err as Error).message}`);
     }
+    // JSON.parse reads 1e999 as Infinity, which would be sent as null: refuse it instead of changing the args.
+    const problem = jsonLimitProblem(opts.args as string);
+    if (problem !== undefined) throw new UsageError(`--args has ${problem}`);
     const options: SubmitOptions = {
       priority: opts.priority as PriorityName | undefined,
       key: opts.key as string | undefined,
