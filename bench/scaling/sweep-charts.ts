@@ -23,7 +23,7 @@ export interface ChartContext {
   /** The paced load: this rate, or this share of the max when lower. */
   pacedRate: number;
   pacedShare: number;
-  /** Whether fastworker ran with CPU profiles (a few percent slower). */
+  /** Whether fastworker ran with CPU profiles (sampling costs it some CPU). */
   profiled: boolean;
 }
 

@@ -125,8 +125,8 @@ export interface Sweep {
   /**
    * Whether fastworker's processes always run with CPU profiles here (first
    * repeat), for the split by component: `components`, and `names`, whose
-   * question is the dispatcher's cost as names grow. Sampling costs them a
-   * few percent; `--profile` profiles every sweep.
+   * question is the dispatcher's cost as names grow. Sampling costs them some
+   * CPU (not measured apart); `--profile` profiles every sweep.
    */
   profiled: boolean;
   /** The point's shape: the baseline with the variable set to x. */
