@@ -4,17 +4,24 @@
 // Starts the built `fw-server --in-memory` (through its bin script, as a user would) on port 0,
 // reads its RSS (/proc/PID/status VmRSS) 3 s after the ready line, submits N tasks of one name
 // with args {"i":n} through the real Client (batches of 1,000, 4 in flight, as the bench's
-// backlog scenario does), waits 3 s and reads the RSS again. Per queued task = (loaded - idle) / N.
-// By default the client follows results (the Client's default: the control plane keeps a waiter
-// per task); --no-follow submits with followResults off, so only the store's cost shows.
-// --heap writes a heap snapshot of the loaded server (node --heapsnapshot-signal) into the cwd.
-// Memory figures are steady on a loaded machine; the submit time printed is not.
+// backlog scenario does), and reads the RSS 3 s after the last acceptance. Those figures include
+// whatever garbage V8 has not collected yet, which varies by tens of MiB from run to run with GC
+// timing. So each is also taken after a full collection: the script opens the server's inspector
+// (SIGUSR1, with --inspect-port=0 given at start, so nothing listens before) and asks it for
+// HeapProfiler.collectGarbage, as DevTools' "collect garbage" button does. Those repeat within
+// ~1 MiB; bytes per queued task = (loaded - idle) / N from them.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "../../dist/client/client.js";
+
+if (typeof WebSocket === "undefined") {
+  // Node 20 has its WebSocket client behind a flag: run again with it.
+  const { status } = (await import("node:child_process")).spawnSync(process.execPath, ["--experimental-websocket", ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(status ?? 1);
+}
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const args = process.argv.slice(2);
@@ -29,13 +36,41 @@ const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/
 const server = spawn(
   process.execPath,
   [
+    "--inspect-port=0",
     ...(heap ? ["--heapsnapshot-signal=SIGUSR2"] : []),
     `${root}/dist/cli/bin/fw-server.js`,
     "--in-memory", "--port", "0", "--http-port", "0", "--no-discovery", "--log-level", "warn",
     "--max-queued", String(Math.max(N, 1)), "--max-queued-bytes", "4GiB",
   ],
-  { stdio: ["ignore", "pipe", "inherit"] },
+  { stdio: ["ignore", "pipe", "pipe"] },
 );
+let inspectorUrl;
+const inspectorListening = new Promise((resolve) => {
+  createInterface({ input: server.stderr }).on("line", (line) => {
+    const url = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+    if (url !== undefined) resolve((inspectorUrl = url));
+    else if (!/^(For help, see|Debugger attached|Debugger ending)/.test(line)) process.stderr.write(`${line}\n`);
+  });
+});
+
+/** A full collection in the server, through its inspector; then its RSS. */
+async function rssAfterGc() {
+  if (inspectorUrl === undefined) server.kill("SIGUSR1");
+  const ws = new WebSocket(await inspectorListening);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  for (let id = 1; id <= 2; id++) {
+    await new Promise((resolve) => {
+      ws.onmessage = (event) => JSON.parse(event.data).id === id && resolve();
+      ws.send(JSON.stringify({ id, method: "HeapProfiler.collectGarbage" }));
+    });
+  }
+  ws.close();
+  await sleep(1000);
+  return rssMiB(server.pid);
+}
 const ready = await new Promise((resolve, reject) => {
   createInterface({ input: server.stdout }).on("line", (line) => line.startsWith("fw-server ready") && resolve(line));
   server.on("exit", (code) => reject(new Error(`fw-server exited ${code}`)));
@@ -43,7 +78,8 @@ const ready = await new Promise((resolve, reject) => {
 const grpc = /grpc=(\S+)/.exec(ready)[1];
 try {
   await sleep(3000);
-  const idle = rssMiB(server.pid);
+  const idleEarly = rssMiB(server.pid);
+  const idle = await rssAfterGc();
   const client = new Client({ server: grpc, followResults: follow });
   const started = performance.now();
   let next = 0;
@@ -59,15 +95,17 @@ try {
   await Promise.all(Array.from({ length: INFLIGHT }, submitter));
   const submitSeconds = (performance.now() - started) / 1000;
   await sleep(3000);
-  const loaded = rssMiB(server.pid);
+  const loadedEarly = rssMiB(server.pid);
+  const loaded = await rssAfterGc();
   if (heap) {
     server.kill("SIGUSR2");
     await sleep(N / 20_000 * 1000 + 5000);
   }
   await client.close();
   console.log(
-    `fw-server --in-memory: idle RSS ${idle.toFixed(1)} MiB; ${N.toLocaleString("en")} queued (follow results: ${follow ? "yes" : "no"}): ` +
-      `RSS ${loaded.toFixed(1)} MiB, ${(((loaded - idle) * 1024 * 1024) / Math.max(N, 1)).toFixed(0)} B per queued task ` +
+    `fw-server --in-memory: idle RSS ${idleEarly.toFixed(1)} MiB at 3 s, ${idle.toFixed(1)} after a full GC; ` +
+      `${N.toLocaleString("en")} queued (follow results: ${follow ? "yes" : "no"}): ` +
+      `RSS ${loadedEarly.toFixed(1)} MiB at 3 s, ${loaded.toFixed(1)} after a full GC: ${(((loaded - idle) * 1024 * 1024) / Math.max(N, 1)).toFixed(0)} B per queued task ` +
       `(submitted in ${submitSeconds.toFixed(1)} s; a timing on a shared machine)`,
   );
 } finally {

@@ -1,4 +1,5 @@
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import type { TaskIds } from "./task-ids.js";
 
 /** Why an attempt or task failed, as kept by the control plane. */
 export interface TaskErrorData {
@@ -112,10 +113,11 @@ export const ARGS_UNIT = 256;
  * `startAttempt`, `finish`, …), which is what lets a durable store see every
  * write. The engine decides; the store applies and records.
  *
- * Memory: a record is what a queued task costs, so it holds ten fields
+ * Memory: a record is what a queued task costs, so it holds eleven fields
  * (8 bytes each) and only small integers where it can: state, priority,
  * flags and the args' size share one ({@link bits}), the creation time is
- * relative to the process start, and everything a run adds is in
+ * relative to the process start, the id of a task made in this run is
+ * spelled from its order when read, and everything a run adds is in
  * {@link run}. The getters below read them as plain fields.
  */
 export class TaskRecord {
@@ -134,9 +136,19 @@ export class TaskRecord {
   readonly created: number;
   /** What the task has once it runs; undefined until then. */
   readonly run: TaskRun | undefined = undefined;
+  /**
+   * Who waits for this task to end, kept by the engine's Waiters (so
+   * following a task costs a field, not a map entry). Not the task's state:
+   * never written to the log, and the one field the store does not own.
+   */
+  waiting: unknown = undefined;
 
   constructor(
-    readonly id: string,
+    /**
+     * The id as a string (a task from the log, or made by a test), or the
+     * ids of this run, which spell it from {@link order}: see TaskIds.
+     */
+    readonly idSource: string | TaskIds,
     readonly name: string,
     priority: Priority,
     readonly argsJson: string,
@@ -149,6 +161,11 @@ export class TaskRecord {
     const exact = relative + TIME_BASE === createdAt;
     this.created = exact ? relative : createdAt;
     this.bits = TaskState.QUEUED | (priority << PRIORITY_SHIFT) | (exact ? 0 : CREATED_ABSOLUTE_BIT);
+  }
+
+  get id(): string {
+    const source = this.idSource;
+    return typeof source === "string" ? source : source.format(this.order);
   }
 
   get state(): TaskState {

@@ -10,6 +10,7 @@ import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
+import { TaskIds } from "./task-ids.js";
 import { AttemptRecord, NO_OPTIONS, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
 
 /** Options for {@link TaskStore}. */
@@ -77,7 +78,10 @@ export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANC
  *   attempts it still holds when it reattaches.
  */
 export class TaskStore {
-  private readonly tasks = new Map<string, TaskRecord>();
+  /** The ids this store's tasks are given (a task made in this run is found by its order, in history). */
+  readonly ids = new TaskIds();
+  /** Tasks whose id this store's {@link ids} did not make (loaded from the log, made by tests), by id. */
+  private readonly byId = new Map<string, TaskRecord>();
   /** Kept tasks by scoped idempotency key (task name + key). */
   private readonly byKey = new Map<string, TaskRecord>();
   private readonly keys = new KeyIndex();
@@ -128,7 +132,7 @@ export class TaskStore {
 
   /** A retained task by id; expired results are not returned. */
   get(id: string, now: number): TaskRecord | undefined {
-    const task = this.tasks.get(id);
+    const task = this.lookup(id);
     if (task !== undefined && this.isExpired(task, now)) {
       this.evict(task, now);
       return undefined;
@@ -194,7 +198,7 @@ export class TaskStore {
 
   /** Adds a new task: QUEUED at the back of its priority, or SCHEDULED until `scheduledFor`. */
   insert(task: TaskRecord, scheduledFor = 0): void {
-    this.tasks.set(task.id, task);
+    if (task.idSource !== this.ids) this.byId.set(task.id, task);
     this.history.push(task);
     const key = task.options.idempotencyKey;
     if (key) {
@@ -481,6 +485,16 @@ export class TaskStore {
     }
   }
 
+  /** A kept record by id (expired ones included). */
+  private lookup(id: string): TaskRecord | undefined {
+    const order = this.ids.orderOf(id);
+    if (order !== undefined) {
+      const task = this.history.byOrder(order);
+      if (task !== undefined && task.idSource === this.ids && !task.evicted) return task;
+    }
+    return this.byId.get(id);
+  }
+
   private get keyTtlMs(): number {
     return Math.max(this.options.keyTtlMs ?? 0, this.options.resultTtlMs);
   }
@@ -496,7 +510,7 @@ export class TaskStore {
   private evict(task: TaskRecord, now: number): void {
     if (task.evicted) return;
     setEvicted(task);
-    this.tasks.delete(task.id);
+    if (task.idSource !== this.ids) this.byId.delete(task.id);
     const key = task.options.idempotencyKey;
     const scoped = key ? scopedKey(task.name, key) : undefined;
     if (scoped !== undefined && this.byKey.get(scoped) === task) {
@@ -566,7 +580,7 @@ export class TaskStore {
     const finished: TaskRecord[] = [];
     let maxOrder = 0;
     for (const task of loaded) {
-      this.tasks.set(task.id, task);
+      this.byId.set(task.id, task);
       setArgsBytes(task, Buffer.byteLength(task.argsJson, "utf8"));
       const key = task.options.idempotencyKey;
       if (key) this.byKey.set(scopedKey(task.name, key), task);
