@@ -39,7 +39,7 @@ function setup(limited, backlog = limited) {
     create(TaskDefinitionSchema, { name: "free" }),
   ];
   const workers = [1, 2, 3, 4].map((i) => {
-    const w = plane.register({ name: `w${i}`, host: "h", pid: i, version: "b", concurrency: 1000, names: definitions.map((d) => d.name) }, definitions, 0);
+    const { worker: w } = plane.register({ name: `w${i}`, host: "h", pid: i, version: "b", concurrency: 1000, names: definitions.map((d) => d.name) }, definitions, 0);
     plane.attach(w, new Sink(), undefined, undefined, 0);
     return w;
   });

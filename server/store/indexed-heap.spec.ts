@@ -49,3 +49,37 @@ describe("IndexedHeap", () => {
     expect(heap.peekKey()).toBe(1);
   });
 });
+
+describe("IndexedHeap.update and first", () => {
+  it("re-keys items in place and finds the smallest accepted item in key order, against a model", () => {
+    let seed = 11;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const heap = new IndexedHeap<Item>(slot);
+    const items: Item[] = Array.from({ length: 300 }, (_, i) => ({ key: i, slot: -1 }));
+    // Keys unique (random high part, the item's index low), so "in key order" has one answer.
+    const inHeap = new Set<Item>();
+    for (let step = 0; step < 20_000; step++) {
+      const index = Math.floor(rand() * items.length);
+      const item = items[index]!;
+      if (rand() < 0.7) {
+        item.key = Math.floor(rand() * 10_000) * 1000 + index;
+        heap.update(item, item.key);
+        inHeap.add(item);
+      } else {
+        heap.remove(item);
+        inHeap.delete(item);
+      }
+      expect(heap.has(item)).toBe(inHeap.has(item));
+      const modulus = 1 + Math.floor(rand() * 7);
+      const accept = (i: Item): boolean => i.key % modulus === 0;
+      const sorted = [...inHeap].sort((a, b) => a.key - b.key);
+      const want = sorted.find(accept);
+      const limit = 1 + Math.floor(rand() * 20);
+      const got = heap.first(accept, limit);
+      const position = want === undefined ? -1 : sorted.indexOf(want);
+      if (want === undefined && sorted.length <= limit) expect(got).toBeUndefined();
+      else if (position >= 0 && position < limit) expect(got?.key).toBe(want!.key);
+      else expect(got).toBeNull(); // it looked at `limit` items without an answer
+    }
+  });
+});

@@ -46,10 +46,77 @@ export class IndexedHeap<T> {
 
   /** Removes an item if the heap holds it (its slot says where); returns whether it did. */
   remove(item: T): boolean {
-    const index = this.slot.get(item);
-    if (!(index >= 0 && index < this.items.length) || this.items[index] !== item) return false;
+    const index = this.indexOf(item);
+    if (index < 0) return false;
     this.removeAt(index);
     return true;
+  }
+
+  /** Whether the heap holds an item. */
+  has(item: T): boolean {
+    return this.indexOf(item) >= 0;
+  }
+
+  /** Sets an item's key, adding the item if the heap does not hold it. */
+  update(item: T, key: number): void {
+    const index = this.indexOf(item);
+    if (index < 0) return this.push(item, key);
+    const old = this.keys[index]!;
+    if (key === old) return;
+    this.keys[index] = key;
+    if (key < old) this.up(index);
+    else this.down(index);
+  }
+
+  /**
+   * The item with the smallest key that `accept` takes, looking at items in
+   * key order without removing them: undefined when none does, or null when
+   * `limit` items were looked at without an answer and more remain (the
+   * caller then asks another way). A best-first walk down the heap: O(k log k) for k items
+   * looked at, however many the heap holds.
+   */
+  first(accept: (item: T) => boolean, limit: number): T | undefined | null {
+    const n = this.items.length;
+    if (n === 0) return undefined;
+    const keys = this.keys;
+    // The frontier: a small binary heap of indices into this heap, by key.
+    const frontier = [0];
+    for (let looked = 0; frontier.length > 0; ) {
+      const i = frontier[0]!;
+      const last = frontier.pop()!;
+      if (frontier.length > 0) {
+        frontier[0] = last;
+        for (let j = 0; ; ) {
+          const l = 2 * j + 1;
+          const r = l + 1;
+          let m = j;
+          if (l < frontier.length && keys[frontier[l]!]! < keys[frontier[m]!]!) m = l;
+          if (r < frontier.length && keys[frontier[r]!]! < keys[frontier[m]!]!) m = r;
+          if (m === j) break;
+          [frontier[j], frontier[m]] = [frontier[m]!, frontier[j]!];
+          j = m;
+        }
+      }
+      const item = this.items[i]!;
+      if (accept(item)) return item;
+      if (++looked >= limit && looked < n) return null;
+      for (const child of [2 * i + 1, 2 * i + 2]) {
+        if (child >= n) continue;
+        frontier.push(child);
+        for (let j = frontier.length - 1; j > 0; ) {
+          const parent = (j - 1) >> 1;
+          if (keys[frontier[parent]!]! <= keys[frontier[j]!]!) break;
+          [frontier[j], frontier[parent]] = [frontier[parent]!, frontier[j]!];
+          j = parent;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private indexOf(item: T): number {
+    const index = this.slot.get(item);
+    return index >= 0 && index < this.items.length && this.items[index] === item ? index : -1;
   }
 
   private removeAt(index: number): void {

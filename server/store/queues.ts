@@ -1,4 +1,5 @@
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
+import { IndexedHeap, type HeapSlot } from "./indexed-heap.js";
 import { runOf, writable } from "./internal/writable.js";
 import { MinHeap } from "./min-heap.js";
 import { NameQueue } from "./name-queue.js";
@@ -19,6 +20,8 @@ export type LaneKeyOf = (task: TaskRecord) => string;
 class NameEntry {
   readonly lanes = new Map<string, NameQueue>();
   readonly ready: number[] = new Array<number>(LEVELS).fill(0);
+  /** Per priority, where this name stands in Queues' heap of names by oldest takeable task (-1: not there). */
+  readonly headSlots: number[] = new Array<number>(LEVELS).fill(-1);
   /** Lanes by head queueSeq, per priority; only for keyed names. Entries are checked against NameQueue.filed when read. */
   readonly heaps: MinHeap<NameQueue>[] | undefined;
 
@@ -66,23 +69,30 @@ class NameEntry {
 
 /**
  * Every queued task, per task name (see {@link NameEntry}), with counts per
- * priority. Taking the next task for a worker looks, from CRITICAL down, at
- * the heads of the names it serves and takes the oldest: strict priority,
- * FIFO within it.
+ * priority. Taking the next task for a worker takes, from CRITICAL down, the
+ * oldest takeable task of the names it serves: strict priority, FIFO within
+ * it.
+ *
+ * Per priority, the names with takeable tasks are kept in a heap by their
+ * oldest takeable task (`byHead`), kept up to date as tasks come and go. A
+ * worker that serves the name at the top (every worker, when all serve the
+ * same names) takes in O(1) plus O(log names) to file the name again; one
+ * that serves fewer names looks down the heap in order, and past as many
+ * names as it serves, at its own names instead. So the cost of a take does
+ * not grow with the number of names queued (the scaling sweep measured a
+ * take at 336 µs with 10,000 names when every take compared every head).
  *
  * Flow limits park lanes: a parked lane's tasks stay queued and counted, but
- * are not takeable, so a blocked name or key costs nothing per take. Per
- * priority, the names with takeable tasks are kept in a set, and a take
- * walks whichever is shorter, that set or the worker's names: a worker
- * serving 1,000 names of which 999 are parked looks at one.
+ * are not takeable, so a parked name or key is not in the heap and costs
+ * nothing per take.
  */
 export class Queues {
   /** Queued tasks per priority, index = Priority value (0 unused), parked ones included. */
   readonly counts: number[] = new Array<number>(LEVELS).fill(0);
   /** Takeable (not parked) tasks per priority. */
   private readonly readyCounts: number[] = new Array<number>(LEVELS).fill(0);
-  /** Names with takeable tasks, per priority. */
-  private readonly readyNames: Set<NameEntry>[] = Array.from({ length: LEVELS }, () => new Set<NameEntry>());
+  /** Names with takeable tasks, per priority, by the queueSeq of their oldest takeable task. */
+  private readonly byHead: IndexedHeap<NameEntry>[] = Array.from({ length: LEVELS }, (_, p) => new IndexedHeap<NameEntry>(headSlot(p)));
   private readonly byName = new Map<string, NameEntry>();
   /** Parked lanes, by laneId, whether or not they hold tasks now. */
   private readonly parked = new Set<string>();
@@ -113,6 +123,8 @@ export class Queues {
     if (!lane.parked) {
       this.addReady(entry, p, 1);
       entry.file(lane, p);
+      // A task at the back changes the name's oldest only when it had none.
+      if (atOldPlace || entry.headSlots[p]! < 0) this.refile(entry, p);
     }
   }
 
@@ -123,7 +135,10 @@ export class Queues {
     const entry = this.byName.get(task.name)!;
     const lane = entry.lanes.get(task.laneKey)!;
     lane.remove(task);
-    if (!lane.parked) this.addReady(entry, p, -1);
+    if (!lane.parked) {
+      this.addReady(entry, p, -1);
+      this.refile(entry, p);
+    }
     // With nothing live left, every entry is stale: drop the lane (and the tasks it still references).
     if (lane.size === 0) {
       entry.lanes.delete(lane.key);
@@ -138,34 +153,35 @@ export class Queues {
   take(names: readonly string[]): TaskRecord | undefined {
     for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
       if (this.readyCounts[p] === 0) continue;
-      let best: TaskRecord | undefined;
-      let bestEntry: NameEntry | undefined;
-      const consider = (entry: NameEntry): void => {
-        const head = entry.peek(p);
-        if (head !== undefined && (best === undefined || head.queueSeq < best.queueSeq)) {
-          best = head;
-          bestEntry = entry;
-        }
-      };
-      const ready = this.readyNames[p]!;
-      if (ready.size < names.length) {
-        const served = this.served(names);
-        for (const entry of ready) if (served.has(entry.name)) consider(entry);
-      } else {
-        for (let i = 0; i < names.length; i++) {
-          const entry = this.byName.get(names[i]!);
-          if (entry !== undefined && entry.ready[p]! > 0) consider(entry);
-        }
-      }
-      if (best !== undefined) {
-        const task: TaskRecord = best;
-        const lane = bestEntry!.lanes.get(task.laneKey)!;
-        lane.take(task);
-        bestEntry!.file(lane, p);
-        return task;
-      }
+      const entry = this.oldestServed(p, names);
+      if (entry === undefined) continue;
+      const task = entry.peek(p)!;
+      const lane = entry.lanes.get(task.laneKey)!;
+      lane.take(task);
+      entry.file(lane, p);
+      this.refile(entry, p);
+      return task;
     }
     return undefined;
+  }
+
+  /** Of the names a worker serves, the one whose oldest takeable task of priority p is the oldest. */
+  private oldestServed(p: Priority, names: readonly string[]): NameEntry | undefined {
+    const served = this.served(names);
+    const found = this.byHead[p]!.first((entry) => served.has(entry.name), names.length);
+    if (found !== null) return found;
+    // More names ahead that this worker does not serve than it serves: compare its own.
+    let best: NameEntry | undefined;
+    let bestSeq = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < names.length; i++) {
+      const entry = this.byName.get(names[i]!);
+      const head = entry === undefined ? undefined : entry.peek(p);
+      if (head !== undefined && head.queueSeq < bestSeq) {
+        best = entry;
+        bestSeq = head.queueSeq;
+      }
+    }
+    return best;
   }
 
   /** Holds a lane's tasks back (a flow limit is reached); they stay queued. Idempotent. */
@@ -176,8 +192,11 @@ export class Queues {
     if (entry === undefined || lane === undefined || lane.parked) return;
     lane.parked = true;
     for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
-      if (lane.live[p]! > 0) this.addReady(entry, p, -lane.live[p]!);
       lane.filed[p] = 0;
+      if (lane.live[p]! > 0) {
+        this.addReady(entry, p, -lane.live[p]!);
+        this.refile(entry, p);
+      }
     }
   }
 
@@ -192,6 +211,7 @@ export class Queues {
       if (lane.live[p]! > 0) {
         this.addReady(entry, p, lane.live[p]!);
         entry.file(lane, p);
+        this.refile(entry, p);
       }
     }
   }
@@ -224,6 +244,7 @@ export class Queues {
       for (const task of lane.drain()) tasks.push(task);
     }
     for (const task of tasks) this.counts[task.priority]!--;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) this.byHead[p]!.remove(entry);
     this.byName.delete(name);
     tasks.sort((a, b) => a.queueSeq - b.queueSeq);
     for (const task of tasks) this.add(task, false);
@@ -236,12 +257,15 @@ export class Queues {
   }
 
   private addReady(entry: NameEntry, p: Priority, n: number): void {
-    if (n === 0) return;
-    const before = entry.ready[p]!;
-    entry.ready[p] = before + n;
+    entry.ready[p]! += n;
     this.readyCounts[p]! += n;
-    if (before === 0) this.readyNames[p]!.add(entry);
-    else if (before + n === 0) this.readyNames[p]!.delete(entry);
+  }
+
+  /** Files a name in byHead[p] under its oldest takeable task, or takes it out when it has none. */
+  private refile(entry: NameEntry, p: Priority): void {
+    const head = entry.peek(p);
+    if (head === undefined) this.byHead[p]!.remove(entry);
+    else this.byHead[p]!.update(entry, head.queueSeq);
   }
 
   /** The names a worker serves as a set (made once per names array). */
@@ -250,6 +274,11 @@ export class Queues {
     if (set === undefined) this.nameSets.set(names, (set = new Set(names)));
     return set;
   }
+}
+
+/** byHead[p]'s slots live on the names themselves. */
+function headSlot(p: Priority): HeapSlot<NameEntry> {
+  return { get: (entry) => entry.headSlots[p]!, set: (entry, index) => (entry.headSlots[p] = index) };
 }
 
 function laneId(name: string, key: string): string {
