@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What the control plane holds in memory: its RSS idle, and with N tasks queued and no worker.
-//   npm run build && node bench/experiments/memory-queued.mjs [N=1000000] [--no-follow] [--heap]
+//   npm run build && node bench/experiments/memory-queued.mjs [N=1000000] [--no-follow] [--settle S] [--heap]
 // Starts the built `fw-server --in-memory` (through its bin script, as a user would) on port 0,
 // reads its RSS (/proc/PID/status VmRSS) 3 s after the ready line, submits N tasks of one name
 // with args {"i":n} through the real Client (batches of 1,000, 4 in flight, as the bench's
@@ -28,6 +28,8 @@ const args = process.argv.slice(2);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const follow = !args.includes("--no-follow");
 const heap = args.includes("--heap");
+/** --settle S: also read the RSS, unforced, S seconds after the last acceptance (does V8 give the garbage back on its own?). */
+const settle = Number(args[args.indexOf("--settle") + 1] ?? 0) * (args.includes("--settle") ? 1 : 0);
 const CHUNK = 1000;
 const INFLIGHT = 4;
 
@@ -96,6 +98,11 @@ try {
   const submitSeconds = (performance.now() - started) / 1000;
   await sleep(3000);
   const loadedEarly = rssMiB(server.pid);
+  let settled = "";
+  if (settle > 0) {
+    await sleep((settle - 3) * 1000);
+    settled = `, ${rssMiB(server.pid).toFixed(1)} at ${settle} s`;
+  }
   const loaded = await rssAfterGc();
   if (heap) {
     server.kill("SIGUSR2");
@@ -105,7 +112,7 @@ try {
   console.log(
     `fw-server --in-memory: idle RSS ${idleEarly.toFixed(1)} MiB at 3 s, ${idle.toFixed(1)} after a full GC; ` +
       `${N.toLocaleString("en")} queued (follow results: ${follow ? "yes" : "no"}): ` +
-      `RSS ${loadedEarly.toFixed(1)} MiB at 3 s, ${loaded.toFixed(1)} after a full GC: ${(((loaded - idle) * 1024 * 1024) / Math.max(N, 1)).toFixed(0)} B per queued task ` +
+      `RSS ${loadedEarly.toFixed(1)} MiB at 3 s${settled}, ${loaded.toFixed(1)} after a full GC: ${(((loaded - idle) * 1024 * 1024) / Math.max(N, 1)).toFixed(0)} B per queued task ` +
       `(submitted in ${submitSeconds.toFixed(1)} s; a timing on a shared machine)`,
   );
 } finally {
