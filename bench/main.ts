@@ -2,7 +2,9 @@
  * fastworker vs BullMQ+Redis benchmark: `npm run bench -- [options]`
  * (see bench/README.md). Runs every scenario on the chosen systems
  * alternately, prints the table of medians and ratios and writes the JSON
- * results file.
+ * results file. With `--scaling` (`npm run bench:scaling`) it runs the
+ * scaling sweeps instead (scaling/run-sweeps.ts), on the same processes,
+ * systems and services.
  */
 import { join, resolve } from "node:path";
 import { parseOptions, USAGE, type BenchOptions } from "./cli-options.js";
@@ -13,6 +15,7 @@ import { dataRoot } from "./lib/data-root.js";
 import { profileTable, summarizeProfiles, type ProfileSummary } from "./profile/summarize.js";
 import { RESULTS_SCHEMA, writeResults, type ResultsFile } from "./results-file.js";
 import { runOnce, type RunRecord } from "./runner.js";
+import { runSweeps } from "./scaling/run-sweeps.js";
 import { ratiosFor, summarize, tableRows } from "./summary.js";
 import { createSystems, startServices, stopServices, type SharedServices } from "./systems/catalogue.js";
 import { breakdownTable, resultTable } from "./table.js";
@@ -40,9 +43,10 @@ async function measure(options: BenchOptions, services: SharedServices, startedA
   });
   const systems = createSystems(options.systems, services);
   log(
-    `bench: ${options.quick ? "QUICK (smoke) " : ""}${options.systems.join(", ")}; node ${environment.node}, ${environment.cores} cores, load ${environment.loadAverage.join(" ")}; ` +
+    `bench: ${options.quick ? "QUICK (smoke) " : ""}${options.scaling ? `scaling sweeps ${options.scaling.sweeps.map((s) => s.id).join(", ")} on ` : ""}${options.systems.join(", ")}; node ${environment.node}, ${environment.cores} cores, load ${environment.loadAverage.join(" ")}; ` +
       `redis ${environment.redis ?? "-"}, postgres ${environment.postgres?.version ?? "-"}, bullmq ${environment.bullmq}, ioredis ${environment.ioredis}; data root ${services.dataRoot.path} (${services.dataRoot.filesystem})`,
   );
+  if (options.scaling !== undefined) return runSweeps({ options: { ...options, scaling: options.scaling }, systems, environment, startedAt, log });
   const profileRoot = options.profile ? resolve(options.outDir, "profiles", startedAt.replace(/[:.]/g, "-")) : undefined;
 
   const scenarios: ResultsFile["scenarios"] = [];

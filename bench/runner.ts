@@ -205,6 +205,8 @@ function metricsOf(report: ProducerReport, record: RunRecord): Record<string, nu
     }
     case "failover":
       throw new Error("a failover report belongs to failover-runner.ts");
+    case "scaling":
+      throw new Error("a scaling report belongs to scaling/point-runner.ts");
     case "breakdown": {
       const b = record.breakdown;
       if (b === undefined) return {};

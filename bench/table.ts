@@ -2,7 +2,8 @@ import type { BreakdownSummary } from "./breakdown/analyze.js";
 import type { RatioSpec, TableRow } from "./summary.js";
 import { SYSTEM_LABELS, type SystemName } from "./systems/system.js";
 
-function fmt(value: number | undefined): string {
+/** A number for a table cell: thousands separated, 2–3 significant digits below 1,000; "—" when missing. */
+export function fmt(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return "—";
   if (Number.isInteger(value)) return value.toLocaleString("en"); // counts, and rates already rounded
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en");
@@ -11,7 +12,8 @@ function fmt(value: number | undefined): string {
   return value.toFixed(2);
 }
 
-function render(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string {
+/** A Markdown table with padded columns; `rightAligned` holds the numeric columns' indices. */
+export function render(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     `| ${cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;

@@ -13,7 +13,21 @@ export interface QueueDriver {
   submitOne(i: number): Promise<void>;
   /** Submits one task and resolves with its result (the round trip). */
   roundTrip(i: number): Promise<unknown>;
+  /** Sessions the driver holds (fastworker: `Client`s, each its own Session stream; BullMQ: `Queue`s); 1 but in the scaling sweeps. */
+  readonly sessions: number;
+  /**
+   * Scaling sweeps: submits these tasks as one batch on one of the sessions
+   * (0 ≤ session < sessions), as `submitBatch` does, and answers a promise
+   * per task of its result (parsed, as an application would read it).
+   */
+  callBatch(session: number, tasks: readonly NamedTask[]): Promise<unknown>[];
   close(): Promise<void>;
+}
+
+/** A task of the scaling sweeps: a name (of several) and args of a chosen size. */
+export interface NamedTask {
+  name: string;
+  args: unknown;
 }
 
 /** The name of the trivial task both systems run. */

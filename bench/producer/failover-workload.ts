@@ -1,6 +1,7 @@
 import { Client, Code, ConnectError } from "fastworker";
 import { TASK_NAME } from "./driver.js";
 import { wallNow, type FailoverReport, type FailoverWorkload, type FastworkerTarget } from "./protocol.js";
+import { bounded, sleep } from "./waits.js";
 import type { WorkloadContext } from "./workloads.js";
 
 /** Submissions go out on a timer of this period, as many as the rate says are due. */
@@ -134,17 +135,4 @@ async function tasksOn(server: string): Promise<Map<string, string>> {
 /** The earliest time among acknowledgements (NaN if none). */
 function earliest(acks: readonly Ack[]): number {
   return acks.reduce((min, a) => (a.at < min || Number.isNaN(min) ? a.at : min), Number.NaN);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what()} after ${timeoutMs / 1000}s`)), timeoutMs)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -83,7 +83,28 @@ export interface FailoverWorkload {
   verifyServer: string;
 }
 
-export type Workload = ThroughputWorkload | LatencyWorkload | BacklogWorkload | BreakdownWorkload | FailoverWorkload;
+/**
+ * Scaling sweeps: this producer process is one of several that the harness
+ * starts together and steps through the phases ({@link StepMessage}). It
+ * opens `sessions` sessions, warms up for `warmupSeconds` (then sends the
+ * "warm" mark), and on each step runs it and answers a {@link StepReport}.
+ * Task k goes to name k mod `names`, with args of `payloadBytes` bytes of
+ * JSON; the handler answers its args, so the result is as large.
+ */
+export interface ScalingWorkload {
+  kind: "scaling";
+  /** fastworker: `Client`s, each its own connection and Session stream; BullMQ: `Queue` instances. */
+  sessions: number;
+  names: number;
+  payloadBytes: number;
+  /** Tasks submitted together on one session (one message; one addBulk). */
+  chunk: number;
+  /** The closed loop's bound: tasks of this process not yet finished, at most. */
+  window: number;
+  warmupSeconds: number;
+}
+
+export type Workload = ThroughputWorkload | LatencyWorkload | BacklogWorkload | BreakdownWorkload | FailoverWorkload | ScalingWorkload;
 
 /** harness → producer */
 export interface RunMessage {
@@ -94,7 +115,18 @@ export interface RunMessage {
   timeoutMs: number;
 }
 
-export type Mark = "measure-start" | "measure-end" | "backlog-queued" | "failover-kill";
+/**
+ * harness → producer, scaling sweeps only, after the "warm" mark: `max` runs
+ * the closed loop for `seconds` (as fast as the system goes, `window` tasks
+ * outstanding); `paced` submits `rate` tasks per second for `seconds` and
+ * times each; `finish` closes the sessions and sends the final report.
+ */
+export type StepMessage =
+  | { type: "step"; step: "max"; seconds: number }
+  | { type: "step"; step: "paced"; seconds: number; rate: number }
+  | { type: "step"; step: "finish" };
+
+export type Mark = "measure-start" | "measure-end" | "backlog-queued" | "failover-kill" | "warm";
 
 export interface ThroughputReport {
   kind: "throughput";
@@ -168,13 +200,39 @@ export interface FailoverReport {
   ackedPerSecondBefore: number;
 }
 
-export type ProducerReport = ThroughputReport | LatencyReport | BacklogReport | BreakdownReport | FailoverReport;
+/** What one producer did in one step of a scaling point. */
+export interface StepReport {
+  step: "max" | "paced";
+  /** The step's clock: from its first submission for `seconds`. */
+  seconds: number;
+  /** Outcomes that reached the producer within those seconds. */
+  completedInWindow: number;
+  /** Every task of the step (the closed loop's last window and late paced ones finish after the clock). */
+  completed: number;
+  /** paced: the rate asked for (tasks/s), and what was submitted. */
+  rate?: number;
+  submitted?: number;
+  /** paced: submissions skipped because too many were unfinished (the rate was not sustainable). */
+  skipped?: number;
+  /** paced: submit call → result, ms, every task. */
+  latencyMs?: number[];
+  /** paced: how late each tick's submissions went out against the schedule, ms (a busy producer delays them). */
+  lagMs?: number[];
+}
+
+export interface ScalingReport {
+  kind: "scaling";
+  sessions: number;
+}
+
+export type ProducerReport = ThroughputReport | LatencyReport | BacklogReport | BreakdownReport | FailoverReport | ScalingReport;
 
 /** producer → harness */
 export type ProducerMessage =
   | { type: "ready" }
   | { type: "mark"; mark: Mark }
   | { type: "report"; report: ProducerReport }
+  | { type: "step-report"; report: StepReport }
   | { type: "error"; message: string };
 
 /** Wall-clock time in milliseconds with sub-millisecond precision, comparable across processes on one machine. */

@@ -4,19 +4,30 @@ import { fileURLToPath } from "node:url";
 import { ROOT } from "../lib/paths.js";
 import { SourceMap } from "./source-map.js";
 
-interface CallFrame {
+/** A frame of a V8 .cpuprofile. */
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
   columnNumber: number;
 }
 
-/** The parts of a V8 .cpuprofile this reads. */
-interface CpuProfile {
+/** The parts of a V8 .cpuprofile this reads (times in µs of the monotonic clock, as `process.hrtime`). */
+export interface CpuProfile {
   nodes: { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] }[];
   samples: number[];
+  /** µs between consecutive samples (the first: since startTime). */
+  timeDeltas: number[];
   startTime: number;
   endTime: number;
+}
+
+/** The .cpuprofile files in a directory (one per process of a role), parsed; none if it does not exist. */
+export function readProfiles(dir: string): CpuProfile[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as CpuProfile);
 }
 
 /** One function's share of a process's samples. */
@@ -52,7 +63,8 @@ export interface ProfileSummary {
 
 const maps = new Map<string, SourceMap | undefined>();
 
-function pathOf(url: string): string | undefined {
+/** The file path of a frame's URL, if it is a file. */
+export function pathOf(url: string): string | undefined {
   if (url.startsWith("file://")) return fileURLToPath(url);
   if (url.startsWith("/")) return url;
   return undefined;
@@ -89,17 +101,15 @@ function isOwn(url: string): boolean {
 
 /** Top self-time functions over the .cpuprofile files of one role (e.g. all fw-worker processes). */
 export function summarizeProfiles(dir: string, role: string, top = 15): ProfileSummary | undefined {
-  if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
-  if (files.length === 0) return undefined;
+  const profiles = readProfiles(dir);
+  if (profiles.length === 0) return undefined;
   const byFunction = new Map<string, { fn: string; location: string; hits: number; callers: Map<string, number> }>();
   const byArea = new Map<string, number>();
   const inclusive = new Map<string, { fn: string; location: string; hits: number }>();
   let total = 0;
   let idle = 0;
   let micros = 0;
-  for (const file of files) {
-    const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
+  for (const profile of profiles) {
     micros += profile.endTime - profile.startTime;
     const hits = new Map<number, number>();
     for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
@@ -155,7 +165,7 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
   const pct = (n: number, of: number): number => (of > 0 ? Math.round((n / of) * 1000) / 10 : 0);
   return {
     role,
-    files: files.length,
+    files: profiles.length,
     seconds: Math.round(micros / 1e4) / 100,
     busyPercent: pct(busy, total),
     top: [...byFunction.values()]

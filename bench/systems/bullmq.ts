@@ -49,6 +49,7 @@ export function bullmqSystem(variant: BullmqVariant): System {
                 "--port", String(redis.port),
                 "--queue", QUEUE,
                 "--concurrency", String(options.concurrency),
+                ...(options.shape === undefined ? [] : ["--instances", String(options.shape.connectionsPerProcess), "--echo"]),
               ],
               cwd: repoPath(""),
             });

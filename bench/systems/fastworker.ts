@@ -7,6 +7,8 @@ import { allReady, profileFlags, withWorkers, type Deployment, type DeployOption
 
 const READY_TIMEOUT_MS = 30_000;
 export const TASK_MODULE = "bench/workers/noop-tasks.mjs";
+/** The worker process of the scaling sweeps: several `Worker`s, many names, an echoing handler. */
+const SHAPED_WORKERS = "bench/workers/fastworker-workers.mjs";
 
 /** Where a fastworker deployment keeps its state: the one thing its variants differ in. */
 export type FastworkerStore =
@@ -82,12 +84,15 @@ export function fastworkerSystem(variant: FastworkerVariant): System {
       const standbyCount = options.standbys ?? 0;
       if (options.instrumented && store.kind !== "memory") throw new Error(`${variant.name}: the instrumented control plane runs in memory only`);
       if (standbyCount > 0 && store.kind !== "postgres") throw new Error(`${variant.name}: standbys need a shared PostgreSQL store`);
-      // Results must outlive the run: the producer waits for every one of them.
-      const maxResults = String(Math.max(10_000, Math.ceil(options.expectedTasks * 1.1)));
+      const shape = options.shape;
+      // Results must outlive the run: the producer waits for every one of them (the scaling sweeps
+      // follow every task, so its outcome is pushed before it could be dropped; they may lower this).
+      const maxResults = String(shape?.maxResults ?? Math.max(10_000, Math.ceil(options.expectedTasks * 1.1)));
       const state = await prepareState(store);
+      const payloadArgs = shape?.maxPayloadBytes === undefined ? [] : ["--max-payload", String(shape.maxPayloadBytes)];
       const serverArgs = options.instrumented
         ? [...TSX_FLAGS, repoPath("bench/breakdown/instrumented-server.ts"), "--max-results", maxResults]
-        : [repoPath("dist/cli/fw-server.js"), ...state.args, "--port", "0", "--http-port", "0", "--max-results", maxResults, "--log-level", "warn"];
+        : [repoPath("dist/cli/fw-server.js"), ...state.args, "--port", "0", "--http-port", "0", "--max-results", maxResults, ...payloadArgs, "--log-level", "warn"];
       const controlPlanes: Child[] = [];
       const grpc: string[] = [];
       try {
@@ -118,17 +123,18 @@ export function fastworkerSystem(variant: FastworkerVariant): System {
         async startWorkers(count: number): Promise<void> {
           const started = Array.from({ length: count }, () => {
             const n = workers.length + 1;
+            const program = shape === undefined
+              ? [repoPath("dist/cli/fw-worker.js"), "--tasks", repoPath(TASK_MODULE), "--log-level", "warn"]
+              : [repoPath(SHAPED_WORKERS), "--instances", String(shape.connectionsPerProcess), "--names", String(shape.names)];
             const child = Child.start({
               name: `fw-worker-${n}`,
               command: process.execPath,
               args: [
                 ...profileFlags(options.profileDir, "fw-worker"),
-                repoPath("dist/cli/fw-worker.js"),
+                ...program,
                 "--server", server,
-                "--tasks", repoPath(TASK_MODULE),
                 "--concurrency", String(options.concurrency),
                 "--name", `bench-worker-${n}`,
-                "--log-level", "warn",
               ],
               cwd: repoPath(""),
               env: fwEnv(),
@@ -136,7 +142,8 @@ export function fastworkerSystem(variant: FastworkerVariant): System {
             workers.push(child);
             return child;
           });
-          await allReady(started, (child) => child.waitForLine(/^fw-worker ready /, READY_TIMEOUT_MS));
+          const ready = shape === undefined ? /^fw-worker ready / : /^fastworker-workers ready /;
+          await allReady(started, (child) => child.waitForLine(ready, READY_TIMEOUT_MS));
         },
         async stop(): Promise<void> {
           await Promise.all(workers.map((w) => w.stop({ graceMs: 15_000 })));

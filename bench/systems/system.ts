@@ -32,6 +32,26 @@ export interface DeployOptions {
   instrumented?: boolean;
   /** fastworker-pg only: control planes started after the first on the same database (they stand by). */
   standbys?: number;
+  /** Scaling sweeps: several worker connections per process, many task names, echoing handlers (see {@link WorkerShape}). */
+  shape?: WorkerShape;
+}
+
+/**
+ * How the scaling sweeps shape a deployment. With a shape, every worker
+ * process runs `connectionsPerProcess` workers (fastworker: `Worker`
+ * instances in bench/workers/fastworker-workers.mjs, each its own connection
+ * and session; BullMQ: `Worker`s in bench/workers/bullmq-worker.mjs, each its
+ * own Redis connections), and their handler answers its args, so a result is
+ * as large as its args.
+ */
+export interface WorkerShape {
+  connectionsPerProcess: number;
+  /** Task names every worker connection serves (BullMQ: job names on its one queue; a Worker takes them all). */
+  names: number;
+  /** fastworker: the control plane's --max-payload in bytes (args near the default 1 MiB limit). */
+  maxPayloadBytes?: number;
+  /** fastworker: the control plane's --max-results, so large results do not pile up (default: from expectedTasks). */
+  maxResults?: number;
 }
 
 /** A running broker (fw-server or redis-server) and its workers, each a separate OS process. */
