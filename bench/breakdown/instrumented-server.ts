@@ -32,10 +32,10 @@ plane.events.on("task.finished", (task) => {
 // Bench-only instance wrappers (not the core): a followed unfinished task adds a waiter ...
 const waiters = plane.waiters;
 const addWaiter = waiters.add.bind(waiters);
-waiters.add = (id, waiter) => {
-  const s = stampOf(id);
+waiters.add = (task, waiter) => {
+  const s = stampOf(task.id);
   if (s !== undefined) s.waitArrived ??= wallNow();
-  return addWaiter(id, waiter);
+  return addWaiter(task, waiter);
 };
 // ... and one for a finished task is a lookup after it finished (acks and results look tasks up before).
 const store = plane.store;

@@ -11,7 +11,7 @@ export interface Sample {
 }
 
 // Shaped like the messages of `npm run bench`'s throughput scenario: ids as
-// server/engine/task-ids.ts makes them, args {"i":n}, results n, a trace
+// server/store/task-ids.ts makes them, args {"i":n}, results n, a trace
 // context on a quarter of the tasks.
 const id = (i: number): string => `k3f9x2a7${i.toString(36).padStart(9, "0")}`;
 const traced = (i: number): Record<string, string> => (i % 4 === 0 ? { traceparent: `00-${"4bf92f3577b34da6a3ce929d0e0e4736"}-${"00f067aa0ba902b7"}-01` } : {});

@@ -9,7 +9,7 @@ const TICK_MS = 10;
 /** At most this many seconds' worth of submissions wait for acceptance (they pile up while no control plane leads). */
 const BACKLOG_SECONDS = 10;
 
-/** The random prefix of a control plane's task ids (server/engine/task-ids.ts). */
+/** The random prefix of a control plane's task ids (server/store/task-ids.ts). */
 const ID_PREFIX_LENGTH = 10;
 
 /** Distinct refusal messages counted (the total is always complete). */
@@ -33,7 +33,7 @@ interface Ack {
  *
  * Which control plane acknowledged a task is told by its id: a control plane
  * draws a random {@link ID_PREFIX_LENGTH}-character prefix for its ids when
- * it starts (server/engine/task-ids.ts), so the new leader's ids do not
+ * it starts (server/store/task-ids.ts), so the new leader's ids do not
  * begin like the old leader's. If every id acknowledged before the kill does
  * not share one prefix, the id format changed and the run fails saying so.
  */

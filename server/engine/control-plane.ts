@@ -27,7 +27,6 @@ import { TaskLifecycle } from "./lifecycle.js";
 import { Scheduler } from "../loops/scheduler.js";
 import { StatsCounters } from "./stats.js";
 import { TaskStore } from "../store/task-store.js";
-import { TaskIds } from "./task-ids.js";
 import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import { TaskRecord, type SubmitOptions } from "../store/task-record.js";
 import { Waiters } from "./waiters.js";
@@ -104,7 +103,6 @@ export class ControlPlane {
   readonly schedules: ScheduleRegistry;
   private order = 0;
   private accepting = true;
-  private readonly ids = new TaskIds();
 
   constructor(
     readonly config: EngineConfig,
@@ -160,7 +158,7 @@ export class ControlPlane {
     }
     this.admission.admit(input.argsJson); // RESOURCE_EXHAUSTED when the backlog is full
     const priority = input.priority || this.definitions.defaultPriority(input.name);
-    const task = new TaskRecord(this.ids.next(), input.name, priority, input.argsJson, now, ++this.order, input.options);
+    const task = new TaskRecord(this.store.ids, input.name, priority, input.argsJson, now, ++this.order, input.options);
     this.stats.submitted++;
     if (input.delayMs > 0) {
       this.store.insert(task, now + input.delayMs);

@@ -54,8 +54,8 @@ export class SessionStream implements TaskWaiter {
   readonly out: AsyncQueue<SessionResponse>;
   private accepted: SessionAccepted[] = [];
   private outcomes: TaskOutcome[] = [];
-  /** Ids of unfinished tasks this stream waits for (to unregister them if it closes first). */
-  private readonly followed = new Set<string>();
+  /** Unfinished tasks this stream waits for (it ends after the client half-closed once none is left). */
+  private following = 0;
   private flushing = false;
   /** Acceptances waiting for their submissions to be durable (undefined when nothing waits). */
   private sending: Promise<void> | undefined;
@@ -145,8 +145,13 @@ export class SessionStream implements TaskWaiter {
     this.schedule();
   }
 
+  /** Once closed, the tasks it followed drop it when they finish (nothing has to be looked for now). */
+  get done(): boolean {
+    return this.closed;
+  }
+
   taskFinished(task: TaskRecord): void {
-    this.followed.delete(task.id);
+    this.following--;
     if (this.closed) return;
     this.outcomes.push(taskOutcome(task));
     this.schedule();
@@ -157,9 +162,7 @@ export class SessionStream implements TaskWaiter {
       this.outcomes.push(taskOutcome(task));
       return;
     }
-    if (this.followed.has(task.id)) return;
-    this.followed.add(task.id);
-    this.plane.waiters.add(task.id, this);
+    if (this.plane.waiters.add(task, this)) this.following++;
   }
 
   private lookupFailed(id: string, code: Code, message: string): void {
@@ -217,14 +220,12 @@ export class SessionStream implements TaskWaiter {
 
   /** After the client half-closed: ends the stream once nothing is left to answer. */
   private closeIfDone(): void {
-    if (this.inputDone && this.followed.size === 0 && this.sending === undefined && !this.closed) this.out.close();
+    if (this.inputDone && this.following === 0 && this.sending === undefined && !this.closed) this.out.close();
   }
 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const id of this.followed) this.plane.waiters.remove(id, this);
-    this.followed.clear();
     this.out.close();
   }
 }

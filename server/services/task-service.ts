@@ -87,8 +87,8 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
           };
           const waiter = { taskFinished: finish };
           const timer = setTimeout(finish, timeoutMs);
-          const unsubscribe = (): void => plane.waiters.remove(task.id, waiter);
-          plane.waiters.add(task.id, waiter);
+          const unsubscribe = (): void => plane.waiters.remove(task, waiter);
+          plane.waiters.add(task, waiter);
           ctx.signal.addEventListener("abort", finish);
         });
       }

@@ -34,3 +34,22 @@ describe("TaggedDeque clear", () => {
     expect(out).toEqual(["a", "b", undefined, "d", "e", "f"]);
   });
 });
+
+describe("TaggedDeque without tags", () => {
+  it("keeps FIFO order and positions across growth and wrap-around, with no tags", () => {
+    const d = new TaggedDeque<string>(4, false);
+    d.push("old", 7);
+    expect(d.frontPosition).toBe(0);
+    d.shift();
+    const positions = ["a", "b", "c", "d", "e", "f"].map((v) => d.push(v, 9));
+    expect(positions).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(d.peekTag()).toBeNaN();
+    expect(d.clear(positions[1]!, "b")).toBe(true);
+    const out: [number, string | undefined][] = [];
+    while (d.length > 0) {
+      const position = d.frontPosition;
+      out.push([position, d.shift()]);
+    }
+    expect(out).toEqual([[1, "a"], [2, undefined], [3, "c"], [4, "d"], [5, "e"], [6, "f"]]);
+  });
+});

@@ -29,6 +29,30 @@ export class History {
     }
   }
 
+  /**
+   * The task created `order`-th, evicted ones included (the caller checks),
+   * or undefined. Orders are distinct integers in increasing order, so the
+   * task is at most as many places from the end as orders were handed out
+   * after it, and at least as many as are still here: without compaction
+   * (nothing evicted yet, e.g. a backlog) the first guess is the place;
+   * otherwise a binary search between the two bounds.
+   */
+  byOrder(order: number): TaskRecord | undefined {
+    const tasks = this.tasks;
+    const last = tasks.length - 1;
+    if (last < 0) return undefined;
+    let lo = Math.max(0, last - (tasks[last]!.order - order));
+    let hi = Math.min(last, order - tasks[0]!.order);
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = tasks[mid]!.order;
+      if (at === order) return tasks[mid];
+      if (at < order) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
   /** One page, newest first, of the tasks `listed` accepts, from a cursor (exclusive). */
   page(listed: (task: TaskRecord) => boolean, cursor: number | undefined, limit: number): Omit<TaskPage, "total"> {
     const history = this.tasks;

@@ -16,9 +16,10 @@ const LEVELS = Priority.LOW + 1;
  * A task that leaves QUEUED other than from the front (cancelled) is
  * removed at once ({@link remove}): its FIFO entry is cleared where it
  * stands, its heap entry taken out, so the queue never keeps a cancelled
- * task (and its args) alive. Entries are also tagged with the task's
- * queueSeq, and one that is not live (a QUEUED task with that queueSeq) is
- * skipped when it reaches the front.
+ * task (and its args) alive. A FIFO entry is live while its task is QUEUED
+ * and its slot still names the entry's position (a task queued again
+ * elsewhere has another); one that is not is skipped when it reaches the
+ * front. So entries carry no tag: a queued task costs one pointer here.
  */
 export class NameQueue {
   /** Live (QUEUED) tasks per priority, index = Priority. */
@@ -35,7 +36,7 @@ export class NameQueue {
     /** The limit key's value ("" for names without a keyed limit). */
     readonly key: string,
   ) {
-    for (let p = 0; p < LEVELS; p++) this.fresh.push(new TaggedDeque<TaskRecord>(p === Priority.NORMAL ? 64 : 4));
+    for (let p = 0; p < LEVELS; p++) this.fresh.push(new TaggedDeque<TaskRecord>(p === Priority.NORMAL ? 64 : 4, false));
   }
 
   /** Live tasks of all priorities. */
@@ -45,7 +46,7 @@ export class NameQueue {
 
   /** Appends a task whose queueSeq is the newest. */
   push(task: TaskRecord): void {
-    writable(task).slot = this.fresh[task.priority]!.push(task, task.queueSeq);
+    writable(task).slot = this.fresh[task.priority]!.push(task, 0);
     this.live[task.priority]!++;
   }
 
@@ -89,7 +90,7 @@ export class NameQueue {
   /** Removes the task {@link peek} returned; the caller changes its state. */
   take(task: TaskRecord): void {
     const deque = this.fresh[task.priority]!;
-    if (deque.peek() === task && deque.peekTag() === task.queueSeq) deque.shift();
+    if (deque.peek() === task && deque.frontPosition === task.slot) deque.shift();
     else this.returned[task.priority]!.pop();
   }
 
@@ -97,7 +98,7 @@ export class NameQueue {
     const deque = this.fresh[priority]!;
     while (deque.length > 0) {
       const task = deque.peek();
-      if (task !== undefined && task.state === TaskState.QUEUED && task.queueSeq === deque.peekTag()) return task;
+      if (task !== undefined && task.state === TaskState.QUEUED && task.slot === deque.frontPosition) return task;
       deque.shift(); // cleared, or stale
     }
     return undefined;

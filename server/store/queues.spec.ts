@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { seededRandom } from "../../test/helpers/random.js";
-import { writable } from "./internal/writable.js";
+import { setState, writable } from "./internal/writable.js";
 import { Queues } from "./queues.js";
 import { NO_OPTIONS, TaskRecord } from "./task-record.js";
 
@@ -39,21 +39,21 @@ describe("Queues", () => {
         expect(got?.id).toBe(want?.id);
         if (got !== undefined) {
           queues.remove(got); // as TaskStore.takeNext does
-          writable(got).state = TaskState.RUNNING;
+          setState(got, TaskState.RUNNING);
           queued.delete(got);
           running.push(got);
         }
       } else if (r < 0.82 && running.length > 0) {
         // A lost attempt: back at its old place.
         const task = running.splice(Math.floor(rand() * running.length), 1)[0]!;
-        writable(task).state = TaskState.QUEUED;
+        setState(task, TaskState.QUEUED);
         queues.add(task, true);
         queued.add(task);
       } else if (r < 0.9 && queued.size > 0) {
         // Cancelled while queued, wherever it stands.
         const task = pick([...queued]);
         queues.remove(task);
-        writable(task).state = TaskState.CANCELLED;
+        setState(task, TaskState.CANCELLED);
         queued.delete(task);
       } else {
         const name = pick(names);
@@ -84,7 +84,7 @@ describe("Queues", () => {
     const taken: string[] = [];
     for (let task = queues.take(names); task !== undefined; task = queues.take(names)) {
       queues.remove(task);
-      writable(task).state = TaskState.RUNNING;
+      setState(task, TaskState.RUNNING);
       taken.push(task.id);
     }
     expect(taken).toHaveLength(30_000);

@@ -1,6 +1,6 @@
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import { IndexedHeap, type HeapSlot } from "./indexed-heap.js";
-import { writable } from "./internal/writable.js";
+import { runOf, writable } from "./internal/writable.js";
 import { MinHeap } from "./min-heap.js";
 import { NameQueue } from "./name-queue.js";
 import type { TaskRecord } from "./task-record.js";
@@ -107,8 +107,10 @@ export class Queues {
   /** Adds a task at the back of its priority (its queueSeq is the newest), or at its old place. */
   add(task: TaskRecord, atOldPlace: boolean): void {
     const entry = this.entry(task.name);
+    // One copy of the name for all its queued tasks (each submission decoded its own).
+    writable(task).name = entry.name;
     const key = entry.keyOf === undefined ? "" : entry.keyOf(task);
-    if (task.laneKey !== key) writable(task).laneKey = key;
+    if (task.laneKey !== key) runOf(task).laneKey = key;
     let lane = entry.lanes.get(key);
     if (lane === undefined) {
       entry.lanes.set(key, (lane = new NameQueue(task.name, key)));

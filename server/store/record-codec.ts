@@ -1,5 +1,5 @@
 import type { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
-import { writable, writableAttempt } from "./internal/writable.js";
+import { runOf, setState, writable, writableAttempt } from "./internal/writable.js";
 import type { LogValue } from "./state-log.js";
 import {
   AttemptRecord,
@@ -73,22 +73,26 @@ export function decodeTask(id: string, value: LogValue, separateArgs: (id: strin
     v[4] as number,
     v[5] === null ? NO_OPTIONS : decodeOptions(v[5]),
   );
-  const w = writable(task);
-  w.state = v[6] as TaskState;
-  w.queueSeq = v[7] as number;
+  setState(task, v[6] as TaskState);
+  writable(task).queueSeq = v[7] as number;
+  // A task that never ran (queued, or waiting for its first time) gets no TaskRun: it costs memory per task.
+  const progress = v[14] as readonly [number, string, number] | null;
+  const attempts = v[19] as readonly LogValue[] | null;
+  const ran = v[8] !== 0 || v[9] !== 0 || v[10] !== 0 || v[11] !== 0 || v[12] !== null || v[13] !== null || progress !== null ||
+    v[15] !== 0 || v[16] !== 0 || v[17] !== 0 || v[18] !== 0 || attempts !== null;
+  if (!ran) return task;
+  const w = runOf(task);
   w.attempt = v[8] as number;
   w.failures = v[9] as number;
   w.seriesStart = v[10] as number;
   w.losses = v[11] as number;
   w.resultJson = v[12] === null ? undefined : (v[12] as string);
   w.error = decodeError(v[13]);
-  const progress = v[14] as readonly [number, string, number] | null;
   w.progress = progress === null ? undefined : ({ fraction: progress[0], message: progress[1], updatedAt: progress[2] } satisfies ProgressData);
   w.startedAt = v[15] as number;
   w.finishedAt = v[16] as number;
   w.scheduledFor = v[17] as number;
   w.finishSeq = v[18] as number;
-  const attempts = v[19] as readonly LogValue[] | null;
   w.attempts = attempts === null ? undefined : attempts.map((a) => decodeAttempt(task, a));
   return task;
 }

@@ -1,4 +1,5 @@
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import type { TaskIds } from "./task-ids.js";
 
 /** Why an attempt or task failed, as kept by the control plane. */
 export interface TaskErrorData {
@@ -58,15 +59,12 @@ export class AttemptRecord {
 }
 
 /**
- * The control plane's record of one task. Every field is read-only outside
- * the store: state changes are the store's operations (`TaskStore.insert`,
- * `startAttempt`, `finish`, …), which is what lets a durable store see every
- * write. The engine decides; the store applies and records.
+ * What a task has once it runs: its attempts, outcome and counters. A queued
+ * task has none of it, so it lives apart ({@link TaskRecord.run}), made the
+ * first time one of these fields is written: a million queued tasks carry
+ * only what dispatch needs. Fields change only through the store.
  */
-export class TaskRecord {
-  readonly state: TaskState = TaskState.QUEUED;
-  /** FIFO position within its priority; kept when re-queued after a lost worker. */
-  readonly queueSeq: number = 0;
+export class TaskRun {
   /** The latest attempt's number (1-based); 0 before the first dispatch. */
   readonly attempt: number = 0;
   /** Failed attempts (FAILED / TIMED_OUT) in the current series; RetryTask resets it. */
@@ -85,10 +83,46 @@ export class TaskRecord {
   readonly scheduledFor: number = 0;
   /** Tags this task's entry in the retention FIFO. */
   readonly finishSeq: number = 0;
-  /** Set when the task left the store (result expired or evicted). */
-  readonly evicted: boolean = false;
-  /** UTF-8 bytes of argsJson (set by the store when the task enters it; admission control counts them). */
-  readonly argsBytes: number = 0;
+  /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
+  readonly laneKey: string = "";
+}
+
+/** The fields of a {@link TaskRun} before it exists. */
+const NO_RUN: TaskRun = Object.freeze(new TaskRun());
+
+/**
+ * Timestamps are kept relative to this (ms), so the usual ones are small
+ * integers V8 stores inside the record (a Smi) instead of a boxed double.
+ */
+const TIME_BASE = Date.now();
+
+// TaskRecord.bits: the state, the priority and flags in the low byte, the args' UTF-8 bytes above it.
+const STATE_MASK = 0b111;
+const PRIORITY_SHIFT = 3;
+const PRIORITY_MASK = 0b111 << PRIORITY_SHIFT;
+/** Set when the task left the store (result expired or evicted). */
+export const EVICTED_BIT = 1 << 6;
+/** createdAt is kept as it is (it did not survive the trip through TIME_BASE exactly). */
+const CREATED_ABSOLUTE_BIT = 1 << 7;
+/** bits = flags + argsBytes × ARGS_UNIT: a Smi for args up to 8 MiB, and exact (a double) beyond. */
+export const ARGS_UNIT = 256;
+
+/**
+ * The control plane's record of one task. Every field is read-only outside
+ * the store: state changes are the store's operations (`TaskStore.insert`,
+ * `startAttempt`, `finish`, …), which is what lets a durable store see every
+ * write. The engine decides; the store applies and records.
+ *
+ * Memory: a record is what a queued task costs, so it holds eleven fields
+ * (8 bytes each) and only small integers where it can: state, priority,
+ * flags and the args' size share one ({@link bits}), the creation time is
+ * relative to the process start, the id of a task made in this run is
+ * spelled from its order when read, and everything a run adds is in
+ * {@link run}. The getters below read them as plain fields.
+ */
+export class TaskRecord {
+  /** FIFO position within its priority; kept when re-queued after a lost worker. */
+  readonly queueSeq: number = 0;
   /**
    * Where the task stands in the one structure that holds it while it
    * waits: the due-time heap while SCHEDULED, its queue while QUEUED (each
@@ -96,19 +130,124 @@ export class TaskRecord {
    * the entry at once, so nothing keeps a cancelled task alive.
    */
   readonly slot: number = -1;
-  /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
-  readonly laneKey: string = "";
+  /** State, priority and flags (low byte) and the args' UTF-8 bytes (× ARGS_UNIT): see the getters. */
+  readonly bits: number;
+  /** Creation time in ms, relative to TIME_BASE unless CREATED_ABSOLUTE_BIT is set. */
+  readonly created: number;
+  /** What the task has once it runs; undefined until then. */
+  readonly run: TaskRun | undefined = undefined;
+  /**
+   * Who waits for this task to end, kept by the engine's Waiters (so
+   * following a task costs a field, not a map entry). Not the task's state:
+   * never written to the log, and the one field the store does not own.
+   */
+  waiting: unknown = undefined;
 
   constructor(
-    readonly id: string,
+    /**
+     * The id as a string (a task from the log, or made by a test), or the
+     * ids of this run, which spell it from {@link order}: see TaskIds.
+     */
+    readonly idSource: string | TaskIds,
     readonly name: string,
-    readonly priority: Priority,
+    priority: Priority,
     readonly argsJson: string,
-    readonly createdAt: number,
+    createdAt: number,
     /** Creation order, for listings (newest first) and page tokens. */
     readonly order: number,
     readonly options: SubmitOptions,
-  ) {}
+  ) {
+    const relative = createdAt - TIME_BASE;
+    const exact = relative + TIME_BASE === createdAt;
+    this.created = exact ? relative : createdAt;
+    this.bits = TaskState.QUEUED | (priority << PRIORITY_SHIFT) | (exact ? 0 : CREATED_ABSOLUTE_BIT);
+  }
+
+  get id(): string {
+    const source = this.idSource;
+    return typeof source === "string" ? source : source.format(this.order);
+  }
+
+  get state(): TaskState {
+    return this.bits & STATE_MASK;
+  }
+
+  get priority(): Priority {
+    return (this.bits & PRIORITY_MASK) >> PRIORITY_SHIFT;
+  }
+
+  /** Set when the task left the store (result expired or evicted). */
+  get evicted(): boolean {
+    return (this.bits & EVICTED_BIT) !== 0;
+  }
+
+  /** UTF-8 bytes of argsJson (set by the store when the task enters it; admission control counts them). */
+  get argsBytes(): number {
+    return Math.floor(this.bits / ARGS_UNIT);
+  }
+
+  get createdAt(): number {
+    return (this.bits & CREATED_ABSOLUTE_BIT) === 0 ? this.created + TIME_BASE : this.created;
+  }
+
+  /** The latest attempt's number (1-based); 0 before the first dispatch. */
+  get attempt(): number {
+    return (this.run ?? NO_RUN).attempt;
+  }
+
+  /** Failed attempts (FAILED / TIMED_OUT) in the current series; RetryTask resets it. */
+  get failures(): number {
+    return (this.run ?? NO_RUN).failures;
+  }
+
+  /** The last attempt number before the current series (RetryTask starts a new series). */
+  get seriesStart(): number {
+    return (this.run ?? NO_RUN).seriesStart;
+  }
+
+  /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
+  get losses(): number {
+    return (this.run ?? NO_RUN).losses;
+  }
+
+  get attempts(): readonly AttemptRecord[] | undefined {
+    return this.run?.attempts;
+  }
+
+  get resultJson(): string | undefined {
+    return this.run?.resultJson;
+  }
+
+  get error(): TaskErrorData | undefined {
+    return this.run?.error;
+  }
+
+  get progress(): ProgressData | undefined {
+    return this.run?.progress;
+  }
+
+  get startedAt(): number {
+    return (this.run ?? NO_RUN).startedAt;
+  }
+
+  get finishedAt(): number {
+    return (this.run ?? NO_RUN).finishedAt;
+  }
+
+  /** For SCHEDULED tasks: when they become QUEUED. */
+  get scheduledFor(): number {
+    return (this.run ?? NO_RUN).scheduledFor;
+  }
+
+  /** Tags this task's entry in the retention FIFO. */
+  get finishSeq(): number {
+    return (this.run ?? NO_RUN).finishSeq;
+  }
+
+  /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
+  get laneKey(): string {
+    return (this.run ?? NO_RUN).laneKey;
+  }
 
   /** The latest attempt, if the task was ever dispatched. */
   get currentAttempt(): AttemptRecord | undefined {

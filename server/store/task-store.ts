@@ -5,11 +5,12 @@ import { GroupCommit } from "./group-commit.js";
 import { History, matchesFilter } from "./history.js";
 import { IndexedHeap } from "./indexed-heap.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
-import { TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
+import { clearRun, runOf, setArgsBytes, setEvicted, setState, TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
 import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
+import { TaskIds } from "./task-ids.js";
 import { AttemptRecord, NO_OPTIONS, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
 
 /** Options for {@link TaskStore}. */
@@ -77,7 +78,10 @@ export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANC
  *   attempts it still holds when it reattaches.
  */
 export class TaskStore {
-  private readonly tasks = new Map<string, TaskRecord>();
+  /** The ids this store's tasks are given (a task made in this run is found by its order, in history). */
+  readonly ids = new TaskIds();
+  /** Tasks whose id this store's {@link ids} did not make (loaded from the log, made by tests), by id. */
+  private readonly byId = new Map<string, TaskRecord>();
   /** Kept tasks by scoped idempotency key (task name + key). */
   private readonly byKey = new Map<string, TaskRecord>();
   private readonly keys = new KeyIndex();
@@ -128,7 +132,7 @@ export class TaskStore {
 
   /** A retained task by id; expired results are not returned. */
   get(id: string, now: number): TaskRecord | undefined {
-    const task = this.tasks.get(id);
+    const task = this.lookup(id);
     if (task !== undefined && this.isExpired(task, now)) {
       this.evict(task, now);
       return undefined;
@@ -194,7 +198,7 @@ export class TaskStore {
 
   /** Adds a new task: QUEUED at the back of its priority, or SCHEDULED until `scheduledFor`. */
   insert(task: TaskRecord, scheduledFor = 0): void {
-    this.tasks.set(task.id, task);
+    if (task.idSource !== this.ids) this.byId.set(task.id, task);
     this.history.push(task);
     const key = task.options.idempotencyKey;
     if (key) {
@@ -202,11 +206,10 @@ export class TaskStore {
       this.byKey.set(scoped, task);
       if (this.keys.delete(scoped) && this.commits !== undefined) this.pending.push({ collection: "keys", key: scoped, value: undefined });
     }
-    writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
+    setArgsBytes(task, Buffer.byteLength(task.argsJson, "utf8"));
     if (scheduledFor > 0) {
-      const w = writable(task);
-      w.state = TaskState.SCHEDULED;
-      w.scheduledFor = scheduledFor;
+      setState(task, TaskState.SCHEDULED);
+      runOf(task).scheduledFor = scheduledFor;
       this.byState[TaskState.SCHEDULED]!++;
       this.backlogBytes += task.argsBytes;
       this.due.push(task, scheduledFor);
@@ -236,7 +239,7 @@ export class TaskStore {
   /** Records attempt n+1 of a RUNNING task, given to a worker. */
   startAttempt(task: TaskRecord, workerId: string, workerName: string, now: number): AttemptRecord {
     const attempt = new AttemptRecord(task, task.attempt + 1, workerId, workerName, now);
-    const w = writable(task);
+    const w = runOf(task);
     w.attempt = attempt.number;
     (w.attempts ??= []).push(attempt);
     if (task.startedAt === 0) w.startedAt = now;
@@ -251,7 +254,7 @@ export class TaskStore {
 
   /** The handler's latest progress (written with the task's next change). */
   setProgress(task: TaskRecord, progress: ProgressData): void {
-    writable(task).progress = progress;
+    runOf(task).progress = progress;
   }
 
   /**
@@ -276,7 +279,7 @@ export class TaskStore {
 
   /** Counts a failed attempt of the current series (a success or failure ends a run of losses). */
   countFailure(task: TaskRecord): number {
-    const w = writable(task);
+    const w = runOf(task);
     w.losses = 0;
     this.touch(task);
     return ++w.failures;
@@ -285,13 +288,13 @@ export class TaskStore {
   /** Counts a lost attempt; returns the losses in a row. */
   countLoss(task: TaskRecord): number {
     this.touch(task);
-    return ++writable(task).losses;
+    return ++runOf(task).losses;
   }
 
   /** SCHEDULED until `at` (a retry's backoff), then the scheduler queues it. */
   schedule(task: TaskRecord, at: number): void {
     this.leave(task);
-    writable(task).scheduledFor = at;
+    runOf(task).scheduledFor = at;
     this.enter(task, TaskState.SCHEDULED);
     this.touch(task);
   }
@@ -316,7 +319,7 @@ export class TaskStore {
   finish(task: TaskRecord, state: FinalState, now: number, outcome: { resultJson?: string; error?: TaskErrorData }): void {
     this.leave(task);
     this.enter(task, state);
-    const w = writable(task);
+    const w = runOf(task);
     w.finishedAt = now;
     w.losses = state === TaskState.SUCCEEDED ? 0 : task.losses;
     if (outcome.resultJson !== undefined) w.resultJson = outcome.resultJson;
@@ -328,7 +331,7 @@ export class TaskStore {
 
   /** A FAILED or CANCELLED task starts a fresh series of attempts, queued at the back. */
   restartSeries(task: TaskRecord): void {
-    const w = writable(task);
+    const w = runOf(task);
     w.failures = 0;
     w.losses = 0;
     w.seriesStart = task.attempt;
@@ -459,10 +462,9 @@ export class TaskStore {
   }
 
   private pushQueued(task: TaskRecord, atOldPlace: boolean): void {
-    const w = writable(task);
-    w.state = TaskState.QUEUED;
+    setState(task, TaskState.QUEUED);
     this.backlogBytes += task.argsBytes;
-    if (!atOldPlace) w.queueSeq = ++this.queueSeq;
+    if (!atOldPlace) writable(task).queueSeq = ++this.queueSeq;
     this.queues.add(task, atOldPlace);
   }
 
@@ -475,12 +477,22 @@ export class TaskStore {
   }
 
   private enter(task: TaskRecord, state: TaskState): void {
-    writable(task).state = state;
+    setState(task, state);
     this.byState[state]!++;
     if (state === TaskState.SCHEDULED) {
       this.backlogBytes += task.argsBytes;
       this.due.push(task, task.scheduledFor);
     }
+  }
+
+  /** A kept record by id (expired ones included). */
+  private lookup(id: string): TaskRecord | undefined {
+    const order = this.ids.orderOf(id);
+    if (order !== undefined) {
+      const task = this.history.byOrder(order);
+      if (task !== undefined && task.idSource === this.ids && !task.evicted) return task;
+    }
+    return this.byId.get(id);
   }
 
   private get keyTtlMs(): number {
@@ -497,9 +509,8 @@ export class TaskStore {
 
   private evict(task: TaskRecord, now: number): void {
     if (task.evicted) return;
-    const w = writable(task);
-    w.evicted = true;
-    this.tasks.delete(task.id);
+    setEvicted(task);
+    if (task.idSource !== this.ids) this.byId.delete(task.id);
     const key = task.options.idempotencyKey;
     const scoped = key ? scopedKey(task.name, key) : undefined;
     if (scoped !== undefined && this.byKey.get(scoped) === task) {
@@ -522,12 +533,10 @@ export class TaskStore {
       this.commits.schedule();
     }
     // Listings may hold the record a while longer (History compacts lazily): not its payload.
+    const w = writable(task);
     w.argsJson = "";
-    w.argsBytes = 0;
-    w.resultJson = undefined;
-    w.error = undefined;
-    w.progress = undefined;
-    w.attempts = undefined;
+    setArgsBytes(task, 0);
+    clearRun(task);
     w.options = NO_OPTIONS;
   }
 
@@ -571,8 +580,8 @@ export class TaskStore {
     const finished: TaskRecord[] = [];
     let maxOrder = 0;
     for (const task of loaded) {
-      this.tasks.set(task.id, task);
-      writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
+      this.byId.set(task.id, task);
+      setArgsBytes(task, Buffer.byteLength(task.argsJson, "utf8"));
       const key = task.options.idempotencyKey;
       if (key) this.byKey.set(scopedKey(task.name, key), task);
       maxOrder = Math.max(maxOrder, task.order);

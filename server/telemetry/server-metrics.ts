@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, type IMetricReader } from "@opentelemetry/sdk-metrics";
+import type { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
+import type { IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { INSTRUMENTATION_SCOPE } from "../../common/tracing.js";
 import { VERSION } from "../../common/version.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import type { HttpRoute } from "../transport/http-server.js";
-import { metricReadersFromEnv } from "./readers-from-env.js";
 import { observeControlPlane } from "./state-metrics.js";
 import { observeLimits } from "./limit-metrics.js";
 import { TaskMetrics } from "./task-metrics.js";
@@ -27,26 +25,29 @@ export interface ServerMetricsOptions {
  * on /metrics, and any OTLP or console exporter OTEL_METRICS_EXPORTER names.
  * The provider is private to the control plane (not registered globally), so
  * an application embedding startServer keeps its own.
+ *
+ * The SDK is loaded when it is first needed: at once when something is
+ * pushed (OTEL_METRICS_EXPORTER, or readers given), else at the first
+ * scrape of /metrics. Counting starts with the control plane either way
+ * (TaskMetrics is ours, and the state is read at collection), so a first
+ * scrape sees everything; a control plane nobody scrapes keeps the SDK's
+ * modules (about 2 MiB of RSS, measured) out of memory.
  */
 export class ServerMetrics {
+  private sdk: Promise<{ provider: MeterProvider; prometheus: PrometheusExporter }> | undefined;
+  private stopped = false;
+
   private constructor(
-    private readonly provider: MeterProvider,
-    private readonly prometheus: PrometheusExporter,
+    private readonly options: ServerMetricsOptions,
     private readonly taskMetrics: TaskMetrics,
   ) {}
 
-  /** Builds the provider and its readers; call start() to begin counting. */
+  /** Builds what counts, and the provider with its readers when something is pushed; call start() to begin counting. */
   static async create(options: ServerMetricsOptions): Promise<ServerMetrics> {
-    const taskMetrics = new TaskMetrics(options.plane.events);
-    const prometheus = new PrometheusExporter({ preventServerStart: true, metricProducers: [taskMetrics], withoutScopeInfo: true });
-    const pushReaders = options.readers ?? (await metricReadersFromEnv([taskMetrics]));
-    const resource = defaultResource()
-      .merge(resourceFromAttributes({ "service.name": options.serviceName ?? "fw-server" }))
-      .merge(detectResources({ detectors: [envDetector] }));
-    const provider = new MeterProvider({ resource, readers: [prometheus, ...pushReaders] });
-    observeControlPlane(provider.getMeter(INSTRUMENTATION_SCOPE, VERSION), options.plane);
-    observeLimits(provider.getMeter(INSTRUMENTATION_SCOPE, VERSION), options.plane);
-    return new ServerMetrics(provider, prometheus, taskMetrics);
+    const metrics = new ServerMetrics(options, new TaskMetrics(options.plane.events));
+    const env = process.env;
+    if (options.readers !== undefined || (env.OTEL_METRICS_EXPORTER ?? "").trim() !== "") await metrics.loadSdk();
+    return metrics;
   }
 
   start(): void {
@@ -55,8 +56,32 @@ export class ServerMetrics {
 
   /** Stops counting and flushes the push exporters one last time. */
   async shutdown(): Promise<void> {
+    this.stopped = true;
     this.taskMetrics.stop();
-    await this.provider.shutdown();
+    const sdk = await this.sdk?.catch(() => undefined);
+    await sdk?.provider.shutdown();
+  }
+
+  private loadSdk(): Promise<{ provider: MeterProvider; prometheus: PrometheusExporter }> {
+    return (this.sdk ??= (async () => {
+      const [{ PrometheusExporter }, { defaultResource, detectResources, envDetector, resourceFromAttributes }, { MeterProvider }, { metricReadersFromEnv }] =
+        await Promise.all([
+          import("@opentelemetry/exporter-prometheus"),
+          import("@opentelemetry/resources"),
+          import("@opentelemetry/sdk-metrics"),
+          import("./readers-from-env.js"),
+        ]);
+      const { options, taskMetrics } = this;
+      const prometheus = new PrometheusExporter({ preventServerStart: true, metricProducers: [taskMetrics], withoutScopeInfo: true });
+      const pushReaders = options.readers ?? (await metricReadersFromEnv([taskMetrics]));
+      const resource = defaultResource()
+        .merge(resourceFromAttributes({ "service.name": options.serviceName ?? "fw-server" }))
+        .merge(detectResources({ detectors: [envDetector] }));
+      const provider = new MeterProvider({ resource, readers: [prometheus, ...pushReaders] });
+      observeControlPlane(provider.getMeter(INSTRUMENTATION_SCOPE, VERSION), options.plane);
+      observeLimits(provider.getMeter(INSTRUMENTATION_SCOPE, VERSION), options.plane);
+      return { provider, prometheus };
+    })());
   }
 
   /**
@@ -72,7 +97,19 @@ export class ServerMetrics {
         res.end("use GET /metrics\n");
         return;
       }
-      this.prometheus.getMetricsRequestHandler(req, res);
+      this.loadSdk().then(
+        ({ prometheus }) => {
+          if (this.stopped) {
+            res.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
+            res.end("the control plane is stopping\n");
+          } else prometheus.getMetricsRequestHandler(req, res);
+        },
+        () => {
+          // Only when the SDK's modules cannot load (a broken install): nothing about the process is sent.
+          res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+          res.end("metrics are not available\n");
+        },
+      );
     };
   }
 }

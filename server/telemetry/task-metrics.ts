@@ -1,14 +1,5 @@
 import { ValueType, type Attributes, type HrTime } from "@opentelemetry/api";
-import { emptyResource } from "@opentelemetry/resources";
-import {
-  AggregationTemporality,
-  DataPointType,
-  type CollectionResult,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type MetricProducer,
-} from "@opentelemetry/sdk-metrics";
+import type { CollectionResult, DataPoint, Histogram, MetricData, MetricProducer } from "@opentelemetry/sdk-metrics";
 import { AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { priorityName } from "../../common/priority.js";
 import { taskStateName } from "../../common/task-state.js";
@@ -76,6 +67,21 @@ export class TaskMetrics implements MetricProducer {
   }
 
   async collect(): Promise<CollectionResult> {
+    // Only a reader collects, and readers are the SDK's: it is loaded by then (the import is a cache hit).
+    const [{ AggregationTemporality, DataPointType }, { emptyResource }] = await Promise.all([import("@opentelemetry/sdk-metrics"), import("@opentelemetry/resources")]);
+    const histogram = (name: string, description: string, dataPoints: DataPoint<Histogram>[]): MetricData => ({
+      descriptor: { name, description, unit: "s", valueType: ValueType.DOUBLE },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
+    });
+    const sum = (name: string, description: string, dataPoints: DataPoint<number>[]): MetricData => ({
+      descriptor: { name, description, unit: "", valueType: ValueType.INT },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints,
+    });
     const endTime = hrTime(Date.now());
     const point = <T>(attributes: Attributes, value: T): DataPoint<T> => ({ startTime: this.startTime, endTime, attributes, value });
     const waits: DataPoint<Histogram>[] = [];
@@ -137,25 +143,6 @@ export class TaskMetrics implements MetricProducer {
     }
     return series;
   }
-}
-
-function histogram(name: string, description: string, dataPoints: DataPoint<Histogram>[]): MetricData {
-  return {
-    descriptor: { name, description, unit: "s", valueType: ValueType.DOUBLE },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints,
-  };
-}
-
-function sum(name: string, description: string, dataPoints: DataPoint<number>[]): MetricData {
-  return {
-    descriptor: { name, description, unit: "", valueType: ValueType.INT },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.SUM,
-    isMonotonic: true,
-    dataPoints,
-  };
 }
 
 function outcomeName(outcome: AttemptOutcome): string {

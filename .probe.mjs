@@ -1,0 +1,11 @@
+import { readFileSync } from "node:fs";
+const rss = () => (Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024).toFixed(1);
+const mods = process.argv.slice(2);
+for (const m of mods) await import(m);
+await new Promise((r) => setTimeout(r, 500));
+gc({ type: "major", execution: "sync", flavor: "last-resort" });
+gc({ type: "major", execution: "sync", flavor: "last-resort" });
+await new Promise((r) => setTimeout(r, 500));
+const mu = process.memoryUsage();
+console.log(`${mods.join(" ") || "(bare)"}: rss ${rss()} heapUsed ${(mu.heapUsed/1048576).toFixed(1)} heapTotal ${(mu.heapTotal/1048576).toFixed(1)} ext ${(mu.external/1048576).toFixed(1)}`);
+process.exit(0);
