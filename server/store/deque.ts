@@ -24,7 +24,7 @@ export class TaggedDeque<T> {
     const capacity = Math.max(4, 1 << Math.ceil(Math.log2(initialCapacity)));
     this.tagged = tagged;
     this.items = new Array<T | undefined>(capacity);
-    this.tags = new Float64Array(tagged ? capacity : 0);
+    this.tags = tagged ? new Float64Array(capacity) : NO_TAGS;
   }
 
   /** Entries held, stale ones included. */
@@ -80,7 +80,7 @@ export class TaggedDeque<T> {
   private grow(): void {
     const capacity = this.items.length * 2;
     const items = new Array<T | undefined>(capacity);
-    const tags = new Float64Array(this.tagged ? capacity : 0);
+    const tags = this.tagged ? new Float64Array(capacity) : NO_TAGS;
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) & (this.items.length - 1);
       items[i] = this.items[from];
@@ -91,3 +91,6 @@ export class TaggedDeque<T> {
     this.head = 0;
   }
 }
+
+/** The tags of every untagged deque (none). */
+const NO_TAGS = new Float64Array(0);

@@ -24,7 +24,8 @@ const LEVELS = Priority.LOW + 1;
 export class NameQueue {
   /** Live (QUEUED) tasks per priority, index = Priority. */
   readonly live: number[] = new Array<number>(LEVELS).fill(0);
-  private readonly fresh: TaggedDeque<TaskRecord>[] = [];
+  /** Per priority, made on its first task: a name usually queues at one priority, and names come and go with their tasks. */
+  private readonly fresh: (TaggedDeque<TaskRecord> | undefined)[] = new Array(LEVELS).fill(undefined);
   private readonly returned: (IndexedHeap<TaskRecord> | undefined)[] = new Array(LEVELS).fill(undefined);
   /** Held back by a flow limit: its tasks stay queued but are not taken (Queues keeps the counts). */
   parked = false;
@@ -35,9 +36,7 @@ export class NameQueue {
     readonly name: string,
     /** The limit key's value ("" for names without a keyed limit). */
     readonly key: string,
-  ) {
-    for (let p = 0; p < LEVELS; p++) this.fresh.push(new TaggedDeque<TaskRecord>(p === Priority.NORMAL ? 64 : 4, false));
-  }
+  ) {}
 
   /** Live tasks of all priorities. */
   get size(): number {
@@ -46,7 +45,9 @@ export class NameQueue {
 
   /** Appends a task whose queueSeq is the newest. */
   push(task: TaskRecord): void {
-    writable(task).slot = this.fresh[task.priority]!.push(task, 0);
+    let deque = this.fresh[task.priority];
+    if (deque === undefined) this.fresh[task.priority] = deque = new TaggedDeque<TaskRecord>(8, false);
+    writable(task).slot = deque.push(task, 0);
     this.live[task.priority]!++;
   }
 
@@ -61,7 +62,7 @@ export class NameQueue {
   /** Uncounts a task that left QUEUED, and takes it out wherever it stands (nothing to take out when {@link take} took it). */
   remove(task: TaskRecord): void {
     this.live[task.priority]!--;
-    if (!this.fresh[task.priority]!.clear(task.slot, task)) this.returned[task.priority]?.remove(task);
+    if (this.fresh[task.priority]?.clear(task.slot, task) !== true) this.returned[task.priority]?.remove(task);
   }
 
   /** The oldest live task of a priority, without removing it. */
@@ -89,13 +90,14 @@ export class NameQueue {
 
   /** Removes the task {@link peek} returned; the caller changes its state. */
   take(task: TaskRecord): void {
-    const deque = this.fresh[task.priority]!;
-    if (deque.peek() === task && deque.frontPosition === task.slot) deque.shift();
+    const deque = this.fresh[task.priority];
+    if (deque !== undefined && deque.peek() === task && deque.frontPosition === task.slot) deque.shift();
     else this.returned[task.priority]!.pop();
   }
 
   private freshHead(priority: Priority): TaskRecord | undefined {
-    const deque = this.fresh[priority]!;
+    const deque = this.fresh[priority];
+    if (deque === undefined) return undefined;
     while (deque.length > 0) {
       const task = deque.peek();
       if (task !== undefined && task.state === TaskState.QUEUED && task.slot === deque.frontPosition) return task;
