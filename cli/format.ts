@@ -1,5 +1,5 @@
 import type { StatsInfo, TaskInfo, WorkerInfo } from "../client/task-info.js";
-import { attemptLabel, attemptSeries, attemptSummary, progressLabel } from "../client/task-summary.js";
+import { attemptLabel, attemptSeries, attemptSummary, FEW_TO_TELL, progressLabel } from "../client/task-summary.js";
 import { safeJson, safeLine, safeText } from "./terminal-text.js";
 
 // Everything printed here that a worker or a submitter chose (names, hosts, messages, args,
@@ -49,7 +49,7 @@ export function formatTask(task: TaskInfo): string {
   if (task.args !== undefined) lines.push(`args:      ${json(task.args)}`);
   if (task.result !== undefined) lines.push(`result:    ${json(task.result)}`);
   if (task.error) lines.push(`error:     ${safeLine(`${task.error.type ? `${task.error.type}: ` : ""}${task.error.message}`)}`);
-  const series = attemptSeries(task.attempts, task.maxAttempts);
+  const series = attemptSeries(task.attempts, task.maxAttempts, false, task.series);
   for (const s of series) {
     if (series.length > 1 && s.attempts.length > 0) lines.push(`  series ${s.number}${s.number > 1 ? " (retried)" : ""}:`);
     for (const a of s.attempts) {
@@ -97,7 +97,9 @@ export function formatStats(s: StatsInfo): string {
     kept("failed", s.failed, s.totals.failed),
     kept("cancelled", s.cancelled, s.totals.cancelled),
     `submitted:  ${n(s.totals.submitted)} since start, ${n(s.totals.retried)} retried`,
-    `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}% (last 10 s)`,
+    `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}% ` +
+      `(${n(s.recent.failed)} failed of ${n(s.recent.finished)} finished in the last ${(s.recent.windowMs / 1000).toFixed(1)} s` +
+      `${s.recent.finished < FEW_TO_TELL ? "; too few to tell" : ""})`,
     `workers:    ${s.workers}`,
     `version:    ${safeLine(s.version)}, up since ${s.startedAt?.toISOString() ?? "-"}`,
   ].join("\n");

@@ -17,6 +17,7 @@ import {
   clusterOption,
   discoveryTimeoutOption,
   intArg,
+  jsonOption,
   secondsArg,
   secretFileOption,
   secretFrom,
@@ -81,9 +82,9 @@ program
   .action(withClient(async (client, [task], opts, global) => {
     let args: unknown;
     try {
-      args = JSON.parse(opts.args as string);
+      args = jsonOption(opts.args as string, "--args");
     } catch (err) {
-      throw new UsageError(`--args is not valid JSON: ${(err as Error).message}`);
+      throw new UsageError((err as Error).message);
     }
     const options: SubmitOptions = {
       priority: opts.priority as PriorityName | undefined,

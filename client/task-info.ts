@@ -5,7 +5,7 @@ import { AttemptOutcome, type Task, type TaskError } from "../gen/fastworker/v1/
 import { valueToJson } from "../common/json.js";
 import { priorityName, type PriorityName } from "../common/priority.js";
 import { taskStateName, type TaskStateName } from "../common/task-state.js";
-import { timestampToMs } from "../common/time.js";
+import { durationToMs, timestampToMs } from "../common/time.js";
 
 /** Why a task or attempt failed. */
 export interface TaskErrorInfo {
@@ -28,6 +28,8 @@ export interface AttemptInfo {
   ackedAt?: Date;
   finishedAt?: Date;
   error?: TaskErrorInfo;
+  /** The series it belongs to: 1 for the first run, one more per retry by hand (0 from an older control plane). */
+  series: number;
 }
 
 /** What the control plane knows about a task, as plain values. */
@@ -40,8 +42,14 @@ export interface TaskInfo {
   args?: JsonValue;
   result?: JsonValue;
   error?: TaskErrorInfo;
+  /** Dispatches in all, retries and redeliveries included: the latest attempt's number. */
   attempt: number;
+  /** Attempts allowed per series. */
   maxAttempts: number;
+  /** The current series: 1 for the first run, one more per retry by hand (0 from an older control plane). */
+  series: number;
+  /** Attempts of the current series that count toward maxAttempts (lost or handed-back ones do not). */
+  seriesAttempt: number;
   attempts: AttemptInfo[];
   workerId?: string;
   workerName?: string;
@@ -86,10 +94,12 @@ export interface StatsInfo {
   failed: number;
   cancelled: number;
   totals: { submitted: number; succeeded: number; failed: number; cancelled: number; retried: number; lateResults: number; leaseExpiries: number };
-  /** Tasks finished per second over the last 10 s. */
+  /** Tasks finished per second over `recent.windowMs` (the last 10 s). */
   throughput: number;
-  /** Failed / finished over the last 10 s. */
+  /** Failed / finished over `recent.windowMs`. */
   failureRate: number;
+  /** The counts behind the two rates, and the time they cover. */
+  recent: { finished: number; failed: number; windowMs: number };
   workers: number;
   startedAt?: Date;
   version: string;
@@ -114,6 +124,8 @@ export function taskInfo(task: Task): TaskInfo {
     ...(task.error !== undefined ? { error: errorInfo(task.error) } : {}),
     attempt: task.attempt,
     maxAttempts: task.maxAttempts,
+    series: task.series,
+    seriesAttempt: task.seriesAttempt,
     attempts: task.attempts.map((a) => ({
       number: a.number,
       workerId: a.workerId,
@@ -123,6 +135,7 @@ export function taskInfo(task: Task): TaskInfo {
       ackedAt: date(timestampToMs(a.ackedAt)),
       finishedAt: date(timestampToMs(a.finishedAt)),
       ...(a.error !== undefined ? { error: errorInfo(a.error) } : {}),
+      series: a.series,
     })),
     ...(task.workerId ? { workerId: task.workerId, workerName: task.workerName } : {}),
     ...(task.idempotencyKey ? { idempotencyKey: task.idempotencyKey } : {}),
@@ -184,6 +197,7 @@ export function statsInfo(s: Stats): StatsInfo {
     },
     throughput: s.throughput,
     failureRate: s.failureRate,
+    recent: { finished: Number(s.recentFinished), failed: Number(s.recentFailed), windowMs: durationToMs(s.recentWindow) ?? 0 },
     workers: s.workers,
     startedAt: date(timestampToMs(s.startedAt)),
     version: s.version,

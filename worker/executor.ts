@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment, AttemptRef } from "../gen/fastworker/v1/worker_service_pb.js";
-import { formatBytes } from "../common/format-bytes.js";
+import { overLimit } from "../common/format-bytes.js";
 import { exceedsBytes } from "../common/split-by-bytes.js";
 import type { Logger } from "../common/logger.js";
 import { priorityName } from "../common/priority.js";
@@ -243,7 +243,7 @@ export class Executor {
       const limit = this.options.maxResultBytes();
       if (exceedsBytes(json, limit)) {
         sink.finish(run, AttemptOutcome.FAILED, "", taskError(
-          `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(limit)} (fw-server --max-payload); return a reference to large data instead`,
+          `${overLimit("the result is", Buffer.byteLength(json), limit)} (fw-server --max-payload); return a reference to large data instead`,
           "ResultTooLarge", false,
         ));
       } else {

@@ -10,7 +10,8 @@ import {
   type ProgressUpdate,
   type RejectedItem,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
-import { formatBytes } from "../../common/format-bytes.js";
+import { overLimit } from "../../common/format-bytes.js";
+import { nonFiniteNumberAt } from "../../common/json.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
@@ -125,16 +126,16 @@ export class AttemptTracker {
     switch (result.outcome) {
       case AttemptOutcome.SUCCEEDED: {
         const json = result.resultJson || "null";
-        if (!isJson(json)) {
+        if (!isReadableJson(json)) {
           worker.failedTotal++;
           return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
-            message: "the worker sent a result that is not valid JSON", stack: "", type: "InvalidResult", retryable: false,
+            message: "the worker sent a result that is not valid JSON, or holds a number too large for JSON to carry", stack: "", type: "InvalidResult", retryable: false,
           });
         }
         if (exceedsBytes(json, this.d.config.maxPayloadBytes)) {
           worker.failedTotal++;
           return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
-            message: `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,
+            message: `${overLimit("the result is", Buffer.byteLength(json), this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,
             stack: "", type: "ResultTooLarge", retryable: false,
           });
         }
@@ -290,14 +291,19 @@ export class AttemptTracker {
   }
 }
 
-/** Whether a result is JSON text (a worker that does not speak it right must not break reads of the task). */
-function isJson(text: string): boolean {
+/**
+ * Whether a result is JSON text that reads back as the same value (a worker
+ * that does not speak it right must not break reads of the task): no numbers
+ * past a double's range, which a google.protobuf.Value cannot carry.
+ */
+function isReadableJson(text: string): boolean {
+  let value: unknown;
   try {
-    JSON.parse(text);
-    return true;
+    value = JSON.parse(text);
   } catch {
     return false; // reported by the caller as an InvalidResult failure
   }
+  return nonFiniteNumberAt(text, value) === undefined;
 }
 
 /** Metadata of tasks submitted without any (never written to: encoders only read it). */

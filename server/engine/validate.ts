@@ -4,9 +4,9 @@ import type { SubmitRequest } from "../../gen/fastworker/v1/task_service_pb.js";
 import type { TaskDefinition } from "../../gen/fastworker/v1/worker_service_pb.js";
 import type { RetryPolicy } from "../../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../../common/priority.js";
-import { parseJsonText, valueToJson } from "../../common/json.js";
+import { parseFiniteJson, valueToJson } from "../../common/json.js";
 import { durationToMs, timestampToMs } from "../../common/time.js";
-import { formatBytes } from "../../common/format-bytes.js";
+import { overLimit } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
 import type { SubmitInput } from "./control-plane.js";
@@ -44,7 +44,7 @@ export function validateSubmit(request: SubmitRequest, maxPayloadBytes: number):
   const argsJson = argsText(request);
   if (exceedsBytes(argsJson, maxPayloadBytes)) {
     throw new ConnectError(
-      `the args are ${formatBytes(Buffer.byteLength(argsJson))}; the limit is ${formatBytes(maxPayloadBytes)} (fw-server --max-payload); pass a reference (a URL, a key) to large data instead`,
+      `${overLimit("the args are", Buffer.byteLength(argsJson), maxPayloadBytes)} (fw-server --max-payload); pass a reference (a URL, a key) to large data instead`,
       Code.ResourceExhausted,
     );
   }
@@ -74,7 +74,7 @@ function argsText(request: SubmitRequest): string {
     }
   }
   if (request.argsJson === "") return "null";
-  parseJsonText(request.argsJson, "the args");
+  parseFiniteJson(request.argsJson, "the args");
   return request.argsJson;
 }
 
@@ -87,7 +87,7 @@ function submitOptions(request: SubmitRequest): SubmitOptions {
   if (timeoutMs !== undefined) validateTimeout(timeoutMs);
   if (metadata !== undefined) {
     const bytes = Object.entries(metadata).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
-    if (bytes > MAX_METADATA_BYTES) throw invalid(`the metadata is ${formatBytes(bytes)}; the limit is 16 KiB`);
+    if (bytes > MAX_METADATA_BYTES) throw invalid(overLimit("the metadata is", bytes, MAX_METADATA_BYTES));
   }
   return {
     ...(key ? { idempotencyKey: key } : {}),

@@ -53,6 +53,7 @@ export function encodeTask(task: TaskRecord): LogValue {
     task.finishSeq,
     task.attempts === undefined ? null : task.attempts.map(encodeAttempt),
     argsInline(task) ? task.argsJson : null,
+    task.series,
   ];
 }
 
@@ -79,6 +80,8 @@ export function decodeTask(id: string, value: LogValue, separateArgs: (id: strin
   w.attempt = v[8] as number;
   w.failures = v[9] as number;
   w.seriesStart = v[10] as number;
+  // Records written before series were counted: a task retried by hand is in its second series at least.
+  w.series = (v[21] as number | undefined) ?? (task.seriesStart > 0 ? 2 : 1);
   w.losses = v[11] as number;
   w.resultJson = v[12] === null ? undefined : (v[12] as string);
   w.error = decodeError(v[13]);
@@ -123,12 +126,14 @@ function decodeError(value: LogValue): TaskErrorData | undefined {
 }
 
 function encodeAttempt(a: AttemptRecord): LogValue {
-  return [a.number, a.workerId, a.workerName, a.dispatchedAt, a.ackedAt, a.finishedAt, a.outcome, encodeError(a.error)];
+  return [a.number, a.workerId, a.workerName, a.dispatchedAt, a.ackedAt, a.finishedAt, a.outcome, encodeError(a.error), a.series];
 }
 
 function decodeAttempt(task: TaskRecord, value: LogValue): AttemptRecord {
   const a = value as readonly LogValue[];
-  const attempt = new AttemptRecord(task, a[0] as number, a[1] as string, a[2] as string, a[3] as number);
+  const number = a[0] as number;
+  const series = (a[8] as number | undefined) ?? (number > task.seriesStart ? task.series : 1);
+  const attempt = new AttemptRecord(task, number, a[1] as string, a[2] as string, a[3] as number, series);
   const w = writableAttempt(attempt);
   w.ackedAt = a[4] as number;
   w.finishedAt = a[5] as number;

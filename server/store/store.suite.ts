@@ -298,6 +298,28 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       await again.store.close();
     });
 
+    durableIt("keeps a task's series and each attempt's series across a restart (a retry by hand starts a new one)", async () => {
+      const s = await store();
+      const t = make("a");
+      await insert(s, t);
+      s.takeNext(["a"]);
+      const first = s.startAttempt(t, "w1", "worker-1", 1100);
+      const boom = { message: "boom", stack: "", type: "Error", retryable: false };
+      s.endAttempt(first, AttemptOutcome.FAILED, 1200, boom);
+      s.countFailure(t);
+      s.finish(t, TaskState.FAILED, 1200, { error: boom });
+      s.restartSeries(t);
+      expect(t).toMatchObject({ series: 2, seriesStart: 1, state: TaskState.QUEUED });
+      s.takeNext(["a"]);
+      expect(s.startAttempt(t, "w1", "worker-1", 1300).series).toBe(2);
+      await s.commit();
+      const { store: r } = await restart!(s, defaults);
+      const back = r.get(t.id, 2000)!;
+      expect(back).toMatchObject({ series: 2, seriesStart: 1 });
+      expect(back.attempts!.map((a) => [a.number, a.series])).toEqual([[1, 1], [2, 2]]);
+      await r.close();
+    });
+
     durableIt("keeps side records (worker sessions, definitions, metadata) until deleted", async () => {
       const s = await store();
       s.saveRecord("workers", "w1", { name: "worker-1", names: ["a"] });

@@ -50,6 +50,8 @@ export class AttemptRecord {
     readonly workerId: string,
     readonly workerName: string,
     readonly dispatchedAt: number,
+    /** The series it belongs to (see TaskRecord.series). */
+    readonly series: number = task.series,
   ) {}
 
   get isOpen(): boolean {
@@ -73,6 +75,8 @@ export class TaskRecord {
   readonly failures: number = 0;
   /** The last attempt number before the current series (RetryTask starts a new series). */
   readonly seriesStart: number = 0;
+  /** The current series of attempts: 1 for the first run, one more per RetryTask. */
+  readonly series: number = 1;
   /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
   readonly losses: number = 0;
   readonly attempts: readonly AttemptRecord[] | undefined = undefined;

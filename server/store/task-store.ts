@@ -305,6 +305,7 @@ export class TaskStore {
     w.failures = 0;
     w.losses = 0;
     w.seriesStart = task.attempt;
+    w.series = task.series + 1;
     w.error = undefined;
     w.finishedAt = 0;
     w.progress = undefined;

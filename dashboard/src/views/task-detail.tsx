@@ -237,7 +237,7 @@ function ErrorBlock({ error }: { error: TaskErrorInfo }) {
 
 /** Every attempt, oldest first; after a RetryTask, each series under its own heading. */
 function Attempts({ task, now }: { task: TaskInfo; now: number }) {
-  const series = attemptSeries(task.attempts, task.maxAttempts);
+  const series = attemptSeries(task.attempts, task.maxAttempts, false, task.series);
   return (
     <>
       {series.map((s) => (
