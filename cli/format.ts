@@ -66,10 +66,17 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** A listing for people. ATTEMPTS counts dispatches in all (retries and redeliveries); `fw status` tells the series. */
-export function formatTasks(tasks: TaskInfo[], total: number): string {
-  const rows = tasks.map((t) => [t.id, safeLine(t.name), t.state, t.priority, String(t.attempt), ago(t.createdAt), safeLine(t.error?.message ?? "").slice(0, 60)]);
-  return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
+/**
+ * A listing for people, with the tokens of the pages around it. ATTEMPT is
+ * the attempt within its series ("2/5", "1/3 s2" after a retry by hand).
+ */
+export function formatTasks(page: { tasks: TaskInfo[]; total: number; nextPageToken?: string; previousPageToken?: string }): string {
+  const attempt = (t: TaskInfo): string => (t.series > 0 ? `${t.seriesAttempt}/${t.maxAttempts}${t.series > 1 ? ` s${t.series}` : ""}` : String(t.attempt));
+  const rows = page.tasks.map((t) => [t.id, safeLine(t.name), t.state, t.priority, attempt(t), ago(t.createdAt), safeLine(t.error?.message ?? "").slice(0, 60)]);
+  const lines = [table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPT", "CREATED", "ERROR"], rows), `(${page.tasks.length} of ${page.total})`];
+  if (page.previousPageToken) lines.push(`previous page: --page ${page.previousPageToken}`);
+  if (page.nextPageToken) lines.push(`next page: --page ${page.nextPageToken}`);
+  return lines.join("\n");
 }
 
 export function formatWorkers(workers: WorkerInfo[]): string {

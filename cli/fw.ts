@@ -5,12 +5,13 @@ import { describeDiscovery } from "../common/discovery/discover.js";
 import { TaskFailedError } from "../client/task-failed-error.js";
 import { codeName, ConnectError } from "../common/errors.js";
 import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
-import { TASK_STATE_NAMES, type TaskStateName } from "../common/task-state.js";
 import { VERSION } from "../common/version.js";
 import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
 import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
 import { formatLimitUsage } from "./format-schedules.js";
 import { safeLine } from "./terminal-text.js";
+import { addFilterOptions, filterFrom } from "./filter-options.js";
+import { TASK_ORDER_NAMES, type TaskOrderName } from "../client/task-filter.js";
 import {
   beaconPortOption,
   clientTlsFrom,
@@ -154,20 +155,32 @@ program
     else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
   }));
 
-program
-  .command("tasks")
-  .description("list tasks, newest first")
-  .addOption(new Option("--state <state>", "only tasks in this state").choices(TASK_STATE_NAMES))
-  .option("--task <name>", "only tasks with this name")
+addFilterOptions(
+  program
+    .command("tasks")
+    .description("list tasks: newest first, oldest first, or in the order they will run; filtered; paged"),
+)
+  .addOption(new Option("--order <order>", "newest (default), oldest, or next-to-run (waiting tasks: priority, then queue position)").choices(TASK_ORDER_NAMES))
   .option("--limit <n>", "at most this many", intArg(1, 1000), 20)
+  .option("--page <token>", "the page a previous listing named (next or previous), with the same order and filters")
+  .option("--last", "the last page instead of the first")
   .action(withClient(async (client, _args, opts, global) => {
+    let filter;
+    try {
+      filter = filterFrom(opts);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (opts.page !== undefined && opts.last) throw new UsageError("give --page or --last, not both");
     const page = await client.listTasks({
-      state: opts.state as TaskStateName | undefined,
-      task: opts.task as string | undefined,
+      ...filter,
+      order: opts.order as TaskOrderName | undefined,
       limit: opts.limit as number,
+      pageToken: opts.page as string | undefined,
+      lastPage: Boolean(opts.last),
     });
     if (global.json) printJson(page);
-    else process.stdout.write(`${formatTasks(page.tasks, page.total)}\n`);
+    else process.stdout.write(`${formatTasks(page)}\n`);
   }));
 
 program

@@ -8,7 +8,6 @@ import { flowLimitMessage, type LimitOptions } from "../common/limit-options.js"
 import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-options.js";
 import { limitInfo, scheduleInfo, type LimitInfo, type ScheduleInfo } from "./schedule-info.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
-import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
 import { durationFromMs, timestampFromMs } from "../common/time.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
@@ -21,6 +20,7 @@ import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
 import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
+import { taskFilterMessage, taskOrderFromName, type TaskFilterOptions, type TaskOrderName } from "./task-filter.js";
 import type { TaskRef } from "./task-ref.js";
 
 /**
@@ -87,16 +87,29 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** Filters for {@link Client.listTasks}. */
-export interface ListOptions {
-  state?: TaskStateName | TaskStateName[];
-  task?: string;
-  priority?: PriorityName;
-  idPrefix?: string;
+/** Filters, order and page for {@link Client.listTasks}. */
+export interface ListOptions extends TaskFilterOptions {
+  /** "newest" (default), "oldest", or "next-to-run" (waiting tasks in the order they will run). */
+  order?: TaskOrderName;
+  /** At most this many (default 50, at most 1000). */
   limit?: number;
+  /** A previous answer's nextPageToken or previousPageToken (same order and filters). */
   pageToken?: string;
+  /** The last page instead of the first (as many tasks as the last page of `limit` from the start holds). */
+  lastPage?: boolean;
   /** Include args, results and attempts (default false). */
   full?: boolean;
+}
+
+/** One page of tasks. */
+export interface TaskPageInfo {
+  tasks: TaskInfo[];
+  /** The page after this one; absent on the last page. */
+  nextPageToken?: string;
+  /** The page before this one; absent on the first. */
+  previousPageToken?: string;
+  /** Tasks matching the filters in all. */
+  total: number;
 }
 
 /** A submitted task: its id now, its result later. */
@@ -274,21 +287,20 @@ export class Client {
     return taskInfo(task!);
   }
 
-  /** Tasks, newest first. */
-  async listTasks(options: ListOptions = {}): Promise<{ tasks: TaskInfo[]; nextPageToken?: string; total: number }> {
-    const states = options.state === undefined ? [] : (Array.isArray(options.state) ? options.state : [options.state]).map(taskStateFromName);
+  /** A page of tasks: newest first unless `order` says otherwise, filtered. */
+  async listTasks(options: ListOptions = {}): Promise<TaskPageInfo> {
     const response = await this.connections.call((s) => s(TaskService).listTasks({
-      states,
-      task: options.task ?? "",
-      priority: options.priority ? priorityFromName(options.priority) : 0,
-      idPrefix: options.idPrefix ?? "",
+      filter: taskFilterMessage(options),
+      order: taskOrderFromName(options.order),
       pageSize: options.limit ?? 0,
       pageToken: options.pageToken ?? "",
+      lastPage: options.lastPage ?? false,
       view: options.full ? TaskView.FULL : TaskView.BASIC,
     }));
     return {
       tasks: response.tasks.map(taskInfo),
       ...(response.nextPageToken ? { nextPageToken: response.nextPageToken } : {}),
+      ...(response.previousPageToken ? { previousPageToken: response.previousPageToken } : {}),
       total: response.totalSize,
     };
   }

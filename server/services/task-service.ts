@@ -1,18 +1,19 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ErrorStatusSchema, TaskState, TaskView } from "../../gen/fastworker/v1/task_pb.js";
+import { ErrorStatusSchema, TaskView } from "../../gen/fastworker/v1/task_pb.js";
 import {
   SubmitBatchResultSchema,
   SubmitResponseSchema,
   TaskService,
 } from "../../gen/fastworker/v1/task_service_pb.js";
-import { isKnownPriority } from "../../common/priority.js";
 import { isFinalState } from "../../common/task-state.js";
 import { durationToMs } from "../../common/time.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import { taskMessage } from "../engine/task-view.js";
 import { SessionStream } from "./session.js";
-import { validateSubmit, validateTaskId, validateTaskName } from "../engine/validate.js";
+import { validateSubmit, validateTaskId } from "../engine/validate.js";
+import { filterFromMessage, orderFromMessage } from "../engine/task-filter-input.js";
+import { decodeCursor, encodeCursor } from "../store/listing.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
 export const MAX_WAIT_MS = 30_000;
@@ -105,34 +106,23 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       if (pageSize < 0 || pageSize > MAX_PAGE) {
         throw new ConnectError(`page_size must be between 1 and ${MAX_PAGE} (got ${pageSize})`, Code.InvalidArgument);
       }
-      for (const state of request.states) {
-        if (!(state >= TaskState.QUEUED && state <= TaskState.CANCELLED)) {
-          throw new ConnectError(`unknown task state ${state} in the filter`, Code.InvalidArgument);
-        }
-      }
-      if (request.priority !== 0 && !isKnownPriority(request.priority)) {
-        throw new ConnectError(`unknown priority ${request.priority} in the filter`, Code.InvalidArgument);
-      }
-      const cursor = request.pageToken === "" ? undefined : Number(request.pageToken);
-      if (cursor !== undefined && !(Number.isSafeInteger(cursor) && cursor > 0)) {
+      const filter = filterFromMessage(request.filter, request);
+      const order = orderFromMessage(request.order, filter);
+      const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
+      if (cursor === undefined && request.pageToken !== "") {
         throw new ConnectError("the page token is not one this server gave out; start again without it", Code.InvalidArgument);
       }
+      if (cursor !== undefined && cursor.order !== order) {
+        throw new ConnectError("the page token belongs to a listing in another order; start again without it", Code.InvalidArgument);
+      }
+      if (cursor !== undefined && request.lastPage) throw new ConnectError("ask for the last page or give a page token, not both", Code.InvalidArgument);
       const now = Date.now();
       const view = request.view === TaskView.FULL ? TaskView.FULL : TaskView.BASIC;
-      const page = plane.store.list(
-        {
-          states: request.states,
-          name: request.task ? validateTaskName(request.task) : undefined,
-          priority: request.priority || undefined,
-          idPrefix: request.idPrefix || undefined,
-        },
-        cursor,
-        pageSize,
-        now,
-      );
+      const page = plane.store.list(filter, { order, cursor, last: request.lastPage, limit: pageSize }, now);
       return {
         tasks: page.tasks.map((task) => taskMessage(task, view, plane, now)),
-        nextPageToken: page.nextCursor === undefined ? "" : String(page.nextCursor),
+        nextPageToken: page.next === undefined ? "" : encodeCursor(page.next),
+        previousPageToken: page.previous === undefined ? "" : encodeCursor(page.previous),
         totalSize: page.total,
       };
     },

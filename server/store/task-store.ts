@@ -2,13 +2,15 @@ import { type AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.
 import { isFinalState } from "../../common/task-state.js";
 import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
-import { History, matchesFilter } from "./history.js";
+import { History } from "./history.js";
+import { listPage } from "./listing.js";
+import { matchesFilter, needsScan } from "./task-filter.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
 import { writable, writableAttempt } from "./internal/writable.js";
 import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
-import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
+import type { PageRequest, StateCounts, TaskFilter, TaskPage } from "./store.js";
 import { AttemptRecord, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
 
 /** Options for {@link TaskStore}. */
@@ -149,11 +151,15 @@ export class TaskStore {
     return this.keys.size;
   }
 
-  /** Tasks newest first, from a cursor (exclusive). */
-  list(filter: TaskFilter, cursor: number | undefined, limit: number, now: number): TaskPage {
+  /** One page of the tasks a filter matches, in an order (newest first by default), from a cursor either way. */
+  list(filter: TaskFilter, page: PageRequest, now: number): TaskPage {
     const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
-    const page = this.history.page(listed, cursor, limit);
-    return { ...page, total: this.totalFromCounters(filter) ?? this.history.count(listed) };
+    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed));
+  }
+
+  /** Every kept task a filter matches, oldest first (a full scan: for actions on many tasks). */
+  matching(filter: TaskFilter, now: number): TaskRecord[] {
+    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter));
   }
 
   counts(): StateCounts {
@@ -491,7 +497,7 @@ export class TaskStore {
 
   /** The total a filter matches, when the counters alone can tell. */
   private totalFromCounters(filter: TaskFilter): number | undefined {
-    if (filter.name || filter.priority || filter.idPrefix) return undefined;
+    if (needsScan(filter)) return undefined;
     const states = filter.states?.length ? filter.states : undefined;
     const count = (state: TaskState): number => (state === TaskState.QUEUED ? this.queues.total : this.byState[state]!);
     if (states === undefined) {
