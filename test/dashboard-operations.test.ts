@@ -1,0 +1,115 @@
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "../index.js";
+import { axeViolations, launchBrowser, type PageOptions, type TestBrowser } from "./helpers/browser.js";
+import { startServer, startWorker } from "./helpers/processes.js";
+import { missing } from "./helpers/requires.js";
+
+// The dashboard as operators use it at scale (issue 16, part 2), in headless Chromium against
+// real processes: finding tasks, the per-name table, actions on many tasks, logs. Every wait is
+// on page state (locators, expect.poll), never a sleep.
+
+const TASKS = "test/fixtures/dashboard-tasks.mjs";
+const WAIT = { timeout: 20_000 };
+const PHONE = { width: 390, height: 844 };
+
+let browser: TestBrowser;
+let pages: (Page & { errors: string[] })[] = [];
+let clients: Client[] = [];
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  const errors = pages.flatMap((p) => p.errors);
+  await Promise.all(pages.map((p) => p.close()));
+  pages = [];
+  await Promise.all(clients.map((c) => c.close()));
+  clients = [];
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
+
+async function open(url: string, options?: PageOptions): Promise<Page & { errors: string[] }> {
+  const p = await browser.newPage(options);
+  pages.push(p);
+  await p.goto(url);
+  return p;
+}
+
+function client(server: { grpc: string }): Client {
+  const c = new Client({ server: server.grpc });
+  clients.push(c);
+  return c;
+}
+
+declare const document: { documentElement: { scrollWidth: number } };
+
+describe.skipIf(missing("chromium"))("dashboard operations", () => {
+  it("finds tasks: orders, the last page in one step, name substring, search in args and errors, a worker's tasks, a time range", async () => {
+    const server = await startServer(["--in-memory", "--tasks", TASKS]);
+    const c = client(server);
+    // 120 tasks in order, then a failure and one with a needle in its args; nobody serves "waits".
+    const added: string[] = [];
+    for (let i = 0; i < 120; i += 20) {
+      const handles = await Promise.all(Array.from({ length: 20 }, (_, k) => c.submit("add", { a: i + k, b: 0 })));
+      added.push(...handles.map((h) => h.id));
+      await Promise.all(handles.map((h) => h.result()));
+    }
+    const failing = await c.submit("fails-once", { key: "smtp-relay" });
+    await expect(failing.result()).rejects.toThrow("fails on purpose");
+    await c.run("add", { a: 1, b: 2, note: "Needle-77" });
+    const waits = [await c.submit("waits", {}, { priority: "low" }), await c.submit("waits", {}, { priority: "critical" }), await c.submit("waits", {}, { priority: "high" })];
+
+    const p = await open(`${server.http}/#/tasks`);
+    const rows = p.getByRole("table", { name: "Tasks" }).locator("tbody tr");
+    const range = () => p.getByTestId("page-range").textContent();
+    await expect.poll(range, WAIT).toMatch(/^1–50 of 125\b/);
+    // The oldest page at once (no walk): 125 in pages of 50 leaves 25, the first task last.
+    const requests: string[] = [];
+    p.on("request", (r) => r.url().includes("ListTasks") && requests.push(r.url()));
+    await p.getByRole("button", { name: "Oldest" }).click();
+    await expect.poll(range, WAIT).toMatch(/^101–125 of 125 · page 3 of 3/);
+    await expect.poll(() => rows.last().getAttribute("data-task-id"), WAIT).toBe(added[0]);
+    expect(requests.length).toBeLessThanOrEqual(2);
+    await p.getByRole("button", { name: "← Newer" }).click();
+    await expect.poll(range, WAIT).toMatch(/^51–100 of 125 · page 2 of 3/);
+    await expect.poll(() => rows.last().getAttribute("data-task-id"), WAIT).toBe(added[25]);
+
+    // Oldest first, then the order the waiting tasks will run in.
+    const filters = p.getByRole("search", { name: "Filter tasks" });
+    await filters.getByLabel(/^Order/).selectOption("oldest");
+    await expect.poll(() => rows.first().getAttribute("data-task-id"), WAIT).toBe(added[0]);
+    expect(p.url()).toContain("order=oldest");
+    await filters.getByLabel(/^Order/).selectOption("next-to-run");
+    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-task-id"))), WAIT).toEqual([waits[1]!.id, waits[2]!.id, waits[0]!.id]);
+    await filters.getByLabel(/^Order/).selectOption("newest");
+
+    // A part of a name, text in the args, text in an error.
+    await filters.getByLabel(/^Name contains/).fill("FAILS");
+    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-task-id"))), WAIT).toEqual([failing.id]);
+    await filters.getByLabel(/^Name contains/).fill("");
+    await filters.getByLabel(/^Search/).fill("needle-77");
+    await expect.poll(range, WAIT).toMatch(/^1–1 of 1\b/);
+    await filters.getByLabel(/^Search/).fill("on purpose");
+    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-task-id"))), WAIT).toEqual([failing.id]);
+    await filters.getByLabel(/^Search/).fill("");
+
+    // A time range: before the first task, nothing; from then on, everything.
+    await filters.getByLabel(/^Created before/).fill("2001-01-01T00:00");
+    await p.getByText("No task matches these filters").waitFor(WAIT);
+    await filters.getByLabel(/^Created before/).fill("");
+    await filters.getByLabel(/^Created from/).fill("2001-01-01T00:00");
+    await expect.poll(range, WAIT).toMatch(/^1–50 of 125\b/);
+    await filters.getByLabel(/^Created from/).fill("");
+
+    // A worker's tasks: from the Workers tab.
+    await p.getByRole("link", { name: /^Workers/ }).click();
+    await p.getByRole("link", { name: /^embedded-/ }).click();
+    await expect.poll(() => p.url(), WAIT).toMatch(/#\/tasks\?worker=/);
+    await expect.poll(range, WAIT).toMatch(/^1–50 of 122\b/); // the three "waits" tasks never ran
+    expect(await axeViolations(p), "filters and pager").toEqual([]);
+  });
+});
