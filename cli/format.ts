@@ -1,4 +1,4 @@
-import type { StatsInfo, TaskInfo, WorkerInfo } from "../client/task-info.js";
+import { isStranded, type StatsInfo, type TaskInfo, type TaskNameInfo, type WorkerInfo } from "../client/task-info.js";
 import { attemptLabel, attemptSeries, attemptSummary, FEW_TO_TELL, progressLabel } from "../client/task-summary.js";
 import { safeJson, safeLine, safeText } from "./terminal-text.js";
 
@@ -110,4 +110,36 @@ export function formatStats(s: StatsInfo): string {
     `workers:    ${s.workers}`,
     `version:    ${safeLine(s.version)}, up since ${s.startedAt?.toISOString() ?? "-"}`,
   ].join("\n");
+}
+
+/** A run time for people: "850 ms", "2.4 s", "3.1 min". */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/**
+ * The per-task-name table of `fw stats`, preceded by one warning line per
+ * name whose waiting tasks no connected worker serves (they never run until
+ * one connects) and per paused name.
+ */
+export function formatTaskNames(listing: { names: TaskNameInfo[]; total: number }): string {
+  if (listing.names.length === 0) return "";
+  const n = (v: number): string => v.toLocaleString("en-US");
+  const warnings: string[] = [];
+  for (const t of listing.names) {
+    if (isStranded(t)) warnings.push(`warning: no connected worker serves "${safeLine(t.name)}": its ${n(t.queued + t.scheduled)} waiting tasks cannot run until one does`);
+    if (t.paused) warnings.push(`paused: "${safeLine(t.name)}" since ${t.pausedAt?.toISOString() ?? "-"}; ${n(t.queued)} queued (fw resume ${safeLine(t.name)})`);
+  }
+  const rows = listing.names.map((t) => [
+    safeLine(t.name) + (t.paused ? " (paused)" : ""),
+    n(t.queued), n(t.scheduled), n(t.running), n(t.succeeded), n(t.failed), n(t.cancelled),
+    isStranded(t) ? "0 (none!)" : String(t.workers),
+    t.runTime ? formatMs(t.runTime.p50Ms) : "-",
+    t.runTime ? formatMs(t.runTime.p95Ms) : "-",
+  ]);
+  const lines = ["", ...warnings, table(["TASK", "QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "WORKERS", "P50", "P95"], rows)];
+  if (listing.total > listing.names.length) lines.push(`(${listing.names.length} of ${listing.total} task names, the most queued first)`);
+  return lines.join("\n");
 }

@@ -6,7 +6,7 @@ import { TaskFailedError } from "../client/task-failed-error.js";
 import { codeName, ConnectError } from "../common/errors.js";
 import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { VERSION } from "../common/version.js";
-import { formatResult, formatStats, formatTask, formatTasks, formatWorkers, printJson } from "./format.js";
+import { formatResult, formatStats, formatTask, formatTaskNames, formatTasks, formatWorkers, printJson } from "./format.js";
 import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
 import { formatLimitUsage } from "./format-schedules.js";
 import { safeLine } from "./terminal-text.js";
@@ -194,11 +194,29 @@ program
 
 program
   .command("stats")
-  .description("queue depths, totals and throughput")
+  .description("queue depths, totals and throughput; per task name: tasks by state, workers serving it, run times")
   .action(withClient(async (client, _args, _opts, global) => {
-    const [stats, limits] = await Promise.all([client.stats(), client.listLimits()]);
-    if (global.json) printJson({ ...stats, limits });
-    else process.stdout.write(`${[formatStats(stats), formatLimitUsage(limits)].filter(Boolean).join("\n")}\n`);
+    const [stats, limits, names] = await Promise.all([client.stats(), client.listLimits(), client.taskNames()]);
+    if (global.json) printJson({ ...stats, limits, taskNames: names.names });
+    else process.stdout.write(`${[formatStats(stats), formatTaskNames(names), formatLimitUsage(limits)].filter(Boolean).join("\n")}\n`);
+  }));
+
+program
+  .command("pause <task>")
+  .description("stop dispatching a task name's tasks (submissions still queue; running ones go on) until `fw resume`")
+  .action(withClient(async (client, [task], _opts, global) => {
+    const name = await client.pauseTaskName(task!);
+    if (global.json) printJson(name);
+    else process.stdout.write(`${safeLine(name.name)} paused; ${name.queued} queued\n`);
+  }));
+
+program
+  .command("resume <task>")
+  .description("dispatch a paused task name's tasks again, in their order")
+  .action(withClient(async (client, [task], _opts, global) => {
+    const name = await client.resumeTaskName(task!);
+    if (global.json) printJson(name);
+    else process.stdout.write(`${safeLine(name.name)} resumed; ${name.queued} queued\n`);
   }));
 
 /** A client for --server, or for the control plane found by beacon (saying which, on stderr). */

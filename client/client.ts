@@ -19,7 +19,7 @@ import { ClientConnections } from "./connections.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
-import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
+import { errorInfo, statsInfo, taskInfo, taskNameInfo, workerInfo, type StatsInfo, type TaskInfo, type TaskNameInfo, type WorkerInfo } from "./task-info.js";
 import { taskFilterMessage, taskOrderFromName, type TaskFilterOptions, type TaskOrderName } from "./task-filter.js";
 import type { TaskRef } from "./task-ref.js";
 
@@ -311,6 +311,25 @@ export class Client {
 
   async stats(): Promise<StatsInfo> {
     return statsInfo((await this.connections.call((s) => s(AdminService).getStats({}))).stats!);
+  }
+
+  /**
+   * Every task name with its tasks per state, the connected workers serving
+   * it, whether it is paused and its recent run times; the most queued first.
+   */
+  async taskNames(limit = 0): Promise<{ names: TaskNameInfo[]; total: number }> {
+    const response = await this.connections.call((s) => s(AdminService).listTaskNames({ limit }));
+    return { names: response.names.map(taskNameInfo), total: response.totalNames };
+  }
+
+  /** Stops dispatching a task name's tasks (they still queue) until {@link resumeTaskName}; kept across restarts. */
+  async pauseTaskName(task: string): Promise<TaskNameInfo> {
+    return taskNameInfo((await this.connections.call((s) => s(AdminService).pauseTaskName({ task }))).name!);
+  }
+
+  /** Dispatches a paused task name's tasks again, in their order. */
+  async resumeTaskName(task: string): Promise<TaskNameInfo> {
+    return taskNameInfo((await this.connections.call((s) => s(AdminService).resumeTaskName({ task }))).name!);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { JsonValue } from "@bufbuild/protobuf";
-import type { Stats, WorkerInfo as WorkerInfoMessage } from "../gen/fastworker/v1/admin_service_pb.js";
+import type { Stats, TaskNameStats, WorkerInfo as WorkerInfoMessage } from "../gen/fastworker/v1/admin_service_pb.js";
 import { WorkerState } from "../gen/fastworker/v1/admin_service_pb.js";
 import { AttemptOutcome, type Task, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import { valueToJson } from "../common/json.js";
@@ -170,6 +170,46 @@ export function workerInfo(w: WorkerInfoMessage): WorkerInfo {
     lastHeartbeatAt: date(timestampToMs(w.lastHeartbeatAt)),
     version: w.version,
   };
+}
+
+/** One task name's row of ListTaskNames: its tasks per state, who serves it, whether it is paused, its run times. */
+export interface TaskNameInfo {
+  name: string;
+  queued: number;
+  scheduled: number;
+  running: number;
+  /** Final states count the tasks still kept (results expire). */
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Connected workers that serve the name; 0 with tasks waiting means nothing can run them. */
+  workers: number;
+  paused: boolean;
+  pausedAt?: Date;
+  /** Run time of recent attempts (dispatch to outcome), when some ended. */
+  runTime?: { p50Ms: number; p95Ms: number; samples: number };
+}
+
+/** A TaskNameStats message as plain values. */
+export function taskNameInfo(n: TaskNameStats): TaskNameInfo {
+  return {
+    name: n.name,
+    queued: Number(n.queued),
+    scheduled: Number(n.scheduled),
+    running: Number(n.running),
+    succeeded: Number(n.succeeded),
+    failed: Number(n.failed),
+    cancelled: Number(n.cancelled),
+    workers: n.workers,
+    paused: n.paused,
+    ...(n.pausedAt ? { pausedAt: date(timestampToMs(n.pausedAt)) } : {}),
+    ...(n.runTimeSamples > 0 ? { runTime: { p50Ms: durationToMs(n.runTimeP50) ?? 0, p95Ms: durationToMs(n.runTimeP95) ?? 0, samples: n.runTimeSamples } } : {}),
+  };
+}
+
+/** Waiting tasks (queued or scheduled) that no connected worker can run. */
+export function isStranded(n: TaskNameInfo): boolean {
+  return n.workers === 0 && n.queued + n.scheduled > 0;
 }
 
 /** A Stats message as plain numbers. */

@@ -112,4 +112,44 @@ describe.skipIf(missing("chromium"))("dashboard operations", () => {
     await expect.poll(range, WAIT).toMatch(/^1–50 of 122\b/); // the three "waits" tasks never ran
     expect(await axeViolations(p), "filters and pager").toEqual([]);
   });
+
+  it("shows stuck work: the per-name table, a badge for names no connected worker serves (Overview, task list), pause and resume", async () => {
+    const server = await startServer(["--in-memory", "--tasks", TASKS]);
+    const c = client(server);
+    await Promise.all([1, 2, 3].map((a) => c.run("add", { a, b: 0 })));
+    for (let i = 0; i < 4; i++) await c.submit("nobody-serves", { i });
+
+    const p = await open(`${server.http}/#/`);
+    const table = p.getByRole("table", { name: "Task names" });
+    const row = (name: string) => table.locator(`tr[data-task-name="${name}"]`);
+    await expect.poll(() => row("nobody-serves").locator("td").allTextContents(), WAIT).toEqual(["nobody-serves", "4", "0", "0", "0", "0", "none", "—", "—", "Pause"]);
+    await expect.poll(() => row("add").locator("td").nth(4).textContent(), WAIT).toBe("3");
+    expect(await row("add").locator("td").nth(6).textContent()).toBe("1");
+    expect(await row("add").locator("td").nth(7).textContent()).toMatch(/ms$/);
+    const notice = p.getByTestId("stranded");
+    await expect.poll(() => notice.textContent(), WAIT).toMatch(/^No connected worker serves “nobody-serves”: its 4 waiting tasks cannot run until one does\./);
+    expect(await axeViolations(p), "overview with the task-name table").toEqual([]);
+
+    // Pause "add": its new task queues; Resume: it runs.
+    await row("add").getByRole("button", { name: "Pause add" }).click();
+    await row("add").getByText("paused").waitFor(WAIT);
+    const held = await c.submit("add", { a: 5, b: 5 });
+    await expect.poll(() => row("add").locator("td").nth(1).textContent(), WAIT).toBe("1");
+    expect((await held.status()).state).toBe("queued");
+    await row("add").getByRole("button", { name: "Resume add" }).click();
+    expect(await held.result()).toBe(10);
+    await expect.poll(() => row("add").getByText("paused").count(), WAIT).toBe(0);
+
+    // The task list marks the waiting tasks nothing can run, and says why above them; at phone width too.
+    await notice.getByRole("link", { name: "See them" }).click();
+    const rows = p.getByRole("table", { name: "Tasks" }).locator("tbody tr");
+    await expect.poll(() => rows.count(), WAIT).toBe(4);
+    await expect.poll(() => p.getByTestId("no-worker").count(), WAIT).toBe(4);
+    expect(await p.getByTestId("stranded").textContent()).toContain("No connected worker serves “nobody-serves”");
+    const phone = await open(`${server.http}/#/tasks?task=nobody-serves`, { viewport: PHONE });
+    await expect.poll(() => phone.getByTestId("no-worker").count(), WAIT).toBe(4);
+    await phone.goto(`${server.http}/#/`);
+    await phone.getByRole("table", { name: "Task names" }).waitFor(WAIT);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+  });
 });

@@ -18,6 +18,7 @@ import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
 import type { FlowLimits } from "./limits/flow-limits.js";
+import type { RunTimes } from "./run-times.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
 import type { TaskStore } from "../store/task-store.js";
@@ -33,6 +34,7 @@ export interface AttemptDeps {
   definitions: Definitions;
   config: EngineConfig;
   limits: FlowLimits;
+  runTimes: RunTimes;
 }
 
 /**
@@ -120,6 +122,7 @@ export class AttemptTracker {
     }
     worker.inflight.delete(attempt);
     worker.finished.add(now);
+    if (result.outcome !== AttemptOutcome.CANCELLED) this.d.runTimes.add(task.name, now - attempt.dispatchedAt);
     if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
     if (n < task.attempt) this.d.stats.lateResults++;

@@ -23,6 +23,8 @@ import { FlowLimits } from "./limits/flow-limits.js";
 import { ScheduleRegistry } from "../schedules/schedule-registry.js";
 import { ControlPlaneEvents } from "./events.js";
 import { TaskLifecycle } from "./lifecycle.js";
+import { NamePauses } from "./name-pauses.js";
+import { RunTimes } from "./run-times.js";
 import { Scheduler } from "../loops/scheduler.js";
 import { StatsCounters } from "./stats.js";
 import { TaskStore } from "../store/task-store.js";
@@ -99,6 +101,10 @@ export class ControlPlane {
   readonly limits: FlowLimits;
   /** Schedules (declared and made through the API); ScheduleTicker turns their ticks into tasks. */
   readonly schedules: ScheduleRegistry;
+  /** Task names paused by PauseTaskName: queued, not dispatched. */
+  readonly pauses: NamePauses;
+  /** Recent run times per task name (ListTaskNames). */
+  readonly runTimes = new RunTimes();
   private order = 0;
   private accepting = true;
   private readonly ids = new TaskIds();
@@ -121,6 +127,7 @@ export class ControlPlane {
       conflict: (id, message) => this.events.emit("schedule.conflict", id, message),
     });
     this.limits = new FlowLimits({ store: this.store, wakeDispatcher: () => this.dispatcher.schedule(), running: (name) => this.runningTasks(name) });
+    this.pauses = new NamePauses({ store: this.store, wakeDispatcher: () => this.dispatcher.schedule() });
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
   }
@@ -220,6 +227,7 @@ export class ControlPlane {
   statusMessage(task: TaskRecord, now: number): string {
     switch (task.state) {
       case TaskState.QUEUED:
+        if (this.pauses.pausedAt(task.name) !== undefined) return `"${task.name}" is paused; it stays queued until resumed (fw resume ${task.name})`;
         return this.limits.blockedReason(task, now) ?? (this.workers.isServed(task.name)
           ? "waiting for a free worker slot"
           : `no connected worker serves "${task.name}"; it stays queued until one does`);

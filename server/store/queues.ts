@@ -21,6 +21,8 @@ class NameEntry {
   readonly ready: number[] = new Array<number>(LEVELS).fill(0);
   /** Lanes by head queueSeq, per priority; only for keyed names. Entries are checked against NameQueue.filed when read. */
   readonly heaps: MinHeap<NameQueue>[] | undefined;
+  /** Paused (PauseTaskName): none of its lanes is takeable, whatever their flow limits say. */
+  paused = false;
 
   constructor(
     readonly name: string,
@@ -87,6 +89,8 @@ export class Queues {
   /** Parked lanes, by laneId, whether or not they hold tasks now. */
   private readonly parked = new Set<string>();
   private readonly keyFns = new Map<string, LaneKeyOf>();
+  /** Paused names, whether or not they have queued tasks now. */
+  private readonly pausedNames = new Set<string>();
   private readonly nameSets = new WeakMap<readonly string[], Set<string>>();
 
   /** All queued tasks. */
@@ -152,7 +156,7 @@ export class Queues {
       } else {
         for (let i = 0; i < names.length; i++) {
           const entry = this.byName.get(names[i]!);
-          if (entry !== undefined && entry.ready[p]! > 0) consider(entry);
+          if (entry !== undefined && entry.ready[p]! > 0 && !entry.paused) consider(entry);
         }
       }
       if (best !== undefined) {
@@ -194,6 +198,33 @@ export class Queues {
     }
   }
 
+  /**
+   * Holds every queued task of a name back (PauseTaskName) until
+   * {@link resumeName}; they stay queued and counted, new ones queue behind
+   * them. Independent of the lanes flow limits park. Idempotent.
+   */
+  pauseName(name: string): void {
+    this.pausedNames.add(name);
+    const entry = this.byName.get(name);
+    if (entry === undefined || entry.paused) return;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) this.publishReady(entry, p, -entry.ready[p]!, entry.ready[p]!);
+    entry.paused = true;
+  }
+
+  /** Makes a paused name's tasks takeable again, in their order. Idempotent. */
+  resumeName(name: string): void {
+    if (!this.pausedNames.delete(name)) return;
+    const entry = this.byName.get(name);
+    if (entry === undefined || !entry.paused) return;
+    entry.paused = false;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) this.publishReady(entry, p, entry.ready[p]!, 0);
+  }
+
+  /** Whether a name is paused now. */
+  isPaused(name: string): boolean {
+    return this.pausedNames.has(name);
+  }
+
   /** Whether a lane is parked now. */
   isParked(name: string, key: string): boolean {
     return this.parked.has(laneId(name, key));
@@ -229,14 +260,24 @@ export class Queues {
 
   private entry(name: string): NameEntry {
     let entry = this.byName.get(name);
-    if (entry === undefined) this.byName.set(name, (entry = new NameEntry(name, this.keyFns.get(name))));
+    if (entry === undefined) {
+      this.byName.set(name, (entry = new NameEntry(name, this.keyFns.get(name))));
+      entry.paused = this.pausedNames.has(name);
+    }
     return entry;
   }
 
+  /** Counts `n` more takeable tasks of a priority in a name (published to the totals unless the name is paused). */
   private addReady(entry: NameEntry, p: Priority, n: number): void {
     if (n === 0) return;
     const before = entry.ready[p]!;
     entry.ready[p] = before + n;
+    if (!entry.paused) this.publishReady(entry, p, n, before);
+  }
+
+  /** Moves a name's takeable count in the totals and the ready set (it held `before`). */
+  private publishReady(entry: NameEntry, p: Priority, n: number, before: number): void {
+    if (n === 0) return;
     this.readyCounts[p]! += n;
     if (before === 0) this.readyNames[p]!.add(entry);
     else if (before + n === 0) this.readyNames[p]!.delete(entry);

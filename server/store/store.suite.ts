@@ -109,6 +109,41 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(s.counts()).toEqual({ queued: [0, 0, 0, 1, 0], scheduled: 1, running: 1, succeeded: 1, failed: 0, cancelled: 1 });
     });
 
+    it("counts tasks per state for each name, through every move, and drops a name with its last task", async () => {
+      const s = await store({ resultTtlMs: 1000, maxResults: 100 });
+      const [a1, a2, a3, b1] = [make("a"), make("a"), make("a"), make("b")];
+      await insert(s, a1!, a2!, a3!, b1!);
+      s.takeNext(["a"]);
+      succeed(s, a1!, 2000);
+      s.schedule(a2!, 9000);
+      s.finish(a3!, TaskState.CANCELLED, 2000, {});
+      const tally = (n: string): number[] => Array.from(s.countsOf(n));
+      expect(tally("a")).toEqual([0, 0, 1, 0, 1, 0, 1]);
+      expect(tally("b")).toEqual([0, 1, 0, 0, 0, 0, 0]);
+      expect(new Map(s.nameCounts()).size).toBe(2);
+      s.finish(b1!, TaskState.CANCELLED, 2000, {});
+      s.sweep(10_000); // b's only task expires: b is gone
+      expect(tally("b")).toEqual([0, 0, 0, 0, 0, 0, 0]);
+      expect([...s.nameCounts()].map(([n]) => n)).toEqual(["a"]);
+    });
+
+    it("holds a paused name's tasks back (flow-limit parking aside) and gives them in order once resumed", async () => {
+      const s = await store();
+      const [a1, b1, a2] = [make("a", Priority.HIGH), make("b"), make("a", Priority.CRITICAL)];
+      s.pauseName("a");
+      await insert(s, a1!, b1!, a2!);
+      expect(drain(s, ["a", "b"])).toEqual([b1!.id]);
+      expect(s.counts().queued[Priority.CRITICAL]).toBe(1); // still queued and counted
+      s.parkLane("a", "");
+      s.resumeName("a");
+      expect(drain(s, ["a"])).toEqual([]); // the flow limit still parks it
+      s.unparkLane("a", "");
+      s.pauseName("a");
+      expect(drain(s, ["a"])).toEqual([]);
+      s.resumeName("a");
+      expect(drain(s, ["a"])).toEqual([a2!.id, a1!.id]);
+    });
+
     it("forgets results after their TTL, and the oldest beyond maxResults", async () => {
       const s = await store({ resultTtlMs: 1000, maxResults: 2 });
       const done = Array.from({ length: 3 }, () => make("a"));

@@ -7,6 +7,7 @@ import { listPage } from "./listing.js";
 import { matchesFilter, needsScan } from "./task-filter.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
 import { writable, writableAttempt } from "./internal/writable.js";
+import { NameCounts, type StateTally } from "./name-counts.js";
 import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
@@ -84,6 +85,8 @@ export class TaskStore {
   private readonly keys = new KeyIndex();
   private readonly queues = new Queues();
   private readonly history = new History();
+  /** Tasks per state of each name (ListTaskNames). */
+  private readonly names = new NameCounts();
   /** Final tasks in the order they finished, tagged with finishSeq. */
   private readonly retained = new TaggedDeque<TaskRecord>(1024);
   /** Tasks per non-queued state, index = TaskState. */
@@ -162,6 +165,16 @@ export class TaskStore {
     return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter));
   }
 
+  /** Each task name with kept tasks, and its tasks per state (index = TaskState). */
+  nameCounts(): IterableIterator<[string, StateTally]> {
+    return this.names.entries();
+  }
+
+  /** One name's tasks per state (index = TaskState). */
+  countsOf(name: string): StateTally {
+    return this.names.get(name);
+  }
+
   counts(): StateCounts {
     return {
       queued: this.queues.counts,
@@ -190,6 +203,7 @@ export class TaskStore {
       w.state = TaskState.SCHEDULED;
       w.scheduledFor = scheduledFor;
       this.byState[TaskState.SCHEDULED]!++;
+      this.names.add(task.name, TaskState.SCHEDULED);
     } else {
       this.pushQueued(task, false);
     }
@@ -207,6 +221,7 @@ export class TaskStore {
     const task = this.queues.take(names);
     if (task === undefined) return undefined;
     this.queues.remove(task);
+    this.names.remove(task.name, TaskState.QUEUED);
     this.enter(task, TaskState.RUNNING);
     this.touchLater(task);
     return task;
@@ -334,6 +349,16 @@ export class TaskStore {
     return this.queues.isParked(name, key);
   }
 
+  /** Holds back every queued task of a name (PauseTaskName); the engine keeps the pause durable. */
+  pauseName(name: string): void {
+    this.queues.pauseName(name);
+  }
+
+  /** Makes a paused name's queued tasks takeable again. */
+  resumeName(name: string): void {
+    this.queues.resumeName(name);
+  }
+
   /** Queued tasks held back per parked lane of a name. */
   parkedCounts(name: string): Map<string, number> {
     return this.queues.parkedCounts(name);
@@ -443,17 +468,20 @@ export class TaskStore {
     w.state = TaskState.QUEUED;
     if (!atOldPlace) w.queueSeq = ++this.queueSeq;
     this.queues.add(task, atOldPlace);
+    this.names.add(task.name, TaskState.QUEUED);
   }
 
   /** Uncounts a task from the state it leaves. */
   private leave(task: TaskRecord): void {
     if (task.state === TaskState.QUEUED) this.queues.remove(task);
     else this.byState[task.state]!--;
+    this.names.remove(task.name, task.state);
   }
 
   private enter(task: TaskRecord, state: TaskState): void {
     writable(task).state = state;
     this.byState[state]!++;
+    this.names.add(task.name, state);
   }
 
   private get keyTtlMs(): number {
@@ -485,6 +513,7 @@ export class TaskStore {
       }
     }
     this.byState[task.state]!--;
+    this.names.remove(task.name, task.state);
     this.history.evict();
     if (this.commits !== undefined) {
       this.dirty.delete(task);
@@ -539,6 +568,7 @@ export class TaskStore {
       const key = task.options.idempotencyKey;
       if (key) this.byKey.set(scopedKey(task.name, key), task);
       maxOrder = Math.max(maxOrder, task.order);
+      this.names.add(task.name, task.state);
       this.queueSeq = Math.max(this.queueSeq, task.queueSeq);
       this.finishSeq = Math.max(this.finishSeq, task.finishSeq);
       if (task.state === TaskState.QUEUED) queued.push(task);

@@ -14,6 +14,21 @@ export interface TaskListProps {
   openHref: (id: string) => string;
   onOpen: (id: string) => void;
   onChanged: (task: TaskInfo) => void;
+  /** Names whose waiting tasks no connected worker serves. */
+  stranded: ReadonlySet<string>;
+}
+
+/** "no worker" beside the state of a waiting task that nothing connected can run. */
+function NoWorker({ task, stranded }: { task: TaskInfo; stranded: ReadonlySet<string> }) {
+  if ((task.state !== "queued" && task.state !== "scheduled") || !stranded.has(task.name)) return null;
+  return (
+    <>
+      {" "}
+      <span class="badge badge-failed" data-testid="no-worker" title={`no connected worker serves "${task.name}"`}>
+        no worker
+      </span>
+    </>
+  );
 }
 
 const ATTEMPTS_HINT = "dispatches in all, retries and redeliveries included";
@@ -23,7 +38,7 @@ const ATTEMPTS_HINT = "dispatches in all, retries and redeliveries included";
  * its id is a link, so the keyboard reaches every row (with a visible focus)
  * and the detail can open in a new tab.
  */
-export function TaskTable({ rows, openId, openHref, onOpen, onChanged }: TaskListProps) {
+export function TaskTable({ rows, openId, openHref, onOpen, onChanged, stranded }: TaskListProps) {
   return (
     <div class="table-wrap">
       <table class="table table-hover" aria-label="Tasks">
@@ -55,6 +70,7 @@ export function TaskTable({ rows, openId, openHref, onOpen, onChanged }: TaskLis
               <td>{t.name}</td>
               <td>
                 <Badge kind={t.state} title={t.statusMessage} />
+                <NoWorker task={t} stranded={stranded} />
                 {t.state === "running" && t.progress && <ProgressBar progress={t.progress} compact />}
               </td>
               <td>
@@ -80,7 +96,7 @@ export function TaskTable({ rows, openId, openHref, onOpen, onChanged }: TaskLis
 }
 
 /** The tasks as cards (narrow screens): everything a row says, stacked, with the action in reach without scrolling sideways. */
-export function TaskCards({ rows, openId, openHref, onOpen, onChanged }: TaskListProps) {
+export function TaskCards({ rows, openId, openHref, onOpen, onChanged, stranded }: TaskListProps) {
   return (
     <ul class="card-list" aria-label="Tasks">
       {rows.map((t) => (
@@ -89,7 +105,10 @@ export function TaskCards({ rows, openId, openHref, onOpen, onChanged }: TaskLis
             <a class="item-title row-link" href={openHref(t.id)} onClick={(e) => e.stopPropagation()}>
               {t.name} <code>{shortId(t.id)}</code>
             </a>
-            <Badge kind={t.state} title={t.statusMessage} />
+            <span>
+              <Badge kind={t.state} title={t.statusMessage} />
+              <NoWorker task={t} stranded={stranded} />
+            </span>
           </div>
           <div class="item-meta small">
             <span class={`priority-text priority-${t.priority}`}>{t.priority}</span>

@@ -1,4 +1,4 @@
-import { taskInfo, type TaskInfo } from "../../../client/task-info.js";
+import { isStranded, taskInfo, type TaskInfo } from "../../../client/task-info.js";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { tasks as taskClient } from "../api/clients.js";
 import { errorText } from "../api/errors.js";
@@ -14,6 +14,7 @@ import { TaskDetail } from "./task-detail.js";
 import { TaskFilters } from "./task-filters.js";
 import { TaskCards, TaskTable } from "./task-list.js";
 import { PagerNav } from "./pager-nav.js";
+import { StrandedNotices, useTaskNames } from "./task-names.js";
 
 const PAGE_SIZE = 50;
 /**
@@ -51,6 +52,8 @@ export function Tasks() {
   const [live, setLive] = useState(true);
   const [loadedAt, setLoadedAt] = useState(0);
 
+  const names = useTaskNames().names;
+  const stranded = useMemo(() => new Set((names ?? []).filter(isStranded).map((n) => n.name)), [names]);
   const rowsRef = useRef<TaskInfo[]>([]);
   rowsRef.current = page?.rows ?? [];
 
@@ -123,6 +126,7 @@ export function Tasks() {
         </p>
       )}
       <section class="panel panel-list" aria-label="Task list">
+        {names !== undefined && <StrandedNotices names={names.filter((n) => n.name === filter.task || page?.rows.some((r) => r.name === n.name && (r.state === "queued" || r.state === "scheduled")))} />}
         {page === undefined ? (
           <p class="muted">Loading…</p>
         ) : page.rows.length === 0 ? (
@@ -145,9 +149,9 @@ export function Tasks() {
             </p>
           </div>
         ) : narrow ? (
-          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} />
+          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} />
         ) : (
-          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} />
+          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} />
         )}
         {page !== undefined && page.rows.length > 0 && (
           <PagerNav
