@@ -7,13 +7,10 @@ import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import type { RestoreSummary } from "../server/engine/recovery.js";
-import { redacted } from "../server/ha/group.js";
+import { redacted } from "../server/ha/store-url.js";
 import { hostPort } from "../server/transport/grpc-server.js";
-import { backupState } from "../server/store/backup-state.js";
-import { checkState, formatCheck } from "../server/store/check-state.js";
-import { loadTaskModules } from "../worker/loader.js";
 import type { TaskDefinition } from "../worker/task.js";
-import { Worker } from "../worker/worker.js";
+import type { Worker } from "../worker/worker.js";
 import { ENGINE_DEFAULTS } from "../server/engine/config.js";
 import {
   beaconPortOption,
@@ -55,6 +52,9 @@ const program = new Command("fw-server")
   .addOption(new Option("--key-ttl <seconds>", "how long an idempotency key is remembered after its task finished (at least --result-ttl; default: --result-ttl)").env("FW_KEY_TTL").argParser(secondsArg))
   .addOption(new Option("--max-results <n>", "the most results kept (oldest dropped first)").env("FW_MAX_RESULTS").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxResults))
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
+  .addOption(new Option("--max-queued <n>", "the most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxQueued))
+  .addOption(new Option("--max-queued-bytes <size>", "the most bytes of args of tasks waiting to run, e.g. 512MiB; more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED_BYTES").argParser(sizeArg).default(ENGINE_DEFAULTS.maxQueuedBytes, "512MiB"))
+  .addOption(new Option("--timeout-grace <seconds>", "a running attempt not reported this long after its timeout is failed (TIMED_OUT) by the control plane").env("FW_TIMEOUT_GRACE").argParser(positiveSecondsArg).default(ENGINE_DEFAULTS.timeoutGraceMs, "30"))
   .addOption(tokenOption("the all-powerful token: any RPC, a worker's or a client's, and reads (with any token set, every call needs one)"))
   .addOption(secretFileOption("token"))
   .addOption(new Option("--worker-token <token>", "a token for workers only: register, receive tasks, report results").env("FW_WORKER_TOKEN"))
@@ -92,6 +92,7 @@ program.action(async (opts: Record<string, unknown>) => {
   if (opts.backup !== undefined) {
     if (dataDir === undefined) fail("fw-server", "--backup copies a data directory; drop --in-memory");
     try {
+      const { backupState } = await import("../server/store/backup-state.js");
       process.stdout.write(`backed up ${resolve(dataDir)} into ${await backupState(dataDir, opts.backup as string)}\n`);
     } catch (err) {
       fail("fw-server", errorMessage(err));
@@ -100,6 +101,7 @@ program.action(async (opts: Record<string, unknown>) => {
   }
   if (opts.check) {
     if (dataDir === undefined) fail("fw-server", "--check reads a data directory; drop --in-memory");
+    const { checkState, formatCheck } = await import("../server/store/check-state.js");
     let report;
     try {
       report = await checkState(dataDir);
@@ -111,6 +113,7 @@ program.action(async (opts: Record<string, unknown>) => {
   }
   const taskModules = (opts.tasks as string[] | undefined) ?? [];
   let tasks: Map<string, TaskDefinition> | undefined;
+  let WorkerClass: typeof Worker | undefined;
   let server;
   let secrets;
   let tls;
@@ -134,8 +137,13 @@ program.action(async (opts: Record<string, unknown>) => {
   const embeddedHost = ["0.0.0.0", "::"].includes(opts.host as string) ? "127.0.0.1" : (opts.host as string);
   const embeddedTls = taskModules.length > 0 && tls !== undefined ? embeddedWorkerTls(tls, embeddedHost) : undefined;
   try {
-    // Load task modules first: a broken module should fail before anything listens.
-    if (taskModules.length > 0) tasks = await loadTaskModules(taskModules);
+    // Load task modules first: a broken module should fail before anything listens. The worker runtime (and tsx)
+    // is loaded only for --tasks: a control plane without an embedded worker does not carry it.
+    if (taskModules.length > 0) {
+      const { loadTaskModules } = await import("../worker/loader.js");
+      tasks = await loadTaskModules(taskModules);
+      WorkerClass = (await import("../worker/worker.js")).Worker;
+    }
     server = await startServer({
       host: opts.host as string,
       port: opts.port as number,
@@ -144,6 +152,9 @@ program.action(async (opts: Record<string, unknown>) => {
       maxResults: opts.maxResults as number,
       keyTtlMs: opts.keyTtl as number | undefined,
       maxPayloadBytes: opts.maxPayload as number,
+      maxQueued: opts.maxQueued as number,
+      maxQueuedBytes: opts.maxQueuedBytes as number,
+      timeoutGraceMs: opts.timeoutGrace as number,
       ...secrets,
       tls,
       insecure: opts.insecure === true,
@@ -174,8 +185,8 @@ program.action(async (opts: Record<string, unknown>) => {
   // started once this control plane leads (a standby's would only be refused).
   let worker: Worker | undefined;
   const startWorker = (): void => {
-    if (tasks === undefined || worker !== undefined) return;
-    worker = new Worker({
+    if (tasks === undefined || WorkerClass === undefined || worker !== undefined) return;
+    worker = new WorkerClass({
       server: `${tls ? "grpcs://" : ""}${hostPort(embeddedHost, server.grpcPort)}`,
       token: embeddedToken,
       tls: embeddedTls,

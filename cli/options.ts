@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
 import { readTokenFile, validateToken } from "../common/transport/auth.js";
 import type { TlsClientOptions } from "../common/transport/grpc-client.js";
-import { nonFiniteNumberAt } from "../common/json.js";
+import { jsonLimitProblem } from "../common/json-limits.js";
 
 /** Parses a whole number option, within bounds. */
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -56,10 +56,9 @@ export function jsonOption(text: string, flag: string): unknown {
   } catch (err) {
     throw new Error(`${flag} is not valid JSON: ${(err as Error).message}`);
   }
-  const at = nonFiniteNumberAt(text, value);
-  if (at !== undefined) {
-    throw new Error(`${flag} holds a number too large for JSON to carry${at ? ` at ${at}` : ""} (it reads as Infinity and would be sent as null): write it as a string`);
-  }
+  // JSON.parse reads 1e999 as Infinity, which would be sent as null: refuse it instead of changing the args.
+  const problem = jsonLimitProblem(text);
+  if (problem !== undefined) throw new Error(`${flag} has ${problem}`);
   return value;
 }
 

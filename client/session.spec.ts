@@ -10,6 +10,7 @@ import {
   type SessionResponse,
   type TaskService,
 } from "../gen/fastworker/v1/task_service_pb.js";
+import { MAX_SESSION_FOLLOWS, MAX_SESSION_SUBMITS } from "../common/stream-limits.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 
 // ClientSession takes its TaskService client from a function: these specs hand it fake Session
@@ -128,6 +129,20 @@ describe("ClientSession submissions", () => {
     call.answer({ accepted: [{ ref: 5, id: "5" }] });
     expect((await Promise.all(all)).map((s) => s.accepted.id)).toEqual(["1", "2", "3", "4", "5"]);
     session.close();
+  });
+});
+
+describe("ClientSession message limits", () => {
+  it("never puts more than MAX_SESSION_SUBMITS submissions or MAX_SESSION_FOLLOWS follows in one message, whatever maxUnaccepted says", async () => {
+    const { session, calls } = setup({ maxUnaccepted: 3 * MAX_SESSION_SUBMITS });
+    const pending = Array.from({ length: MAX_SESSION_SUBMITS + 5 }, (_, i) => settled(submit(session, `t${i}`)));
+    const follows = Array.from({ length: MAX_SESSION_FOLLOWS + 7 }, (_, i) => settled(session.follow(`id-${i}`)));
+    await turn();
+    const sent = calls[0]!.sent;
+    expect(sent.map((m) => m.submits?.length ?? 0).filter((n) => n > 0)).toEqual([MAX_SESSION_SUBMITS, 5]);
+    expect(sent.map((m) => m.follow?.length ?? 0).filter((n) => n > 0)).toEqual([MAX_SESSION_FOLLOWS, 7]);
+    session.close();
+    await Promise.all([...pending, ...follows]);
   });
 });
 

@@ -11,6 +11,7 @@ import type {
 import { backoffMs, type Backoff } from "../common/backoff.js";
 import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../common/split-by-bytes.js";
 import { certainlyNotCarriedOut } from "../common/discovery/leader-hint.js";
+import { MAX_SESSION_FOLLOWS, MAX_SESSION_SUBMITS } from "../common/stream-limits.js";
 import type { BidiCall, ServiceClient } from "../common/transport/grpc-client.js";
 
 type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;
@@ -174,11 +175,13 @@ export class ClientSession {
     if (this.queue.length === 0 && this.toFollow.length === 0) return;
     const call = (this.call ??= this.open());
     if (this.toFollow.length > 0) {
-      call.send({ follow: this.toFollow.filter((id) => this.following.has(id)) });
+      const ids = this.toFollow.filter((id) => this.following.has(id));
       this.toFollow = [];
+      for (let i = 0; i < ids.length; i += MAX_SESSION_FOLLOWS) call.send({ follow: ids.slice(i, i + MAX_SESSION_FOLLOWS) });
     }
     while (this.queue.length > 0 && this.unaccepted.size < this.limits.maxUnaccepted) {
-      const count = countByBytes(this.queue, 0, this.budget, this.limits.maxUnaccepted - this.unaccepted.size);
+      const room = Math.min(MAX_SESSION_SUBMITS, this.limits.maxUnaccepted - this.unaccepted.size);
+      const count = countByBytes(this.queue, 0, this.budget, room);
       const batch = this.queue.splice(0, count);
       for (const p of batch) {
         p.ref = this.nextRef++;

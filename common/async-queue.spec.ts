@@ -107,4 +107,56 @@ describe("AsyncQueue", () => {
     queue.push(3);
     expect(await drain(queue)).toEqual([2]); // what was buffered before the break is still there
   });
+
+  it("with a bound, fails with the bound's error when a consumer falls behind by more items or bytes, and frees what it held", async () => {
+    const overflowed: { items: number; bytes: number }[] = [];
+    const bound = (maxItems: number, maxBytes?: number) => ({
+      maxItems,
+      maxBytes,
+      sizeOf: (s: string) => s.length,
+      overflow: (waiting: { items: number; bytes: number }) => {
+        overflowed.push(waiting);
+        return new Error(`reader too slow: ${waiting.items} waiting`);
+      },
+    });
+    const byCount = new AsyncQueue<string>({ bound: bound(2) });
+    byCount.push("a");
+    byCount.push("b");
+    expect(byCount.waitingBytes).toBe(2);
+    byCount.push("c");
+    expect(byCount.isClosed).toBe(true);
+    expect(byCount.size).toBe(0);
+    expect(byCount.waitingBytes).toBe(0);
+    await expect(drain(byCount)).rejects.toThrow("reader too slow: 2 waiting");
+
+    const byBytes = new AsyncQueue<string>({ bound: bound(100, 10) });
+    const iterator = byBytes[Symbol.asyncIterator]();
+    byBytes.push("12345");
+    byBytes.push("1234");
+    expect((await iterator.next()).value).toBe("12345"); // taking frees its bytes…
+    byBytes.push("123456"); // …so 4 + 6 fits
+    expect(byBytes.waitingBytes).toBe(10);
+    byBytes.push("1");
+    expect(overflowed.at(-1)).toEqual({ items: 2, bytes: 10 });
+    await expect(iterator.next()).rejects.toThrow("reader too slow");
+
+    // A consumer that is waiting takes each item as it comes: nothing is buffered, so no bound is reached.
+    const keepingUp = new AsyncQueue<string>({ bound: bound(1, 1) });
+    const consumed = drain(keepingUp);
+    for (let i = 0; i < 50; i++) {
+      await Promise.resolve();
+      keepingUp.push("long item");
+    }
+    keepingUp.close();
+    expect(await consumed).toHaveLength(50);
+  });
+
+  it("tells onTake how many items are left each time the consumer takes one", async () => {
+    const left: number[] = [];
+    const queue = new AsyncQueue<number>({ onTake: (size) => left.push(size) });
+    for (let i = 0; i < 3; i++) queue.push(i);
+    queue.close();
+    expect(await drain(queue)).toEqual([0, 1, 2]);
+    expect(left).toEqual([2, 1, 0]);
+  });
 });

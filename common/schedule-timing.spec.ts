@@ -65,4 +65,10 @@ describe("schedule timing (croner, time zones, DST)", () => {
     expect(every5m.next(at("2026-01-01T00:05:00Z"))).toBe(at("2026-01-01T00:10:00Z"));
     expect(() => intervalTiming(500)).toThrow(/at least 1s/);
   });
+
+  it("refuses intervals past 366 days (found by the abuse suite: a tick 2^62 s away could not be written, and every listing failed)", () => {
+    expect(() => intervalTiming(366 * 86_400_000)).not.toThrow();
+    expect(() => intervalTiming(367 * 86_400_000)).toThrow(/at most 366 days/);
+    expect(() => intervalTiming(2 ** 62 * 1000)).toThrow(/at most 366 days/);
+  });
 });

@@ -9,6 +9,9 @@ export interface ScheduleTiming {
 /** The shortest interval a schedule may have. */
 export const MIN_INTERVAL_MS = 1000;
 
+/** The longest interval: 366 days, like the longest delay (every tick must be a time JSON and protobuf can write). */
+export const MAX_INTERVAL_MS = 366 * 24 * 3600_000;
+
 /**
  * Cron ticks, computed by croner in the schedule's IANA time zone (default
  * UTC). Five fields (minute hour day-of-month month day-of-week) or six with
@@ -49,5 +52,6 @@ export function cronTiming(expression: string, timeZone: string | undefined): Sc
  */
 export function intervalTiming(everyMs: number): ScheduleTiming {
   if (!(Number.isFinite(everyMs) && everyMs >= MIN_INTERVAL_MS)) throw new Error(`an interval must be at least ${MIN_INTERVAL_MS / 1000}s (got ${everyMs}ms)`);
+  if (everyMs > MAX_INTERVAL_MS) throw new Error(`an interval must be at most 366 days (got ${everyMs / 1000}s)`);
   return { next: (after) => (Math.floor(after / everyMs) + 1) * everyMs };
 }

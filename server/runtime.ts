@@ -12,6 +12,7 @@ import type { EngineConfig } from "./engine/config.js";
 import { ControlPlane } from "./engine/control-plane.js";
 import { restoreState, type RestoreSummary } from "./engine/recovery.js";
 import { LeaseReaper } from "./loops/lease-reaper.js";
+import { TimeoutEnforcer } from "./loops/timeout-enforcer.js";
 import { Pinger } from "./loops/pinger.js";
 import { ResultSweeper } from "./loops/result-sweeper.js";
 import { Supervisor } from "./loops/supervisor.js";
@@ -78,6 +79,7 @@ export async function startRuntime(state: OpenedState, options: RuntimeOptions):
     .add("limit-wakeups", plane.limits.wakeups)
     .add("pinger", new Pinger(plane.workers, config.heartbeatIntervalMs, logger))
     .add("lease-reaper", new LeaseReaper(plane, config, logger))
+    .add("timeout-enforcer", new TimeoutEnforcer(plane, config, logger))
     .add("result-sweeper", new ResultSweeper(plane.store, logger));
   const ticker = new ScheduleTicker({ plane, logger });
   supervisor.add("schedule-ticker", ticker);

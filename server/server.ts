@@ -17,7 +17,7 @@ import { ProbeResponder } from "./discovery/probe-responder.js";
 import { engineConfig, type EngineConfig } from "./engine/config.js";
 import type { ControlPlane } from "./engine/control-plane.js";
 import type { RestoreSummary } from "./engine/recovery.js";
-import { joinGroup, type GroupMembership } from "./ha/group.js";
+import type { GroupMembership } from "./ha/group.js";
 import type { LeaderInfo } from "./ha/leadership.js";
 import { RuntimeGate } from "./runtime-gate.js";
 import { startRuntime, type Runtime } from "./runtime.js";
@@ -242,6 +242,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const serve = async (state: OpenedState): Promise<Runtime> => {
       const runtime = await startRuntime(state, runtimeOptions);
       releasers.push(() => runtime.stop());
+      // Runs before the runtime stops (releasers run newest first): calls are refused and streams end
+      // while the state is still open, so what their ending changes (a draining worker's session
+      // removed, unacknowledged assignments re-queued) is written, not sent to a closed log.
+      releasers.push(() => {
+        gate.close(notServingMessage("is shutting down; retry in a moment (it, or another one, will)"));
+        runtime.closeStreams();
+      });
       gate.open(runtime);
       grpc.setServing(true);
       beacons?.start();
@@ -259,6 +266,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // the state's last writes go through the group's session before it ends.
       let group: GroupMembership | undefined;
       releasers.push(() => group?.stop());
+      // Loaded only for a group: node-postgres costs ~15 MiB of RSS a control plane on its own disk does not need.
+      const { joinGroup } = await import("./ha/group.js");
       group = await joinGroup({
         url: options.store,
         self: { id: randomUUID(), grpc: grpcAddress, http: httpUrl },

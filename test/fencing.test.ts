@@ -42,7 +42,7 @@ async function report(
 }
 
 /** A hand-driven worker session: registers, opens its stream, and collects what arrives. */
-async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: Client, name: string, concurrency = 1) {
+async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: Client, name: string, concurrency = 1, { autoAck = false } = {}) {
   const { workerId, sessionSecret } = await workers.registerWorker({ name, host: "test", pid: 1, concurrency, tasks: [{ name: "job" }] });
   secrets.set(workerId, sessionSecret);
   const abort = new AbortController();
@@ -52,13 +52,20 @@ async function fakeWorker(workers: ServiceClient<typeof WorkerService>, client: 
   const waiters: (() => void)[] = [];
   void (async () => {
     try {
+      // Reports go one after another, as a real worker's do: an acknowledgement always lands before a later heartbeat
+      // (a heartbeat echoing a later ping gives up what is still unacknowledged).
+      let reports = Promise.resolve();
       for await (const message of workers.dispatch({ workerId, sessionSecret }, { signal: abort.signal }) as AsyncIterable<DispatchResponse>) {
         assignments.push(...message.assignments);
-        if (message.ping > lastPing) {
-          // Answer each ping like a real worker, so this session keeps its lease while the test runs.
-          lastPing = message.ping;
-          report(workers, { workerId, heartbeat: { ping: lastPing, capacity: concurrency } }).catch((err: unknown) => {
-            if (!abort.signal.aborted) throw err;
+        const acks = autoAck ? message.assignments.map(({ taskId, attempt }) => ({ taskId, attempt })) : [];
+        // Answer each ping like a real worker, so this session keeps its lease while the test runs.
+        const ping = message.ping > lastPing ? (lastPing = message.ping) : undefined;
+        if (acks.length > 0 || ping !== undefined) {
+          const request = { workerId, acks, ...(ping === undefined ? {} : { heartbeat: { ping, capacity: concurrency } }) };
+          reports = reports.then(async () => {
+            await report(workers, request).catch((err: unknown) => {
+              if (!abort.signal.aborted) throw err;
+            });
           });
         }
         waiters.splice(0).forEach((w) => w());
@@ -108,13 +115,14 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     const workers = connection.service(WorkerService);
     const client = connect(server);
 
-    const first = await fakeWorker(workers, client, "first");
+    // Both acknowledge what they receive at once, as real workers do: with pings every 0.2 s, an acknowledgement sent
+    // by the test itself could come after a heartbeat that already gave the attempt up.
+    const first = await fakeWorker(workers, client, "first", 1, { autoAck: true });
     const handle = await client.submit("job", { n: 1 });
     const [assignment] = await first.received(1);
     expect(assignment).toMatchObject({ taskId: handle.id, attempt: 1, task: "job", argsJson: '{"n":1}' });
-    await report(workers, { workerId: first.workerId, acks: [{ taskId: handle.id, attempt: 1 }] });
 
-    const second = await fakeWorker(workers, client, "second");
+    const second = await fakeWorker(workers, client, "second", 1, { autoAck: true });
     const before = await handle.status();
     const reject = async (workerId: string, results: ReturnType<typeof ok>[]) =>
       (await report(workers, { workerId, results })).rejected.map((r) => [r.status?.code, r.status?.message]);
@@ -142,8 +150,6 @@ describe("fencing: late, duplicate and forged reports change nothing", () => {
     first.stopStream();
     await second.received(1);
     expect(second.assignments[0]).toMatchObject({ taskId: handle.id, attempt: 2 });
-    // Acknowledged at once, as a worker does: once its heartbeat echoes a later ping, an unacknowledged attempt is given up.
-    await report(workers, { workerId: second.workerId, acks: [{ taskId: handle.id, attempt: 2 }] });
     await eventually(async () => ((await handle.status()).attempts[0]?.outcome === "lost" ? true : undefined), "attempt 1 to be given up");
     const accepted = await report(workers, { workerId: second.workerId, results: [ok(handle.id, 2, "true result")] });
     expect(accepted).toMatchObject({ accepted: 1, rejected: [] });

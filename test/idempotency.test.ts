@@ -71,12 +71,15 @@ describe("run at a time", () => {
   it("fw submit --at runs the task no sooner than the time; --at with --delay is refused", async () => {
     const server = await startServer();
     await startWorker(server.grpc, ["--tasks", TASKS]);
-    const at = new Date(Date.now() + 1500);
+    const at = new Date(Date.now() + 3000);
     const submitted = await runCli(["--server", server.grpc, "submit", "add", "--args", '{"a":1,"b":1}', "--at", at.toISOString()]);
     expect(submitted.code, submitted.stderr).toBe(0);
     const client = connect(server);
+    const askedAt = Date.now();
     const info = await client.getTask(submitted.stdout.trim());
-    expect(info.state).toBe("scheduled");
+    // On a loaded machine the CLI can take longer than the wait itself; the
+    // task must still be waiting whenever it is read before its time.
+    if (askedAt < at.getTime() - 500) expect(info.state).toBe("scheduled");
     expect(Math.abs(info.scheduledFor!.getTime() - at.getTime())).toBeLessThan(5);
     expect(await client.result(info.id, { timeoutMs: 10_000 })).toBe(2);
     expect((await client.getTask(info.id)).attempts[0]!.dispatchedAt!.getTime()).toBeGreaterThanOrEqual(at.getTime());

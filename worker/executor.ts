@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment, AttemptRef } from "../gen/fastworker/v1/worker_service_pb.js";
 import { overLimit } from "../common/format-bytes.js";
+import { jsonLimitProblem } from "../common/json-limits.js";
 import { exceedsBytes } from "../common/split-by-bytes.js";
 import type { Logger } from "../common/logger.js";
 import { priorityName } from "../common/priority.js";
@@ -241,7 +242,10 @@ export class Executor {
         return;
       }
       const limit = this.options.maxResultBytes();
-      if (exceedsBytes(json, limit)) {
+      const problem = jsonLimitProblem(json);
+      if (problem !== undefined) {
+        sink.finish(run, AttemptOutcome.FAILED, "", taskError(`the handler's result has ${problem}`, "InvalidResult", false));
+      } else if (exceedsBytes(json, limit)) {
         sink.finish(run, AttemptOutcome.FAILED, "", taskError(
           `${overLimit("the result is", Buffer.byteLength(json), limit)} (fw-server --max-payload); return a reference to large data instead`,
           "ResultTooLarge", false,

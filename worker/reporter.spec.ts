@@ -9,6 +9,7 @@ import {
   type ReportResultsResponse,
 } from "../gen/fastworker/v1/worker_service_pb.js";
 import { captureLogs } from "../test/helpers/captured-logs.js";
+import { MAX_REPORT_ITEMS } from "../common/stream-limits.js";
 import { Reporter, type ReporterLink } from "./reporter.js";
 import { RunningAttempt } from "./running-attempt.js";
 
@@ -131,6 +132,27 @@ describe("Reporter batching and order", () => {
     const fifth = await link.next();
     expect(ids(fifth.request.results)).toEqual(["e", "f"]);
     for (const call of [...calls.slice(1), fifth]) call.resolve();
+    await reporter.flushed();
+  });
+
+  it("cuts reports at MAX_REPORT_ITEMS items, acknowledgements first, with the heartbeat only after the last acknowledgement", async () => {
+    const { link, reporter } = setup();
+    const runs = Array.from({ length: MAX_REPORT_ITEMS + 2500 }, (_, i) => attempt(`t${i}`));
+    for (const run of runs) reporter.ack(run);
+    for (const run of runs.slice(0, 9000)) reporter.progress(run, 0.5, "half");
+    const first = await link.next();
+    expect(first.request.acks).toHaveLength(MAX_REPORT_ITEMS);
+    expect(first.request.progress).toHaveLength(0);
+    // Its heartbeat would prove delivery of assignments whose acks are still waiting: none yet.
+    expect(first.request.heartbeat).toBeUndefined();
+    const second = await link.next();
+    expect(second.request.acks).toHaveLength(2500);
+    expect(second.request.progress).toHaveLength(MAX_REPORT_ITEMS - 2500);
+    expect(second.request.heartbeat).toMatchObject({ ping: 9 });
+    const third = await link.next();
+    expect(third.request.progress).toHaveLength(9000 - (MAX_REPORT_ITEMS - 2500));
+    expect(third.request.acks).toHaveLength(0);
+    for (const call of [first, second, third]) call.resolve();
     await reporter.flushed();
   });
 

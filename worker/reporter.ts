@@ -13,6 +13,7 @@ import {
 } from "../gen/fastworker/v1/worker_service_pb.js";
 import { backoffMs, type Backoff } from "../common/backoff.js";
 import { countByBytes, MAX_MESSAGE_BYTES, type ByteBudget } from "../common/split-by-bytes.js";
+import { MAX_REPORT_ITEMS } from "../common/stream-limits.js";
 import type { Logger } from "../common/logger.js";
 import type { AttemptSink } from "./executor.js";
 import type { RunningAttempt } from "./running-attempt.js";
@@ -49,6 +50,11 @@ interface InFlight {
   withHeartbeat: boolean;
 }
 
+/** The first `n` items and the rest (the same array when it all fits). */
+function cut<T>(items: T[], n: number): [T[], T[]] {
+  return n >= items.length ? [items, []] : [items.slice(0, n), items.slice(n)];
+}
+
 /** Items waiting to be reported for one session. */
 class Batch {
   acks: RunningAttempt[] = [];
@@ -65,15 +71,29 @@ class Batch {
     return this.results.length + this.released.length;
   }
 
-  /** Removes and returns what fits in one call; results beyond the byte cap stay for the next. */
+  /**
+   * Removes and returns what fits in one call: at most MAX_REPORT_ITEMS
+   * items, acknowledgements first, and results within the byte cap; the rest
+   * stays for the next.
+   */
   take(): Batch {
     const taken = new Batch();
-    const n = countByBytes(this.results, 0, RESULT_BYTES);
-    taken.results = n === this.results.length ? this.results : this.results.slice(0, n);
-    this.results = n === this.results.length ? [] : this.results.slice(n);
-    [taken.acks, this.acks] = [this.acks, []];
-    [taken.progress, this.progress] = [this.progress, new Map()];
-    [taken.released, this.released] = [this.released, []];
+    let room = MAX_REPORT_ITEMS;
+    [taken.acks, this.acks] = cut(this.acks, room);
+    room -= taken.acks.length;
+    const n = room === 0 ? 0 : countByBytes(this.results, 0, RESULT_BYTES, room);
+    [taken.results, this.results] = cut(this.results, n);
+    room -= n;
+    if (this.progress.size <= room) [taken.progress, this.progress] = [this.progress, new Map()];
+    else {
+      for (const [key, update] of this.progress) {
+        if (taken.progress.size === room) break;
+        taken.progress.set(key, update);
+        this.progress.delete(key);
+      }
+    }
+    room -= taken.progress.size;
+    [taken.released, this.released] = cut(this.released, room);
     return taken;
   }
 
@@ -226,9 +246,11 @@ export class Reporter implements AttemptSink {
       const current = this.link.currentSession();
       const session = this.nextSession(current);
       if (session === undefined) break;
-      const withHeartbeat = session === current;
-      if (withHeartbeat) this.heartbeatDue = false;
       const batch = this.batch(session).take();
+      // A heartbeat proves the dispatch stream delivered everything before its ping: it goes only
+      // with the last of the acknowledgements (more than MAX_REPORT_ITEMS take several reports).
+      const withHeartbeat = session === current && this.batch(session).acks.length === 0;
+      if (withHeartbeat) this.heartbeatDue = false;
       // An ack may be left out when its attempt's result is sent no later than this report. That
       // holds only if this report carries every queued result: when results were split over
       // several reports, a result still waiting must keep its ack here, because this report's

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import type { WatchTasksResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { Priority, TaskSchema, TaskState } from "../../gen/fastworker/v1/task_pb.js";
@@ -19,7 +20,7 @@ const running = (n: number): TaskRecord => {
   return task;
 };
 
-function feed(options: { maxBatch?: number; maxBacklog?: number; maxProgress?: number } = {}): { events: ControlPlaneEvents; feed: TaskFeed } {
+function feed(options: { maxBatch?: number; maxBacklog?: number; maxProgress?: number; maxStalledMs?: number } = {}): { events: ControlPlaneEvents; feed: TaskFeed } {
   const events = new ControlPlaneEvents();
   const f = new TaskFeed({
     events,
@@ -95,6 +96,28 @@ describe("TaskFeed", () => {
     f.runOnce(0); // room again: the count arrives even with nothing new
     const later = await drain(queue);
     expect(later).toMatchObject([{ tasks: [], omitted: 2 }]);
+  });
+
+  it("ends a watcher that read nothing for maxStalledMs with RESOURCE_EXHAUSTED, and keeps serving the others", async () => {
+    const { events, feed: f } = feed({ maxBacklog: 2, maxStalledMs: 1000 });
+    const stuck = f.watch(new AbortController().signal);
+    const reading = f.watch(new AbortController().signal);
+    let n = 0;
+    const tick = async (now: number): Promise<void> => {
+      events.emit("task.submitted", record(++n));
+      f.runOnce(now);
+      await drain(reading);
+    };
+    await tick(0); // stuck: full from here on
+    await tick(100);
+    await tick(1000);
+    expect(f.size).toBe(2);
+    await tick(1101);
+    expect(f.size).toBe(1);
+    expect(stuck.isClosed).toBe(true);
+    await expect(stuck[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: Code.ResourceExhausted, rawMessage: expect.stringContaining("read nothing for 1s") });
+    await tick(2000);
+    expect(reading.isClosed).toBe(false);
   });
 
   it("ends every stream when stopped, and refuses new ones", () => {

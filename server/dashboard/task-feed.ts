@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { WatchTasksResponseSchema, type WatchTasksResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { TaskState, type Task } from "../../gen/fastworker/v1/task_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
@@ -19,6 +20,8 @@ export interface TaskFeedOptions {
   maxBatch?: number;
   /** Messages a watcher may leave unread before its changes are only counted (default 8). */
   maxBacklog?: number;
+  /** A watcher whose backlog stays full this long (it stopped reading) is ended with RESOURCE_EXHAUSTED (default 60 s). */
+  maxStalledMs?: number;
   /** How often a running task's progress is sent at most (default 1000 ms). */
   progressIntervalMs?: number;
   /** The most progress-only changes in one message; the rest wait for their task's next report (default 200). */
@@ -30,6 +33,8 @@ interface Watcher {
   queue: AsyncQueue<WatchTasksResponse>;
   /** Changes this watcher missed while it read too slowly, still to report. */
   omitted: number;
+  /** When its backlog was found full, with no read since (0: not full). */
+  fullSince: number;
 }
 
 const EVENTS = ["task.submitted", "task.dispatched", "task.retrying", "task.retried", "task.finished"] as const;
@@ -60,6 +65,7 @@ export class TaskFeed implements Loop {
   private readonly intervalMs: number;
   private readonly maxBatch: number;
   private readonly maxBacklog: number;
+  private readonly maxStalledMs: number;
   private readonly progressIntervalMs: number;
   private readonly maxProgress: number;
   private readonly noteProgress = (task: TaskRecord): void => {
@@ -76,6 +82,7 @@ export class TaskFeed implements Loop {
     this.intervalMs = options.intervalMs ?? 250;
     this.maxBatch = options.maxBatch ?? 500;
     this.maxBacklog = options.maxBacklog ?? 8;
+    this.maxStalledMs = options.maxStalledMs ?? 60_000;
     this.progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.maxProgress = options.maxProgress ?? 200;
   }
@@ -108,7 +115,7 @@ export class TaskFeed implements Loop {
       queue.close();
       return queue;
     }
-    const watcher: Watcher = { queue, omitted: 0 };
+    const watcher: Watcher = { queue, omitted: 0, fullSince: 0 };
     queue.push(create(WatchTasksResponseSchema, {}));
     this.watchers.add(watcher);
     signal.addEventListener("abort", () => {
@@ -134,11 +141,28 @@ export class TaskFeed implements Loop {
     for (const watcher of this.watchers) {
       if (watcher.queue.size >= this.maxBacklog) {
         watcher.omitted += changed.length;
+        this.checkStalled(watcher, now);
         continue;
       }
+      watcher.fullSince = 0;
       watcher.queue.push(create(WatchTasksResponseSchema, { tasks, omitted: omitted + watcher.omitted }));
       watcher.omitted = 0;
     }
+  }
+
+  /** Ends a watcher that has not read anything for maxStalledMs: its stream holds its backlog for nobody. */
+  private checkStalled(watcher: Watcher, now: number): void {
+    if (watcher.fullSince === 0) {
+      watcher.fullSince = now;
+      return;
+    }
+    if (now - watcher.fullSince < this.maxStalledMs) return;
+    watcher.queue.fail(new ConnectError(
+      `this WatchTasks stream read nothing for ${Math.round((now - watcher.fullSince) / 1000)}s while ${this.maxBacklog} messages waited, so the control plane ended it; watch again to resume (the dashboard does)`,
+      Code.ResourceExhausted,
+    ));
+    this.watchers.delete(watcher);
+    this.update();
   }
 
   /** Running tasks whose progress changed, once per progress interval, leaving out those sent as changes anyway. */

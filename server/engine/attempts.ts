@@ -11,12 +11,13 @@ import {
   type RejectedItem,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { overLimit } from "../../common/format-bytes.js";
-import { nonFiniteNumberAt } from "../../common/json.js";
+import { jsonLimitProblem } from "../../common/json-limits.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
+import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import type { FlowLimits } from "./limits/flow-limits.js";
 import type { RunTimes } from "./run-times.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
@@ -52,7 +53,7 @@ export class AttemptTracker {
     worker.inflight.add(attempt);
     this.d.events.emit("task.dispatched", task, attempt);
     const definition = this.d.definitions.get(task.name);
-    const timeoutMs = task.options.timeoutMs ?? definition?.timeoutMs ?? 0;
+    const timeoutMs = this.timeoutOf(task);
     // A plain message object (the hand codec encodes it): no protobuf-es create() per dispatch.
     const assignment: Assignment = {
       $typeName: "fastworker.v1.Assignment",
@@ -69,6 +70,29 @@ export class AttemptTracker {
     return { attempt, assignment };
   }
 
+  /** An attempt's timeout in ms (0 = none): the submission's, else its task definition's. */
+  timeoutOf(task: TaskRecord): number {
+    return task.options.timeoutMs ?? this.d.definitions.get(task.name)?.timeoutMs ?? 0;
+  }
+
+  /**
+   * The control plane gives up on an open attempt its worker did not report
+   * within its timeout plus the grace (the worker may be broken, or ignore
+   * its timer): the attempt is TIMED_OUT and the task retried per its policy
+   * or failed, as if the worker had reported the timeout; the worker is told
+   * to stop it. The attempt keeps its worker's credit until the worker
+   * reports it (its slot is busy until then) or is lost.
+   */
+  timeOut(worker: WorkerSession, attempt: AttemptRecord, now: number, message: string): void {
+    const error: TaskErrorData = { message, stack: "", type: "TaskTimeoutError", retryable: true };
+    const task = attempt.task;
+    const current = task.state === TaskState.RUNNING && task.attempt === attempt.number;
+    worker.failedTotal++;
+    this.fail(attempt, current, now, AttemptOutcome.TIMED_OUT, error);
+    worker.cancel(create(CancelSignalSchema, { taskId: task.id, attempt: attempt.number, reason: message }));
+    worker.flush();
+  }
+
   /** The worker received an assignment. */
   ack(worker: WorkerSession, taskId: string, n: number, now: number): RejectedItem | undefined {
     const found = this.find(worker, taskId, n, now);
@@ -83,12 +107,16 @@ export class AttemptTracker {
 
   /** A handler reported progress. */
   progress(worker: WorkerSession, update: ProgressUpdate, now: number): RejectedItem | undefined {
+    if (!(update.fraction >= 0 && update.fraction <= 1)) {
+      return reject(update.taskId, update.attempt, Code.InvalidArgument, `a progress fraction is between 0 and 1 (got ${update.fraction})`);
+    }
     const found = this.find(worker, update.taskId, update.attempt, now);
     if (!(found instanceof AttemptRecord)) return found;
     if (!found.isOpen || found.number !== found.task.attempt) {
       return reject(update.taskId, update.attempt, Code.FailedPrecondition, `attempt ${update.attempt} is no longer current`);
     }
-    this.d.store.setProgress(found.task, { fraction: update.fraction, message: update.message, updatedAt: now });
+    const message = truncateText(update.message, TEXT_LIMITS.progressMessage);
+    this.d.store.setProgress(found.task, { fraction: update.fraction, message, updatedAt: now });
     this.d.events.emit("task.progress", found.task);
     return undefined;
   }
@@ -113,6 +141,8 @@ export class AttemptTracker {
       task.state === TaskState.QUEUED &&
       result.outcome !== AttemptOutcome.CANCELLED;
     if (!attempt.isOpen && !reclaimed) {
+      // An attempt the control plane timed out held its worker's slot until now: free it.
+      worker.inflight.delete(attempt);
       if (attempt.outcome === AttemptOutcome.LOST) {
         this.d.stats.lateResults++;
         return reject(taskId, n, Code.FailedPrecondition,
@@ -129,11 +159,10 @@ export class AttemptTracker {
     switch (result.outcome) {
       case AttemptOutcome.SUCCEEDED: {
         const json = result.resultJson || "null";
-        if (!isReadableJson(json)) {
+        const invalid = resultProblem(json);
+        if (invalid !== undefined) {
           worker.failedTotal++;
-          return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
-            message: "the worker sent a result that is not valid JSON, or holds a number too large for JSON to carry", stack: "", type: "InvalidResult", retryable: false,
-          });
+          return this.fail(attempt, current, now, AttemptOutcome.FAILED, { message: invalid, stack: "", type: "InvalidResult", retryable: false });
         }
         if (exceedsBytes(json, this.d.config.maxPayloadBytes)) {
           worker.failedTotal++;
@@ -165,7 +194,10 @@ export class AttemptTracker {
   release(worker: WorkerSession, taskId: string, n: number, now: number): RejectedItem | undefined {
     const found = this.find(worker, taskId, n, now);
     if (!(found instanceof AttemptRecord)) return found;
-    if (!found.isOpen) return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
+    if (!found.isOpen) {
+      worker.inflight.delete(found); // timed out by the control plane: its slot is free now
+      return reject(taskId, n, Code.FailedPrecondition, `attempt ${n} of task ${taskId} is already over`);
+    }
     worker.inflight.delete(found);
     this.d.store.endAttempt(found, AttemptOutcome.RELEASED, now);
     const task = found.task;
@@ -182,11 +214,11 @@ export class AttemptTracker {
     for (;;) {
       const attempt = worker.unacked.peek();
       if (attempt === undefined) return;
-      if (attempt.isOpen && attempt.ackedAt === 0) {
+      if (attempt.ackedAt === 0 && worker.inflight.has(attempt)) {
         // The tag is the newest ping sent before the assignment: only an echo of a later one proves it arrived.
         if (worker.unacked.peekTag() >= echoed) return;
         worker.inflight.delete(attempt);
-        this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
+        if (attempt.isOpen) this.lose(attempt, now, "the worker received the assignment but did not acknowledge it");
       }
       worker.unacked.shift();
     }
@@ -203,11 +235,11 @@ export class AttemptTracker {
     for (const attempt of [...worker.inflight]) {
       const key = `${attempt.task.id}#${attempt.number}`;
       if (holds.delete(key)) {
-        if (attempt.ackedAt === 0) this.d.store.acknowledge(attempt, now);
+        if (attempt.ackedAt === 0 && attempt.isOpen) this.d.store.acknowledge(attempt, now);
         continue;
       }
       worker.inflight.delete(attempt);
-      this.lose(attempt, now, "the worker never received the assignment (it reattached without it)");
+      if (attempt.isOpen) this.lose(attempt, now, "the worker never received the assignment (it reattached without it)");
     }
     // Attempts it holds that this control plane never recorded (dispatched just before a crash):
     // adopted when the task is still waiting for exactly that attempt, else the worker stops them.
@@ -236,16 +268,19 @@ export class AttemptTracker {
   /** The dispatch stream closed: assignments not yet acknowledged may never have arrived. */
   requeueUnacked(worker: WorkerSession, now: number): void {
     for (let attempt = worker.unacked.shift(); attempt !== undefined; attempt = worker.unacked.shift()) {
-      if (!attempt.isOpen || attempt.ackedAt > 0) continue;
-      worker.inflight.delete(attempt);
-      this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment");
+      if (attempt.ackedAt > 0 || !worker.inflight.delete(attempt)) continue;
+      if (attempt.isOpen) this.lose(attempt, now, "the dispatch stream closed before the worker acknowledged the assignment");
     }
   }
 
   /** The worker is gone: every attempt it held goes back to the queue at its place. */
   loseAll(worker: WorkerSession, now: number, reason: string): number {
-    const lost = worker.inflight.size;
-    for (const attempt of worker.inflight) this.lose(attempt, now, reason);
+    let lost = 0;
+    for (const attempt of worker.inflight) {
+      if (!attempt.isOpen) continue; // timed out by the control plane already
+      this.lose(attempt, now, reason);
+      lost++;
+    }
     worker.inflight.clear();
     while (worker.unacked.shift() !== undefined); // nothing left to acknowledge
     this.d.stats.leaseExpiries += lost;
@@ -295,18 +330,17 @@ export class AttemptTracker {
 }
 
 /**
- * Whether a result is JSON text that reads back as the same value (a worker
- * that does not speak it right must not break reads of the task): no numbers
- * past a double's range, which a google.protobuf.Value cannot carry.
+ * Why a result cannot be stored, or undefined: it must be JSON that reads
+ * back (a worker that does not speak it right must not break reads of the task).
  */
-function isReadableJson(text: string): boolean {
-  let value: unknown;
+function resultProblem(text: string): string | undefined {
   try {
-    value = JSON.parse(text);
+    JSON.parse(text);
   } catch {
-    return false; // reported by the caller as an InvalidResult failure
+    return "the worker sent a result that is not valid JSON"; // reported by the caller as an InvalidResult failure
   }
-  return nonFiniteNumberAt(text, value) === undefined;
+  const problem = jsonLimitProblem(text);
+  return problem === undefined ? undefined : `the result has ${problem}`;
 }
 
 /** Metadata of tasks submitted without any (never written to: encoders only read it). */
@@ -323,7 +357,13 @@ function reject(taskId: string, attempt: number, code: Code, message: string): R
   return create(RejectedItemSchema, { taskId, attempt, status: create(ErrorStatusSchema, { code, message }) });
 }
 
+/** A worker's error as kept: its texts cut to TEXT_LIMITS (they stay with the task for the result TTL). */
 function errorData(error: TaskError | undefined): TaskErrorData {
   if (error === undefined) return { message: "the handler failed without an error", stack: "", type: "Error", retryable: true };
-  return { message: error.message, stack: error.stack, type: error.type, retryable: error.retryable };
+  return {
+    message: truncateText(error.message, TEXT_LIMITS.errorMessage),
+    stack: truncateText(error.stack, TEXT_LIMITS.errorStack),
+    type: truncateText(error.type, TEXT_LIMITS.errorType),
+    retryable: error.retryable,
+  };
 }

@@ -16,6 +16,12 @@ export interface EngineConfig {
   detachGraceMs: number;
   /** After this many lost attempts in a row a task fails (it may be what kills its workers). */
   maxLosses: number;
+  /** The most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED. */
+  maxQueued: number;
+  /** The most bytes of args of tasks waiting to run; more submissions get RESOURCE_EXHAUSTED. */
+  maxQueuedBytes: number;
+  /** How long past its timeout a running attempt may go unreported before the control plane fails it (TIMED_OUT). */
+  timeoutGraceMs: number;
 }
 
 export const ENGINE_DEFAULTS: EngineConfig = Object.freeze({
@@ -27,6 +33,9 @@ export const ENGINE_DEFAULTS: EngineConfig = Object.freeze({
   leaseTimeoutMs: 10_000,
   detachGraceMs: 5_000,
   maxLosses: 5,
+  maxQueued: 1_000_000,
+  maxQueuedBytes: 512 * 1024 * 1024,
+  timeoutGraceMs: 30_000,
 });
 
 /** Fills defaults and rejects values that cannot work, with a message naming the setting. */
@@ -51,6 +60,9 @@ export function engineConfig(partial: Partial<EngineConfig> = {}): EngineConfig 
   positive("leaseTimeoutMs", "--lease-timeout");
   positive("detachGraceMs", "--detach-grace");
   positive("maxLosses", "max losses");
+  positive("maxQueued", "--max-queued");
+  positive("maxQueuedBytes", "--max-queued-bytes");
+  positive("timeoutGraceMs", "--timeout-grace");
   if (config.leaseTimeoutMs < 3 * config.heartbeatIntervalMs) {
     throw new Error(
       `--lease-timeout (${config.leaseTimeoutMs / 1000}s) must be at least 3 heartbeat intervals (${(3 * config.heartbeatIntervalMs) / 1000}s)`,

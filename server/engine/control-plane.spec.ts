@@ -106,8 +106,7 @@ describe("ControlPlane engine (driven by runOnce)", () => {
       const { worker } = join(`w${i}`, 1, now);
       plane.dispatcher.runOnce(now);
       report(worker.id, { acks: [{ taskId: task.id, attempt: i }] }, now + 1);
-      now += 2000;
-      reaper.runOnce(now);
+      for (const end = now + 2000; now < end; ) reaper.runOnce((now += 100)); // the loop runs; the worker says nothing
     }
     expect(task.state).toBe(TaskState.FAILED);
     expect(task.error?.message).toMatch(/lost 5 times in a row/);
@@ -180,5 +179,25 @@ describe("ControlPlane engine (driven by runOnce)", () => {
     const later = plane.register(identity("c"), [low], 2);
     expect(later.changed).toEqual([{ name: "job", differences: ["priority low, not high"] }]);
     expect(plane.definitions.defaultPriority("job")).toBe(Priority.LOW);
+  });
+
+  it("does not lose healthy workers after the control plane itself stalled (heartbeats read first, then a fresh ping)", () => {
+    const { plane, reaper, join, submit, report } = engine();
+    const { worker } = join("w", 1, 0);
+    const task = submit(0);
+    plane.dispatcher.runOnce(0);
+    report(worker.id, { acks: [{ taskId: task.id, attempt: 1 }], heartbeat: { ping: 1, capacity: 1 } }, 1);
+    for (let t = 50; t <= 200; t += 50) reaper.runOnce(t);
+    // The event loop is blocked from 200 to 30,200 (lease timeout: 1 s). Its first run after the gap loses nobody…
+    expect(reaper.runOnce(30_200)).toBe(0);
+    // …the heartbeat that waited in the socket is read, the pinger sends a new ping, and the worker echoes it.
+    worker.ping(30_210);
+    report(worker.id, { heartbeat: { ping: 2, capacity: 1 } }, 30_220);
+    for (let t = 30_250; t <= 31_000; t += 50) expect(reaper.runOnce(t)).toBe(0);
+    expect(worker.state).toBe(WorkerState.ACTIVE);
+    expect(task.state).toBe(TaskState.RUNNING);
+    // Then it falls silent: it is lost once its lease, renewed by that fresh echo, runs out.
+    for (let t = 31_050; t < 31_220; t += 50) expect(reaper.runOnce(t)).toBe(0);
+    expect(reaper.runOnce(31_250)).toBe(1);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import type { AsyncQueue } from "../../common/async-queue.js";
 import { isFinalState, taskStateName } from "../../common/task-state.js";
+import { Admission } from "./admission.js";
 import { AttemptTracker } from "./attempts.js";
 import type { EngineConfig } from "./config.js";
 import { Definitions } from "./definitions.js";
@@ -29,6 +30,7 @@ import { Scheduler } from "../loops/scheduler.js";
 import { StatsCounters } from "./stats.js";
 import { TaskStore } from "../store/task-store.js";
 import { TaskIds } from "./task-ids.js";
+import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import { TaskRecord, type SubmitOptions } from "../store/task-record.js";
 import { Waiters } from "./waiters.js";
 import { WorkerRegistry } from "./worker-registry.js";
@@ -97,6 +99,7 @@ export class ControlPlane {
   readonly scheduler: Scheduler;
   readonly lifecycle: TaskLifecycle;
   readonly attempts: AttemptTracker;
+  readonly admission: Admission;
   /** Per-task-name concurrency and rate limits, enforced by parking lanes of the queues. */
   readonly limits: FlowLimits;
   /** Schedules (declared and made through the API); ScheduleTicker turns their ticks into tasks. */
@@ -119,7 +122,7 @@ export class ControlPlane {
       workers: this.workers,
       startAttempt: (task, worker, now) => this.attempts.start(task, worker, now),
     });
-    this.scheduler = new Scheduler((task) => this.lifecycle.queue(task));
+    this.scheduler = new Scheduler(this.store, (task) => this.lifecycle.queue(task));
     this.schedules = new ScheduleRegistry({
       store: this.store,
       maxPayloadBytes: config.maxPayloadBytes,
@@ -130,6 +133,7 @@ export class ControlPlane {
     this.pauses = new NamePauses({ store: this.store, wakeDispatcher: () => this.dispatcher.schedule() });
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
+    this.admission = new Admission(config, this.store);
   }
 
   /**
@@ -161,6 +165,7 @@ export class ControlPlane {
       const duplicate = findDuplicate(this.store, { name: input.name, argsJson: input.argsJson, key }, now);
       if (duplicate !== undefined) return { ...duplicate, deduplicated: true };
     }
+    this.admission.admit(input.argsJson); // RESOURCE_EXHAUSTED when the backlog is full
     const priority = input.priority || this.definitions.defaultPriority(input.name);
     const task = new TaskRecord(this.ids.next(), input.name, priority, input.argsJson, now, ++this.order, input.options);
     this.stats.submitted++;
@@ -195,7 +200,7 @@ export class ControlPlane {
       throw new ConnectError(`task ${id} already ${taskStateName(task.state)}; there is nothing to cancel`, Code.FailedPrecondition);
     }
     const wasRunning = task.state === TaskState.RUNNING;
-    const error = { message: reason || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
+    const error = { message: truncateText(reason, TEXT_LIMITS.cancelReason) || "cancelled by request", stack: "", type: "CancelledError", retryable: false };
     this.lifecycle.finish(task, TaskState.CANCELLED, now, { error });
     const attempt = task.currentAttempt;
     if (wasRunning && attempt !== undefined && attempt.isOpen) {
@@ -216,6 +221,7 @@ export class ControlPlane {
         Code.FailedPrecondition,
       );
     }
+    this.admission.admit(task.argsJson);
     this.stats.retried++;
     this.store.restartSeries(task);
     this.dispatcher.schedule();
@@ -414,8 +420,11 @@ export class ControlPlane {
       worker.lastHeartbeatAt = now;
       worker.capacity = Math.max(0, Math.min(worker.identity.concurrency, heartbeat.capacity));
       if (heartbeat.draining !== worker.draining) worker.setDraining(heartbeat.draining);
-      worker.echo(heartbeat.ping);
-      this.attempts.expireUnacked(worker, heartbeat.ping, now);
+      // A ping this control plane never sent proves nothing (a forged one must not re-queue what the worker holds).
+      if (heartbeat.ping <= worker.lastPing) {
+        worker.echo(heartbeat.ping);
+        this.attempts.expireUnacked(worker, heartbeat.ping, now);
+      }
       if (worker.draining && worker.stream === undefined && worker.inflight.size === 0) {
         this.forget(worker);
         this.events.emit("worker.left", worker);

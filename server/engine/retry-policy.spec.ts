@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, DEFAULT_RETRY, resolveRetry } from "./retry-policy.js";
+import { backoffMs, DEFAULT_RETRY, MAX_BACKOFF_MS, resolveRetry } from "./retry-policy.js";
 
 describe("retry policy", () => {
   it("takes each field from the submission, else the definition, else the default", () => {
@@ -16,5 +16,11 @@ describe("retry policy", () => {
     const policy = { maxAttempts: 10, initialBackoffMs: 100, maxBackoffMs: 1000, multiplier: 2 };
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(policy, n, () => 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(policy, n, () => 0))).toEqual([50, 100, 200, 400, 500, 500]);
+  });
+
+  it("never waits longer than MAX_BACKOFF_MS, whatever a stored policy says", () => {
+    const policy = resolveRetry({ maxAttempts: 1000, initialBackoffMs: 10 * MAX_BACKOFF_MS, maxBackoffMs: 100 * MAX_BACKOFF_MS }, undefined);
+    expect(policy.maxBackoffMs).toBe(MAX_BACKOFF_MS);
+    expect(backoffMs(policy, 999, () => 1)).toBe(MAX_BACKOFF_MS);
   });
 });

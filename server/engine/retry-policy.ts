@@ -8,6 +8,12 @@ export const DEFAULT_RETRY: RetryPolicyData = Object.freeze({
   multiplier: 2,
 });
 
+/**
+ * The longest wait between attempts: a retry policy may not ask for more
+ * (INVALID_ARGUMENT), and none is applied longer (policies kept from before).
+ */
+export const MAX_BACKOFF_MS = 24 * 3600_000;
+
 /** The attempts allowed: the submission's, else the definition's, else the default (no allocation: used per dispatch). */
 export function resolveMaxAttempts(submission: Partial<RetryPolicyData> | undefined, definition: Partial<RetryPolicyData> | undefined): number {
   return submission?.maxAttempts || definition?.maxAttempts || DEFAULT_RETRY.maxAttempts;
@@ -22,7 +28,7 @@ export function resolveRetry(
   return {
     maxAttempts: resolveMaxAttempts(submission, definition),
     initialBackoffMs: submission?.initialBackoffMs ?? definition?.initialBackoffMs ?? DEFAULT_RETRY.initialBackoffMs,
-    maxBackoffMs: submission?.maxBackoffMs ?? definition?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs,
+    maxBackoffMs: Math.min(MAX_BACKOFF_MS, submission?.maxBackoffMs ?? definition?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs),
     multiplier: submission?.multiplier || definition?.multiplier || DEFAULT_RETRY.multiplier,
   };
 }

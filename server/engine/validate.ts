@@ -4,11 +4,13 @@ import type { SubmitRequest } from "../../gen/fastworker/v1/task_service_pb.js";
 import type { TaskDefinition } from "../../gen/fastworker/v1/worker_service_pb.js";
 import type { RetryPolicy } from "../../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../../common/priority.js";
-import { parseFiniteJson, valueToJson } from "../../common/json.js";
+import { parseJsonText, valueToJson } from "../../common/json.js";
+import { jsonLimitProblem } from "../../common/json-limits.js";
 import { durationToMs, timestampToMs } from "../../common/time.js";
 import { overLimit } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
+import { MAX_BACKOFF_MS } from "./retry-policy.js";
 import type { SubmitInput } from "./control-plane.js";
 import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "../store/task-record.js";
 
@@ -65,17 +67,23 @@ function delayUntil(request: SubmitRequest): number {
 }
 
 function argsText(request: SubmitRequest): string {
+  let text: string;
   if (request.args !== undefined) {
     if (request.argsJson !== "") throw invalid("set args or args_json, not both");
     try {
-      return JSON.stringify(valueToJson(request.args));
+      text = JSON.stringify(valueToJson(request.args));
     } catch (err) {
       throw invalid(`the args are not a valid JSON value: ${err instanceof Error ? err.message : String(err)}`);
     }
+  } else {
+    if (request.argsJson === "") return "null";
+    parseJsonText(request.argsJson, "the args");
+    text = request.argsJson;
   }
-  if (request.argsJson === "") return "null";
-  parseFiniteJson(request.argsJson, "the args");
-  return request.argsJson;
+  // A stored task must read back: no nesting past what protobuf decoders take, no number that is Infinity.
+  const problem = jsonLimitProblem(text);
+  if (problem !== undefined) throw invalid(`the args have ${problem}`);
+  return text;
 }
 
 function submitOptions(request: SubmitRequest): SubmitOptions {
@@ -122,8 +130,8 @@ function retryOverride(retry: RetryPolicy): Partial<RetryPolicyData> {
   const initial = durationToMs(retry.initialBackoff);
   const max = durationToMs(retry.maxBackoff);
   if (retry.maxAttempts < 0 || retry.maxAttempts > 1000) throw invalid(`max attempts must be between 1 and 1000 (got ${retry.maxAttempts})`);
-  if (initial !== undefined && !(initial >= 0)) throw invalid("the initial backoff must not be negative");
-  if (max !== undefined && !(max >= 0)) throw invalid("the max backoff must not be negative");
+  if (initial !== undefined && !(initial >= 0 && initial <= MAX_BACKOFF_MS)) throw invalid(`the initial backoff must be between 0 and 24 hours (got ${initial / 1000}s)`);
+  if (max !== undefined && !(max >= 0 && max <= MAX_BACKOFF_MS)) throw invalid(`the max backoff must be between 0 and 24 hours (got ${max / 1000}s)`);
   if (retry.multiplier !== 0 && !(retry.multiplier >= 1 && retry.multiplier <= 100)) {
     throw invalid(`the backoff multiplier must be between 1 and 100 (got ${retry.multiplier})`);
   }

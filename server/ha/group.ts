@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../common/logger.js";
 import { PostgresLog } from "../store/postgres-log.js";
 import { Leadership, type LeaderInfo } from "./leadership.js";
+import { redacted } from "./store-url.js";
 
 /** Options for {@link joinGroup}. */
 export interface GroupOptions {
@@ -101,15 +102,4 @@ async function connect(options: GroupOptions, pollMs: number): Promise<Leadershi
   leadership.on("lost", (reason) => options.onLost(reason));
   await leadership.connect();
   return leadership;
-}
-
-/** The URL without its password, for logs and the ready line. */
-export function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(an unparsable store URL)";
-  }
 }

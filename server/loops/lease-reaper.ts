@@ -2,6 +2,10 @@ import type { Logger } from "../../common/logger.js";
 import type { EngineConfig } from "../engine/config.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import { IntervalLoop, type Loop } from "./interval-loop.js";
+import { StallGuard } from "./stall-guard.js";
+
+/** A gap this long between two runs means the control plane was stalled (the loop runs every 250 ms at most). */
+const STALL_MS = 1000;
 
 /**
  * Gives up on workers that lost their lease: no echoed ping for
@@ -11,6 +15,9 @@ import { IntervalLoop, type Loop } from "./interval-loop.js";
  */
 export class LeaseReaper implements Loop {
   private readonly loop: IntervalLoop;
+  private readonly stalls = new StallGuard(STALL_MS);
+  /** After a stall, nobody is lost before this time: workers get to answer a fresh ping first. */
+  private holdUntil = 0;
 
   constructor(
     private readonly plane: ControlPlane,
@@ -29,8 +36,22 @@ export class LeaseReaper implements Loop {
     this.loop.stop();
   }
 
-  /** Loses every worker past its lease; returns how many. */
+  /**
+   * Loses every worker past its lease; returns how many. After a gap of more
+   * than STALL_MS since the previous run (the control plane itself was
+   * stalled), nobody is lost for two heartbeat intervals: heartbeats that
+   * arrived meanwhile are read first, and the pings the control plane could
+   * not send during the stall go out and are answered. A stalled control
+   * plane must not blame its workers.
+   */
   runOnce(now: number): number {
+    const stalled = this.stalls.check(now);
+    if (stalled > 0) {
+      this.holdUntil = now + 2 * this.config.heartbeatIntervalMs;
+      this.logger.warn({ stalledMs: stalled }, `the control plane did not run for ${(stalled / 1000).toFixed(1)}s (event loop blocked or process suspended); leases are checked again once workers answered a fresh ping`);
+      return 0;
+    }
+    if (now < this.holdUntil) return 0;
     let lost = 0;
     for (const worker of [...this.plane.workers.live()]) {
       let reason: string | undefined;

@@ -1,24 +1,26 @@
-import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
-import { MinHeap } from "../store/min-heap.js";
+import type { TaskStore } from "../store/task-store.js";
 import type { TaskRecord } from "../store/task-record.js";
 
 /** The longest delay setTimeout supports. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Holds SCHEDULED tasks (delayed submissions, retries waiting out their
- * backoff) and hands each one back when its time comes. One timer, set for
- * the earliest task. A task that leaves SCHEDULED meanwhile (cancelled) is
- * skipped when its time comes.
+ * Turns SCHEDULED tasks (delayed submissions, retries waiting out their
+ * backoff) into QUEUED when their time comes. The store keeps them in
+ * due-time order (TaskStore.takeDue), and a task that leaves SCHEDULED
+ * meanwhile (cancelled) leaves that order at once; this loop holds one
+ * timer, set for the earliest due time.
  */
 export class Scheduler {
-  private readonly heap = new MinHeap<TaskRecord>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private running = false;
 
   /** @param onDue receives each task whose time has come, still SCHEDULED. */
-  constructor(private readonly onDue: (task: TaskRecord) => void) {}
+  constructor(
+    private readonly store: TaskStore,
+    private readonly onDue: (task: TaskRecord) => void,
+  ) {}
 
   start(): void {
     this.running = true;
@@ -32,24 +34,15 @@ export class Scheduler {
     this.timerAt = Number.POSITIVE_INFINITY;
   }
 
-  /** Tasks waiting (stale entries included). */
-  get size(): number {
-    return this.heap.length;
-  }
-
-  /** Adds a SCHEDULED task; its scheduledFor says when it is due. */
+  /** A task became SCHEDULED (the store holds it): the timer moves earlier when it is due sooner. */
   add(task: TaskRecord, now: number): void {
-    this.heap.push(task, task.scheduledFor, task.scheduledFor);
     if (task.scheduledFor < this.timerAt) this.arm(now);
   }
 
   /** Hands back every task due by `now`; returns how many. */
   runOnce(now: number): number {
     let due = 0;
-    while (this.heap.peekKey() <= now) {
-      const tag = this.heap.peekTag();
-      const task = this.heap.pop()!;
-      if (task.state !== TaskState.SCHEDULED || task.scheduledFor !== tag) continue;
+    for (let task = this.store.takeDue(now); task !== undefined; task = this.store.takeDue(now)) {
       due++;
       this.onDue(task);
     }
@@ -60,7 +53,7 @@ export class Scheduler {
     if (!this.running) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const next = this.heap.peekKey();
+    const next = this.store.nextDueAt();
     this.timerAt = next;
     if (next === Number.POSITIVE_INFINITY) return;
     // setTimeout cannot wait longer than 2^31-1 ms (it would fire at once): wake up then and re-arm.

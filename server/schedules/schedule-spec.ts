@@ -5,6 +5,7 @@ import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../../common/priority.js";
 import { jsonToValue, valueToJson } from "../../common/json.js";
 import { overLimit } from "../../common/format-bytes.js";
+import { jsonLimitProblem } from "../../common/json-limits.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { formatDurationText } from "../../common/duration-text.js";
 import { durationFromMs, durationToMs } from "../../common/time.js";
@@ -55,6 +56,9 @@ export function specFromMessage(message: ScheduleSpec, options: { maxPayloadByte
     }
   }
   if (exceedsBytes(argsJson, options.maxPayloadBytes)) throw invalid(overLimit("the args are", Buffer.byteLength(argsJson), options.maxPayloadBytes));
+  // Its tasks get these args without the submission checks: the same JSON rules apply here.
+  const jsonProblem = jsonLimitProblem(argsJson);
+  if (jsonProblem !== undefined) throw invalid(`the args have ${jsonProblem}`);
   if (message.priority !== Priority.UNSPECIFIED && !isKnownPriority(message.priority)) throw invalid(`unknown priority ${message.priority}`);
   if (!(message.misfire >= MisfirePolicy.UNSPECIFIED && message.misfire <= MisfirePolicy.SKIP)) throw invalid(`unknown misfire policy ${message.misfire}`);
   if (!(message.overlap >= OverlapPolicy.UNSPECIFIED && message.overlap <= OverlapPolicy.QUEUE_ONE)) throw invalid(`unknown overlap policy ${message.overlap}`);

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   AdminService,
@@ -19,6 +19,9 @@ import { taskNameRow, taskNameRows, type TaskNameRow } from "../engine/task-name
 import { validateTaskName } from "../engine/validate.js";
 import type { WorkerSession } from "../engine/worker-session.js";
 
+/** The longest WatchStats interval. */
+const MAX_WATCH_INTERVAL_MS = 3600_000;
+
 /** AdminService, implemented once for both transports. */
 export function adminService(plane: ControlPlane, feeds: DashboardFeeds): ServiceImpl<typeof AdminService> {
   const stats = (now: number) => statsMessage(plane.stats, plane.store.counts(), plane.workers.size, now);
@@ -29,7 +32,12 @@ export function adminService(plane: ControlPlane, feeds: DashboardFeeds): Servic
     },
 
     async *watchStats(request, ctx): AsyncIterable<WatchStatsResponse> {
-      const intervalMs = Math.max(100, durationToMs(request.interval) || 1000);
+      const requested = durationToMs(request.interval) ?? 0;
+      if (!(requested >= 0 && requested <= MAX_WATCH_INTERVAL_MS)) {
+        // Past 2^31 ms a timer fires at once: an unchecked interval would stream as fast as it can.
+        throw new ConnectError(`the interval must be between 0 and ${MAX_WATCH_INTERVAL_MS / 1000}s (got ${requested / 1000}s)`, Code.InvalidArgument);
+      }
+      const intervalMs = Math.max(100, requested || 1000);
       // Ends when the client goes away or the control plane shuts down.
       const signal = AbortSignal.any([ctx.signal, feeds.closed]);
       let sentSample = 0;

@@ -12,12 +12,14 @@ import {
 } from "../../gen/fastworker/v1/task_service_pb.js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { MAX_MESSAGE_BYTES, splitByBytes, type ByteBudget } from "../../common/split-by-bytes.js";
+import { MAX_SESSION_FOLLOWS, MAX_SESSION_SUBMITS } from "../../common/stream-limits.js";
 import { isFinalState } from "../../common/task-state.js";
 import type { ControlPlane, SubmitOutcome } from "../engine/control-plane.js";
 import type { TaskRecord } from "../store/task-record.js";
 import { taskOutcome } from "../engine/task-view.js";
 import { validateSubmit, validateTaskId } from "../engine/validate.js";
 import type { TaskWaiter } from "../engine/waiters.js";
+import { unreadBound } from "./stream-bounds.js";
 
 /** An outcome on the wire: its result and error text, and an allowance for the id and numbers. */
 const OUTCOME_BYTES: ByteBudget<TaskOutcome> = {
@@ -29,6 +31,19 @@ const OUTCOME_BYTES: ByteBudget<TaskOutcome> = {
     64,
 };
 
+/** A response's size for the unread bound: its texts (UTF-16 units) and an allowance per item. */
+function responseSize(response: SessionResponse): number {
+  let bytes = 16 + response.accepted.length * 32;
+  for (const o of response.outcomes) bytes += OUTCOME_BYTES.bytesOf(o, (text) => text.length);
+  return bytes;
+}
+
+/** Submissions and follows a stream applies before the event loop gets a turn. */
+const YIELD_EVERY = 10_000;
+
+/** Resolves on the next turn of the event loop (after pending I/O). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * One client's Session stream: submissions in, acceptances and the outcomes
  * of followed tasks out. Whatever becomes ready in one turn of the event
@@ -36,7 +51,7 @@ const OUTCOME_BYTES: ByteBudget<TaskOutcome> = {
  * client half-closes, the stream ends once every followed task is final.
  */
 export class SessionStream implements TaskWaiter {
-  readonly out = new AsyncQueue<SessionResponse>();
+  readonly out: AsyncQueue<SessionResponse>;
   private accepted: SessionAccepted[] = [];
   private outcomes: TaskOutcome[] = [];
   /** Ids of unfinished tasks this stream waits for (to unregister them if it closes first). */
@@ -52,12 +67,31 @@ export class SessionStream implements TaskWaiter {
     ctx: HandlerContext,
   ) {
     ctx.signal.addEventListener("abort", () => this.close());
+    this.out = new AsyncQueue({
+      bound: unreadBound("Session", plane.config.maxPayloadBytes, responseSize, "read it as it comes (the client library does, and follows its tasks again)"),
+    });
+    // A stream cut off for not reading stops following its tasks at once.
+    this.out.closedSignal.addEventListener("abort", () => this.close());
   }
 
-  /** Reads the request stream until it ends (or fails). */
+  /**
+   * Reads the request stream until it ends (or fails). The event loop gets
+   * a turn after every YIELD_EVERY items, so a client sending as fast as it
+   * can never holds up heartbeats and results (the transport stops reading
+   * its connection meanwhile).
+   */
   async consume(requests: AsyncIterable<SessionRequest>): Promise<void> {
     try {
-      for await (const request of requests) this.receive(request, Date.now());
+      let items = 0;
+      for await (const request of requests) {
+        this.receive(request, Date.now());
+        items += request.submits.length + request.follow.length;
+        if (items >= YIELD_EVERY) {
+          items = 0;
+          await nextTurn();
+          if (this.closed) return;
+        }
+      }
       this.inputDone = true;
       this.schedule();
     } catch (err) {
@@ -69,6 +103,13 @@ export class SessionStream implements TaskWaiter {
 
   /** Applies one request: submissions (each accepted or refused on its own), then follows. */
   receive(request: SessionRequest, now: number): void {
+    // One message must not create millions of tasks (or hold the event loop for seconds): the stream ends.
+    if (request.submits.length > MAX_SESSION_SUBMITS) {
+      throw new ConnectError(`a Session message carries at most ${MAX_SESSION_SUBMITS} submissions (got ${request.submits.length}); send them in several messages (the client library does)`, Code.ResourceExhausted);
+    }
+    if (request.follow.length > MAX_SESSION_FOLLOWS) {
+      throw new ConnectError(`a Session message follows at most ${MAX_SESSION_FOLLOWS} tasks (got ${request.follow.length}); send them in several messages (the client library does)`, Code.ResourceExhausted);
+    }
     const maxPayload = this.plane.config.maxPayloadBytes;
     for (const submit of request.submits) {
       if (submit.task === undefined) {

@@ -6,14 +6,16 @@ import {
   SubmitResponseSchema,
   TaskService,
 } from "../../gen/fastworker/v1/task_service_pb.js";
+import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../../common/split-by-bytes.js";
 import { isFinalState } from "../../common/task-state.js";
 import { durationToMs } from "../../common/time.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import { taskMessage } from "../engine/task-view.js";
+import type { TaskErrorData, TaskRecord } from "../store/task-record.js";
 import { SessionStream } from "./session.js";
 import { validateSubmit, validateTaskId } from "../engine/validate.js";
 import { filterFromMessage, orderFromMessage } from "../engine/task-filter-input.js";
-import { decodeCursor, encodeCursor } from "../store/listing.js";
+import { cursorAfter, decodeCursor, encodeCursor } from "../store/listing.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
 export const MAX_WAIT_MS = 30_000;
@@ -21,6 +23,20 @@ export const MAX_WAIT_MS = 30_000;
 export const MAX_BATCH = 10_000;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
+
+/** A task in the FULL view: its args, result and error texts, each attempt's error, and an allowance for the rest. */
+const FULL_TASK_BYTES: ByteBudget<TaskRecord> = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  bytesOf: (t, text) => {
+    let bytes = text(t.argsJson) + text(t.resultJson ?? "") + errorBytes(t.error, text) + mapBytes(t.options.metadata, text) + 512;
+    for (const a of t.attempts ?? []) bytes += errorBytes(a.error, text) + 96;
+    return bytes;
+  },
+};
+
+function errorBytes(error: TaskErrorData | undefined, text: TextBytes): number {
+  return error === undefined ? 0 : text(error.message) + text(error.stack) + text(error.type);
+}
 
 /** TaskService, implemented once for both transports. */
 export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService> {
@@ -119,9 +135,19 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       const now = Date.now();
       const view = request.view === TaskView.FULL ? TaskView.FULL : TaskView.BASIC;
       const page = plane.store.list(filter, { order, cursor, last: request.lastPage, limit: pageSize }, now);
+      // A FULL page carries args and results: it ends early rather than pass MAX_MESSAGE_BYTES (a page
+      // of 1000 tasks with 1 MiB args each must not build a 1 GiB answer). The next page starts after it.
+      let { tasks, next } = page;
+      if (view === TaskView.FULL) {
+        const fits = countByBytes(tasks, 0, FULL_TASK_BYTES);
+        if (fits < tasks.length) {
+          tasks = tasks.slice(0, fits);
+          next = cursorAfter(tasks[fits - 1]!, order);
+        }
+      }
       return {
-        tasks: page.tasks.map((task) => taskMessage(task, view, plane, now)),
-        nextPageToken: page.next === undefined ? "" : encodeCursor(page.next),
+        tasks: tasks.map((task) => taskMessage(task, view, plane, now)),
+        nextPageToken: next === undefined ? "" : encodeCursor(next),
         previousPageToken: page.previous === undefined ? "" : encodeCursor(page.previous),
         totalSize: page.total,
       };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { TaggedDeque } from "./deque.js";
-import { MinHeap } from "./min-heap.js";
 
 describe("TaggedDeque", () => {
   it("is FIFO across growth and wrap-around, keeping tags with items", () => {
@@ -18,17 +17,20 @@ describe("TaggedDeque", () => {
   });
 });
 
-describe("MinHeap", () => {
-  it("pops in key order with tags", () => {
-    const h = new MinHeap<string>();
-    const keys = [5, 1, 9, 3, 7, 2, 8, 2];
-    keys.forEach((k, i) => h.push(`k${k}`, k, i));
-    const popped: number[] = [];
-    while (h.length > 0) {
-      popped.push(h.peekKey());
-      h.pop();
-    }
-    expect(popped).toEqual([...keys].sort((a, b) => a - b));
-    expect(h.peekKey()).toBe(Infinity);
+describe("TaggedDeque clear", () => {
+  it("empties an entry where it stands (across growth and wrap-around), only while it holds that item", () => {
+    const d = new TaggedDeque<string>(4);
+    d.push("old", 0);
+    d.shift();
+    const positions = ["a", "b", "c", "d", "e", "f"].map((v, i) => d.push(v, i)); // grows past 4
+    expect(positions).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(d.clear(positions[2]!, "c")).toBe(true);
+    expect(d.clear(positions[2]!, "c")).toBe(false); // already empty
+    expect(d.clear(positions[3]!, "x")).toBe(false); // another item is there
+    expect(d.clear(0, "old")).toBe(false); // shifted off already
+    expect(d.clear(99, "a")).toBe(false);
+    const out: (string | undefined)[] = [];
+    while (d.length > 0) out.push(d.shift());
+    expect(out).toEqual(["a", "b", undefined, "d", "e", "f"]);
   });
 });

@@ -2,13 +2,18 @@
  * A FIFO ring buffer whose entries carry a numeric tag beside the item, so a
  * queue can hold entries that went stale (a cancelled task, a task queued
  * again elsewhere) and recognise them when they reach the front, without a
- * wrapper object per entry. push and shift are O(1) amortised.
+ * wrapper object per entry. push and shift are O(1) amortised. An entry can
+ * also be cleared where it stands ({@link clear}, by the position push()
+ * returned): the item is no longer referenced, and the empty entry is
+ * skipped at the front like a stale one (peek() gives undefined for it).
  */
 export class TaggedDeque<T> {
   private items: (T | undefined)[];
   private tags: Float64Array;
   private head = 0;
   private count = 0;
+  /** Entries shifted off so far: the position of the front entry. */
+  private shifted = 0;
 
   constructor(initialCapacity = 16) {
     const capacity = Math.max(4, 1 << Math.ceil(Math.log2(initialCapacity)));
@@ -21,15 +26,26 @@ export class TaggedDeque<T> {
     return this.count;
   }
 
-  push(item: T, tag: number): void {
+  /** Appends an entry; returns its position (for {@link clear}). */
+  push(item: T, tag: number): number {
     if (this.count === this.items.length) this.grow();
     const index = (this.head + this.count) & (this.items.length - 1);
     this.items[index] = item;
     this.tags[index] = tag;
-    this.count++;
+    return this.shifted + this.count++;
   }
 
-  /** The front item, or undefined when empty. */
+  /** Empties the entry at `position` if it still holds `item`; returns whether it did. */
+  clear(position: number, item: T): boolean {
+    const offset = position - this.shifted;
+    if (!(offset >= 0 && offset < this.count)) return false;
+    const index = (this.head + offset) & (this.items.length - 1);
+    if (this.items[index] !== item) return false;
+    this.items[index] = undefined;
+    return true;
+  }
+
+  /** The front item, or undefined when empty (or when the front entry was cleared: see length). */
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.items[this.head];
   }
@@ -46,6 +62,7 @@ export class TaggedDeque<T> {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
     this.count--;
+    this.shifted++;
     return item;
   }
 

@@ -132,6 +132,11 @@ function select(tasks: readonly TaskRecord[], inRange: (task: TaskRecord) => boo
   return best;
 }
 
+/** The cursor of the page that continues forward right after `task` (a page cut short, e.g. by bytes). */
+export function cursorAfter(task: TaskRecord, order: ListOrder): Cursor {
+  return { order, forward: true, key: order === "next" ? runKey(task) : [task.order] };
+}
+
 /** How many tasks the last page holds when `total` tasks are cut into pages of `limit` from the start. */
 export function lastPageSize(total: number, limit: number): number {
   return total === 0 ? limit : total % limit || limit;

@@ -1,6 +1,7 @@
 import { Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { TaggedDeque } from "./deque.js";
-import { MinHeap } from "./min-heap.js";
+import { IndexedHeap } from "./indexed-heap.js";
+import { TASK_SLOT, writable } from "./internal/writable.js";
 import type { TaskRecord } from "./task-record.js";
 
 const LEVELS = Priority.LOW + 1;
@@ -12,15 +13,18 @@ const LEVELS = Priority.LOW + 1;
  * The next task of a priority is whichever of the two heads has the lower
  * queue sequence number.
  *
- * Entries are tagged with the task's queueSeq; an entry is live only while
- * the task is QUEUED with that same queueSeq, so cancelling a queued task is
- * O(1): its entry goes stale and is skipped when it reaches the front.
+ * A task that leaves QUEUED other than from the front (cancelled) is
+ * removed at once ({@link remove}): its FIFO entry is cleared where it
+ * stands, its heap entry taken out, so the queue never keeps a cancelled
+ * task (and its args) alive. Entries are also tagged with the task's
+ * queueSeq, and one that is not live (a QUEUED task with that queueSeq) is
+ * skipped when it reaches the front.
  */
 export class NameQueue {
   /** Live (QUEUED) tasks per priority, index = Priority. */
   readonly live: number[] = new Array<number>(LEVELS).fill(0);
   private readonly fresh: TaggedDeque<TaskRecord>[] = [];
-  private readonly returned: (MinHeap<TaskRecord> | undefined)[] = new Array(LEVELS).fill(undefined);
+  private readonly returned: (IndexedHeap<TaskRecord> | undefined)[] = new Array(LEVELS).fill(undefined);
   /** Held back by a flow limit: its tasks stay queued but are not taken (Queues keeps the counts). */
   parked = false;
   /** Per priority, the head's queueSeq this lane is filed under in its name's lane heap (0: not filed). */
@@ -41,16 +45,22 @@ export class NameQueue {
 
   /** Appends a task whose queueSeq is the newest. */
   push(task: TaskRecord): void {
-    this.fresh[task.priority]!.push(task, task.queueSeq);
+    writable(task).slot = this.fresh[task.priority]!.push(task, task.queueSeq);
     this.live[task.priority]!++;
   }
 
   /** Puts a task back at the place its (older) queueSeq gives it. */
   putBack(task: TaskRecord): void {
     let heap = this.returned[task.priority];
-    if (heap === undefined) this.returned[task.priority] = heap = new MinHeap<TaskRecord>();
-    heap.push(task, task.queueSeq, task.queueSeq);
+    if (heap === undefined) this.returned[task.priority] = heap = new IndexedHeap<TaskRecord>(TASK_SLOT);
+    heap.push(task, task.queueSeq);
     this.live[task.priority]!++;
+  }
+
+  /** Uncounts a task that left QUEUED, and takes it out wherever it stands (nothing to take out when {@link take} took it). */
+  remove(task: TaskRecord): void {
+    this.live[task.priority]!--;
+    if (!this.fresh[task.priority]!.clear(task.slot, task)) this.returned[task.priority]?.remove(task);
   }
 
   /** The oldest live task of a priority, without removing it. */
@@ -85,12 +95,12 @@ export class NameQueue {
 
   private freshHead(priority: Priority): TaskRecord | undefined {
     const deque = this.fresh[priority]!;
-    for (;;) {
+    while (deque.length > 0) {
       const task = deque.peek();
-      if (task === undefined) return undefined;
-      if (task.state === TaskState.QUEUED && task.queueSeq === deque.peekTag()) return task;
-      deque.shift();
+      if (task !== undefined && task.state === TaskState.QUEUED && task.queueSeq === deque.peekTag()) return task;
+      deque.shift(); // cleared, or stale
     }
+    return undefined;
   }
 
   private returnedHead(priority: Priority): TaskRecord | undefined {
@@ -99,7 +109,7 @@ export class NameQueue {
     for (;;) {
       const task = heap.peek();
       if (task === undefined) return undefined;
-      if (task.state === TaskState.QUEUED && task.queueSeq === heap.peekTag()) return task;
+      if (task.state === TaskState.QUEUED) return task;
       heap.pop();
     }
   }

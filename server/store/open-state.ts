@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { DataDirLock } from "./data-dir-lock.js";
-import { LmdbLog } from "./lmdb-log.js";
+import type { LmdbLog } from "./lmdb-log.js";
 import type { StateLog } from "./state-log.js";
 import { TaskStore, type Recovered } from "./task-store.js";
 
@@ -48,6 +48,8 @@ export async function openState(options: StateOptions): Promise<OpenedState> {
   const lock = await DataDirLock.acquire(dir);
   let log: LmdbLog | undefined;
   try {
+    // Loaded only for a data directory: lmdb costs ~12 MiB of RSS that --in-memory does not need.
+    const { LmdbLog } = await import("./lmdb-log.js");
     log = LmdbLog.open(dir);
     const { store, recovered } = await TaskStore.open({ ...memory, log, onLogFailure: options.onFailure });
     return {

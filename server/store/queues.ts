@@ -118,13 +118,13 @@ export class Queues {
     }
   }
 
-  /** Uncounts a task that left QUEUED (its entry goes stale and is skipped later). */
+  /** A task left QUEUED: uncounted, and out of its lane wherever it stood. */
   remove(task: TaskRecord): void {
     const p = task.priority;
     this.counts[p]!--;
     const entry = this.byName.get(task.name)!;
     const lane = entry.lanes.get(task.laneKey)!;
-    lane.live[p]!--;
+    lane.remove(task);
     if (!lane.parked) this.addReady(entry, p, -1);
     // With nothing live left, every entry is stale: drop the lane (and the tasks it still references).
     if (lane.size === 0) {

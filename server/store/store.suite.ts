@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import type { Recovered, TaskStore } from "./task-store.js";
 import { NO_OPTIONS, TaskRecord, type SubmitOptions } from "./task-record.js";
+import { isCollected } from "../../test/helpers/collected.js";
 
 /** Options every store is made with in the suite. */
 export interface SuiteStoreOptions {
@@ -312,6 +313,76 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       s.afterCommit(() => seen.push("second"));
       await s.commit();
       expect(seen).toEqual(["first", "second"]);
+    });
+
+    it("counts the backlog (queued and scheduled tasks, and the UTF-8 bytes of their args) through every transition", async () => {
+      const s = await store();
+      const [q, sch, big] = [make("a", Priority.NORMAL, NO_OPTIONS, 1000, '"é"'), make("a"), make("a", Priority.HIGH, NO_OPTIONS, 1000, JSON.stringify("x".repeat(5000)))];
+      s.insert(q!);
+      s.insert(sch!, 5000);
+      s.insert(big!);
+      await s.commit();
+      const bytes = 4 + 4 + 5002;
+      expect(s.backlog()).toEqual({ tasks: 3, bytes });
+      expect(s.takeNext(["a"])).toBe(big); // running: no longer waiting
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: bytes - 5002 });
+      s.requeue(big!);
+      expect(s.backlog()).toEqual({ tasks: 3, bytes });
+      s.finish(sch!, TaskState.CANCELLED, 2000, {}); // a cancelled delayed task leaves the backlog at once
+      s.finish(q!, TaskState.CANCELLED, 2000, {});
+      expect(s.backlog()).toEqual({ tasks: 1, bytes: 5002 });
+      s.restartSeries(q!);
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+      const running = s.takeNext(["a"])!;
+      s.schedule(running, 9000); // a retry waiting out its backoff is backlog again
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+      s.enqueue(running);
+      expect(s.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+      await s.commit();
+      if (restart !== undefined) {
+        const { store: r } = await restart(s, defaults);
+        expect(r.backlog()).toEqual({ tasks: 2, bytes: 5006 });
+        await r.close();
+      }
+    });
+
+    it("lets go of a cancelled task at once: no queue or due-time order keeps it (only the result it became, until dropped)", async () => {
+      const s = await store({ resultTtlMs: 1000 });
+      const ahead = make("a");
+      await insert(s, ahead); // stays queued ahead of the others: its queue is kept
+      for (const kind of ["queued", "put back", "scheduled"] as const) {
+        const collected = await isCollected(() => {
+          const task = make("a", Priority.NORMAL, NO_OPTIONS, 0, JSON.stringify("x".repeat(1000)));
+          s.insert(task, kind === "scheduled" ? 10 ** 12 : 0);
+          if (kind === "put back") {
+            s.takeNext(["a"]); // `ahead`, then this one
+            expect(s.takeNext(["a"])).toBe(task);
+            s.requeue(ahead);
+            s.requeue(task);
+          }
+          s.finish(task, TaskState.CANCELLED, 0, {});
+          // Its result expires; listings let go of it once evicted records are most of them.
+          for (let i = 0; i < 2100; i++) {
+            const filler = make("z", Priority.NORMAL, NO_OPTIONS, 0);
+            s.insert(filler);
+            s.finish(filler, TaskState.CANCELLED, 0, {});
+          }
+          s.sweep(10_000);
+          return task;
+        });
+        expect(collected, kind).toBe(true);
+      }
+      expect(s.takeNext(["a"])).toBe(ahead);
+      expect(s.takeNext(["a"])).toBeUndefined();
+      expect(s.nextDueAt()).toBe(Number.POSITIVE_INFINITY);
+      // The negative control: a waiting task is held (the check can tell).
+      expect(await isCollected(() => {
+        const waiting = make("a");
+        s.insert(waiting, 10 ** 12);
+        return waiting;
+      })).toBe(false);
+      await s.commit();
+      await s.close();
     });
 
     durableIt("recovers every task in its state after a restart: queue order, attempts, results, errors, options", async () => {

@@ -91,6 +91,15 @@ export class TaskRecord {
   readonly finishSeq: number = 0;
   /** Set when the task left the store (result expired or evicted). */
   readonly evicted: boolean = false;
+  /** UTF-8 bytes of argsJson (set by the store when the task enters it; admission control counts them). */
+  readonly argsBytes: number = 0;
+  /**
+   * Where the task stands in the one structure that holds it while it
+   * waits: the due-time heap while SCHEDULED, its queue while QUEUED (each
+   * checks the entry is this task before acting on it). Lets a cancel remove
+   * the entry at once, so nothing keeps a cancelled task alive.
+   */
+  readonly slot: number = -1;
   /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
   readonly laneKey: string = "";
 

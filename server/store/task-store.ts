@@ -3,16 +3,17 @@ import { isFinalState } from "../../common/task-state.js";
 import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
 import { History } from "./history.js";
+import { IndexedHeap } from "./indexed-heap.js";
 import { listPage } from "./listing.js";
 import { matchesFilter, needsScan } from "./task-filter.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
-import { writable, writableAttempt } from "./internal/writable.js";
+import { TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
 import { NameCounts, type StateTally } from "./name-counts.js";
 import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 import type { PageRequest, StateCounts, TaskFilter, TaskPage } from "./store.js";
-import { AttemptRecord, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import { AttemptRecord, NO_OPTIONS, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
 
 /** Options for {@link TaskStore}. */
 export interface TaskStoreOptions {
@@ -93,6 +94,10 @@ export class TaskStore {
   private readonly byState: number[] = new Array<number>(TaskState.CANCELLED + 1).fill(0);
   private finishSeq = 0;
   private queueSeq = 0;
+  /** Args bytes of QUEUED and SCHEDULED tasks (the backlog admission control bounds). */
+  private backlogBytes = 0;
+  /** SCHEDULED tasks by due time; a task leaves it at once when it leaves SCHEDULED (e.g. cancelled). */
+  private readonly due = new IndexedHeap<TaskRecord>(TASK_SLOT);
   private readonly commits: GroupCommit | undefined;
   private dirty = new Set<TaskRecord>();
   /** Tasks whose only change is a dispatch: written with their next change, or within LAZY_WRITE_MS. */
@@ -175,6 +180,24 @@ export class TaskStore {
     return this.names.get(name);
   }
 
+  /** Tasks waiting to run (QUEUED and SCHEDULED) and the bytes of their args: what admission control bounds. */
+  backlog(): { tasks: number; bytes: number } {
+    return { tasks: this.queues.total + this.byState[TaskState.SCHEDULED]!, bytes: this.backlogBytes };
+  }
+
+  /** When the earliest SCHEDULED task is due (Infinity when none is). */
+  nextDueAt(): number {
+    return this.due.peekKey();
+  }
+
+  /**
+   * The earliest SCHEDULED task due by `now`, taken out of the due-time
+   * order (it stays SCHEDULED: the caller queues it at once), or undefined.
+   */
+  takeDue(now: number): TaskRecord | undefined {
+    return this.due.peekKey() <= now ? this.due.pop() : undefined;
+  }
+
   counts(): StateCounts {
     return {
       queued: this.queues.counts,
@@ -198,12 +221,15 @@ export class TaskStore {
       this.byKey.set(scoped, task);
       if (this.keys.delete(scoped) && this.commits !== undefined) this.pending.push({ collection: "keys", key: scoped, value: undefined });
     }
+    writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
     if (scheduledFor > 0) {
       const w = writable(task);
       w.state = TaskState.SCHEDULED;
       w.scheduledFor = scheduledFor;
       this.byState[TaskState.SCHEDULED]!++;
       this.names.add(task.name, TaskState.SCHEDULED);
+      this.backlogBytes += task.argsBytes;
+      this.due.push(task, scheduledFor);
     } else {
       this.pushQueued(task, false);
     }
@@ -222,6 +248,7 @@ export class TaskStore {
     if (task === undefined) return undefined;
     this.queues.remove(task);
     this.names.remove(task.name, TaskState.QUEUED);
+    this.backlogBytes -= task.argsBytes;
     this.enter(task, TaskState.RUNNING);
     this.touchLater(task);
     return task;
@@ -285,8 +312,8 @@ export class TaskStore {
   /** SCHEDULED until `at` (a retry's backoff), then the scheduler queues it. */
   schedule(task: TaskRecord, at: number): void {
     this.leave(task);
-    this.enter(task, TaskState.SCHEDULED);
     writable(task).scheduledFor = at;
+    this.enter(task, TaskState.SCHEDULED);
     this.touch(task);
   }
 
@@ -466,6 +493,7 @@ export class TaskStore {
   private pushQueued(task: TaskRecord, atOldPlace: boolean): void {
     const w = writable(task);
     w.state = TaskState.QUEUED;
+    this.backlogBytes += task.argsBytes;
     if (!atOldPlace) w.queueSeq = ++this.queueSeq;
     this.queues.add(task, atOldPlace);
     this.names.add(task.name, TaskState.QUEUED);
@@ -476,12 +504,18 @@ export class TaskStore {
     if (task.state === TaskState.QUEUED) this.queues.remove(task);
     else this.byState[task.state]!--;
     this.names.remove(task.name, task.state);
+    if (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) this.backlogBytes -= task.argsBytes;
+    if (task.state === TaskState.SCHEDULED) this.due.remove(task);
   }
 
   private enter(task: TaskRecord, state: TaskState): void {
     writable(task).state = state;
     this.byState[state]!++;
     this.names.add(task.name, state);
+    if (state === TaskState.SCHEDULED) {
+      this.backlogBytes += task.argsBytes;
+      this.due.push(task, task.scheduledFor);
+    }
   }
 
   private get keyTtlMs(): number {
@@ -498,7 +532,8 @@ export class TaskStore {
 
   private evict(task: TaskRecord, now: number): void {
     if (task.evicted) return;
-    writable(task).evicted = true;
+    const w = writable(task);
+    w.evicted = true;
     this.tasks.delete(task.id);
     const key = task.options.idempotencyKey;
     const scoped = key ? scopedKey(task.name, key) : undefined;
@@ -522,6 +557,14 @@ export class TaskStore {
       if (!argsInline(task)) this.pending.push({ collection: "args", key: task.id, value: undefined });
       this.commits.schedule();
     }
+    // Listings may hold the record a while longer (History compacts lazily): not its payload.
+    w.argsJson = "";
+    w.argsBytes = 0;
+    w.resultJson = undefined;
+    w.error = undefined;
+    w.progress = undefined;
+    w.attempts = undefined;
+    w.options = NO_OPTIONS;
   }
 
   /** The total a filter matches, when the counters alone can tell. */
@@ -565,6 +608,7 @@ export class TaskStore {
     let maxOrder = 0;
     for (const task of loaded) {
       this.tasks.set(task.id, task);
+      writable(task).argsBytes = Buffer.byteLength(task.argsJson, "utf8");
       const key = task.options.idempotencyKey;
       if (key) this.byKey.set(scopedKey(task.name, key), task);
       maxOrder = Math.max(maxOrder, task.order);
@@ -575,14 +619,21 @@ export class TaskStore {
       else {
         this.byState[task.state]!++;
         if (task.state === TaskState.RUNNING) running.push(task);
-        else if (task.state === TaskState.SCHEDULED) scheduled.push(task);
+        else if (task.state === TaskState.SCHEDULED) {
+          scheduled.push(task);
+          this.backlogBytes += task.argsBytes;
+          this.due.push(task, task.scheduledFor);
+        }
         else finished.push(task);
       }
     }
     this.history.load(loaded);
     // Queued tasks go back in queue order; each keeps its place (a put-back task sorts by its old position).
     queued.sort((a, b) => a.queueSeq - b.queueSeq);
-    for (const task of queued) this.queues.add(task, false);
+    for (const task of queued) {
+      this.queues.add(task, false);
+      this.backlogBytes += task.argsBytes;
+    }
     finished.sort((a, b) => a.finishSeq - b.finishSeq);
     for (const task of finished) this.retained.push(task, task.finishSeq);
     return { running, scheduled, maxOrder, tasks: loaded.length };

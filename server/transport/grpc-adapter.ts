@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { grpcServiceDefinition, methodPath } from "../../common/transport/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
+import { resetIfUndelivered, STATUS_DELIVERY_MS } from "./stalled-call.js";
 
 /** Per-call context values for handlers (`HandlerContext.values`), made from the call, like connect-node's option. */
 export type CallContextValues = (call: { getPeer(): string; readonly metadata: grpc.Metadata }) => ContextValues;
@@ -33,9 +34,30 @@ export function addServiceImpl<S extends DescService>(
 
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
+/**
+ * How long a server stream may wait for its peer to read anything (its
+ * transport buffers full) before it is ended with RESOURCE_EXHAUSTED.
+ * Streams whose messages come from a bounded queue are usually ended sooner,
+ * at the queue's bound; this catches pull-based ones (WatchStats) too.
+ */
+const UNREAD_STALL_MS = 60_000;
+
+/** What a stream's pump reports to the log: a stream ended at a limit, a stream reset because its peer does not read. */
+interface StreamEnds {
+  /** The method's name, for messages. */
+  stream: string;
+  onLimit(status: Partial<grpc.StatusObject>): void;
+  onReset(status: Partial<grpc.StatusObject>): void;
+}
+
 function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextValues: CallContextValues | undefined): grpc.UntypedHandleCall {
   const handlerContext = (m: DescMethod, call: AnyServerCall): ReturnType<typeof createHandlerContext> => contextFor(m, call, contextValues?.(call));
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
+  const ends: StreamEnds = {
+    stream: method.name,
+    onLimit: (status) => logger.warn({ method: methodPath(method) }, `ended a stream at a limit: ${status.details}`),
+    onReset: (status) => logger.warn({ method: methodPath(method), code: status.code }, `reset a stream whose peer does not read it; its status was: ${status.details}`),
+  };
   switch (method.methodKind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -51,12 +73,12 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextV
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
+        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus);
+        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -83,50 +105,90 @@ async function pump(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
   ctx: ReturnType<typeof createHandlerContext>,
   toStatus: (err: unknown) => Partial<grpc.StatusObject>,
+  ends: StreamEnds,
 ): Promise<void> {
   try {
     const output = produce();
     const closed = (output as { closedSignal?: AbortSignal }).closedSignal;
     for await (const message of output) {
       if (ctx.signal.aborted) break;
-      if (!call.write(asMessage(schema, message))) await drained(call, ctx.signal, closed);
+      if (!call.write(asMessage(schema, message)) && !(await drained(call, ctx.signal, closed, UNREAD_STALL_MS))) {
+        throw new ConnectError(
+          `the ${ends.stream} stream read nothing for ${UNREAD_STALL_MS / 1000}s while messages waited, so the control plane ended it; read a stream as it comes`,
+          Code.ResourceExhausted,
+        );
+      }
     }
     if (!ctx.signal.aborted) call.end();
   } catch (err) {
-    if (!ctx.signal.aborted) call.emit("error", toStatus(err));
+    if (!ctx.signal.aborted) {
+      const status = toStatus(err);
+      if (status.code === grpc.status.RESOURCE_EXHAUSTED) ends.onLimit(status);
+      call.emit("error", status);
+      // A peer that stopped reading never gets the status (it waits behind unread messages): reset its stream.
+      resetIfUndelivered(call, STATUS_DELIVERY_MS, () => ends.onReset(status));
+    }
   } finally {
     ctx.abort();
   }
 }
 
+/** Requests read ahead of the handler before the call stops reading (backpressure). */
+const READ_AHEAD = 4;
+
 /**
  * The requests of a streaming call as an async iterable that does not own
  * the call: a handler that stops reading early (returns, throws) must not
- * destroy the call, or its status could never be sent.
+ * destroy the call, or its status could never be sent. Read with
+ * backpressure: once READ_AHEAD requests wait for the handler, the call is
+ * paused (grpc-js then stops reading the HTTP/2 stream, and the peer's
+ * flow-control window fills), and resumed when the handler catches up.
  */
 function requestsOf(call: NodeJS.ReadableStream): AsyncQueue<unknown> {
-  const requests = new AsyncQueue<unknown>();
-  call.on("data", (message: unknown) => requests.push(message));
+  const requests = new AsyncQueue<unknown>({
+    onTake: (waiting) => {
+      if (waiting < READ_AHEAD && call.isPaused()) call.resume();
+    },
+  });
+  call.on("data", (message: unknown) => {
+    requests.push(message);
+    if (requests.size >= READ_AHEAD) call.pause();
+  });
   call.on("end", () => requests.close());
   call.on("close", () => requests.close()); // cancelled calls are destroyed without "end"
-  call.on("error", (err: unknown) => requests.fail(err));
+  // A status the transport ends the call with (e.g. INVALID_ARGUMENT for an undecodable request) keeps its code.
+  call.on("error", (err: unknown) => requests.fail(connectErrorOf(err)));
   return requests;
 }
 
-/** Waits until the call can take more, the call is aborted, or the output closed (a stalled reader must not pin the pump). */
-function drained(call: NodeJS.EventEmitter, signal: AbortSignal, closed: AbortSignal | undefined): Promise<void> {
-  if (signal.aborted || closed?.aborted) return Promise.resolve();
+/**
+ * Waits until the call can take more, the call is aborted, or the output
+ * closed (a stalled reader must not pin the pump): true. False when none of
+ * that happened within `timeoutMs`: the peer reads nothing.
+ */
+function drained(call: NodeJS.EventEmitter, signal: AbortSignal, closed: AbortSignal | undefined, timeoutMs: number): Promise<boolean> {
+  if (signal.aborted || closed?.aborted) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      signal.removeEventListener("abort", done);
-      closed?.removeEventListener("abort", done);
-      resolve();
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      call.off("drain", onDrain);
+      signal.removeEventListener("abort", onDrain);
+      closed?.removeEventListener("abort", onDrain);
+      resolve(ok);
     };
-    call.once("drain", done);
-    signal.addEventListener("abort", done);
-    closed?.addEventListener("abort", done);
+    const onDrain = (): void => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    call.once("drain", onDrain);
+    signal.addEventListener("abort", onDrain);
+    closed?.addEventListener("abort", onDrain);
   });
+}
+
+function connectErrorOf(err: unknown): unknown {
+  const status = err as Partial<grpc.StatusObject>;
+  if (err instanceof ConnectError || typeof status?.code !== "number" || !(status.code in Code)) return err;
+  return new ConnectError(status.details ?? "the call failed", status.code as number as Code);
 }
 
 function asMessage(schema: DescMessage, value: unknown): unknown {

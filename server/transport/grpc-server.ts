@@ -9,6 +9,16 @@ import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.j
 import type { AccessControl } from "./access-control.js";
 import { callerValues } from "./call-context.js";
 import { addServiceImpl, type CallContextValues } from "./grpc-adapter.js";
+import { GuardedServer } from "./guarded-server.js";
+
+/**
+ * The most calls open at once on one gRPC connection (HTTP/2
+ * SETTINGS_MAX_CONCURRENT_STREAMS): a client or worker uses a handful (a
+ * Session, a Dispatch and a report stream, a few unary calls); a peer
+ * opening thousands of streams to hold memory is refused more. Clients queue
+ * calls past it until one ends.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 256;
 import { reflectionPackage } from "./reflection.js";
 import type { TlsFiles } from "./tls.js";
 
@@ -51,9 +61,10 @@ export interface RunningGrpcServer {
  * server reflection (so grpcurl and `buf curl` need no .proto files).
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server({
+  const server = new GuardedServer({
     "grpc.max_receive_message_length": options.maxReceiveBytes,
     "grpc.max_send_message_length": -1,
+    "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
     interceptors: [authInterceptor(options.access)],
   });
   const statuses: Record<string, "SERVING"> = { "": "SERVING" };

@@ -9,6 +9,8 @@ import type { Logger } from "../../common/logger.js";
 import type { AccessControl } from "./access-control.js";
 import { callerIn, callerValues, setCredential } from "./call-context.js";
 import type { ServiceBinding } from "./grpc-server.js";
+import { guardBinaryRequests } from "./binary-request-guard.js";
+import { limitHttpServer } from "./http-limits.js";
 import { httpGuards } from "./http-guards.js";
 import type { HostAllowlist } from "./host-allowlist.js";
 import type { TlsFiles } from "./tls.js";
@@ -56,6 +58,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     contextValues: (req) => callerValues({ peer: peerOf(req.socket), credential: "none" }),
     routes: (router) => {
       for (const { service, impl } of options.services) router.service(service, impl as Partial<ServiceImpl<DescService>>);
+      guardBinaryRequests(router, options.maxReceiveBytes);
     },
     interceptors,
     readMaxBytes: options.maxReceiveBytes,
@@ -97,6 +100,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined },
           handle,
         );
+  limitHttpServer(server);
   server.keepAliveTimeout = 65_000;
   server.on("clientError", (err, socket) => socket.destroy(err));
   await new Promise<void>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import type { HeapSlot } from "../indexed-heap.js";
 import type { AttemptRecord, TaskRecord } from "../task-record.js";
 
 // Write access to records. Only modules in server/store/ import this folder
@@ -16,3 +17,6 @@ export function writable(task: TaskRecord): Writable<TaskRecord> & { attempts: A
 export function writableAttempt(attempt: AttemptRecord): Writable<AttemptRecord> {
   return attempt as Writable<AttemptRecord>;
 }
+
+/** A task's place in the structure that holds it while it waits (TaskRecord.slot), for IndexedHeap. */
+export const TASK_SLOT: HeapSlot<TaskRecord> = { get: (task) => task.slot, set: (task, index) => (writable(task).slot = index) };
