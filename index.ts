@@ -17,7 +17,7 @@ export type { WorkerOptions, WorkerEventMap } from "./worker/worker.js";
 export { loadTaskModules, TaskModuleError } from "./worker/loader.js";
 export { Client, TaskHandle, defaultServer } from "./client/client.js";
 export type { ClientOptions, ClientDiscoverOptions, SubmitOptions, WaitOptions, ListOptions, TaskPageInfo } from "./client/client.js";
-export type { TaskFilterOptions, TaskOrderName } from "./client/task-filter.js";
+export type { TaskFilterOptions, TaskOrderName, BulkOptions, BulkResult } from "./client/task-filter.js";
 export { discoverControlPlane, describeDiscovery } from "./common/discovery/discover.js";
 export type { Discovery, DiscoveryOptions, DiscoverOptions } from "./common/discovery/discover.js";
 export type { Beacon } from "./common/discovery/beacon.js";

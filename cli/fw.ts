@@ -10,8 +10,8 @@ import { formatResult, formatStats, formatTask, formatTaskNames, formatTasks, fo
 import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
 import { formatLimitUsage } from "./format-schedules.js";
 import { safeLine } from "./terminal-text.js";
-import { addFilterOptions, filterFrom } from "./filter-options.js";
-import { TASK_ORDER_NAMES, type TaskOrderName } from "../client/task-filter.js";
+import { addFilterOptions, filterFrom, hasFilter } from "./filter-options.js";
+import { TASK_ORDER_NAMES, type BulkOptions, type BulkResult, type TaskOrderName } from "../client/task-filter.js";
 import {
   beaconPortOption,
   clientTlsFrom,
@@ -136,21 +136,54 @@ program
     throw new NotFinished(`task ${task.id} is ${task.state}, not finished (${task.statusMessage}); use --wait to wait for it`);
   }));
 
-program
-  .command("cancel <id>")
-  .description("cancel a queued, scheduled or running task")
+addFilterOptions(
+  program
+    .command("cancel [id]")
+    .description("cancel a queued, scheduled or running task; or, with filters (or --all), every such task they match: first a count, then --confirm COUNT"),
+)
   .option("--reason <text>", "why, for the record")
+  .option("--all", "every queued, scheduled and running task (no filter)")
+  .option("--confirm <count>", "act on the tasks a dry run counted, if exactly that many match now", intArg(1, Number.MAX_SAFE_INTEGER))
   .action(withClient(async (client, [id], opts, global) => {
-    const task = await client.cancel(id!, (opts.reason as string | undefined) ?? "");
-    if (global.json) printJson(task);
-    else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
+    const reason = (opts.reason as string | undefined) ?? "";
+    const selection = bulkSelectionFrom(id, opts, "cancel");
+    if (selection === undefined) {
+      const task = await client.cancel(id!, reason);
+      if (global.json) printJson(task);
+      else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
+      return;
+    }
+    printBulk(await client.cancelMany(selection, reason), "cancel", "cancelled", "queued, scheduled or running", global);
+  }));
+
+addFilterOptions(
+  program
+    .command("retry [id]")
+    .description("run a failed or cancelled task again; or, with filters (or --all-failed), every such task they match: first a count, then --confirm COUNT"),
+)
+  .option("--all-failed", "every failed task (the same as --state failed)")
+  .option("--all", "every failed and cancelled task (no filter)")
+  .option("--confirm <count>", "act on the tasks a dry run counted, if exactly that many match now", intArg(1, Number.MAX_SAFE_INTEGER))
+  .action(withClient(async (client, [id], opts, global) => {
+    if (opts.allFailed) {
+      if (opts.state !== undefined && !(opts.state as string[]).every((s) => s === "failed")) throw new UsageError("--all-failed means --state failed: give one");
+      opts.state = ["failed"];
+    }
+    const selection = bulkSelectionFrom(id, opts, "retry");
+    if (selection === undefined) {
+      const task = await client.retry(id!);
+      if (global.json) printJson(task);
+      else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
+      return;
+    }
+    printBulk(await client.retryMany(selection), "retry", "retried", "failed or cancelled", global);
   }));
 
 program
-  .command("retry <id>")
-  .description("run a failed or cancelled task again")
+  .command("run-now <id>")
+  .description("queue a scheduled task (delayed, or waiting to retry) now instead of at its time")
   .action(withClient(async (client, [id], _opts, global) => {
-    const task = await client.retry(id!);
+    const task = await client.runNow(id!);
     if (global.json) printJson(task);
     else process.stdout.write(`${safeLine(task.id)} ${task.state}\n`);
   }));
@@ -257,6 +290,52 @@ async function printResult(client: Client, id: string, global: GlobalOptions, ti
   const result = await client.result(id, { timeoutMs });
   if (global.json) printJson({ id, state: "succeeded", result });
   else process.stdout.write(`${formatResult(result)}\n`);
+}
+
+/**
+ * What `fw cancel` / `fw retry` act on: undefined for one task by id, else
+ * a bulk selection from the filter flags (a dry run unless --confirm).
+ */
+function bulkSelectionFrom(id: string | undefined, opts: Record<string, unknown>, verb: string): BulkOptions | undefined {
+  let filter;
+  try {
+    filter = filterFrom(opts);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const many = hasFilter(filter) || Boolean(opts.all);
+  if (id !== undefined) {
+    if (many || opts.confirm !== undefined) throw new UsageError(`give a task id, or filters to ${verb} many tasks, not both`);
+    return undefined;
+  }
+  if (!many) throw new UsageError(`give a task id, or filters (--state, --task, --search, --since, …) or --all to ${verb} many tasks`);
+  if (opts.all && hasFilter(filter)) throw new UsageError("--all means no filter: give --all or filters");
+  return { ...filter, ...(opts.confirm !== undefined ? { expectedCount: opts.confirm as number } : {}) };
+}
+
+/** A bulk action's outcome; after a dry run, the command that confirms it. */
+function printBulk(result: BulkResult, verb: string, done: string, states: string, global: GlobalOptions): void {
+  if (global.json) {
+    printJson(result);
+    return;
+  }
+  const n = (v: number): string => v.toLocaleString("en-US");
+  if (!result.dryRun) {
+    process.stdout.write(`${done} ${n(result.done)} task${result.done === 1 ? "" : "s"}\n`);
+    return;
+  }
+  const tasks = `${n(result.matched)} ${states} task${result.matched === 1 ? "" : "s"}`;
+  if (result.matched === 0) {
+    process.stdout.write(`no ${states} task matches: nothing to ${verb}\n`);
+    return;
+  }
+  const again = safeLine(["fw", ...process.argv.slice(2), "--confirm", String(result.matched)].map(shellWord).join(" "));
+  process.stdout.write(`${tasks} match (dry run: nothing done). To ${verb} them:\n  ${again}\n`);
+}
+
+/** A word as a POSIX shell reads it back. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 class UsageError extends Error {}

@@ -20,7 +20,7 @@ import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
 import { errorInfo, statsInfo, taskInfo, taskNameInfo, workerInfo, type StatsInfo, type TaskInfo, type TaskNameInfo, type WorkerInfo } from "./task-info.js";
-import { taskFilterMessage, taskOrderFromName, type TaskFilterOptions, type TaskOrderName } from "./task-filter.js";
+import { bulkSelectionMessage, taskFilterMessage, taskOrderFromName, type BulkOptions, type BulkResult, type TaskFilterOptions, type TaskOrderName } from "./task-filter.js";
 import type { TaskRef } from "./task-ref.js";
 
 /**
@@ -284,6 +284,29 @@ export class Client {
   /** Runs a failed or cancelled task again. */
   async retry(id: string): Promise<TaskInfo> {
     const { task } = await this.connections.call((s) => s(TaskService).retryTask({ id }));
+    return taskInfo(task!);
+  }
+
+  /**
+   * Cancels every queued, scheduled or running task a filter (or `ids`)
+   * selects. Without `expectedCount` it only counts them (a dry run); call
+   * again with that count to act, which happens only if as many are
+   * selected then (else FAILED_PRECONDITION and nothing is done).
+   */
+  async cancelMany(options: BulkOptions, reason = ""): Promise<BulkResult> {
+    const r = await this.connections.call((s) => s(TaskService).cancelTasks({ selection: bulkSelectionMessage(options), reason }));
+    return { matched: Number(r.matched), done: Number(r.done), skipped: Number(r.skipped), dryRun: options.expectedCount === undefined };
+  }
+
+  /** Runs every failed or cancelled task a filter (or `ids`) selects again; the same dry run and confirmation as {@link cancelMany}. */
+  async retryMany(options: BulkOptions): Promise<BulkResult> {
+    const r = await this.connections.call((s) => s(TaskService).retryTasks({ selection: bulkSelectionMessage(options) }));
+    return { matched: Number(r.matched), done: Number(r.done), skipped: Number(r.skipped), dryRun: options.expectedCount === undefined };
+  }
+
+  /** Queues a scheduled task (delayed, or waiting to retry) now instead of at its time. */
+  async runNow(id: string): Promise<TaskInfo> {
+    const { task } = await this.connections.call((s) => s(TaskService).runTaskNow({ id }));
     return taskInfo(task!);
   }
 

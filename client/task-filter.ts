@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { TaskFilterSchema, TaskOrder, type TaskFilter } from "../gen/fastworker/v1/task_service_pb.js";
+import { BulkSelectionSchema, TaskFilterSchema, TaskOrder, type BulkSelection, type TaskFilter } from "../gen/fastworker/v1/task_service_pb.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { timestampFromMs } from "../common/time.js";
@@ -24,6 +24,40 @@ export interface TaskFilterOptions {
   createdAfter?: Date;
   /** Created before this time. */
   createdBefore?: Date;
+}
+
+/**
+ * Which tasks an action on many tasks applies to: a filter, or `ids`. A
+ * call without `expectedCount` only counts (a dry run); with it, it acts
+ * if exactly that many tasks are selected.
+ */
+export interface BulkOptions extends TaskFilterOptions {
+  /** Exactly these tasks (at most 1,000) instead of a filter. */
+  ids?: readonly string[];
+  /** The count a dry run answered: the action happens only if as many tasks are selected now. */
+  expectedCount?: number;
+}
+
+/** What an action on many tasks came to. */
+export interface BulkResult {
+  /** Tasks selected that the action applies to. */
+  matched: number;
+  /** Tasks acted on (0 for a dry run). */
+  done: number;
+  /** Ids given that were unknown or in a state the action does not apply to. */
+  skipped: number;
+  dryRun: boolean;
+}
+
+/** The wire form of a bulk selection. */
+export function bulkSelectionMessage(options: BulkOptions): BulkSelection {
+  const { ids, expectedCount, ...filter } = options;
+  const byIds = ids !== undefined && ids.length > 0;
+  return create(BulkSelectionSchema, {
+    ...(byIds ? { ids: [...ids] } : { filter: taskFilterMessage(filter) }),
+    dryRun: expectedCount === undefined,
+    expectedCount: BigInt(expectedCount ?? 0),
+  });
 }
 
 /** The orders a listing can take, as users write them. */

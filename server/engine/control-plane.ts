@@ -229,6 +229,20 @@ export class ControlPlane {
     return task;
   }
 
+  /** Queues a SCHEDULED task (delayed, or waiting out a retry backoff) now instead of at its time. */
+  runNow(id: string, now: number): TaskRecord {
+    const task = this.get(id, now);
+    if (task.state !== TaskState.SCHEDULED) {
+      throw new ConnectError(
+        `task ${id} is ${taskStateName(task.state)}; only a scheduled task (delayed, or waiting to retry) can be run now`,
+        Code.FailedPrecondition,
+      );
+    }
+    this.lifecycle.queue(task);
+    this.events.emit("task.queued", task);
+    return task;
+  }
+
   /** A sentence on why a task is where it is. */
   statusMessage(task: TaskRecord, now: number): string {
     switch (task.state) {

@@ -5,6 +5,7 @@ import {
   SubmitBatchResultSchema,
   SubmitResponseSchema,
   TaskService,
+  type BulkSelection,
 } from "../../gen/fastworker/v1/task_service_pb.js";
 import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../../common/split-by-bytes.js";
 import { isFinalState } from "../../common/task-state.js";
@@ -16,6 +17,7 @@ import { SessionStream } from "./session.js";
 import { validateSubmit, validateTaskId } from "../engine/validate.js";
 import { filterFromMessage, orderFromMessage } from "../engine/task-filter-input.js";
 import { cursorAfter, decodeCursor, encodeCursor } from "../store/listing.js";
+import { cancelMany, MAX_BULK_IDS, retryMany, type BulkSelectionInput } from "../engine/bulk-actions.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
 export const MAX_WAIT_MS = 30_000;
@@ -117,6 +119,25 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       return { task };
     },
 
+    async cancelTasks(request) {
+      const outcome = cancelMany(plane, bulkSelection(request.selection), request.reason, Date.now());
+      if (outcome.done > 0) await plane.durable();
+      return { matched: BigInt(outcome.matched), done: BigInt(outcome.done), skipped: BigInt(outcome.skipped) };
+    },
+
+    async retryTasks(request) {
+      const outcome = retryMany(plane, bulkSelection(request.selection), Date.now());
+      if (outcome.done > 0) await plane.durable();
+      return { matched: BigInt(outcome.matched), done: BigInt(outcome.done), skipped: BigInt(outcome.skipped) };
+    },
+
+    async runTaskNow(request) {
+      const now = Date.now();
+      const task = taskMessage(plane.runNow(validateTaskId(request.id), now), TaskView.FULL, plane, now);
+      await plane.durable();
+      return { task };
+    },
+
     listTasks(request) {
       const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : request.pageSize;
       if (pageSize < 0 || pageSize > MAX_PAGE) {
@@ -152,5 +173,19 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
         totalSize: page.total,
       };
     },
+  };
+}
+
+/** A BulkSelection message, validated (the filter as ListTasks takes it; ids bounded). */
+function bulkSelection(message: BulkSelection | undefined): BulkSelectionInput {
+  const ids = message?.ids ?? [];
+  if (ids.length > 0 && message?.filter !== undefined) throw new ConnectError("give a filter or ids, not both", Code.InvalidArgument);
+  const expected = message?.expectedCount ?? 0n;
+  if (expected < 0n || expected > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConnectError(`expected_count ${expected} is not a count`, Code.InvalidArgument);
+  return {
+    filter: filterFromMessage(message?.filter),
+    ids: ids.length > MAX_BULK_IDS ? ids : ids.map(validateTaskId), // too many: refused by the engine, unread
+    dryRun: message?.dryRun ?? false,
+    expectedCount: Number(expected),
   };
 }

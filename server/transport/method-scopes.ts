@@ -26,6 +26,10 @@ export const METHOD_SCOPES: Readonly<Record<string, Requirement>> = {
   "/fastworker.v1.TaskService/Session": "client",
   "/fastworker.v1.TaskService/CancelTask": "client",
   "/fastworker.v1.TaskService/RetryTask": "client",
+  // Actions on many tasks (a dry run changes nothing, but the call is the action's: one scope for both).
+  "/fastworker.v1.TaskService/CancelTasks": "client",
+  "/fastworker.v1.TaskService/RetryTasks": "client",
+  "/fastworker.v1.TaskService/RunTaskNow": "client",
   "/fastworker.v1.TaskService/GetTask": "read",
   "/fastworker.v1.TaskService/WaitTask": "read",
   "/fastworker.v1.TaskService/ListTasks": "read",

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/task_service.proto.
  */
 export const file_fastworker_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBmYXN0d29ya2VyL3YxL3Rhc2tfc2VydmljZS5wcm90bxINZmFzdHdvcmtlci52MSK2AwoNU3VibWl0UmVxdWVzdBIMCgR0YXNrGAEgASgJEiQKBGFyZ3MYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJYXJnc19qc29uGAMgASgJEikKCHByaW9yaXR5GAQgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSKAoFZGVsYXkYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoFcmV0cnkYByABKAsyGi5mYXN0d29ya2VyLnYxLlJldHJ5UG9saWN5EioKB3RpbWVvdXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYCSADKAsyKi5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRIqCgZydW5fYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJbCg5TdWJtaXRSZXNwb25zZRIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSJwoFc3RhdGUYAyABKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZSJBChJTdWJtaXRCYXRjaFJlcXVlc3QSKwoFdGFza3MYASADKAsyHC5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QiSAoTU3VibWl0QmF0Y2hSZXNwb25zZRIxCgdyZXN1bHRzGAEgAygLMiAuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3VsdCJgChFTdWJtaXRCYXRjaFJlc3VsdBIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSKQoFZXJyb3IYAyABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIhwKDkdldFRhc2tSZXF1ZXN0EgoKAmlkGAEgASgJIjQKD0dldFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIkkKD1dhaXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjUKEFdhaXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayJPCg5TZXNzaW9uUmVxdWVzdBItCgdzdWJtaXRzGAEgAygLMhwuZmFzdHdvcmtlci52MS5TZXNzaW9uU3VibWl0Eg4KBmZvbGxvdxgCIAMoCSJYCg1TZXNzaW9uU3VibWl0EgsKA3JlZhgBIAEoDRIqCgR0YXNrGAIgASgLMhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Eg4KBmZvbGxvdxgDIAEoCCJxCg9TZXNzaW9uUmVzcG9uc2USMAoIYWNjZXB0ZWQYASADKAsyHi5mYXN0d29ya2VyLnYxLlNlc3Npb25BY2NlcHRlZBIsCghvdXRjb21lcxgCIAMoCzIaLmZhc3R3b3JrZXIudjEuVGFza091dGNvbWUiawoPU2Vzc2lvbkFjY2VwdGVkEgsKA3JlZhgBIAEoDRIKCgJpZBgCIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAyABKAgSKQoFZXJyb3IYBCABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIrIBCgtUYXNrT3V0Y29tZRIKCgJpZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEhMKC3Jlc3VsdF9qc29uGAMgASgJEicKBWVycm9yGAQgASgLMhguZmFzdHdvcmtlci52MS5UYXNrRXJyb3ISMAoMbG9va3VwX2Vycm9yGAUgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIvChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI2ChFSZXRyeVRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIp4CCgpUYXNrRmlsdGVyEigKBnN0YXRlcxgBIAMoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEgwKBG5hbWUYAiABKAkSFQoNbmFtZV9jb250YWlucxgDIAEoCRIpCghwcmlvcml0eRgEIAEoDjIXLmZhc3R3b3JrZXIudjEuUHJpb3JpdHkSEQoJaWRfcHJlZml4GAUgASgJEgwKBHRleHQYBiABKAkSDgoGd29ya2VyGAcgASgJEjEKDWNyZWF0ZWRfYWZ0ZXIYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AgoQTGlzdFRhc2tzUmVxdWVzdBIoCgZzdGF0ZXMYASADKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZRIMCgR0YXNrGAIgASgJEikKCHByaW9yaXR5GAMgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIRCglpZF9wcmVmaXgYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSJQoEdmlldxgHIAEoDjIXLmZhc3R3b3JrZXIudjEuVGFza1ZpZXcSKQoGZmlsdGVyGAggASgLMhkuZmFzdHdvcmtlci52MS5UYXNrRmlsdGVyEicKBW9yZGVyGAkgASgOMhguZmFzdHdvcmtlci52MS5UYXNrT3JkZXISEQoJbGFzdF9wYWdlGAogASgIIoEBChFMaXN0VGFza3NSZXNwb25zZRIiCgV0YXNrcxgBIAMoCzITLmZhc3R3b3JrZXIudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBRIbChNwcmV2aW91c19wYWdlX3Rva2VuGAQgASgJKn0KCVRhc2tPcmRlchIaChZUQVNLX09SREVSX1VOU1BFQ0lGSUVEEAASGwoXVEFTS19PUkRFUl9ORVdFU1RfRklSU1QQARIbChdUQVNLX09SREVSX09MREVTVF9GSVJTVBACEhoKFlRBU0tfT1JERVJfTkVYVF9UT19SVU4QAzKCBQoLVGFza1NlcnZpY2USRQoGU3VibWl0EhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Gh0uZmFzdHdvcmtlci52MS5TdWJtaXRSZXNwb25zZRJUCgtTdWJtaXRCYXRjaBIhLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXF1ZXN0GiIuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3BvbnNlEkgKB0dldFRhc2sSHS5mYXN0d29ya2VyLnYxLkdldFRhc2tSZXF1ZXN0Gh4uZmFzdHdvcmtlci52MS5HZXRUYXNrUmVzcG9uc2USSwoIV2FpdFRhc2sSHi5mYXN0d29ya2VyLnYxLldhaXRUYXNrUmVxdWVzdBofLmZhc3R3b3JrZXIudjEuV2FpdFRhc2tSZXNwb25zZRJMCgdTZXNzaW9uEh0uZmFzdHdvcmtlci52MS5TZXNzaW9uUmVxdWVzdBoeLmZhc3R3b3JrZXIudjEuU2Vzc2lvblJlc3BvbnNlKAEwARJRCgpDYW5jZWxUYXNrEiAuZmFzdHdvcmtlci52MS5DYW5jZWxUYXNrUmVxdWVzdBohLmZhc3R3b3JrZXIudjEuQ2FuY2VsVGFza1Jlc3BvbnNlEk4KCVJldHJ5VGFzaxIfLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrUmVxdWVzdBogLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrUmVzcG9uc2USTgoJTGlzdFRhc2tzEh8uZmFzdHdvcmtlci52MS5MaXN0VGFza3NSZXF1ZXN0GiAuZmFzdHdvcmtlci52MS5MaXN0VGFza3NSZXNwb25zZWIGcHJvdG8z", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiBmYXN0d29ya2VyL3YxL3Rhc2tfc2VydmljZS5wcm90bxINZmFzdHdvcmtlci52MSK2AwoNU3VibWl0UmVxdWVzdBIMCgR0YXNrGAEgASgJEiQKBGFyZ3MYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJYXJnc19qc29uGAMgASgJEikKCHByaW9yaXR5GAQgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSKAoFZGVsYXkYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoFcmV0cnkYByABKAsyGi5mYXN0d29ya2VyLnYxLlJldHJ5UG9saWN5EioKB3RpbWVvdXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYCSADKAsyKi5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRIqCgZydW5fYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJbCg5TdWJtaXRSZXNwb25zZRIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSJwoFc3RhdGUYAyABKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZSJBChJTdWJtaXRCYXRjaFJlcXVlc3QSKwoFdGFza3MYASADKAsyHC5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QiSAoTU3VibWl0QmF0Y2hSZXNwb25zZRIxCgdyZXN1bHRzGAEgAygLMiAuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3VsdCJgChFTdWJtaXRCYXRjaFJlc3VsdBIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSKQoFZXJyb3IYAyABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIhwKDkdldFRhc2tSZXF1ZXN0EgoKAmlkGAEgASgJIjQKD0dldFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIkkKD1dhaXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjUKEFdhaXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayJPCg5TZXNzaW9uUmVxdWVzdBItCgdzdWJtaXRzGAEgAygLMhwuZmFzdHdvcmtlci52MS5TZXNzaW9uU3VibWl0Eg4KBmZvbGxvdxgCIAMoCSJYCg1TZXNzaW9uU3VibWl0EgsKA3JlZhgBIAEoDRIqCgR0YXNrGAIgASgLMhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Eg4KBmZvbGxvdxgDIAEoCCJxCg9TZXNzaW9uUmVzcG9uc2USMAoIYWNjZXB0ZWQYASADKAsyHi5mYXN0d29ya2VyLnYxLlNlc3Npb25BY2NlcHRlZBIsCghvdXRjb21lcxgCIAMoCzIaLmZhc3R3b3JrZXIudjEuVGFza091dGNvbWUiawoPU2Vzc2lvbkFjY2VwdGVkEgsKA3JlZhgBIAEoDRIKCgJpZBgCIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAyABKAgSKQoFZXJyb3IYBCABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIrIBCgtUYXNrT3V0Y29tZRIKCgJpZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEhMKC3Jlc3VsdF9qc29uGAMgASgJEicKBWVycm9yGAQgASgLMhguZmFzdHdvcmtlci52MS5UYXNrRXJyb3ISMAoMbG9va3VwX2Vycm9yGAUgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIvChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI2ChFSZXRyeVRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIp4CCgpUYXNrRmlsdGVyEigKBnN0YXRlcxgBIAMoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEgwKBG5hbWUYAiABKAkSFQoNbmFtZV9jb250YWlucxgDIAEoCRIpCghwcmlvcml0eRgEIAEoDjIXLmZhc3R3b3JrZXIudjEuUHJpb3JpdHkSEQoJaWRfcHJlZml4GAUgASgJEgwKBHRleHQYBiABKAkSDgoGd29ya2VyGAcgASgJEjEKDWNyZWF0ZWRfYWZ0ZXIYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AgoQTGlzdFRhc2tzUmVxdWVzdBIoCgZzdGF0ZXMYASADKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZRIMCgR0YXNrGAIgASgJEikKCHByaW9yaXR5GAMgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIRCglpZF9wcmVmaXgYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSJQoEdmlldxgHIAEoDjIXLmZhc3R3b3JrZXIudjEuVGFza1ZpZXcSKQoGZmlsdGVyGAggASgLMhkuZmFzdHdvcmtlci52MS5UYXNrRmlsdGVyEicKBW9yZGVyGAkgASgOMhguZmFzdHdvcmtlci52MS5UYXNrT3JkZXISEQoJbGFzdF9wYWdlGAogASgIIoEBChFMaXN0VGFza3NSZXNwb25zZRIiCgV0YXNrcxgBIAMoCzITLmZhc3R3b3JrZXIudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBRIbChNwcmV2aW91c19wYWdlX3Rva2VuGAQgASgJInAKDUJ1bGtTZWxlY3Rpb24SKQoGZmlsdGVyGAEgASgLMhkuZmFzdHdvcmtlci52MS5UYXNrRmlsdGVyEgsKA2lkcxgCIAMoCRIPCgdkcnlfcnVuGAMgASgIEhYKDmV4cGVjdGVkX2NvdW50GAQgASgDIlUKEkNhbmNlbFRhc2tzUmVxdWVzdBIvCglzZWxlY3Rpb24YASABKAsyHC5mYXN0d29ya2VyLnYxLkJ1bGtTZWxlY3Rpb24SDgoGcmVhc29uGAIgASgJIkUKE0NhbmNlbFRhc2tzUmVzcG9uc2USDwoHbWF0Y2hlZBgBIAEoAxIMCgRkb25lGAIgASgDEg8KB3NraXBwZWQYAyABKAMiRAoRUmV0cnlUYXNrc1JlcXVlc3QSLwoJc2VsZWN0aW9uGAEgASgLMhwuZmFzdHdvcmtlci52MS5CdWxrU2VsZWN0aW9uIkQKElJldHJ5VGFza3NSZXNwb25zZRIPCgdtYXRjaGVkGAEgASgDEgwKBGRvbmUYAiABKAMSDwoHc2tpcHBlZBgDIAEoAyIfChFSdW5UYXNrTm93UmVxdWVzdBIKCgJpZBgBIAEoCSI3ChJSdW5UYXNrTm93UmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayp9CglUYXNrT3JkZXISGgoWVEFTS19PUkRFUl9VTlNQRUNJRklFRBAAEhsKF1RBU0tfT1JERVJfTkVXRVNUX0ZJUlNUEAESGwoXVEFTS19PUkRFUl9PTERFU1RfRklSU1QQAhIaChZUQVNLX09SREVSX05FWFRfVE9fUlVOEAMy/gYKC1Rhc2tTZXJ2aWNlEkUKBlN1Ym1pdBIcLmZhc3R3b3JrZXIudjEuU3VibWl0UmVxdWVzdBodLmZhc3R3b3JrZXIudjEuU3VibWl0UmVzcG9uc2USVAoLU3VibWl0QmF0Y2gSIS5mYXN0d29ya2VyLnYxLlN1Ym1pdEJhdGNoUmVxdWVzdBoiLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXNwb25zZRJICgdHZXRUYXNrEh0uZmFzdHdvcmtlci52MS5HZXRUYXNrUmVxdWVzdBoeLmZhc3R3b3JrZXIudjEuR2V0VGFza1Jlc3BvbnNlEksKCFdhaXRUYXNrEh4uZmFzdHdvcmtlci52MS5XYWl0VGFza1JlcXVlc3QaHy5mYXN0d29ya2VyLnYxLldhaXRUYXNrUmVzcG9uc2USTAoHU2Vzc2lvbhIdLmZhc3R3b3JrZXIudjEuU2Vzc2lvblJlcXVlc3QaHi5mYXN0d29ya2VyLnYxLlNlc3Npb25SZXNwb25zZSgBMAESUQoKQ2FuY2VsVGFzaxIgLmZhc3R3b3JrZXIudjEuQ2FuY2VsVGFza1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLkNhbmNlbFRhc2tSZXNwb25zZRJOCglSZXRyeVRhc2sSHy5mYXN0d29ya2VyLnYxLlJldHJ5VGFza1JlcXVlc3QaIC5mYXN0d29ya2VyLnYxLlJldHJ5VGFza1Jlc3BvbnNlEk4KCUxpc3RUYXNrcxIfLmZhc3R3b3JrZXIudjEuTGlzdFRhc2tzUmVxdWVzdBogLmZhc3R3b3JrZXIudjEuTGlzdFRhc2tzUmVzcG9uc2USVAoLQ2FuY2VsVGFza3MSIS5mYXN0d29ya2VyLnYxLkNhbmNlbFRhc2tzUmVxdWVzdBoiLmZhc3R3b3JrZXIudjEuQ2FuY2VsVGFza3NSZXNwb25zZRJRCgpSZXRyeVRhc2tzEiAuZmFzdHdvcmtlci52MS5SZXRyeVRhc2tzUmVxdWVzdBohLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrc1Jlc3BvbnNlElEKClJ1blRhc2tOb3cSIC5mYXN0d29ya2VyLnYxLlJ1blRhc2tOb3dSZXF1ZXN0GiEuZmFzdHdvcmtlci52MS5SdW5UYXNrTm93UmVzcG9uc2ViBnByb3RvMw", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message fastworker.v1.SubmitRequest
@@ -707,6 +707,187 @@ export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE_
   messageDesc(file_fastworker_v1_task_service, 20);
 
 /**
+ * BulkSelection says which tasks an action on many tasks applies to.
+ *
+ * @generated from message fastworker.v1.BulkSelection
+ */
+export type BulkSelection = Message<"fastworker.v1.BulkSelection"> & {
+  /**
+   * Every task the filter matches (states narrow it further: a cancel only
+   * ever touches waiting and running tasks, a retry failed and cancelled
+   * ones). An empty filter matches every task.
+   *
+   * @generated from field: fastworker.v1.TaskFilter filter = 1;
+   */
+  filter?: TaskFilter | undefined;
+
+  /**
+   * Or exactly these tasks (at most 1,000); ids that are unknown or in a
+   * state the action does not apply to are skipped and counted.
+   *
+   * @generated from field: repeated string ids = 2;
+   */
+  ids: string[];
+
+  /**
+   * Count only: act on nothing.
+   *
+   * @generated from field: bool dry_run = 3;
+   */
+  dryRun: boolean;
+
+  /**
+   * Required when not a dry run: the count a dry run answered. The action
+   * happens only if exactly this many tasks are selected now.
+   *
+   * @generated from field: int64 expected_count = 4;
+   */
+  expectedCount: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.BulkSelection.
+ * Use `create(BulkSelectionSchema)` to create a new message.
+ */
+export const BulkSelectionSchema: GenMessage<BulkSelection> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 21);
+
+/**
+ * @generated from message fastworker.v1.CancelTasksRequest
+ */
+export type CancelTasksRequest = Message<"fastworker.v1.CancelTasksRequest"> & {
+  /**
+   * @generated from field: fastworker.v1.BulkSelection selection = 1;
+   */
+  selection?: BulkSelection | undefined;
+
+  /**
+   * Why, for the record (shown in each task's error).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message fastworker.v1.CancelTasksRequest.
+ * Use `create(CancelTasksRequestSchema)` to create a new message.
+ */
+export const CancelTasksRequestSchema: GenMessage<CancelTasksRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 22);
+
+/**
+ * @generated from message fastworker.v1.CancelTasksResponse
+ */
+export type CancelTasksResponse = Message<"fastworker.v1.CancelTasksResponse"> & {
+  /**
+   * Tasks selected that the action applies to (what a dry run counts).
+   *
+   * @generated from field: int64 matched = 1;
+   */
+  matched: bigint;
+
+  /**
+   * Tasks acted on: 0 in a dry run, else matched.
+   *
+   * @generated from field: int64 done = 2;
+   */
+  done: bigint;
+
+  /**
+   * Ids given that were unknown or in a state the action does not apply to.
+   *
+   * @generated from field: int64 skipped = 3;
+   */
+  skipped: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.CancelTasksResponse.
+ * Use `create(CancelTasksResponseSchema)` to create a new message.
+ */
+export const CancelTasksResponseSchema: GenMessage<CancelTasksResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 23);
+
+/**
+ * @generated from message fastworker.v1.RetryTasksRequest
+ */
+export type RetryTasksRequest = Message<"fastworker.v1.RetryTasksRequest"> & {
+  /**
+   * @generated from field: fastworker.v1.BulkSelection selection = 1;
+   */
+  selection?: BulkSelection | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.RetryTasksRequest.
+ * Use `create(RetryTasksRequestSchema)` to create a new message.
+ */
+export const RetryTasksRequestSchema: GenMessage<RetryTasksRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 24);
+
+/**
+ * @generated from message fastworker.v1.RetryTasksResponse
+ */
+export type RetryTasksResponse = Message<"fastworker.v1.RetryTasksResponse"> & {
+  /**
+   * @generated from field: int64 matched = 1;
+   */
+  matched: bigint;
+
+  /**
+   * @generated from field: int64 done = 2;
+   */
+  done: bigint;
+
+  /**
+   * @generated from field: int64 skipped = 3;
+   */
+  skipped: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.RetryTasksResponse.
+ * Use `create(RetryTasksResponseSchema)` to create a new message.
+ */
+export const RetryTasksResponseSchema: GenMessage<RetryTasksResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 25);
+
+/**
+ * @generated from message fastworker.v1.RunTaskNowRequest
+ */
+export type RunTaskNowRequest = Message<"fastworker.v1.RunTaskNowRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message fastworker.v1.RunTaskNowRequest.
+ * Use `create(RunTaskNowRequestSchema)` to create a new message.
+ */
+export const RunTaskNowRequestSchema: GenMessage<RunTaskNowRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 26);
+
+/**
+ * @generated from message fastworker.v1.RunTaskNowResponse
+ */
+export type RunTaskNowResponse = Message<"fastworker.v1.RunTaskNowResponse"> & {
+  /**
+   * @generated from field: fastworker.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.RunTaskNowResponse.
+ * Use `create(RunTaskNowResponseSchema)` to create a new message.
+ */
+export const RunTaskNowResponseSchema: GenMessage<RunTaskNowResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 27);
+
+/**
  * TaskOrder is the order of a listing.
  *
  * @generated from enum fastworker.v1.TaskOrder
@@ -844,6 +1025,44 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof ListTasksRequestSchema;
     output: typeof ListTasksResponseSchema;
+  },
+  /**
+   * CancelTasks cancels every queued, scheduled or running task that a
+   * filter (or a list of ids) selects. Ask with dry_run first: the answer
+   * counts the tasks it would cancel. Then ask again with that count as
+   * expected_count: if as many match, they are cancelled; if not (tasks
+   * moved on meanwhile), nothing is done (FAILED_PRECONDITION saying how
+   * many match now). At most 100,000 tasks per call.
+   *
+   * @generated from rpc fastworker.v1.TaskService.CancelTasks
+   */
+  cancelTasks: {
+    methodKind: "unary";
+    input: typeof CancelTasksRequestSchema;
+    output: typeof CancelTasksResponseSchema;
+  },
+  /**
+   * RetryTasks runs every FAILED or CANCELLED task a filter (or a list of
+   * ids) selects again, each as a fresh series; the same dry run and count
+   * confirmation as CancelTasks.
+   *
+   * @generated from rpc fastworker.v1.TaskService.RetryTasks
+   */
+  retryTasks: {
+    methodKind: "unary";
+    input: typeof RetryTasksRequestSchema;
+    output: typeof RetryTasksResponseSchema;
+  },
+  /**
+   * RunTaskNow queues a SCHEDULED task (delayed, or waiting to retry) at
+   * once instead of at its time.
+   *
+   * @generated from rpc fastworker.v1.TaskService.RunTaskNow
+   */
+  runTaskNow: {
+    methodKind: "unary";
+    input: typeof RunTaskNowRequestSchema;
+    output: typeof RunTaskNowResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fastworker_v1_task_service, 0);
