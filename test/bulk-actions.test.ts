@@ -13,7 +13,7 @@ describe("bulk cancel and retry", () => {
     const server = await startServer(["--in-memory", "--tasks", TASKS]);
     const client = connect(server);
     const fw = (...args: string[]) => runCli(["--server", server.grpc, ...args]);
-    const stuck = [];
+    const stuck: { id: string }[] = [];
     for (let i = 0; i < 5; i++) stuck.push(await client.submit("nobody-serves", { i }));
     for (const key of ["a", "b", "c"]) await expect(client.run("fails-once", { key })).rejects.toThrow("fails on purpose");
 

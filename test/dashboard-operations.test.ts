@@ -152,4 +152,61 @@ describe.skipIf(missing("chromium"))("dashboard operations", () => {
     await phone.getByRole("table", { name: "Task names" }).waitFor(WAIT);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
   });
+
+  it("acts on many tasks: ticked rows, every task a filter matches (the count confirmed), Run now for a scheduled task", async () => {
+    const server = await startServer(["--in-memory", "--tasks", TASKS]);
+    const c = client(server);
+    const stuck: { id: string }[] = [];
+    for (let i = 0; i < 6; i++) stuck.push(await c.submit("nobody-serves", { i }));
+    for (const key of ["a", "b"]) await expect(c.run("fails-once", { key })).rejects.toThrow("fails on purpose");
+    const later = await c.submit("add", { a: 2, b: 3 }, { delayMs: 3_600_000 });
+
+    const p = await open(`${server.http}/#/tasks?task=nobody-serves`);
+    const table = p.getByRole("table", { name: "Tasks" });
+    const rows = table.locator("tbody tr");
+    await expect.poll(() => rows.count(), WAIT).toBe(6);
+    const dialog = p.getByRole("dialog");
+    // Two ticked rows.
+    await table.getByRole("checkbox", { name: `Select nobody-serves ${stuck[0]!.id}` }).check();
+    await table.getByRole("checkbox", { name: `Select nobody-serves ${stuck[1]!.id}` }).check();
+    await expect.poll(() => p.getByTestId("selected-count").textContent(), WAIT).toBe("2 selected");
+    await p.getByRole("button", { name: "Cancel selected" }).click();
+    await expect.poll(() => dialog.getByRole("heading").textContent(), WAIT).toBe("Cancel 2 tasks?");
+    expect(await axeViolations(p), "the bulk confirmation").toEqual([]);
+    await dialog.getByRole("button", { name: "Cancel 2 tasks" }).click();
+    await expect.poll(async () => (await c.getTask(stuck[1]!.id)).state, WAIT).toBe("cancelled");
+    expect((await c.getTask(stuck[2]!.id)).state).toBe("queued");
+
+    // Every queued one the filters match: 4 counted; one moves on before the confirmation, so nothing is done.
+    await p.goto(`${server.http}/#/tasks?task=nobody-serves&state=queued`);
+    await expect.poll(() => rows.count(), WAIT).toBe(4);
+    await p.getByRole("button", { name: "Cancel all…" }).click();
+    await expect.poll(() => p.getByTestId("bulk-count").textContent(), WAIT).toBe("4 queued, scheduled or running tasks among the tasks these filters match.");
+    await c.cancel(stuck[5]!.id);
+    await dialog.getByRole("button", { name: "Cancel 4 tasks" }).click();
+    await p.getByText("Nothing was cancelled: 3 tasks match now, not the 4 confirmed").waitFor(WAIT);
+    expect((await c.getTask(stuck[2]!.id)).state).toBe("queued");
+    await p.getByRole("button", { name: "Cancel all…" }).click();
+    await dialog.getByRole("button", { name: "Cancel 3 tasks" }).click();
+    await expect.poll(async () => (await c.listTasks({ task: "nobody-serves", state: "cancelled" })).total, WAIT).toBe(6);
+
+    // Retry every failed task: they succeed the second time.
+    await p.goto(`${server.http}/#/tasks?state=failed`);
+    await expect.poll(() => rows.count(), WAIT).toBe(2);
+    await p.getByRole("button", { name: "Retry all…" }).click();
+    await dialog.getByRole("button", { name: "Retry 2 tasks" }).click();
+    await expect.poll(async () => (await c.listTasks({ task: "fails-once", state: "succeeded" })).total, WAIT).toBe(2);
+
+    // Run now: the delayed task is queued at once and runs.
+    await p.goto(`${server.http}/#/tasks?state=scheduled`);
+    await expect.poll(() => rows.count(), WAIT).toBe(1);
+    await rows.first().getByRole("button", { name: "Run now" }).click();
+    expect(await later.result()).toBe(5);
+
+    // The bar fits a phone, and the cards have their tick boxes.
+    const phone = await open(`${server.http}/#/tasks?task=nobody-serves`, { viewport: PHONE });
+    await expect.poll(() => phone.getByRole("checkbox", { name: /^Select nobody-serves / }).count(), WAIT).toBe(6);
+    await phone.getByRole("button", { name: "Retry all…" }).waitFor(WAIT);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+  });
 });

@@ -15,8 +15,10 @@ import { TaskFilters } from "./task-filters.js";
 import { TaskCards, TaskTable } from "./task-list.js";
 import { PagerNav } from "./pager-nav.js";
 import { StrandedNotices, useTaskNames } from "./task-names.js";
+import { BulkBar } from "./bulk-bar.js";
 
 const PAGE_SIZE = 50;
+const NONE: ReadonlySet<string> = new Set();
 /**
  * How often a page showing running tasks is listed again while the live
  * stream brings no progress reports (the control plane sends them only once
@@ -51,6 +53,19 @@ export function Tasks() {
   const [error, setError] = useState<string | undefined>(undefined);
   const [live, setLive] = useState(true);
   const [loadedAt, setLoadedAt] = useState(0);
+  const [reloads, setReloads] = useState(0);
+  // Ticked rows belong to one listing: a new filter or page starts with none.
+  const [selection, setSelection] = useState<{ key: string; ids: ReadonlySet<string> }>({ key: "", ids: new Set() });
+  const selectionKey = `${filterKey}|${position.token}|${position.last}`;
+  const selected = selection.key === selectionKey ? selection.ids : NONE;
+  const onSelect = (ids: readonly string[], on: boolean): void => {
+    const next = new Set(selected);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    setSelection({ key: selectionKey, ids: next });
+  };
 
   const names = useTaskNames().names;
   const stranded = useMemo(() => new Set((names ?? []).filter(isStranded).map((n) => n.name)), [names]);
@@ -95,7 +110,7 @@ export function Tasks() {
       clearInterval(poll);
       unsubscribe();
     };
-  }, [filterKey, position.token, position.last, live]);
+  }, [filterKey, position.token, position.last, live, reloads]);
 
   const goTo = (next: PagePosition): void => setAt({ filterKey, position: next });
 
@@ -126,6 +141,7 @@ export function Tasks() {
         </p>
       )}
       <section class="panel panel-list" aria-label="Task list">
+        <BulkBar filter={filter} selected={selected} onClear={() => setSelection({ key: selectionKey, ids: NONE })} onDone={() => setReloads((n) => n + 1)} />
         {names !== undefined && <StrandedNotices names={names.filter((n) => n.name === filter.task || page?.rows.some((r) => r.name === n.name && (r.state === "queued" || r.state === "scheduled")))} />}
         {page === undefined ? (
           <p class="muted">Loading…</p>
@@ -149,9 +165,9 @@ export function Tasks() {
             </p>
           </div>
         ) : narrow ? (
-          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} />
+          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} selected={selected} onSelect={onSelect} />
         ) : (
-          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} />
+          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} selected={selected} onSelect={onSelect} />
         )}
         {page !== undefined && page.rows.length > 0 && (
           <PagerNav
