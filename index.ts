@@ -26,7 +26,7 @@ export type { TlsClientOptions } from "./common/transport/grpc-client.js";
 export { taskRef } from "./client/task-ref.js";
 export type { TaskRef, ArgsOf, ResultOf } from "./client/task-ref.js";
 export { TaskFailedError } from "./client/task-failed-error.js";
-export type { TaskInfo, TaskErrorInfo, AttemptInfo, WorkerInfo, StatsInfo, TaskNameInfo } from "./client/task-info.js";
+export type { TaskInfo, TaskErrorInfo, AttemptInfo, WorkerInfo, StatsInfo, TaskNameInfo, TaskLogsInfo } from "./client/task-info.js";
 export type { PriorityName } from "./common/priority.js";
 export type { TaskStateName } from "./common/task-state.js";
 export { ConnectError, Code } from "@connectrpc/connect";

@@ -6,6 +6,8 @@ import { TaskFailedError } from "../client/task-failed-error.js";
 import { codeName, ConnectError } from "../common/errors.js";
 import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { VERSION } from "../common/version.js";
+import { LOG_LIMITS } from "../common/log-limits.js";
+import { setTimeout as sleep } from "node:timers/promises";
 import { formatResult, formatStats, formatTask, formatTaskNames, formatTasks, formatWorkers, printJson } from "./format.js";
 import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
 import { formatLimitUsage } from "./format-schedules.js";
@@ -180,6 +182,28 @@ addFilterOptions(
   }));
 
 program
+  .command("logs <id>")
+  .description("print the lines a task's handlers wrote with ctx.log(); --follow prints new ones until the task is final")
+  .option("--follow", "keep printing new lines until the task finishes")
+  .action(withClient(async (client, [id], opts, global) => {
+    let after = 0;
+    let dropped = 0;
+    for (;;) {
+      const page = await client.logs(id!, after);
+      if (global.json) {
+        for (const line of page.lines) process.stdout.write(`${JSON.stringify({ time: line.time.toISOString(), attempt: line.attempt, text: line.text })}\n`);
+      } else {
+        for (const line of page.lines) process.stdout.write(`${line.time.toISOString()} [attempt ${line.attempt}] ${safeLine(line.text)}\n`);
+      }
+      after = page.nextAfter;
+      dropped = page.dropped;
+      if (!opts.follow || page.final) break;
+      await sleep(FOLLOW_POLL_MS);
+    }
+    if (dropped > 0 && !global.json) process.stderr.write(`fw: ${dropped.toLocaleString("en-US")} later lines were dropped (a task keeps at most ${LOG_LIMITS.taskLines} lines and ${LOG_LIMITS.taskBytes / 1024} KiB)\n`);
+  }));
+
+program
   .command("run-now <id>")
   .description("queue a scheduled task (delayed, or waiting to retry) now instead of at its time")
   .action(withClient(async (client, [id], _opts, global) => {
@@ -337,6 +361,9 @@ function printBulk(result: BulkResult, verb: string, done: string, states: strin
 function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
+
+/** How often `fw logs --follow` asks for new lines. */
+const FOLLOW_POLL_MS = 500;
 
 class UsageError extends Error {}
 class NotFinished extends Error {}

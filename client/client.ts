@@ -9,7 +9,8 @@ import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-op
 import { limitInfo, scheduleInfo, type LimitInfo, type ScheduleInfo } from "./schedule-info.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
 import { stringifyJson } from "../common/json.js";
-import { durationFromMs, timestampFromMs } from "../common/time.js";
+import { durationFromMs, timestampFromMs, timestampToMs } from "../common/time.js";
+import { isFinalState, taskStateName } from "../common/task-state.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
 import { parseServers } from "../common/discovery/server-locator.js";
@@ -19,7 +20,7 @@ import { ClientConnections } from "./connections.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
-import { errorInfo, statsInfo, taskInfo, taskNameInfo, workerInfo, type StatsInfo, type TaskInfo, type TaskNameInfo, type WorkerInfo } from "./task-info.js";
+import { errorInfo, statsInfo, taskInfo, taskNameInfo, workerInfo, type StatsInfo, type TaskInfo, type TaskLogsInfo, type TaskNameInfo, type WorkerInfo } from "./task-info.js";
 import { bulkSelectionMessage, taskFilterMessage, taskOrderFromName, type BulkOptions, type BulkResult, type TaskFilterOptions, type TaskOrderName } from "./task-filter.js";
 import type { TaskRef } from "./task-ref.js";
 
@@ -308,6 +309,23 @@ export class Client {
   async runNow(id: string): Promise<TaskInfo> {
     const { task } = await this.connections.call((s) => s(TaskService).runTaskNow({ id }));
     return taskInfo(task!);
+  }
+
+  /**
+   * The lines a task's handlers wrote with ctx.log(), after the first
+   * `after` (0: all); pass `nextAfter` next time to read only newer ones.
+   * `final` says no more will come.
+   */
+  async logs(id: string, after = 0): Promise<TaskLogsInfo> {
+    const r = await this.connections.call((s) => s(TaskService).getTaskLogs({ id, after }));
+    const state = taskStateName(r.state);
+    return {
+      lines: r.lines.map((l) => ({ time: new Date(timestampToMs(l.time)), attempt: l.attempt, text: l.text })),
+      nextAfter: r.nextAfter,
+      dropped: r.dropped,
+      state,
+      final: isFinalState(r.state),
+    };
   }
 
   /** A page of tasks: newest first unless `order` says otherwise, filtered. */

@@ -212,6 +212,18 @@ export function isStranded(n: TaskNameInfo): boolean {
   return n.workers === 0 && n.queued + n.scheduled > 0;
 }
 
+/** What Client.logs answers: a task's log lines from some point on. */
+export interface TaskLogsInfo {
+  lines: { time: Date; attempt: number; text: string }[];
+  /** Pass as `after` to read only newer lines. */
+  nextAfter: number;
+  /** Lines dropped past the per-task bound (after the marker line). */
+  dropped: number;
+  state: TaskStateName;
+  /** True once the task is final: no more lines will come. */
+  final: boolean;
+}
+
 /** A Stats message as plain numbers. */
 export function statsInfo(s: Stats): StatsInfo {
   return {

@@ -20,6 +20,8 @@ export interface AttemptSink {
   ack(run: RunningAttempt): void;
   finish(run: RunningAttempt, outcome: AttemptOutcome, resultJson: string, error: TaskError | undefined): void;
   progress(run: RunningAttempt, fraction: number, message: string): void;
+  /** A line the handler logged (ctx.log). */
+  log(run: RunningAttempt, text: string): void;
   release(run: RunningAttempt): void;
   /** Capacity or draining changed: send a heartbeat soon. */
   heartbeatSoon(): void;
@@ -129,11 +131,12 @@ export class Executor {
           metadata: { ...assignment.metadata },
         },
         (fraction, message) => !run.reported && sink.progress(run, fraction, message),
+        (text) => !run.reported && sink.log(run, text),
       );
       value = traceThreadAttempt(assignment, run.thread.result);
     } else {
       try {
-        value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));
+        value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m), (r, text) => sink.log(r, text)));
       } catch (err) {
         this.settle(run, err, false);
         return;

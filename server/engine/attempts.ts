@@ -7,12 +7,15 @@ import {
   type Assignment,
   type AttemptRef,
   type AttemptResult,
+  type LogLines,
   type ProgressUpdate,
   type RejectedItem,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { overLimit } from "../../common/format-bytes.js";
 import { jsonLimitProblem } from "../../common/json-limits.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
+import { logLine } from "../../common/log-limits.js";
+import { timestampToMs } from "../../common/time.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
@@ -117,6 +120,27 @@ export class AttemptTracker {
     }
     const message = truncateText(update.message, TEXT_LIMITS.progressMessage);
     this.d.store.setProgress(found.task, { fraction: update.fraction, message, updatedAt: now });
+    this.d.events.emit("task.progress", found.task);
+    return undefined;
+  }
+
+  /**
+   * Lines a handler wrote with ctx.log(). Taken from the worker the attempt
+   * was given to, even once the attempt is over (a report may carry them
+   * after the result); each line is cut to its bound again, and the store
+   * bounds the task's log.
+   */
+  logs(worker: WorkerSession, update: LogLines, now: number): RejectedItem | undefined {
+    const found = this.find(worker, update.taskId, update.attempt, now);
+    if (!(found instanceof AttemptRecord)) return found;
+    if (!(update.dropped >= 0)) return reject(update.taskId, update.attempt, Code.InvalidArgument, `dropped is a count (got ${update.dropped})`);
+    const lines = update.lines.map((line) => ({
+      // A worker's clock is its own: a time past now (or missing) reads as now.
+      at: Math.min(now, timestampToMs(line.time) || now),
+      attempt: update.attempt,
+      text: logLine(line.text),
+    }));
+    this.d.store.appendLogs(found.task, lines, update.dropped);
     this.d.events.emit("task.progress", found.task);
     return undefined;
   }

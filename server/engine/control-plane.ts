@@ -420,13 +420,16 @@ export class ControlPlane {
     };
     if (worker.state === WorkerState.LOST) {
       // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
-      if (request.results.length === 0 && request.released.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      if (request.results.length === 0 && request.released.length === 0 && request.logs.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      for (const update of request.logs) note(this.attempts.logs(worker, update, now));
       for (const result of request.results) note(this.attempts.result(worker, result, now));
       for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
       return create(ReportResultsResponseSchema, { accepted, rejected });
     }
     for (const ref of request.acks) note(this.attempts.ack(worker, ref.taskId, ref.attempt, now));
     for (const update of request.progress) note(this.attempts.progress(worker, update, now));
+    // Logs before results: a handler's last lines come in the report that ends its attempt.
+    for (const update of request.logs) note(this.attempts.logs(worker, update, now));
     for (const result of request.results) note(this.attempts.result(worker, result, now));
     for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
     const heartbeat = request.heartbeat;

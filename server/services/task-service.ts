@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ErrorStatusSchema, TaskView } from "../../gen/fastworker/v1/task_pb.js";
+import { ErrorStatusSchema, LogLineSchema, TaskView } from "../../gen/fastworker/v1/task_pb.js";
 import {
   SubmitBatchResultSchema,
   SubmitResponseSchema,
@@ -9,7 +9,7 @@ import {
 } from "../../gen/fastworker/v1/task_service_pb.js";
 import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../../common/split-by-bytes.js";
 import { isFinalState } from "../../common/task-state.js";
-import { durationToMs } from "../../common/time.js";
+import { durationToMs, timestampFromMs } from "../../common/time.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import { taskMessage } from "../engine/task-view.js";
 import type { TaskErrorData, TaskRecord } from "../store/task-record.js";
@@ -136,6 +136,18 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       const task = taskMessage(plane.runNow(validateTaskId(request.id), now), TaskView.FULL, plane, now);
       await plane.durable();
       return { task };
+    },
+
+    getTaskLogs(request) {
+      const task = plane.get(validateTaskId(request.id), Date.now());
+      const logs = task.logs ?? [];
+      const after = Math.max(0, Math.min(request.after, logs.length));
+      return {
+        lines: logs.slice(after).map((l) => create(LogLineSchema, { time: timestampFromMs(l.at), attempt: l.attempt, text: l.text })),
+        nextAfter: logs.length,
+        dropped: task.logsDropped,
+        state: task.state,
+      };
     },
 
     listTasks(request) {

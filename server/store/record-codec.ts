@@ -1,4 +1,5 @@
 import type { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import { LOG_CUT_MARKER, utf8Bytes } from "../../common/log-limits.js";
 import { writable, writableAttempt } from "./internal/writable.js";
 import type { LogValue } from "./state-log.js";
 import {
@@ -54,6 +55,8 @@ export function encodeTask(task: TaskRecord): LogValue {
     task.attempts === undefined ? null : task.attempts.map(encodeAttempt),
     argsInline(task) ? task.argsJson : null,
     task.series,
+    task.logs === undefined ? null : task.logs.map((l) => [l.at, l.attempt, l.text]),
+    task.logsDropped,
   ];
 }
 
@@ -93,6 +96,13 @@ export function decodeTask(id: string, value: LogValue, separateArgs: (id: strin
   w.finishSeq = v[18] as number;
   const attempts = v[19] as readonly LogValue[] | null;
   w.attempts = attempts === null ? undefined : attempts.map((a) => decodeAttempt(task, a));
+  // Records written before task logs existed have neither field.
+  const logs = (v[22] as readonly (readonly [number, number, string])[] | null | undefined) ?? null;
+  if (logs !== null) {
+    w.logs = logs.map(([at, attempt, text]) => ({ at, attempt, text }));
+    w.logBytes = w.logs.reduce((sum, l) => sum + (l.text === LOG_CUT_MARKER ? 0 : utf8Bytes(l.text)), 0);
+  }
+  w.logsDropped = (v[23] as number | undefined) ?? 0;
   return task;
 }
 

@@ -145,6 +145,20 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(drain(s, ["a"])).toEqual([a2!.id, a1!.id]);
     });
 
+    it("keeps a task's log lines within its bounds: 64 KiB of text, then one marker line and a count", async () => {
+      const s = await store();
+      const t = make("a");
+      await insert(s, t);
+      const line = (i: number) => ({ at: 1000 + i, attempt: 1, text: "y".repeat(2000) + i });
+      s.appendLogs(t, Array.from({ length: 40 }, (_, i) => line(i)), 0);
+      expect(t.logs).toHaveLength(33); // 32 lines of ~2 KB fit in 64 KiB, then the marker
+      expect(t.logs![32]!.text).toMatch(/^…\[log cut/);
+      expect(t.logsDropped).toBe(8);
+      s.appendLogs(t, [line(99)], 3); // later lines (and those the worker dropped) are only counted
+      expect(t.logs).toHaveLength(33);
+      expect(t.logsDropped).toBe(12);
+    });
+
     it("forgets results after their TTL, and the oldest beyond maxResults", async () => {
       const s = await store({ resultTtlMs: 1000, maxResults: 2 });
       const done = Array.from({ length: 3 }, () => make("a"));
@@ -497,6 +511,19 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(back).toMatchObject({ series: 2, seriesStart: 1 });
       expect(back.attempts!.map((a) => [a.number, a.series])).toEqual([[1, 1], [2, 2]]);
       await r.close();
+    });
+
+    durableIt("keeps task logs and their count of dropped lines across a restart", async () => {
+      const s = await store();
+      const t = make("a");
+      await insert(s, t);
+      s.appendLogs(t, [{ at: 1001, attempt: 1, text: "hello é" }], 2);
+      await s.commit();
+      const { store: again } = await restart!(s, defaults);
+      const back = again.get(t.id, 2000)!;
+      expect(back.logs).toEqual([{ at: 1001, attempt: 1, text: "hello é" }, { at: 1001, attempt: 1, text: t.logs![1]!.text }]);
+      expect(back.logsDropped).toBe(2);
+      expect(back.logBytes).toBe(8);
     });
 
     durableIt("keeps side records (worker sessions, definitions, metadata) until deleted", async () => {

@@ -59,6 +59,14 @@ export class AttemptRecord {
   }
 }
 
+/** One line a handler wrote with ctx.log(). */
+export interface LogEntry {
+  /** When the worker took it (ms since epoch). */
+  at: number;
+  attempt: number;
+  text: string;
+}
+
 /**
  * The control plane's record of one task. Every field is read-only outside
  * the store: state changes are the store's operations (`TaskStore.insert`,
@@ -91,6 +99,12 @@ export class TaskRecord {
   readonly finishSeq: number = 0;
   /** Set when the task left the store (result expired or evicted). */
   readonly evicted: boolean = false;
+  /** Lines its handlers wrote with ctx.log(), oldest first (bounded: common/log-limits.ts). */
+  readonly logs: readonly LogEntry[] | undefined = undefined;
+  /** UTF-8 bytes of the logs' text. */
+  readonly logBytes: number = 0;
+  /** Lines dropped past the bounds (after the marker line). */
+  readonly logsDropped: number = 0;
   /** UTF-8 bytes of argsJson (set by the store when the task enters it; admission control counts them). */
   readonly argsBytes: number = 0;
   /**

@@ -13,7 +13,8 @@ import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
 import type { PageRequest, StateCounts, TaskFilter, TaskPage } from "./store.js";
-import { AttemptRecord, NO_OPTIONS, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import { AttemptRecord, NO_OPTIONS, type LogEntry, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import { LOG_CUT_MARKER, LOG_LIMITS, utf8Bytes } from "../../common/log-limits.js";
 
 /** Options for {@link TaskStore}. */
 export interface TaskStoreOptions {
@@ -268,6 +269,40 @@ export class TaskStore {
   /** The worker confirmed it received the attempt (written with the task's next change). */
   acknowledge(attempt: AttemptRecord, now: number): void {
     writableAttempt(attempt).ackedAt = now;
+  }
+
+  /**
+   * Appends lines a handler wrote (already cut to a line's bound), within
+   * the task's bounds: past them one marker line, then only a count of what
+   * was dropped (`dropped`: lines the worker already dropped). Written with
+   * the task's next change, or within LAZY_WRITE_MS.
+   */
+  appendLogs(task: TaskRecord, lines: readonly LogEntry[], dropped: number): void {
+    const w = writable(task);
+    const logs = (w.logs as LogEntry[] | undefined) ?? [];
+    let bytes = task.logBytes;
+    let lost = task.logsDropped;
+    const cut = (entry: LogEntry): void => {
+      if (lost === 0) logs.push({ at: entry.at, attempt: entry.attempt, text: LOG_CUT_MARKER });
+      lost++;
+    };
+    for (const line of lines) {
+      const size = utf8Bytes(line.text);
+      if (lost > 0 || logs.length >= LOG_LIMITS.taskLines || bytes + size > LOG_LIMITS.taskBytes) cut(line);
+      else {
+        logs.push(line);
+        bytes += size;
+      }
+    }
+    if (dropped > 0) {
+      const last = lines[lines.length - 1] ?? { at: Date.now(), attempt: task.attempt, text: "" };
+      cut(last);
+      lost += dropped - 1;
+    }
+    w.logs = logs;
+    w.logBytes = bytes;
+    w.logsDropped = lost;
+    this.touchLater(task);
   }
 
   /** The handler's latest progress (written with the task's next change). */
@@ -564,6 +599,7 @@ export class TaskStore {
     w.error = undefined;
     w.progress = undefined;
     w.attempts = undefined;
+    w.logs = undefined;
     w.options = NO_OPTIONS;
   }
 

@@ -33,6 +33,7 @@ export const METHOD_SCOPES: Readonly<Record<string, Requirement>> = {
   "/fastworker.v1.TaskService/GetTask": "read",
   "/fastworker.v1.TaskService/WaitTask": "read",
   "/fastworker.v1.TaskService/ListTasks": "read",
+  "/fastworker.v1.TaskService/GetTaskLogs": "read",
   // AdminService: the dashboard, `fw workers`, `fw stats`; pausing a task name changes what runs: a client's act.
   "/fastworker.v1.AdminService/GetStats": "read",
   "/fastworker.v1.AdminService/WatchStats": "read",
