@@ -209,4 +209,27 @@ describe.skipIf(missing("chromium"))("dashboard operations", () => {
     await phone.getByRole("button", { name: "Retry all…" }).waitFor(WAIT);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
   });
+
+  it("shows a task's log lines in its detail view, new ones as the handler writes them", async () => {
+    const server = await startServer(["--in-memory", "--tasks", TASKS]);
+    const c = client(server);
+    const done = await c.submit("chatty", { lines: 3 });
+    await done.result();
+    const p = await open(`${server.http}/#/tasks?open=${done.id}`);
+    const log = p.getByTestId("task-log");
+    await expect.poll(() => log.locator(".log-line").allTextContents(), WAIT).toEqual([1, 2, 3].map((i) => expect.stringMatching(new RegExp(`^\\d\\d:\\d\\d:\\d\\d line ${i} of 3$`))));
+    expect(await axeViolations(p), "the detail with its log").toEqual([]);
+
+    // A running task: lines appear while it runs.
+    const slow = await c.submit("chatty", { lines: 4, stepMs: 700 });
+    await p.goto(`${server.http}/#/tasks?open=${slow.id}`);
+    await expect.poll(() => log.locator(".log-line").count(), WAIT).toBeGreaterThanOrEqual(1);
+    expect((await slow.status()).state).toBe("running");
+    await expect.poll(() => log.locator(".log-line").last().textContent(), WAIT).toMatch(/line 4 of 4$/);
+    await p.getByRole("heading", { name: /^Logs \(4 lines\)/ }).waitFor(WAIT);
+    // A phone shows it without sideways scroll.
+    const phone = await open(`${server.http}/#/tasks?open=${done.id}`, { viewport: PHONE });
+    await expect.poll(() => phone.getByTestId("task-log").locator(".log-line").count(), WAIT).toBe(3);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+  });
 });
