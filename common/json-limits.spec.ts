@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { jsonLimitProblem, MAX_JSON_DEPTH } from "./json-limits.js";
+import { seededRandom } from "../test/helpers/random.js";
 
 /** The reference: parse, then walk the value. */
 function reference(text: string): "deep" | "huge" | undefined {
@@ -54,20 +55,9 @@ function randomJson(rand: () => number, depth: number, huge: boolean): string {
   return `{${items.map((v, i) => `"k${i}":${v}`).join(", ")}}`;
 }
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("jsonLimitProblem", () => {
   it("agrees with parsing and walking the value, on random JSON around both limits", () => {
-    const rand = seeded(42);
+    const rand = seededRandom(42);
     const seen = { deep: 0, huge: 0, ok: 0 };
     for (let i = 0; i < 3000; i++) {
       const text = randomJson(rand, Math.floor(rand() * (MAX_JSON_DEPTH + 4)), rand() < 0.3);

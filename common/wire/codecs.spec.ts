@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { SessionRequestSchema, SessionResponseSchema, SubmitRequestSchema } from "../../gen/fastworker/v1/task_service_pb.js";
 import { DispatchResponseSchema, ReportResultsRequestSchema, ReportResultsResponseSchema } from "../../gen/fastworker/v1/worker_service_pb.js";
 import { HOT_CODECS, type Codec } from "./codecs.js";
+import { seededRandom } from "../../test/helpers/random.js";
 
 // The generated codecs must be indistinguishable from protobuf-es: the same
 // bytes for every message, the same decoded value (or both failing) for any
@@ -16,18 +17,6 @@ function codecOf(schema: DescMessage): Codec<unknown> {
   const codec = HOT_CODECS.get(schema.typeName);
   if (codec === undefined) throw new Error(`no generated codec for ${schema.typeName}`);
   return codec;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Rand = () => number;
@@ -197,7 +186,7 @@ describe("generated codecs of the hot messages, against protobuf-es", () => {
 
   for (const schema of HOT) {
     it(`${schema.typeName}: the same bytes and the same decoded objects for 400 random messages`, () => {
-      const rand = prng(schema.typeName.length * 7919);
+      const rand = seededRandom(schema.typeName.length * 7919);
       for (let i = 0; i < 400; i++) {
         const message = randomMessage(schema, rand);
         const bytes = expectSameEncoding(schema, message);
@@ -210,7 +199,7 @@ describe("generated codecs of the hot messages, against protobuf-es", () => {
 
   for (const schema of HOT) {
     it(`${schema.typeName}: two encodings one after the other decode merged, as protobuf-es merges them`, () => {
-      const rand = prng(schema.typeName.length * 31337);
+      const rand = seededRandom(schema.typeName.length * 31337);
       for (let i = 0; i < 200; i++) {
         const first = Buffer.from(toBinary(schema, randomMessage(schema, rand) as never));
         const second = Buffer.from(toBinary(schema, randomMessage(schema, rand) as never));
@@ -220,7 +209,7 @@ describe("generated codecs of the hot messages, against protobuf-es", () => {
   }
 
   it("merges a submission sent in two parts (sub-messages, the args Value's oneof, maps), as protobuf-es does", () => {
-    const rand = prng(4242);
+    const rand = seededRandom(4242);
     for (let i = 0; i < 300; i++) {
       const parts = [0, 1].map(() => toBinary(SubmitRequestSchema, randomMessage(SubmitRequestSchema, rand) as never));
       // Two args structs, so that the oneof's message case merges too.
@@ -232,7 +221,7 @@ describe("generated codecs of the hot messages, against protobuf-es", () => {
 
   for (const schema of HOT) {
     it(`${schema.typeName}: random bytes and mutated encodings decode the same with both, or fail with both`, () => {
-      const rand = prng(schema.typeName.length * 104729);
+      const rand = seededRandom(schema.typeName.length * 104729);
       const outcomes = { threw: 0, decoded: 0 };
       const count = (threw: boolean): void => void (threw ? outcomes.threw++ : outcomes.decoded++);
       for (let i = 0; i < 300; i++) {

@@ -8,7 +8,7 @@ import { floods } from "./floods.js";
 import { GrpcSurface, grpcTargets } from "./grpc-surface.js";
 import { generatedServices } from "./services.js";
 import { oversize } from "./oversize.js";
-import { Random } from "./random.js";
+import { Random } from "../helpers/random.js";
 import { ServerProcess } from "./server-process.js";
 import { slowReaders } from "./slow-readers.js";
 import { pool, Tally } from "./tally.js";

@@ -1,7 +1,7 @@
 import { toJson, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { randomJsonValue, randomMessage } from "./messages.js";
 import { mutateJson, oddJsonValue } from "./mutate.js";
-import type { Random } from "./random.js";
+import type { Random } from "../helpers/random.js";
 import type { Tally } from "./tally.js";
 
 

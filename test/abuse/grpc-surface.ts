@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { encode, randomMessage } from "./messages.js";
 import { mutateBytes } from "./mutate.js";
-import type { Random } from "./random.js";
+import type { Random } from "../helpers/random.js";
 import type { Tally } from "./tally.js";
 
 /** A method to fuzz: its path, kind, and request type when known. */

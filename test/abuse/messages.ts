@@ -1,5 +1,5 @@
 import { create, fromJson, ScalarType, toBinary, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import type { Random } from "./random.js";
+import type { Random } from "../helpers/random.js";
 
 /** Task names a fuzzed message uses now and then, so it reaches past name validation (none that sleeps or allocates on request). */
 const NAMES = ["add", "echo", "boom", "fatal", "order", "nobody-serves-this"];

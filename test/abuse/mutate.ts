@@ -1,4 +1,4 @@
-import type { Random } from "./random.js";
+import type { Random } from "../helpers/random.js";
 
 /**
  * One to four random edits of a byte string, the kinds that break decoders:

@@ -3,7 +3,7 @@ import { BeaconListener } from "../../common/discovery/beacon-listener.js";
 import { beaconKey, encodeBeacon, newNonce, type Beacon } from "../../common/discovery/beacon.js";
 import { freeUdpPort } from "../helpers/udp.js";
 import { mutateBytes } from "./mutate.js";
-import type { Random } from "./random.js";
+import type { Random } from "../helpers/random.js";
 import type { Tally } from "./tally.js";
 
 const SURFACE = "udp beacons";

@@ -39,3 +39,9 @@ export class Random {
     return Math.min(max, Math.floor(Math.exp(this.next() * Math.log(max + 1))) - 1);
   }
 }
+
+/** A seeded uniform source in [0, 1), for tests that only need numbers. */
+export function seededRandom(seed: number): () => number {
+  const random = new Random(seed);
+  return () => random.next();
+}
