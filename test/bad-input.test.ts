@@ -79,7 +79,7 @@ describe("bad input gets a precise status and never stops the server", () => {
     // 1e999 parses as Infinity: stored, it would read back as null or not at all.
     expect(await rpcError(tasks.submit({ task: "echo", argsJson: '{"n":[1,1e999]}' }))).toEqual({
       code: Code.InvalidArgument,
-      message: "the args hold a number too large for JSON to carry at /n/1 (it reads as Infinity): send it as a string",
+      message: "the args have the number 1e999, too large for a double (it reads as Infinity, which JSON cannot hold)",
     });
     expect(await rpcError(tasks.submit({ task: "echo", argsJson: "-1E+400" }))).toMatchObject({ code: Code.InvalidArgument });
     // The same characters in a string, and large but finite numbers, are fine.
