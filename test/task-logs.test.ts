@@ -62,4 +62,12 @@ describe("task logs", () => {
     expect(code).toBe(0);
     expect(follow.stdout.map((l) => l.replace(LINE, ""))).toEqual([1, 2, 3, 4, 5].map((i) => `line ${i} of 5`));
   });
+
+  it("takes lines from handlers in task threads too", async () => {
+    const server = await startServer(["--in-memory", "--tasks", "test/fixtures/thread-log-tasks.mjs"]);
+    const client = connect(server);
+    const handle = await client.submit("thread-logs", { n: 2 });
+    await handle.result();
+    expect((await client.logs(handle.id)).lines.map((l) => l.text)).toEqual(["from the thread 1", "from the thread 2"]);
+  });
 });
