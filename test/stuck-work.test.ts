@@ -67,6 +67,9 @@ describe("pause and resume a task name", () => {
     const listed = (await client.taskNames()).names.find((n) => n.name === "add")!;
     expect(listed).toMatchObject({ paused: true, queued: 2, workers: 1 });
     expect(listed.pausedAt).toBeInstanceOf(Date);
+    const stats = await runCli(["--server", server.grpc, "stats"]);
+    expect(stats.stdout).toMatch(/^paused: "add" since \d{4}-\d\d-\d\dT[\d:.]+Z; 2 queued \(fw resume add\)$/m);
+    expect(stats.stdout).toMatch(/^add \(paused\)\s+2\s/m);
 
     // Kept across a restart (the data directory's store), with the queued tasks.
     await worker.stop("SIGTERM");
