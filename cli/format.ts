@@ -1,5 +1,5 @@
-import type { StatsInfo, TaskInfo, WorkerInfo } from "../client/task-info.js";
-import { attemptLabel, attemptSeries, attemptSummary, progressLabel } from "../client/task-summary.js";
+import { isStranded, type StatsInfo, type TaskInfo, type TaskNameInfo, type WorkerInfo } from "../client/task-info.js";
+import { attemptLabel, attemptSeries, attemptSummary, FEW_TO_TELL, progressLabel } from "../client/task-summary.js";
 import { safeJson, safeLine, safeText } from "./terminal-text.js";
 
 // Everything printed here that a worker or a submitter chose (names, hosts, messages, args,
@@ -49,7 +49,7 @@ export function formatTask(task: TaskInfo): string {
   if (task.args !== undefined) lines.push(`args:      ${json(task.args)}`);
   if (task.result !== undefined) lines.push(`result:    ${json(task.result)}`);
   if (task.error) lines.push(`error:     ${safeLine(`${task.error.type ? `${task.error.type}: ` : ""}${task.error.message}`)}`);
-  const series = attemptSeries(task.attempts, task.maxAttempts);
+  const series = attemptSeries(task.attempts, task.maxAttempts, false, task.series);
   for (const s of series) {
     if (series.length > 1 && s.attempts.length > 0) lines.push(`  series ${s.number}${s.number > 1 ? " (retried)" : ""}:`);
     for (const a of s.attempts) {
@@ -66,10 +66,17 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** A listing for people. ATTEMPTS counts dispatches in all (retries and redeliveries); `fw status` tells the series. */
-export function formatTasks(tasks: TaskInfo[], total: number): string {
-  const rows = tasks.map((t) => [t.id, safeLine(t.name), t.state, t.priority, String(t.attempt), ago(t.createdAt), safeLine(t.error?.message ?? "").slice(0, 60)]);
-  return `${table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"], rows)}\n(${tasks.length} of ${total})`;
+/**
+ * A listing for people, with the tokens of the pages around it. ATTEMPT is
+ * the attempt within its series ("2/5", "1/3 s2" after a retry by hand).
+ */
+export function formatTasks(page: { tasks: TaskInfo[]; total: number; nextPageToken?: string; previousPageToken?: string }): string {
+  const attempt = (t: TaskInfo): string => (t.series > 0 ? `${t.seriesAttempt}/${t.maxAttempts}${t.series > 1 ? ` s${t.series}` : ""}` : String(t.attempt));
+  const rows = page.tasks.map((t) => [t.id, safeLine(t.name), t.state, t.priority, attempt(t), ago(t.createdAt), safeLine(t.error?.message ?? "").slice(0, 60)]);
+  const lines = [table(["ID", "TASK", "STATE", "PRIORITY", "ATTEMPT", "CREATED", "ERROR"], rows), `(${page.tasks.length} of ${page.total})`];
+  if (page.previousPageToken) lines.push(`previous page: --page ${page.previousPageToken}`);
+  if (page.nextPageToken) lines.push(`next page: --page ${page.nextPageToken}`);
+  return lines.join("\n");
 }
 
 export function formatWorkers(workers: WorkerInfo[]): string {
@@ -97,8 +104,42 @@ export function formatStats(s: StatsInfo): string {
     kept("failed", s.failed, s.totals.failed),
     kept("cancelled", s.cancelled, s.totals.cancelled),
     `submitted:  ${n(s.totals.submitted)} since start, ${n(s.totals.retried)} retried`,
-    `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}% (last 10 s)`,
+    `throughput: ${s.throughput.toFixed(1)} tasks/s, failure rate ${(s.failureRate * 100).toFixed(1)}% ` +
+      `(${n(s.recent.failed)} failed of ${n(s.recent.finished)} finished in the last ${(s.recent.windowMs / 1000).toFixed(1)} s` +
+      `${s.recent.finished < FEW_TO_TELL ? "; too few to tell" : ""})`,
     `workers:    ${s.workers}`,
     `version:    ${safeLine(s.version)}, up since ${s.startedAt?.toISOString() ?? "-"}`,
   ].join("\n");
+}
+
+/** A run time for people: "850 ms", "2.4 s", "3.1 min". */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/**
+ * The per-task-name table of `fw stats`, preceded by one warning line per
+ * name whose waiting tasks no connected worker serves (they never run until
+ * one connects) and per paused name.
+ */
+export function formatTaskNames(listing: { names: TaskNameInfo[]; total: number }): string {
+  if (listing.names.length === 0) return "";
+  const n = (v: number): string => v.toLocaleString("en-US");
+  const warnings: string[] = [];
+  for (const t of listing.names) {
+    if (isStranded(t)) warnings.push(`warning: no connected worker serves "${safeLine(t.name)}": its ${n(t.queued + t.scheduled)} waiting tasks cannot run until one does`);
+    if (t.paused) warnings.push(`paused: "${safeLine(t.name)}" since ${t.pausedAt?.toISOString() ?? "-"}; ${n(t.queued)} queued (fw resume ${safeLine(t.name)})`);
+  }
+  const rows = listing.names.map((t) => [
+    safeLine(t.name) + (t.paused ? " (paused)" : ""),
+    n(t.queued), n(t.scheduled), n(t.running), n(t.succeeded), n(t.failed), n(t.cancelled),
+    isStranded(t) ? "0 (none!)" : String(t.workers),
+    t.runTime ? formatMs(t.runTime.p50Ms) : "-",
+    t.runTime ? formatMs(t.runTime.p95Ms) : "-",
+  ]);
+  const lines = ["", ...warnings, table(["TASK", "QUEUED", "SCHEDULED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "WORKERS", "P50", "P95"], rows)];
+  if (listing.total > listing.names.length) lines.push(`(${listing.names.length} of ${listing.total} task names, the most queued first)`);
+  return lines.join("\n");
 }

@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
 import { readTokenFile, validateToken } from "../common/transport/auth.js";
 import type { TlsClientOptions } from "../common/transport/grpc-client.js";
+import { jsonLimitProblem } from "../common/json-limits.js";
 
 /** Parses a whole number option, within bounds. */
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -41,6 +42,24 @@ export function sizeArg(value: string): number {
   const unit = (match[2] ?? "b").toLowerCase();
   const scale = unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 ** 2 : unit.startsWith("g") ? 1024 ** 3 : 1;
   return Math.round(Number(match[1]) * scale);
+}
+
+/**
+ * Parses a flag's JSON (`--args`); throws one line naming the flag. Numbers
+ * past a double's range are refused: JSON.parse reads 1e999 as Infinity,
+ * which would be sent as null.
+ */
+export function jsonOption(text: string, flag: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${flag} is not valid JSON: ${(err as Error).message}`);
+  }
+  // JSON.parse reads 1e999 as Infinity, which would be sent as null: refuse it instead of changing the args.
+  const problem = jsonLimitProblem(text);
+  if (problem !== undefined) throw new Error(`${flag} has ${problem}`);
+  return value;
 }
 
 /** Collects a repeatable option into an array. */

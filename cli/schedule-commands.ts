@@ -4,7 +4,7 @@ import type { ScheduleOptions } from "../common/schedule-options.js";
 import { PRIORITY_NAMES, type PriorityName } from "../common/priority.js";
 import { formatLimits, formatSchedule, formatSchedules } from "./format-schedules.js";
 import { printJson } from "./format.js";
-import { intArg } from "./options.js";
+import { intArg, jsonOption } from "./options.js";
 
 /** Runs an action with a connected client (fw.ts's withClient). */
 export type WithClient = (action: (client: Client, args: string[], opts: Record<string, unknown>, global: { json?: boolean }) => Promise<void>) => (...params: unknown[]) => Promise<void>;
@@ -34,9 +34,9 @@ export function addScheduleCommands(program: Command, withClient: WithClient, Us
     .action(withClient(async (client, [id, task], opts, global) => {
       let args: unknown;
       try {
-        args = JSON.parse(opts.args as string);
+        args = jsonOption(opts.args as string, "--args");
       } catch (err) {
-        throw new UsageError(`--args is not valid JSON: ${(err as Error).message}`);
+        throw new UsageError((err as Error).message);
       }
       if ((opts.cron === undefined) === (opts.every === undefined)) throw new UsageError("give exactly one of --cron and --every");
       const options: ScheduleOptions & { id: string; task: string; paused: boolean } = {

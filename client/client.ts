@@ -8,9 +8,9 @@ import { flowLimitMessage, type LimitOptions } from "../common/limit-options.js"
 import { scheduleSpecMessage, type ScheduleOptions } from "../common/schedule-options.js";
 import { limitInfo, scheduleInfo, type LimitInfo, type ScheduleInfo } from "./schedule-info.js";
 import { priorityFromName, type PriorityName } from "../common/priority.js";
-import { taskStateFromName, type TaskStateName } from "../common/task-state.js";
 import { stringifyJson } from "../common/json.js";
-import { durationFromMs, timestampFromMs } from "../common/time.js";
+import { durationFromMs, timestampFromMs, timestampToMs } from "../common/time.js";
+import { isFinalState, taskStateName } from "../common/task-state.js";
 import { discoverControlPlane, type DiscoverOptions, type Discovery } from "../common/discovery/discover.js";
 import { retryPolicyMessage, type RetryOptions } from "../common/task-options.js";
 import { parseServers } from "../common/discovery/server-locator.js";
@@ -20,7 +20,8 @@ import { ClientConnections } from "./connections.js";
 import { submitTraced } from "./producer-span.js";
 import { ClientSession, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { TaskFailedError } from "./task-failed-error.js";
-import { errorInfo, statsInfo, taskInfo, workerInfo, type StatsInfo, type TaskInfo, type WorkerInfo } from "./task-info.js";
+import { errorInfo, statsInfo, taskInfo, taskNameInfo, workerInfo, type StatsInfo, type TaskInfo, type TaskLogsInfo, type TaskNameInfo, type WorkerInfo } from "./task-info.js";
+import { bulkSelectionMessage, taskFilterMessage, taskOrderFromName, type BulkOptions, type BulkResult, type TaskFilterOptions, type TaskOrderName } from "./task-filter.js";
 import type { TaskRef } from "./task-ref.js";
 
 /**
@@ -87,16 +88,29 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** Filters for {@link Client.listTasks}. */
-export interface ListOptions {
-  state?: TaskStateName | TaskStateName[];
-  task?: string;
-  priority?: PriorityName;
-  idPrefix?: string;
+/** Filters, order and page for {@link Client.listTasks}. */
+export interface ListOptions extends TaskFilterOptions {
+  /** "newest" (default), "oldest", or "next-to-run" (waiting tasks in the order they will run). */
+  order?: TaskOrderName;
+  /** At most this many (default 50, at most 1000). */
   limit?: number;
+  /** A previous answer's nextPageToken or previousPageToken (same order and filters). */
   pageToken?: string;
+  /** The last page instead of the first (as many tasks as the last page of `limit` from the start holds). */
+  lastPage?: boolean;
   /** Include args, results and attempts (default false). */
   full?: boolean;
+}
+
+/** One page of tasks. */
+export interface TaskPageInfo {
+  tasks: TaskInfo[];
+  /** The page after this one; absent on the last page. */
+  nextPageToken?: string;
+  /** The page before this one; absent on the first. */
+  previousPageToken?: string;
+  /** Tasks matching the filters in all. */
+  total: number;
 }
 
 /** A submitted task: its id now, its result later. */
@@ -274,21 +288,60 @@ export class Client {
     return taskInfo(task!);
   }
 
-  /** Tasks, newest first. */
-  async listTasks(options: ListOptions = {}): Promise<{ tasks: TaskInfo[]; nextPageToken?: string; total: number }> {
-    const states = options.state === undefined ? [] : (Array.isArray(options.state) ? options.state : [options.state]).map(taskStateFromName);
+  /**
+   * Cancels every queued, scheduled or running task a filter (or `ids`)
+   * selects. Without `expectedCount` it only counts them (a dry run); call
+   * again with that count to act, which happens only if as many are
+   * selected then (else FAILED_PRECONDITION and nothing is done).
+   */
+  async cancelMany(options: BulkOptions, reason = ""): Promise<BulkResult> {
+    const r = await this.connections.call((s) => s(TaskService).cancelTasks({ selection: bulkSelectionMessage(options), reason }));
+    return { matched: Number(r.matched), done: Number(r.done), skipped: Number(r.skipped), dryRun: options.expectedCount === undefined };
+  }
+
+  /** Runs every failed or cancelled task a filter (or `ids`) selects again; the same dry run and confirmation as {@link cancelMany}. */
+  async retryMany(options: BulkOptions): Promise<BulkResult> {
+    const r = await this.connections.call((s) => s(TaskService).retryTasks({ selection: bulkSelectionMessage(options) }));
+    return { matched: Number(r.matched), done: Number(r.done), skipped: Number(r.skipped), dryRun: options.expectedCount === undefined };
+  }
+
+  /** Queues a scheduled task (delayed, or waiting to retry) now instead of at its time. */
+  async runNow(id: string): Promise<TaskInfo> {
+    const { task } = await this.connections.call((s) => s(TaskService).runTaskNow({ id }));
+    return taskInfo(task!);
+  }
+
+  /**
+   * The lines a task's handlers wrote with ctx.log(), after the first
+   * `after` (0: all); pass `nextAfter` next time to read only newer ones.
+   * `final` says no more will come.
+   */
+  async logs(id: string, after = 0): Promise<TaskLogsInfo> {
+    const r = await this.connections.call((s) => s(TaskService).getTaskLogs({ id, after }));
+    const state = taskStateName(r.state);
+    return {
+      lines: r.lines.map((l) => ({ time: new Date(timestampToMs(l.time)), attempt: l.attempt, text: l.text })),
+      nextAfter: r.nextAfter,
+      dropped: r.dropped,
+      state,
+      final: isFinalState(r.state),
+    };
+  }
+
+  /** A page of tasks: newest first unless `order` says otherwise, filtered. */
+  async listTasks(options: ListOptions = {}): Promise<TaskPageInfo> {
     const response = await this.connections.call((s) => s(TaskService).listTasks({
-      states,
-      task: options.task ?? "",
-      priority: options.priority ? priorityFromName(options.priority) : 0,
-      idPrefix: options.idPrefix ?? "",
+      filter: taskFilterMessage(options),
+      order: taskOrderFromName(options.order),
       pageSize: options.limit ?? 0,
       pageToken: options.pageToken ?? "",
+      lastPage: options.lastPage ?? false,
       view: options.full ? TaskView.FULL : TaskView.BASIC,
     }));
     return {
       tasks: response.tasks.map(taskInfo),
       ...(response.nextPageToken ? { nextPageToken: response.nextPageToken } : {}),
+      ...(response.previousPageToken ? { previousPageToken: response.previousPageToken } : {}),
       total: response.totalSize,
     };
   }
@@ -299,6 +352,25 @@ export class Client {
 
   async stats(): Promise<StatsInfo> {
     return statsInfo((await this.connections.call((s) => s(AdminService).getStats({}))).stats!);
+  }
+
+  /**
+   * Every task name with its tasks per state, the connected workers serving
+   * it, whether it is paused and its recent run times; the most queued first.
+   */
+  async taskNames(limit = 0): Promise<{ names: TaskNameInfo[]; total: number }> {
+    const response = await this.connections.call((s) => s(AdminService).listTaskNames({ limit }));
+    return { names: response.names.map(taskNameInfo), total: response.totalNames };
+  }
+
+  /** Stops dispatching a task name's tasks (they still queue) until {@link resumeTaskName}; kept across restarts. */
+  async pauseTaskName(task: string): Promise<TaskNameInfo> {
+    return taskNameInfo((await this.connections.call((s) => s(AdminService).pauseTaskName({ task }))).name!);
+  }
+
+  /** Dispatches a paused task name's tasks again, in their order. */
+  async resumeTaskName(task: string): Promise<TaskNameInfo> {
+    return taskNameInfo((await this.connections.call((s) => s(AdminService).resumeTaskName({ task }))).name!);
   }
 
   /**

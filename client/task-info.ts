@@ -1,11 +1,11 @@
 import type { JsonValue } from "@bufbuild/protobuf";
-import type { Stats, WorkerInfo as WorkerInfoMessage } from "../gen/fastworker/v1/admin_service_pb.js";
+import type { Stats, TaskNameStats, WorkerInfo as WorkerInfoMessage } from "../gen/fastworker/v1/admin_service_pb.js";
 import { WorkerState } from "../gen/fastworker/v1/admin_service_pb.js";
 import { AttemptOutcome, type Task, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import { valueToJson } from "../common/json.js";
 import { priorityName, type PriorityName } from "../common/priority.js";
 import { taskStateName, type TaskStateName } from "../common/task-state.js";
-import { timestampToMs } from "../common/time.js";
+import { durationToMs, timestampToMs } from "../common/time.js";
 
 /** Why a task or attempt failed. */
 export interface TaskErrorInfo {
@@ -28,6 +28,8 @@ export interface AttemptInfo {
   ackedAt?: Date;
   finishedAt?: Date;
   error?: TaskErrorInfo;
+  /** The series it belongs to: 1 for the first run, one more per retry by hand (0 from an older control plane). */
+  series: number;
 }
 
 /** What the control plane knows about a task, as plain values. */
@@ -40,8 +42,14 @@ export interface TaskInfo {
   args?: JsonValue;
   result?: JsonValue;
   error?: TaskErrorInfo;
+  /** Dispatches in all, retries and redeliveries included: the latest attempt's number. */
   attempt: number;
+  /** Attempts allowed per series. */
   maxAttempts: number;
+  /** The current series: 1 for the first run, one more per retry by hand (0 from an older control plane). */
+  series: number;
+  /** Attempts of the current series that count toward maxAttempts (lost or handed-back ones do not). */
+  seriesAttempt: number;
   attempts: AttemptInfo[];
   workerId?: string;
   workerName?: string;
@@ -86,10 +94,12 @@ export interface StatsInfo {
   failed: number;
   cancelled: number;
   totals: { submitted: number; succeeded: number; failed: number; cancelled: number; retried: number; lateResults: number; leaseExpiries: number };
-  /** Tasks finished per second over the last 10 s. */
+  /** Tasks finished per second over `recent.windowMs` (the last 10 s). */
   throughput: number;
-  /** Failed / finished over the last 10 s. */
+  /** Failed / finished over `recent.windowMs`. */
   failureRate: number;
+  /** The counts behind the two rates, and the time they cover. */
+  recent: { finished: number; failed: number; windowMs: number };
   workers: number;
   startedAt?: Date;
   version: string;
@@ -114,6 +124,8 @@ export function taskInfo(task: Task): TaskInfo {
     ...(task.error !== undefined ? { error: errorInfo(task.error) } : {}),
     attempt: task.attempt,
     maxAttempts: task.maxAttempts,
+    series: task.series,
+    seriesAttempt: task.seriesAttempt,
     attempts: task.attempts.map((a) => ({
       number: a.number,
       workerId: a.workerId,
@@ -123,6 +135,7 @@ export function taskInfo(task: Task): TaskInfo {
       ackedAt: date(timestampToMs(a.ackedAt)),
       finishedAt: date(timestampToMs(a.finishedAt)),
       ...(a.error !== undefined ? { error: errorInfo(a.error) } : {}),
+      series: a.series,
     })),
     ...(task.workerId ? { workerId: task.workerId, workerName: task.workerName } : {}),
     ...(task.idempotencyKey ? { idempotencyKey: task.idempotencyKey } : {}),
@@ -159,6 +172,58 @@ export function workerInfo(w: WorkerInfoMessage): WorkerInfo {
   };
 }
 
+/** One task name's row of ListTaskNames: its tasks per state, who serves it, whether it is paused, its run times. */
+export interface TaskNameInfo {
+  name: string;
+  queued: number;
+  scheduled: number;
+  running: number;
+  /** Final states count the tasks still kept (results expire). */
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Connected workers that serve the name; 0 with tasks waiting means nothing can run them. */
+  workers: number;
+  paused: boolean;
+  pausedAt?: Date;
+  /** Run time of recent attempts (dispatch to outcome), when some ended. */
+  runTime?: { p50Ms: number; p95Ms: number; samples: number };
+}
+
+/** A TaskNameStats message as plain values. */
+export function taskNameInfo(n: TaskNameStats): TaskNameInfo {
+  return {
+    name: n.name,
+    queued: Number(n.queued),
+    scheduled: Number(n.scheduled),
+    running: Number(n.running),
+    succeeded: Number(n.succeeded),
+    failed: Number(n.failed),
+    cancelled: Number(n.cancelled),
+    workers: n.workers,
+    paused: n.paused,
+    ...(n.pausedAt ? { pausedAt: date(timestampToMs(n.pausedAt)) } : {}),
+    ...(n.runTimeSamples > 0 ? { runTime: { p50Ms: durationToMs(n.runTimeP50) ?? 0, p95Ms: durationToMs(n.runTimeP95) ?? 0, samples: n.runTimeSamples } } : {}),
+  };
+}
+
+/** Waiting tasks (queued or scheduled) that no connected worker can run. */
+export function isStranded(n: TaskNameInfo): boolean {
+  return n.workers === 0 && n.queued + n.scheduled > 0;
+}
+
+/** What Client.logs answers: a task's log lines from some point on. */
+export interface TaskLogsInfo {
+  lines: { time: Date; attempt: number; text: string }[];
+  /** Pass as `after` to read only newer lines. */
+  nextAfter: number;
+  /** Lines dropped past the per-task bound (after the marker line). */
+  dropped: number;
+  state: TaskStateName;
+  /** True once the task is final: no more lines will come. */
+  final: boolean;
+}
+
 /** A Stats message as plain numbers. */
 export function statsInfo(s: Stats): StatsInfo {
   return {
@@ -184,6 +249,7 @@ export function statsInfo(s: Stats): StatsInfo {
     },
     throughput: s.throughput,
     failureRate: s.failureRate,
+    recent: { finished: Number(s.recentFinished), failed: Number(s.recentFailed), windowMs: durationToMs(s.recentWindow) ?? 0 },
     workers: s.workers,
     startedAt: date(timestampToMs(s.startedAt)),
     version: s.version,

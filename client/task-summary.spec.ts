@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { AttemptInfo, TaskInfo } from "./task-info.js";
 import { attemptLabel, attemptSeries, attemptSummary, progressLabel } from "./task-summary.js";
 
-const attempt = (number: number, outcome: string, retryable = true): AttemptInfo => ({
+// series 0: as an older control plane answers, which does not say (the series are inferred).
+const attempt = (number: number, outcome: string, retryable = true, series = 0): AttemptInfo => ({
   number,
   workerId: "w",
   workerName: "w",
   outcome,
+  series,
   ...(outcome === "failed" || outcome === "timed_out" || outcome === "lost" ? { error: { message: "x", type: "Error", retryable } } : {}),
 });
 
@@ -32,6 +34,28 @@ describe("attemptSeries", () => {
   it("does not end a series at a loss or a handed-back attempt", () => {
     const series = attemptSeries(task("running", 2, ["lost", "released", "failed", "running"]).attempts, 2);
     expect(series).toHaveLength(1);
+  });
+});
+
+describe("attemptSeries and attemptSummary with the series the control plane recorded", () => {
+  it("groups by the recorded series, even where inference cannot tell (cancelled while waiting to retry, then retried)", () => {
+    // #1 failed (retryable, 3 allowed), cancelled during the backoff, retried by hand: #2 is the first of series 2.
+    const attempts = [attempt(1, "failed", true, 1), attempt(2, "running", true, 2)];
+    expect(attemptSeries(attempts, 3, false, 2).map((s) => [s.number, s.attempts.map((a) => a.number)])).toEqual([[1, [1]], [2, [2]]]);
+    const summary = attemptSummary({ state: "running", attempt: 2, maxAttempts: 3, attempts, series: 2, seriesAttempt: 1 })!;
+    expect(attemptLabel(summary)).toBe("1 of 3 · series 2");
+  });
+
+  it("lists the current series before its first attempt, and works on a listing's task (no attempts)", () => {
+    expect(attemptSeries([attempt(1, "failed", false, 1)], 1, true, 2).map((s) => s.number)).toEqual([1, 2]);
+    const listed = attemptSummary({ state: "running", attempt: 8, maxAttempts: 5, attempts: [], series: 2, seriesAttempt: 3 })!;
+    expect(attemptLabel(listed)).toBe("3 of 5 · series 2");
+    expect(listed.dispatches).toBe(8);
+  });
+
+  it("counts redeliveries in the current series", () => {
+    const attempts = [attempt(1, "lost", true, 1), attempt(2, "running", true, 1)];
+    expect(attemptLabel(attemptSummary({ state: "running", attempt: 2, maxAttempts: 3, attempts, series: 1, seriesAttempt: 1 })!)).toBe("1 of 3 · 1 redelivered");
   });
 });
 

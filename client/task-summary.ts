@@ -5,6 +5,12 @@ import type { AttemptInfo, TaskInfo } from "./task-info.js";
  * the dashboard so both say the same thing. Browser-safe: no Node imports.
  */
 
+/**
+ * Finished tasks fewer than this make a failure rate too uncertain to read:
+ * the dashboard greys it and `fw stats` says so.
+ */
+export const FEW_TO_TELL = 20;
+
 /** How many lost attempts in a row fail a task (the control plane's default `maxLosses`). */
 const MAX_LOSSES = 5;
 
@@ -31,16 +37,18 @@ export interface AttemptSummary {
 const UNCOUNTED = new Set(["lost", "released"]);
 
 /**
- * Splits a task's attempts (oldest first, FULL view) into series. A series
- * ends where the task became FAILED or CANCELLED, so a later attempt can only
- * come from RetryTask: a cancelled attempt, a non-retryable failure, the
- * max-attempts-th failure, or the fifth loss in a row. Not visible in the
- * attempts, and so not split here: a task cancelled while it waited between
- * two attempts, then retried (its next attempt looks like a plain retry).
- * `waiting` says the task is queued or scheduled: if its last attempt ended
- * a series, a RetryTask has opened the next one, still without attempts.
+ * Splits a task's attempts (oldest first, FULL view) into series. The
+ * control plane says which series each attempt belongs to (and `current`,
+ * the task's series, opens an empty one after a retry by hand that has not
+ * run yet). From an older control plane, which does not, the series are
+ * inferred: a series ends where the task became FAILED or CANCELLED, so a
+ * later attempt can only come from RetryTask (a cancelled attempt, a
+ * non-retryable failure, the max-attempts-th failure, or the fifth loss in a
+ * row); `waiting` (queued or scheduled) then opens the next one. Inference
+ * cannot see a task cancelled while it waited between two attempts.
  */
-export function attemptSeries(attempts: readonly AttemptInfo[], maxAttempts: number, waiting = false): AttemptSeries[] {
+export function attemptSeries(attempts: readonly AttemptInfo[], maxAttempts: number, waiting = false, current = 0): AttemptSeries[] {
+  if (attempts.every((a) => a.series > 0) && (current > 0 || attempts.length > 0)) return bySeries(attempts, current);
   const all: AttemptSeries[] = [{ number: 1, attempts: [] }];
   let failures = 0;
   let losses = 0;
@@ -66,13 +74,38 @@ export function attemptSeries(attempts: readonly AttemptInfo[], maxAttempts: num
   return all;
 }
 
+/** Attempts grouped by the series the control plane recorded; the current series is listed even before its first attempt. */
+function bySeries(attempts: readonly AttemptInfo[], current: number): AttemptSeries[] {
+  const all: AttemptSeries[] = [];
+  for (const a of attempts) {
+    const last = all[all.length - 1];
+    if (last !== undefined && last.number === a.series) last.attempts.push(a);
+    else all.push({ number: a.series, attempts: [a] });
+  }
+  if (current > 0 && (all.length === 0 || all[all.length - 1]!.number < current)) all.push({ number: current, attempts: [] });
+  return all;
+}
+
 /**
  * The task's current series and its attempt within it: "attempt 2 of 5,
  * series 2" where the plain attempt number would read "attempt 7 of 5".
- * Needs the attempts (FULL view: GetTask, `fw status`); a listing's task
- * (BASIC view) carries only the number of dispatches, and gets undefined.
+ * The control plane says both (any view); from an older one they are
+ * inferred from the attempts, which only the FULL view carries (GetTask,
+ * `fw status`): a listing's task then gets undefined.
  */
-export function attemptSummary(task: Pick<TaskInfo, "state" | "attempt" | "maxAttempts" | "attempts">): AttemptSummary | undefined {
+export function attemptSummary(
+  task: Pick<TaskInfo, "state" | "attempt" | "maxAttempts" | "attempts"> & Partial<Pick<TaskInfo, "series" | "seriesAttempt">>,
+): AttemptSummary | undefined {
+  if (task.series !== undefined && task.series > 0) {
+    const inSeries = task.attempts.filter((a) => a.series === task.series).length;
+    return {
+      series: task.series,
+      attempt: task.seriesAttempt ?? 0,
+      maxAttempts: task.maxAttempts,
+      redelivered: Math.max(0, inSeries - (task.seriesAttempt ?? 0)),
+      dispatches: task.attempt,
+    };
+  }
   if (task.attempts.length < task.attempt) return undefined;
   const all = attemptSeries(task.attempts, task.maxAttempts, task.state === "queued" || task.state === "scheduled");
   const current = all[all.length - 1]!;

@@ -27,11 +27,13 @@ export const wait = task(
   { timeoutMs: 60_000 },
 );
 
-/** Fails on its first attempts, then succeeds: shows retries with backoff. */
+/** Fails on its first attempts, then succeeds: shows retries with backoff, and its log says why (`npx fw logs ID`). */
 export const flaky = task(
   "flaky",
   ({ succeedOnAttempt }: { succeedOnAttempt: number }, ctx) => {
+    ctx.log(`attempt ${ctx.attempt}: succeeds on attempt ${succeedOnAttempt}`);
     if (ctx.attempt < succeedOnAttempt) throw new Error(`attempt ${ctx.attempt} failed on purpose`);
+    ctx.log("done");
     return { attempt: ctx.attempt };
   },
   { retry: { maxAttempts: 5, initialBackoffMs: 200 } },

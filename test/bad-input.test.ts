@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Client, ConnectError } from "../index.js";
 import { GrpcConnection } from "../common/transport/grpc-client.js";
+import { valueToJson } from "../common/json.js";
 import { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Priority } from "../gen/fastworker/v1/task_pb.js";
@@ -41,7 +42,7 @@ describe("bad input gets a precise status and never stops the server", () => {
     });
     expect(await rpcError(tasks.submit({ task: "add", argsJson: JSON.stringify({ pad: "x".repeat(2000) }) }))).toMatchObject({
       code: Code.ResourceExhausted,
-      message: expect.stringContaining("the limit is 1 KiB (fw-server --max-payload)"),
+      message: expect.stringContaining("the args are 2,010 bytes (1.96 KiB); the limit is 1,024 bytes (1 KiB) (fw-server --max-payload)"),
     });
     // Larger than the transport accepts at all: grpc-js refuses it before our code sees it.
     expect((await rpcError(tasks.submit({ task: "add", argsJson: JSON.stringify("x".repeat(20 * 1024 * 1024)) }))).code).toBe(Code.ResourceExhausted);
@@ -58,10 +59,32 @@ describe("bad input gets a precise status and never stops the server", () => {
 
     // A result over the payload limit fails the task instead of being stored.
     const client = connect(server);
-    await expect(client.run("big", { bytes: 4096 })).rejects.toThrow(/ResultTooLarge: the result is 4 KiB; the limit is 1 KiB/);
+    await expect(client.run("big", { bytes: 4096 })).rejects.toThrow("ResultTooLarge: the result is 4,098 bytes (4 KiB); the limit is 1,024 bytes (1 KiB)");
 
     // Still serving.
     expect(await client.run("add", { a: 1, b: 2 })).toBe(3);
+    expect(server.running).toBe(true);
+  });
+
+  it("says exact sizes for a payload just over the limit, and refuses numbers JSON cannot carry instead of storing them", async () => {
+    const server = await startServer(["--in-memory"]);
+    connection = new GrpcConnection({ address: server.grpc });
+    const tasks = connection.service(TaskService);
+    // 1.05 MiB against 1 MiB: rounded alone, both read "1 MiB".
+    const argsJson = JSON.stringify("x".repeat(1_101_002));
+    expect(await rpcError(tasks.submit({ task: "echo", argsJson }))).toEqual({
+      code: Code.ResourceExhausted,
+      message: "the args are 1,101,004 bytes (1.05 MiB); the limit is 1,048,576 bytes (1 MiB) (fw-server --max-payload); pass a reference (a URL, a key) to large data instead",
+    });
+    // 1e999 parses as Infinity: stored, it would read back as null or not at all.
+    expect(await rpcError(tasks.submit({ task: "echo", argsJson: '{"n":[1,1e999]}' }))).toEqual({
+      code: Code.InvalidArgument,
+      message: "the args have the number 1e999, too large for a double (it reads as Infinity, which JSON cannot hold)",
+    });
+    expect(await rpcError(tasks.submit({ task: "echo", argsJson: "-1E+400" }))).toMatchObject({ code: Code.InvalidArgument });
+    // The same characters in a string, and large but finite numbers, are fine.
+    const { id } = await tasks.submit({ task: "echo", argsJson: '{"s":"1e999","n":1.7e308}' });
+    expect(valueToJson((await tasks.getTask({ id })).task!.args!)).toEqual({ s: "1e999", n: 1.7e308 });
     expect(server.running).toBe(true);
   });
 

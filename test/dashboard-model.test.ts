@@ -1,59 +1,27 @@
 import { describe, expect, it } from "vitest";
 import type { Sample } from "../dashboard/src/live/samples.js";
 import { chartSeries } from "../dashboard/src/model/chart-series.js";
-import { lastPageOffset, PageTokens, seek, type Hop } from "../dashboard/src/model/pager.js";
+import { FIRST_PAGE, lastPage, lastPageOffset, nextPage, previousPage } from "../dashboard/src/model/pager.js";
 
 // The dashboard's plain-logic modules (no DOM), tested in Node.
 
-/** A listing of `total` tasks whose page tokens are "t<offset>", like cursors the client cannot make up. */
-function listing(total: number): { hop: Hop; calls: [string, number][] } {
-  const calls: [string, number][] = [];
-  const hop: Hop = async (token, size) => {
-    calls.push([token, size]);
-    const from = token === "" ? 0 : Number(token.slice(1));
-    const count = Math.max(0, Math.min(size, total - from));
-    const end = from + count;
-    return { count, next: end < total ? `t${end}` : "" };
-  };
-  return { hop, calls };
-}
-
 describe("dashboard pager", () => {
-  it("reaches the last page of 80,000 tasks in hops of 1,000, then pages back from the tokens it noted", async () => {
-    const { hop, calls } = listing(80_000);
-    const tokens = new PageTokens();
-    const target = lastPageOffset(80_000, 50);
-    expect(target).toBe(79_950);
-    const hops: number[] = [];
-    expect(await seek(tokens, target, hop, { onHop: (o) => hops.push(o) })).toEqual({ offset: 79_950, token: "t79950" });
-    expect(calls).toHaveLength(80);
-    expect(calls.at(-1)).toEqual(["t79000", 950]);
-    expect(hops.at(-1)).toBe(79_950);
-
-    // One page newer: one short hop from the nearest token noted on the way.
-    calls.length = 0;
-    expect(await seek(tokens, 79_900, hop)).toEqual({ offset: 79_900, token: "t79900" });
-    expect(calls).toEqual([["t79000", 900]]);
+  it("steps to the next and previous pages by the tokens ListTasks answers, and jumps to the last page", () => {
+    const second = nextPage(FIRST_PAGE, 50, "nf950");
+    expect(second).toEqual({ offset: 50, token: "nf950", last: false });
+    expect(nextPage(second, 50, "nf900")).toEqual({ offset: 100, token: "nf900", last: false });
+    // Back from the second page is the first page itself (live, no token), whatever token came.
+    expect(previousPage(second, 50, "nb949")).toBe(FIRST_PAGE);
+    expect(previousPage({ offset: 150, token: "nf850", last: false }, 50, "nb849")).toEqual({ offset: 100, token: "nb849", last: false });
+    // 80,000 tasks: the last page starts at 79,950, reached in one request.
+    expect(lastPage(80_000, 50)).toEqual({ offset: 79_950, token: "", last: true });
+    expect(previousPage(lastPage(80_000, 50), 50, "nb12")).toEqual({ offset: 79_900, token: "nb12", last: false });
   });
 
-  it("stops where the listing ends when tasks expired meanwhile", async () => {
-    const { hop } = listing(1_500);
-    expect(await seek(new PageTokens(), 2_950, hop)).toEqual({ offset: 1_000, token: "t1000" });
-  });
-
-  it("stops when asked", async () => {
-    const { hop } = listing(10_000);
-    const abort = new AbortController();
-    await expect(seek(new PageTokens(), 9_950, hop, { signal: abort.signal, onHop: () => abort.abort() })).rejects.toThrow();
-  });
-
-  it("has nothing to walk for the first pages", async () => {
-    const { hop, calls } = listing(10);
-    expect(await seek(new PageTokens(), 0, hop)).toEqual({ offset: 0, token: "" });
+  it("places the last page where the pages from the start end", () => {
     expect(lastPageOffset(0, 50)).toBe(0);
     expect(lastPageOffset(50, 50)).toBe(0);
     expect(lastPageOffset(51, 50)).toBe(50);
-    expect(calls).toEqual([]);
   });
 });
 

@@ -33,7 +33,7 @@ describe("large payloads in bulk", () => {
     await startWorker(server.grpc, ["--tasks", "test/fixtures/payload-tasks.mjs"]);
     client = connect(server);
     await expect(client.run("big", { bytes: 17 * 1024 * 1024 })).rejects.toMatchObject({
-      error: { type: "ResultTooLarge", message: "the result is 17 MiB; the limit is 1 MiB (fw-server --max-payload); return a reference to large data instead" },
+      error: { type: "ResultTooLarge", message: "the result is 17,825,794 bytes (17 MiB); the limit is 1,048,576 bytes (1 MiB) (fw-server --max-payload); return a reference to large data instead" },
     });
     expect(await client.run("big", { bytes: 10 })).toBe("x".repeat(10));
     expect((await client.workers())[0]).toMatchObject({ state: "active", failed: 1, succeeded: 1 });
@@ -45,7 +45,7 @@ describe("large payloads in bulk", () => {
     client = connect(server);
     // 500 characters, 1,502 bytes of JSON.
     await expect(client.run("big-euros", { chars: 500 })).rejects.toMatchObject({
-      error: { type: "ResultTooLarge", message: expect.stringContaining("the result is 1.5 KiB; the limit is 1 KiB") },
+      error: { type: "ResultTooLarge", message: expect.stringContaining("the result is 1,502 bytes (1.47 KiB); the limit is 1,024 bytes (1 KiB)") },
     });
     expect(await client.run("big-euros", { chars: 300 })).toBe("€".repeat(300));
   });

@@ -255,7 +255,7 @@ describe("WorkerConnection", () => {
       held: () => [],
       logger: captureLogs().logger,
     });
-    await expect(early.report("w1", { acks: [], results: [], progress: [], released: [], heartbeat: undefined })).rejects.toMatchObject({
+    await expect(early.report("w1", { acks: [], results: [], progress: [], released: [], heartbeat: undefined, logs: [] })).rejects.toMatchObject({
       code: Code.Unavailable,
       rawMessage: "not connected to a control plane yet",
     });
@@ -264,7 +264,7 @@ describe("WorkerConnection", () => {
     (await cp.nextDispatch()).out.push({ ping: 1 });
     await until(() => worker.attached.length === 1);
     const result = create(AttemptResultSchema, { taskId: "t1", attempt: 1, resultJson: "1" });
-    const answers = await Promise.all([1, 2].map(() => worker.connection.report("w1", { acks: [], results: [result], progress: [], released: [], heartbeat: undefined })));
+    const answers = await Promise.all([1, 2].map(() => worker.connection.report("w1", { acks: [], results: [result], progress: [], released: [], heartbeat: undefined, logs: [] })));
     expect(answers.map((a) => a.accepted)).toEqual([1, 1]);
     expect(cp.reports.map((r) => r.workerId)).toEqual(["w1", "w1"]);
   });

@@ -19,6 +19,7 @@ function ctx(attempt: number, metadata: Record<string, string> = { traceparent: 
     signal: new AbortController().signal,
     metadata,
     progress: () => {},
+    log: () => {},
   };
 }
 

@@ -32,6 +32,7 @@ class RecordingSink implements AttemptSink {
   release(run: RunningAttempt): void {
     this.record({ kind: "release", taskId: run.assignment.taskId });
   }
+  log(): void {}
   heartbeatSoon(): void {
     this.record({ kind: "heartbeat" });
   }

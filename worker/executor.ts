@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { AttemptOutcome, TaskErrorSchema, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import type { Assignment, AttemptRef } from "../gen/fastworker/v1/worker_service_pb.js";
-import { formatBytes } from "../common/format-bytes.js";
+import { overLimit } from "../common/format-bytes.js";
 import { jsonLimitProblem } from "../common/json-limits.js";
 import { exceedsBytes } from "../common/split-by-bytes.js";
 import type { Logger } from "../common/logger.js";
@@ -20,6 +20,8 @@ export interface AttemptSink {
   ack(run: RunningAttempt): void;
   finish(run: RunningAttempt, outcome: AttemptOutcome, resultJson: string, error: TaskError | undefined): void;
   progress(run: RunningAttempt, fraction: number, message: string): void;
+  /** A line the handler logged (ctx.log). */
+  log(run: RunningAttempt, text: string): void;
   release(run: RunningAttempt): void;
   /** Capacity or draining changed: send a heartbeat soon. */
   heartbeatSoon(): void;
@@ -129,11 +131,12 @@ export class Executor {
           metadata: { ...assignment.metadata },
         },
         (fraction, message) => !run.reported && sink.progress(run, fraction, message),
+        (text) => !run.reported && sink.log(run, text),
       );
       value = traceThreadAttempt(assignment, run.thread.result);
     } else {
       try {
-        value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m)));
+        value = definition.handler(args, new AttemptContext(run, (r, f, m) => sink.progress(r, f, m), (r, text) => sink.log(r, text)));
       } catch (err) {
         this.settle(run, err, false);
         return;
@@ -247,7 +250,7 @@ export class Executor {
         sink.finish(run, AttemptOutcome.FAILED, "", taskError(`the handler's result has ${problem}`, "InvalidResult", false));
       } else if (exceedsBytes(json, limit)) {
         sink.finish(run, AttemptOutcome.FAILED, "", taskError(
-          `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(limit)} (fw-server --max-payload); return a reference to large data instead`,
+          `${overLimit("the result is", Buffer.byteLength(json), limit)} (fw-server --max-payload); return a reference to large data instead`,
           "ResultTooLarge", false,
         ));
       } else {

@@ -1,12 +1,14 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { AttemptOutcome, TaskError } from "../gen/fastworker/v1/task_pb.js";
+import { LogLineSchema, type AttemptOutcome, type TaskError } from "../gen/fastworker/v1/task_pb.js";
 import {
   AttemptRefSchema,
   HeartbeatSchema,
+  LogLinesSchema,
   ProgressUpdateSchema,
   type AttemptRef,
   type AttemptResult,
+  type LogLines,
   type ProgressUpdate,
   type ReportResultsRequest,
   type ReportResultsResponse,
@@ -16,7 +18,9 @@ import { countByBytes, MAX_MESSAGE_BYTES, type ByteBudget } from "../common/spli
 import { MAX_REPORT_ITEMS } from "../common/stream-limits.js";
 import type { Logger } from "../common/logger.js";
 import type { AttemptSink } from "./executor.js";
-import type { RunningAttempt } from "./running-attempt.js";
+import { attemptKey, type RunningAttempt } from "./running-attempt.js";
+import { LOG_LIMITS, logLine, utf8Bytes } from "../common/log-limits.js";
+import { timestampFromMs } from "../common/time.js";
 
 /** What the reporter needs from the worker's connection. */
 export interface ReporterLink {
@@ -36,6 +40,11 @@ export interface ReporterLink {
 const RESULT_BYTES: ByteBudget<AttemptResult> = {
   maxBytes: MAX_MESSAGE_BYTES,
   bytesOf: (r, text) => text(r.resultJson) + (r.error === undefined ? 0 : text(r.error.stack) + text(r.error.message)) + 64,
+};
+/** Log lines in one report: at most 1 MiB of them (beside results' 4 MiB); the rest waits for the next. */
+const LOG_BYTES: ByteBudget<LogLines> = {
+  maxBytes: MAX_MESSAGE_BYTES / 4,
+  bytesOf: (l, text) => l.lines.reduce((sum, line) => sum + text(line.text) + 24, 32),
 };
 /** Waits between failed reports: from 50 ms up to 2 s, jittered. */
 const REPORT_BACKOFF: Backoff = { initialBackoffMs: 50, maxBackoffMs: 2000 };
@@ -60,10 +69,12 @@ class Batch {
   acks: RunningAttempt[] = [];
   results: AttemptResult[] = [];
   progress = new Map<string, ProgressUpdate>();
+  /** New log lines per attempt (by attempt key), in the order they were written. */
+  logs = new Map<string, LogLines>();
   released: AttemptRef[] = [];
 
   get size(): number {
-    return this.acks.length + this.results.length + this.progress.size + this.released.length;
+    return this.acks.length + this.results.length + this.progress.size + this.logs.size + this.released.length;
   }
 
   /** Outcomes a lost session would drop (acks and progress matter no more). */
@@ -93,6 +104,14 @@ class Batch {
       }
     }
     room -= taken.progress.size;
+    const logs = [...this.logs.values()];
+    const nLogs = room === 0 ? 0 : countByBytes(logs, 0, LOG_BYTES, room);
+    for (const entry of logs.slice(0, nLogs)) {
+      const key = attemptKey(entry.taskId, entry.attempt);
+      taken.logs.set(key, entry);
+      this.logs.delete(key);
+    }
+    room -= nLogs;
     [taken.released, this.released] = cut(this.released, room);
     return taken;
   }
@@ -103,6 +122,15 @@ class Batch {
     this.results = older.results.concat(this.results);
     for (const [key, update] of this.progress) older.progress.set(key, update);
     this.progress = older.progress;
+    for (const [key, newer] of this.logs) {
+      const old = older.logs.get(key);
+      if (old === undefined) older.logs.set(key, newer);
+      else {
+        old.lines.push(...newer.lines);
+        old.dropped += newer.dropped;
+      }
+    }
+    this.logs = older.logs;
     this.released = older.released.concat(this.released);
   }
 }
@@ -164,6 +192,29 @@ export class Reporter implements AttemptSink {
   progress(run: RunningAttempt, fraction: number, message: string): void {
     const a = run.assignment;
     this.batch(run.session).progress.set(run.key, create(ProgressUpdateSchema, { taskId: a.taskId, attempt: a.attempt, fraction, message }));
+    this.schedule();
+  }
+
+  /**
+   * A line the handler logged. Bounded per attempt (common/log-limits.ts):
+   * past the bounds lines are only counted, so a handler logging in a loop
+   * holds no more memory here than one attempt's bound.
+   */
+  log(run: RunningAttempt, text: string): void {
+    const a = run.assignment;
+    const line = logLine(text);
+    const bytes = utf8Bytes(line);
+    const batch = this.batch(run.session);
+    let entry = batch.logs.get(run.key);
+    if (entry === undefined) batch.logs.set(run.key, (entry = create(LogLinesSchema, { taskId: a.taskId, attempt: a.attempt })));
+    if (run.logDropped > 0 || run.logLines >= LOG_LIMITS.taskLines || run.logBytes + bytes > LOG_LIMITS.taskBytes) {
+      run.logDropped++;
+      entry.dropped++;
+    } else {
+      run.logLines++;
+      run.logBytes += bytes;
+      entry.lines.push(create(LogLineSchema, { time: timestampFromMs(Date.now()), text: line }));
+    }
     this.schedule();
   }
 
@@ -262,6 +313,7 @@ export class Reporter implements AttemptSink {
           .map((run): AttemptRef => ({ $typeName: "fastworker.v1.AttemptRef", taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
         results: batch.results,
         progress: [...batch.progress.values()],
+        logs: [...batch.logs.values()],
         released: batch.released,
         heartbeat: withHeartbeat ? create(HeartbeatSchema, this.link.heartbeat()) : undefined,
       };

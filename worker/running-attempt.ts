@@ -19,6 +19,10 @@ export class RunningAttempt {
   thread: ThreadRun | undefined = undefined;
   /** Set when its slot was written off (the handler ignored its abort past the grace). */
   zombie = false;
+  /** Log lines and their bytes taken from the handler, and those dropped past the bounds (common/log-limits.ts). */
+  logLines = 0;
+  logBytes = 0;
+  logDropped = 0;
   private controller: AbortController | undefined = undefined;
 
   constructor(
@@ -72,6 +76,7 @@ export class AttemptContext implements TaskContext {
   constructor(
     private readonly run: RunningAttempt,
     private readonly onProgress: (run: RunningAttempt, fraction: number, message: string) => void,
+    private readonly onLog: (run: RunningAttempt, text: string) => void,
   ) {}
 
   get taskId(): string {
@@ -106,5 +111,10 @@ export class AttemptContext implements TaskContext {
     if (!Number.isFinite(fraction)) throw new TypeError("progress(fraction): fraction must be a number between 0 and 1");
     if (this.run.reported) return;
     this.onProgress(this.run, Math.min(1, Math.max(0, fraction)), String(message));
+  }
+
+  log(line: string): void {
+    if (this.run.reported) return;
+    this.onLog(this.run, String(line));
   }
 }

@@ -23,6 +23,12 @@ export interface TaskContext {
   readonly metadata: Readonly<Record<string, string>>;
   /** Reports progress (0..1, and a note); the latest value shows in `fw status` and the dashboard. */
   progress(fraction: number, message?: string): void;
+  /**
+   * Adds a line to the task's log, shown by `fw logs ID` and in the
+   * dashboard's detail view. Kept with the task (at most 1,000 lines and
+   * 64 KiB per task; a line is cut at 2 KiB, newlines become spaces).
+   */
+  log(line: string): void;
 }
 
 /** A task handler: args in, a JSON-serialisable result out (or a throw). */

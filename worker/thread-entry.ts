@@ -41,6 +41,7 @@ port.on("message", (message: ToThread) => {
         metadata: job.metadata,
         signal,
         progress: (fraction, note = "") => send({ type: "progress", fraction, message: String(note) }),
+        log: (line) => send({ type: "log", text: String(line) }),
       };
       const value = await definition.handler(job.args, context);
       send({ type: "done", ok: true, value });

@@ -27,8 +27,8 @@ export class ThreadPool {
   /** @param onThreadError hears errors a thread raises outside any run (they must not crash the worker). */
   constructor(private readonly onThreadError: (err: Error) => void) {}
 
-  /** Runs a job; `onProgress` receives the handler's progress reports. */
-  run(job: ThreadJob, onProgress: (fraction: number, message: string) => void): ThreadRun {
+  /** Runs a job; `onProgress` and `onLog` receive the handler's progress reports and log lines. */
+  run(job: ThreadJob, onProgress: (fraction: number, message: string) => void, onLog: (text: string) => void): ThreadRun {
     const thread = this.take();
     this.busy.add(thread);
     let settle!: { resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -47,6 +47,7 @@ export class ThreadPool {
     };
     const onMessage = (message: FromThread): void => {
       if (message.type === "progress") onProgress(message.fraction, message.message);
+      else if (message.type === "log") onLog(message.text);
       else if (message.ok) finish(true, message.value, true);
       else finish(false, toError(message.error), true);
     };

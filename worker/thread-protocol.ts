@@ -25,5 +25,6 @@ export type ToThread = { type: "run"; job: ThreadJob } | { type: "abort"; reason
 
 export type FromThread =
   | { type: "progress"; fraction: number; message: string }
+  | { type: "log"; text: string }
   | { type: "done"; ok: true; value: unknown }
   | { type: "done"; ok: false; error: ThreadError };

@@ -37,7 +37,7 @@ interface Watcher {
   fullSince: number;
 }
 
-const EVENTS = ["task.submitted", "task.dispatched", "task.retrying", "task.retried", "task.finished"] as const;
+const EVENTS = ["task.submitted", "task.queued", "task.dispatched", "task.retrying", "task.retried", "task.finished"] as const;
 
 /**
  * The live task stream behind WatchTasks. Costs nothing while nobody

@@ -43,4 +43,22 @@ export class Admission {
       );
     }
   }
+
+  /** Throws RESOURCE_EXHAUSTED unless `count` more waiting tasks with `bytes` of args in all fit: a bulk retry is all or nothing. */
+  admitMany(count: number, bytes: number): void {
+    const backlog = this.store.backlog();
+    const { maxQueued, maxQueuedBytes } = this.limits;
+    if (backlog.tasks + count > maxQueued) {
+      throw new ConnectError(
+        `the control plane holds ${backlog.tasks} queued and scheduled tasks; ${count} more would pass its limit (fw-server --max-queued ${maxQueued}); retry fewer at a time, or later`,
+        Code.ResourceExhausted,
+      );
+    }
+    if (backlog.bytes + bytes > maxQueuedBytes) {
+      throw new ConnectError(
+        `the args of queued and scheduled tasks take ${formatBytes(backlog.bytes)}; ${count} more tasks with ${formatBytes(bytes)} would pass the limit of ${formatBytes(maxQueuedBytes)} (fw-server --max-queued-bytes); retry fewer at a time, or later`,
+        Code.ResourceExhausted,
+      );
+    }
+  }
 }

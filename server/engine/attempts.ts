@@ -7,18 +7,22 @@ import {
   type Assignment,
   type AttemptRef,
   type AttemptResult,
+  type LogLines,
   type ProgressUpdate,
   type RejectedItem,
 } from "../../gen/fastworker/v1/worker_service_pb.js";
-import { formatBytes } from "../../common/format-bytes.js";
+import { overLimit } from "../../common/format-bytes.js";
 import { jsonLimitProblem } from "../../common/json-limits.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
+import { logLine } from "../../common/log-limits.js";
+import { timestampToMs } from "../../common/time.js";
 import type { EngineConfig } from "./config.js";
 import type { Definitions } from "./definitions.js";
 import type { ControlPlaneEvents } from "./events.js";
 import type { TaskLifecycle } from "./lifecycle.js";
 import { TEXT_LIMITS, truncateText } from "./text-limits.js";
 import type { FlowLimits } from "./limits/flow-limits.js";
+import type { RunTimes } from "./run-times.js";
 import { resolveMaxAttempts } from "./retry-policy.js";
 import type { StatsCounters } from "./stats.js";
 import type { TaskStore } from "../store/task-store.js";
@@ -34,6 +38,7 @@ export interface AttemptDeps {
   definitions: Definitions;
   config: EngineConfig;
   limits: FlowLimits;
+  runTimes: RunTimes;
 }
 
 /**
@@ -119,6 +124,27 @@ export class AttemptTracker {
     return undefined;
   }
 
+  /**
+   * Lines a handler wrote with ctx.log(). Taken from the worker the attempt
+   * was given to, even once the attempt is over (a report may carry them
+   * after the result); each line is cut to its bound again, and the store
+   * bounds the task's log.
+   */
+  logs(worker: WorkerSession, update: LogLines, now: number): RejectedItem | undefined {
+    const found = this.find(worker, update.taskId, update.attempt, now);
+    if (!(found instanceof AttemptRecord)) return found;
+    if (!(update.dropped >= 0)) return reject(update.taskId, update.attempt, Code.InvalidArgument, `dropped is a count (got ${update.dropped})`);
+    const lines = update.lines.map((line) => ({
+      // A worker's clock is its own: a time past now (or missing) reads as now.
+      at: Math.min(now, timestampToMs(line.time) || now),
+      attempt: update.attempt,
+      text: logLine(line.text),
+    }));
+    this.d.store.appendLogs(found.task, lines, update.dropped);
+    this.d.events.emit("task.progress", found.task);
+    return undefined;
+  }
+
   /** An attempt ended on the worker. */
   result(worker: WorkerSession, result: AttemptResult, now: number): RejectedItem | undefined {
     const { taskId, attempt: n } = result;
@@ -150,6 +176,7 @@ export class AttemptTracker {
     }
     worker.inflight.delete(attempt);
     worker.finished.add(now);
+    if (result.outcome !== AttemptOutcome.CANCELLED) this.d.runTimes.add(task.name, now - attempt.dispatchedAt);
     if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
     if (n < task.attempt) this.d.stats.lateResults++;
@@ -164,7 +191,7 @@ export class AttemptTracker {
         if (exceedsBytes(json, this.d.config.maxPayloadBytes)) {
           worker.failedTotal++;
           return this.fail(attempt, current, now, AttemptOutcome.FAILED, {
-            message: `the result is ${formatBytes(Buffer.byteLength(json))}; the limit is ${formatBytes(this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,
+            message: `${overLimit("the result is", Buffer.byteLength(json), this.d.config.maxPayloadBytes)} (fw-server --max-payload)`,
             stack: "", type: "ResultTooLarge", retryable: false,
           });
         }

@@ -24,6 +24,8 @@ import { FlowLimits } from "./limits/flow-limits.js";
 import { ScheduleRegistry } from "../schedules/schedule-registry.js";
 import { ControlPlaneEvents } from "./events.js";
 import { TaskLifecycle } from "./lifecycle.js";
+import { NamePauses } from "./name-pauses.js";
+import { RunTimes } from "./run-times.js";
 import { Scheduler } from "../loops/scheduler.js";
 import { StatsCounters } from "./stats.js";
 import { TaskStore } from "../store/task-store.js";
@@ -101,6 +103,10 @@ export class ControlPlane {
   readonly limits: FlowLimits;
   /** Schedules (declared and made through the API); ScheduleTicker turns their ticks into tasks. */
   readonly schedules: ScheduleRegistry;
+  /** Task names paused by PauseTaskName: queued, not dispatched. */
+  readonly pauses: NamePauses;
+  /** Recent run times per task name (ListTaskNames). */
+  readonly runTimes = new RunTimes();
   private order = 0;
   private accepting = true;
 
@@ -122,6 +128,7 @@ export class ControlPlane {
       conflict: (id, message) => this.events.emit("schedule.conflict", id, message),
     });
     this.limits = new FlowLimits({ store: this.store, wakeDispatcher: () => this.dispatcher.schedule(), running: (name) => this.runningTasks(name) });
+    this.pauses = new NamePauses({ store: this.store, wakeDispatcher: () => this.dispatcher.schedule() });
     this.lifecycle = new TaskLifecycle(this);
     this.attempts = new AttemptTracker(this);
     this.admission = new Admission(config, this.store);
@@ -220,10 +227,25 @@ export class ControlPlane {
     return task;
   }
 
+  /** Queues a SCHEDULED task (delayed, or waiting out a retry backoff) now instead of at its time. */
+  runNow(id: string, now: number): TaskRecord {
+    const task = this.get(id, now);
+    if (task.state !== TaskState.SCHEDULED) {
+      throw new ConnectError(
+        `task ${id} is ${taskStateName(task.state)}; only a scheduled task (delayed, or waiting to retry) can be run now`,
+        Code.FailedPrecondition,
+      );
+    }
+    this.lifecycle.queue(task);
+    this.events.emit("task.queued", task);
+    return task;
+  }
+
   /** A sentence on why a task is where it is. */
   statusMessage(task: TaskRecord, now: number): string {
     switch (task.state) {
       case TaskState.QUEUED:
+        if (this.pauses.pausedAt(task.name) !== undefined) return `"${task.name}" is paused; it stays queued until resumed (fw resume ${task.name})`;
         return this.limits.blockedReason(task, now) ?? (this.workers.isServed(task.name)
           ? "waiting for a free worker slot"
           : `no connected worker serves "${task.name}"; it stays queued until one does`);
@@ -396,13 +418,16 @@ export class ControlPlane {
     };
     if (worker.state === WorkerState.LOST) {
       // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
-      if (request.results.length === 0 && request.released.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      if (request.results.length === 0 && request.released.length === 0 && request.logs.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      for (const update of request.logs) note(this.attempts.logs(worker, update, now));
       for (const result of request.results) note(this.attempts.result(worker, result, now));
       for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
       return create(ReportResultsResponseSchema, { accepted, rejected });
     }
     for (const ref of request.acks) note(this.attempts.ack(worker, ref.taskId, ref.attempt, now));
     for (const update of request.progress) note(this.attempts.progress(worker, update, now));
+    // Logs before results: a handler's last lines come in the report that ends its attempt.
+    for (const update of request.logs) note(this.attempts.logs(worker, update, now));
     for (const result of request.results) note(this.attempts.result(worker, result, now));
     for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
     const heartbeat = request.heartbeat;

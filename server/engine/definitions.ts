@@ -70,6 +70,11 @@ export class Definitions {
     return encodeDefinition(this.byName.get(name));
   }
 
+  /** Names with a definition. */
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
   get(name: string): DefinitionData | undefined {
     return this.byName.get(name);
   }

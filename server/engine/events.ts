@@ -13,6 +13,8 @@ export interface ControlPlaneEventMap {
   "task.dispatched": [task: TaskRecord, attempt: AttemptRecord];
   /** An attempt failed and the task will be tried again after its backoff. */
   "task.retrying": [task: TaskRecord, attempt: AttemptRecord];
+  /** A SCHEDULED task was queued before its time (RunTaskNow). */
+  "task.queued": [task: TaskRecord];
   /** A FAILED or CANCELLED task was queued again by RetryTask. */
   "task.retried": [task: TaskRecord];
   /** A running handler reported progress (at most as often as its worker reports). */

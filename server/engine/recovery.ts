@@ -1,6 +1,7 @@
 import type { LogValue } from "../store/state-log.js";
 import type { Recovered } from "../store/task-store.js";
 import type { ControlPlane } from "./control-plane.js";
+import { PAUSES_RECORD } from "./name-pauses.js";
 import { workerFromRecord } from "./worker-session.js";
 
 /** Which process a control plane is, so its successor recognises its in-process worker. */
@@ -40,6 +41,7 @@ export function restoreState(plane: ControlPlane, recovered: Recovered, self: Pr
   const previous = records("meta").get("process") as unknown as ProcessIdentity | undefined;
   for (const [name, value] of records("definitions")) plane.definitions.restore(name, value);
   plane.limits.restore(records("limits"), now);
+  plane.pauses.restore(records("meta").get(PAUSES_RECORD));
   plane.schedules.restore(records("schedules"));
   let workers = 0;
   for (const [id, value] of records("workers")) {

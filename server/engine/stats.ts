@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { QueueDepthSchema, StatsSchema, type Stats } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import { VERSION } from "../../common/version.js";
-import { timestampFromMs } from "../../common/time.js";
+import { durationFromMs, timestampFromMs } from "../../common/time.js";
 import { RateWindow } from "./rate-window.js";
 import type { StateCounts } from "../store/store.js";
 
@@ -24,7 +24,10 @@ export class StatsCounters {
 
 /** The Stats message for counters and current state counts. */
 export function statsMessage(counters: StatsCounters, counts: StateCounts, workers: number, now: number): Stats {
+  // Both rates from one window of counts, over the time it covers (not a nominal 10 s).
   const finished = counters.finished.total(now);
+  const failed = counters.failedRecently.total(now);
+  const windowMs = counters.finished.span(now);
   const q = counts.queued;
   return create(StatsSchema, {
     queued: create(QueueDepthSchema, {
@@ -45,8 +48,11 @@ export function statsMessage(counters: StatsCounters, counts: StateCounts, worke
     retriedTotal: BigInt(counters.retried),
     lateResultsTotal: BigInt(counters.lateResults),
     leaseExpiriesTotal: BigInt(counters.leaseExpiries),
-    throughput: counters.finished.rate(now),
-    failureRate: finished === 0 ? 0 : counters.failedRecently.total(now) / finished,
+    throughput: (finished * 1000) / windowMs,
+    failureRate: finished === 0 ? 0 : failed / finished,
+    recentFinished: BigInt(finished),
+    recentFailed: BigInt(failed),
+    recentWindow: durationFromMs(windowMs),
     workers,
     startedAt: timestampFromMs(counters.startedAt),
     version: VERSION,

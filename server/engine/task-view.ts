@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import {
+  AttemptOutcome,
   AttemptSchema,
   ProgressSchema,
   TaskErrorSchema,
@@ -41,6 +42,7 @@ export function taskMessage(task: TaskRecord, view: TaskView, plane: ControlPlan
             finishedAt: timestampFromMs(a.finishedAt),
             outcome: a.outcome,
             error: a.error === undefined ? undefined : taskError(a.error, true),
+            series: a.series,
           }),
         )
       : [],
@@ -61,7 +63,22 @@ export function taskMessage(task: TaskRecord, view: TaskView, plane: ControlPlan
             updatedAt: timestampFromMs(task.progress.updatedAt),
           }),
     metadata: task.options.metadata,
+    series: task.series,
+    seriesAttempt: seriesAttempt(task),
   });
+}
+
+/** Attempts of the current series that count toward max attempts: lost and handed-back ones do not. */
+function seriesAttempt(task: TaskRecord): number {
+  const attempts = task.attempts;
+  if (attempts === undefined) return 0;
+  let n = 0;
+  // Attempts are numbered from 1 consecutively: the series' first is at index seriesStart.
+  for (let i = task.seriesStart; i < attempts.length; i++) {
+    const outcome = attempts[i]!.outcome;
+    if (outcome !== AttemptOutcome.LOST && outcome !== AttemptOutcome.RELEASED) n++;
+  }
+  return n;
 }
 
 /** The compact outcome a Session stream carries. */

@@ -7,7 +7,7 @@ import { isKnownPriority } from "../../common/priority.js";
 import { parseJsonText, valueToJson } from "../../common/json.js";
 import { jsonLimitProblem } from "../../common/json-limits.js";
 import { durationToMs, timestampToMs } from "../../common/time.js";
-import { formatBytes } from "../../common/format-bytes.js";
+import { overLimit } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { MAX_TIMER_MS } from "../loops/scheduler.js";
 import { MAX_BACKOFF_MS } from "./retry-policy.js";
@@ -46,7 +46,7 @@ export function validateSubmit(request: SubmitRequest, maxPayloadBytes: number):
   const argsJson = argsText(request);
   if (exceedsBytes(argsJson, maxPayloadBytes)) {
     throw new ConnectError(
-      `the args are ${formatBytes(Buffer.byteLength(argsJson))}; the limit is ${formatBytes(maxPayloadBytes)} (fw-server --max-payload); pass a reference (a URL, a key) to large data instead`,
+      `${overLimit("the args are", Buffer.byteLength(argsJson), maxPayloadBytes)} (fw-server --max-payload); pass a reference (a URL, a key) to large data instead`,
       Code.ResourceExhausted,
     );
   }
@@ -95,7 +95,7 @@ function submitOptions(request: SubmitRequest): SubmitOptions {
   if (timeoutMs !== undefined) validateTimeout(timeoutMs);
   if (metadata !== undefined) {
     const bytes = Object.entries(metadata).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
-    if (bytes > MAX_METADATA_BYTES) throw invalid(`the metadata is ${formatBytes(bytes)}; the limit is 16 KiB`);
+    if (bytes > MAX_METADATA_BYTES) throw invalid(overLimit("the metadata is", bytes, MAX_METADATA_BYTES));
   }
   return {
     ...(key ? { idempotencyKey: key } : {}),

@@ -4,7 +4,7 @@ import { MisfirePolicy, OverlapPolicy, ScheduleSpecSchema, type ScheduleSpec } f
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import { isKnownPriority } from "../../common/priority.js";
 import { jsonToValue, valueToJson } from "../../common/json.js";
-import { formatBytes } from "../../common/format-bytes.js";
+import { overLimit } from "../../common/format-bytes.js";
 import { jsonLimitProblem } from "../../common/json-limits.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
 import { formatDurationText } from "../../common/duration-text.js";
@@ -55,7 +55,7 @@ export function specFromMessage(message: ScheduleSpec, options: { maxPayloadByte
       throw invalid(`the args are not a valid JSON value: ${(err as Error).message}`);
     }
   }
-  if (exceedsBytes(argsJson, options.maxPayloadBytes)) throw invalid(`the args are ${formatBytes(Buffer.byteLength(argsJson))}; the limit is ${formatBytes(options.maxPayloadBytes)}`);
+  if (exceedsBytes(argsJson, options.maxPayloadBytes)) throw invalid(overLimit("the args are", Buffer.byteLength(argsJson), options.maxPayloadBytes));
   // Its tasks get these args without the submission checks: the same JSON rules apply here.
   const jsonProblem = jsonLimitProblem(argsJson);
   if (jsonProblem !== undefined) throw invalid(`the args have ${jsonProblem}`);
@@ -63,7 +63,7 @@ export function specFromMessage(message: ScheduleSpec, options: { maxPayloadByte
   if (!(message.misfire >= MisfirePolicy.UNSPECIFIED && message.misfire <= MisfirePolicy.SKIP)) throw invalid(`unknown misfire policy ${message.misfire}`);
   if (!(message.overlap >= OverlapPolicy.UNSPECIFIED && message.overlap <= OverlapPolicy.QUEUE_ONE)) throw invalid(`unknown overlap policy ${message.overlap}`);
   const metadataBytes = Object.entries(message.metadata).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
-  if (metadataBytes > MAX_METADATA_BYTES) throw invalid(`the metadata is ${formatBytes(metadataBytes)}; the limit is 16 KiB`);
+  if (metadataBytes > MAX_METADATA_BYTES) throw invalid(overLimit("the metadata is", metadataBytes, MAX_METADATA_BYTES));
   const spec: ScheduleSpecData = {
     id,
     task,

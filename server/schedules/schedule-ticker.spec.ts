@@ -25,7 +25,7 @@ function setup(start = 0) {
   tickers.push(ticker);
   const spec = (fields: Partial<Omit<ScheduleSpec, "$typeName" | "$unknown">> = {}): ScheduleSpec =>
     create(ScheduleSpecSchema, { id: "s", task: "job", every: durationFromMs(1000), ...fields });
-  const tasks = () => plane.store.list({ name: "job" }, undefined, 1000, now).tasks.reverse();
+  const tasks = () => plane.store.list({ name: "job" }, { limit: 1000 }, now).tasks.reverse();
   const ticks = () => tasks().map((t) => t.options.metadata?.["fw-tick"]);
   return {
     plane,

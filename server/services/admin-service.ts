@@ -3,15 +3,20 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   AdminService,
+  TaskNameStatsSchema,
   WatchStatsResponseSchema,
   WorkerInfoSchema,
+  type TaskNameStats,
   type WatchStatsResponse,
   type WorkerInfo,
 } from "../../gen/fastworker/v1/admin_service_pb.js";
-import { durationToMs, timestampFromMs } from "../../common/time.js";
+import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import { durationFromMs, durationToMs, timestampFromMs } from "../../common/time.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import type { DashboardFeeds } from "../dashboard/dashboard-feeds.js";
 import { statsMessage } from "../engine/stats.js";
+import { taskNameRow, taskNameRows, type TaskNameRow } from "../engine/task-names.js";
+import { validateTaskName } from "../engine/validate.js";
 import type { WorkerSession } from "../engine/worker-session.js";
 
 /** The longest WatchStats interval. */
@@ -60,7 +65,45 @@ export function adminService(plane: ControlPlane, feeds: DashboardFeeds): Servic
     watchTasks(_request, ctx) {
       return feeds.tasks.watch(AbortSignal.any([ctx.signal, feeds.closed]));
     },
+
+    listTaskNames(request) {
+      const { rows, total } = taskNameRows(plane, request.limit);
+      return { names: rows.map(taskNameStats), totalNames: total };
+    },
+
+    async pauseTaskName(request) {
+      const name = validateTaskName(request.task);
+      plane.pauses.pause(name, Date.now());
+      await plane.durable();
+      return { name: taskNameStats(taskNameRow(plane, name)) };
+    },
+
+    async resumeTaskName(request) {
+      const name = validateTaskName(request.task);
+      plane.pauses.resume(name);
+      await plane.durable();
+      return { name: taskNameStats(taskNameRow(plane, name)) };
+    },
   };
+}
+
+function taskNameStats(row: TaskNameRow): TaskNameStats {
+  const n = (state: TaskState): bigint => BigInt(row.counts[state]!);
+  return create(TaskNameStatsSchema, {
+    name: row.name,
+    queued: n(TaskState.QUEUED),
+    scheduled: n(TaskState.SCHEDULED),
+    running: n(TaskState.RUNNING),
+    succeeded: n(TaskState.SUCCEEDED),
+    failed: n(TaskState.FAILED),
+    cancelled: n(TaskState.CANCELLED),
+    workers: row.workers,
+    paused: row.pausedAt !== undefined,
+    pausedAt: row.pausedAt === undefined ? undefined : timestampFromMs(row.pausedAt),
+    runTimeP50: row.runTime === undefined ? undefined : durationFromMs(row.runTime.p50Ms),
+    runTimeP95: row.runTime === undefined ? undefined : durationFromMs(row.runTime.p95Ms),
+    runTimeSamples: row.runTime?.samples ?? 0,
+  });
 }
 
 function workerInfo(worker: WorkerSession, now: number): WorkerInfo {

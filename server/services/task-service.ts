@@ -1,20 +1,23 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ErrorStatusSchema, TaskState, TaskView } from "../../gen/fastworker/v1/task_pb.js";
+import { ErrorStatusSchema, LogLineSchema, TaskView } from "../../gen/fastworker/v1/task_pb.js";
 import {
   SubmitBatchResultSchema,
   SubmitResponseSchema,
   TaskService,
+  type BulkSelection,
 } from "../../gen/fastworker/v1/task_service_pb.js";
-import { isKnownPriority } from "../../common/priority.js";
 import { countByBytes, mapBytes, MAX_MESSAGE_BYTES, type ByteBudget, type TextBytes } from "../../common/split-by-bytes.js";
 import { isFinalState } from "../../common/task-state.js";
-import { durationToMs } from "../../common/time.js";
+import { durationToMs, timestampFromMs } from "../../common/time.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import { taskMessage } from "../engine/task-view.js";
 import type { TaskErrorData, TaskRecord } from "../store/task-record.js";
 import { SessionStream } from "./session.js";
-import { validateSubmit, validateTaskId, validateTaskName } from "../engine/validate.js";
+import { validateSubmit, validateTaskId } from "../engine/validate.js";
+import { filterFromMessage, orderFromMessage } from "../engine/task-filter-input.js";
+import { cursorAfter, decodeCursor, encodeCursor } from "../store/listing.js";
+import { cancelMany, MAX_BULK_IDS, retryMany, type BulkSelectionInput } from "../engine/bulk-actions.js";
 
 /** The longest a single WaitTask call waits before answering with the current state. */
 export const MAX_WAIT_MS = 30_000;
@@ -116,51 +119,85 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       return { task };
     },
 
+    async cancelTasks(request) {
+      const outcome = cancelMany(plane, bulkSelection(request.selection), request.reason, Date.now());
+      if (outcome.done > 0) await plane.durable();
+      return { matched: BigInt(outcome.matched), done: BigInt(outcome.done), skipped: BigInt(outcome.skipped) };
+    },
+
+    async retryTasks(request) {
+      const outcome = retryMany(plane, bulkSelection(request.selection), Date.now());
+      if (outcome.done > 0) await plane.durable();
+      return { matched: BigInt(outcome.matched), done: BigInt(outcome.done), skipped: BigInt(outcome.skipped) };
+    },
+
+    async runTaskNow(request) {
+      const now = Date.now();
+      const task = taskMessage(plane.runNow(validateTaskId(request.id), now), TaskView.FULL, plane, now);
+      await plane.durable();
+      return { task };
+    },
+
+    getTaskLogs(request) {
+      const task = plane.get(validateTaskId(request.id), Date.now());
+      const logs = task.logs ?? [];
+      const after = Math.max(0, Math.min(request.after, logs.length));
+      return {
+        lines: logs.slice(after).map((l) => create(LogLineSchema, { time: timestampFromMs(l.at), attempt: l.attempt, text: l.text })),
+        nextAfter: logs.length,
+        dropped: task.logsDropped,
+        state: task.state,
+      };
+    },
+
     listTasks(request) {
       const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : request.pageSize;
       if (pageSize < 0 || pageSize > MAX_PAGE) {
         throw new ConnectError(`page_size must be between 1 and ${MAX_PAGE} (got ${pageSize})`, Code.InvalidArgument);
       }
-      for (const state of request.states) {
-        if (!(state >= TaskState.QUEUED && state <= TaskState.CANCELLED)) {
-          throw new ConnectError(`unknown task state ${state} in the filter`, Code.InvalidArgument);
-        }
-      }
-      if (request.priority !== 0 && !isKnownPriority(request.priority)) {
-        throw new ConnectError(`unknown priority ${request.priority} in the filter`, Code.InvalidArgument);
-      }
-      const cursor = request.pageToken === "" ? undefined : Number(request.pageToken);
-      if (cursor !== undefined && !(Number.isSafeInteger(cursor) && cursor > 0)) {
+      const filter = filterFromMessage(request.filter, request);
+      const order = orderFromMessage(request.order, filter);
+      const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
+      if (cursor === undefined && request.pageToken !== "") {
         throw new ConnectError("the page token is not one this server gave out; start again without it", Code.InvalidArgument);
       }
+      if (cursor !== undefined && cursor.order !== order) {
+        throw new ConnectError("the page token belongs to a listing in another order; start again without it", Code.InvalidArgument);
+      }
+      if (cursor !== undefined && request.lastPage) throw new ConnectError("ask for the last page or give a page token, not both", Code.InvalidArgument);
       const now = Date.now();
       const view = request.view === TaskView.FULL ? TaskView.FULL : TaskView.BASIC;
-      const page = plane.store.list(
-        {
-          states: request.states,
-          name: request.task ? validateTaskName(request.task) : undefined,
-          priority: request.priority || undefined,
-          idPrefix: request.idPrefix || undefined,
-        },
-        cursor,
-        pageSize,
-        now,
-      );
+      const page = plane.store.list(filter, { order, cursor, last: request.lastPage, limit: pageSize }, now);
       // A FULL page carries args and results: it ends early rather than pass MAX_MESSAGE_BYTES (a page
       // of 1000 tasks with 1 MiB args each must not build a 1 GiB answer). The next page starts after it.
-      let { tasks, nextCursor } = page;
+      let { tasks, next } = page;
       if (view === TaskView.FULL) {
         const fits = countByBytes(tasks, 0, FULL_TASK_BYTES);
         if (fits < tasks.length) {
           tasks = tasks.slice(0, fits);
-          nextCursor = tasks[fits - 1]!.order;
+          next = cursorAfter(tasks[fits - 1]!, order);
         }
       }
       return {
         tasks: tasks.map((task) => taskMessage(task, view, plane, now)),
-        nextPageToken: nextCursor === undefined ? "" : String(nextCursor),
+        nextPageToken: next === undefined ? "" : encodeCursor(next),
+        previousPageToken: page.previous === undefined ? "" : encodeCursor(page.previous),
         totalSize: page.total,
       };
     },
+  };
+}
+
+/** A BulkSelection message, validated (the filter as ListTasks takes it; ids bounded). */
+function bulkSelection(message: BulkSelection | undefined): BulkSelectionInput {
+  const ids = message?.ids ?? [];
+  if (ids.length > 0 && message?.filter !== undefined) throw new ConnectError("give a filter or ids, not both", Code.InvalidArgument);
+  const expected = message?.expectedCount ?? 0n;
+  if (expected < 0n || expected > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConnectError(`expected_count ${expected} is not a count`, Code.InvalidArgument);
+  return {
+    filter: filterFromMessage(message?.filter),
+    ids: ids.length > MAX_BULK_IDS ? ids : ids.map(validateTaskId), // too many: refused by the engine, unread
+    dryRun: message?.dryRun ?? false,
+    expectedCount: Number(expected),
   };
 }

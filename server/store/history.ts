@@ -1,11 +1,10 @@
-import type { TaskFilter, TaskPage } from "./store.js";
 import type { TaskRecord } from "./task-record.js";
 
 /**
- * Every retained task in creation order, for listings newest first. Page
- * tokens are creation orders, so older pages stay put while new tasks
- * arrive. Evicted tasks are skipped and compacted away once they are half
- * of the list.
+ * Every retained task in creation order, for listings by creation (newest
+ * or oldest first). Page cursors are creation orders, so pages stay put
+ * while new tasks arrive. Evicted tasks are skipped and compacted away once
+ * they are half of the list.
  */
 export class History {
   private tasks: TaskRecord[] = [];
@@ -53,21 +52,31 @@ export class History {
     return undefined;
   }
 
-  /** One page, newest first, of the tasks `listed` accepts, from a cursor (exclusive). */
-  page(listed: (task: TaskRecord) => boolean, cursor: number | undefined, limit: number): Omit<TaskPage, "total"> {
+  /** Entries, evicted ones included (an index bound for {@link scan}). */
+  get length(): number {
+    return this.tasks.length;
+  }
+
+  /**
+   * Up to `limit` tasks `listed` accepts, from index `from` stepping by
+   * `step` (-1: towards older tasks); `more` says whether another one
+   * follows. Costs the accepted tasks plus the ones skipped on the way.
+   */
+  scan(listed: (task: TaskRecord) => boolean, from: number, step: 1 | -1, limit: number): { tasks: TaskRecord[]; more: boolean } {
     const history = this.tasks;
     const tasks: TaskRecord[] = [];
-    let nextCursor: number | undefined;
-    for (let i = cursor === undefined ? history.length - 1 : this.indexBefore(cursor); i >= 0; i--) {
+    for (let i = from; i >= 0 && i < history.length; i += step) {
       const task = history[i]!;
       if (!listed(task)) continue;
-      if (tasks.length === limit) {
-        nextCursor = tasks[limit - 1]!.order;
-        break;
-      }
+      if (tasks.length === limit) return { tasks, more: true };
       tasks.push(task);
     }
-    return { tasks, nextCursor };
+    return { tasks, more: false };
+  }
+
+  /** Every task `listed` accepts, oldest first (a full scan). */
+  all(listed: (task: TaskRecord) => boolean): TaskRecord[] {
+    return this.tasks.filter(listed);
   }
 
   /** How many tasks `listed` accepts (a full scan: used when counters cannot tell). */
@@ -77,8 +86,8 @@ export class History {
     return total;
   }
 
-  /** The index of the newest task created before `order`. */
-  private indexBefore(order: number): number {
+  /** The index of the newest task created before `order` (-1: none). */
+  indexBefore(order: number): number {
     let lo = 0;
     let hi = this.tasks.length - 1;
     let found = -1;
@@ -93,13 +102,10 @@ export class History {
     }
     return found;
   }
-}
 
-/** Whether a task matches a listing filter (its retention is checked by the caller). */
-export function matchesFilter(task: TaskRecord, filter: TaskFilter): boolean {
-  if (filter.states !== undefined && filter.states.length > 0 && !filter.states.includes(task.state)) return false;
-  if (filter.name && task.name !== filter.name) return false;
-  if (filter.priority && task.priority !== filter.priority) return false;
-  if (filter.idPrefix && !task.id.startsWith(filter.idPrefix)) return false;
-  return true;
+  /** The index of the oldest task created after `order` (length: none). */
+  indexAfter(order: number): number {
+    const before = this.indexBefore(order + 1);
+    return before + 1;
+  }
 }

@@ -16,11 +16,12 @@ describe("Queues", () => {
     const queued = new Set<TaskRecord>();
     const running: TaskRecord[] = [];
     const parked = new Set<string>();
+    const paused = new Set<string>();
     let seq = 0;
     const expected = (served: readonly string[]): TaskRecord | undefined => {
       let best: TaskRecord | undefined;
       for (const t of queued) {
-        if (!served.includes(t.name) || parked.has(t.name)) continue;
+        if (!served.includes(t.name) || parked.has(t.name) || paused.has(t.name)) continue;
         if (best === undefined || t.priority < best.priority || (t.priority === best.priority && t.queueSeq < best.queueSeq)) best = t;
       }
       return best;
@@ -55,6 +56,16 @@ describe("Queues", () => {
         queues.remove(task);
         setState(task, TaskState.CANCELLED);
         queued.delete(task);
+      } else if (r < 0.95) {
+        // Paused by an operator (PauseTaskName): independent of the lanes flow limits park.
+        const name = pick(names);
+        if (paused.has(name)) {
+          queues.resumeName(name);
+          paused.delete(name);
+        } else {
+          queues.pauseName(name);
+          paused.add(name);
+        }
       } else {
         const name = pick(names);
         if (parked.has(name)) {

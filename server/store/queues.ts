@@ -24,6 +24,8 @@ class NameEntry {
   readonly headSlots: number[] = new Array<number>(LEVELS).fill(-1);
   /** Lanes by head queueSeq, per priority; only for keyed names. Entries are checked against NameQueue.filed when read. */
   readonly heaps: MinHeap<NameQueue>[] | undefined;
+  /** Paused (PauseTaskName): none of its lanes is takeable, whatever their flow limits say. */
+  paused = false;
 
   constructor(
     readonly name: string,
@@ -84,7 +86,8 @@ class NameEntry {
  *
  * Flow limits park lanes: a parked lane's tasks stay queued and counted, but
  * are not takeable, so a parked name or key is not in the heap and costs
- * nothing per take.
+ * nothing per take. A name an operator paused (PauseTaskName) is out of the
+ * heap the same way, whatever its lanes.
  */
 export class Queues {
   /** Queued tasks per priority, index = Priority value (0 unused), parked ones included. */
@@ -97,6 +100,8 @@ export class Queues {
   /** Parked lanes, by laneId, whether or not they hold tasks now. */
   private readonly parked = new Set<string>();
   private readonly keyFns = new Map<string, LaneKeyOf>();
+  /** Paused names, whether or not they have queued tasks now. */
+  private readonly pausedNames = new Set<string>();
   private readonly nameSets = new WeakMap<readonly string[], Set<string>>();
 
   /** All queued tasks. */
@@ -175,7 +180,7 @@ export class Queues {
     let bestSeq = Number.POSITIVE_INFINITY;
     for (let i = 0; i < names.length; i++) {
       const entry = this.byName.get(names[i]!);
-      const head = entry === undefined ? undefined : entry.peek(p);
+      const head = entry === undefined || entry.paused ? undefined : entry.peek(p);
       if (head !== undefined && head.queueSeq < bestSeq) {
         best = entry;
         bestSeq = head.queueSeq;
@@ -216,6 +221,39 @@ export class Queues {
     }
   }
 
+  /**
+   * Holds every queued task of a name back (PauseTaskName) until
+   * {@link resumeName}; they stay queued and counted, new ones queue behind
+   * them. Independent of the lanes flow limits park. Idempotent.
+   */
+  pauseName(name: string): void {
+    this.pausedNames.add(name);
+    const entry = this.byName.get(name);
+    if (entry === undefined || entry.paused) return;
+    entry.paused = true;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
+      this.readyCounts[p]! -= entry.ready[p]!;
+      this.byHead[p]!.remove(entry);
+    }
+  }
+
+  /** Makes a paused name's tasks takeable again, in their order. Idempotent. */
+  resumeName(name: string): void {
+    if (!this.pausedNames.delete(name)) return;
+    const entry = this.byName.get(name);
+    if (entry === undefined || !entry.paused) return;
+    entry.paused = false;
+    for (let p = Priority.CRITICAL; p <= Priority.LOW; p++) {
+      this.readyCounts[p]! += entry.ready[p]!;
+      this.refile(entry, p);
+    }
+  }
+
+  /** Whether a name is paused now. */
+  isPaused(name: string): boolean {
+    return this.pausedNames.has(name);
+  }
+
   /** Whether a lane is parked now. */
   isParked(name: string, key: string): boolean {
     return this.parked.has(laneId(name, key));
@@ -252,18 +290,22 @@ export class Queues {
 
   private entry(name: string): NameEntry {
     let entry = this.byName.get(name);
-    if (entry === undefined) this.byName.set(name, (entry = new NameEntry(name, this.keyFns.get(name))));
+    if (entry === undefined) {
+      this.byName.set(name, (entry = new NameEntry(name, this.keyFns.get(name))));
+      entry.paused = this.pausedNames.has(name);
+    }
     return entry;
   }
 
+  /** Counts `n` more takeable tasks of a priority in a name (published to the totals unless the name is paused). */
   private addReady(entry: NameEntry, p: Priority, n: number): void {
     entry.ready[p]! += n;
-    this.readyCounts[p]! += n;
+    if (!entry.paused) this.readyCounts[p]! += n;
   }
 
   /** Files a name in byHead[p] under its oldest takeable task, or takes it out when it has none. */
   private refile(entry: NameEntry, p: Priority): void {
-    const head = entry.peek(p);
+    const head = entry.paused ? undefined : entry.peek(p);
     if (head === undefined) this.byHead[p]!.remove(entry);
     else this.byHead[p]!.update(entry, head.queueSeq);
   }

@@ -1,4 +1,5 @@
 import type { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
+import { LOG_CUT_MARKER, utf8Bytes } from "../../common/log-limits.js";
 import { runOf, setState, writable, writableAttempt } from "./internal/writable.js";
 import type { LogValue } from "./state-log.js";
 import {
@@ -30,8 +31,8 @@ export function argsInline(task: TaskRecord): boolean {
 }
 
 /** The log value of a task's record (with its args when they are small). */
-export function encodeTask(task: TaskRecord): LogValue {
-  return [
+export function encodeTask(task: TaskRecord): LogValue[] {
+  const value: LogValue[] = [
     VERSION,
     task.name,
     task.priority,
@@ -51,9 +52,15 @@ export function encodeTask(task: TaskRecord): LogValue {
     task.finishedAt,
     task.scheduledFor,
     task.finishSeq,
-    task.attempts === undefined ? null : task.attempts.map(encodeAttempt),
+    task.attempts === undefined ? null : task.attempts.map((a) => encodeAttempt(a, task.series)),
     argsInline(task) ? task.argsJson : null,
   ];
+  // Fields added later go at the end, and only when they say something: a record without them is
+  // written exactly as before (and read with their defaults: series 1, no logs).
+  if (task.series !== 1 || task.logs !== undefined || task.logsDropped !== 0) {
+    value.push(task.series, task.logs === undefined ? null : task.logs.map((l) => [l.at, l.attempt, l.text]), task.logsDropped);
+  }
+  return value;
 }
 
 /** Rebuilds a task record from its log value (and its args, when they are kept apart); throws on a record it cannot read. */
@@ -79,12 +86,14 @@ export function decodeTask(id: string, value: LogValue, separateArgs: (id: strin
   const progress = v[14] as readonly [number, string, number] | null;
   const attempts = v[19] as readonly LogValue[] | null;
   const ran = v[8] !== 0 || v[9] !== 0 || v[10] !== 0 || v[11] !== 0 || v[12] !== null || v[13] !== null || progress !== null ||
-    v[15] !== 0 || v[16] !== 0 || v[17] !== 0 || v[18] !== 0 || attempts !== null;
+    v[15] !== 0 || v[16] !== 0 || v[17] !== 0 || v[18] !== 0 || attempts !== null || v.length > 21;
   if (!ran) return task;
   const w = runOf(task);
   w.attempt = v[8] as number;
   w.failures = v[9] as number;
   w.seriesStart = v[10] as number;
+  // Records written before series were counted: a task retried by hand is in its second series at least.
+  w.series = (v[21] as number | undefined) ?? (task.seriesStart > 0 ? 2 : 1);
   w.losses = v[11] as number;
   w.resultJson = v[12] === null ? undefined : (v[12] as string);
   w.error = decodeError(v[13]);
@@ -94,6 +103,13 @@ export function decodeTask(id: string, value: LogValue, separateArgs: (id: strin
   w.scheduledFor = v[17] as number;
   w.finishSeq = v[18] as number;
   w.attempts = attempts === null ? undefined : attempts.map((a) => decodeAttempt(task, a));
+  // Records written before task logs existed have neither field.
+  const logs = (v[22] as readonly (readonly [number, number, string])[] | null | undefined) ?? null;
+  if (logs !== null) {
+    w.logs = logs.map(([at, attempt, text]) => ({ at, attempt, text }));
+    w.logBytes = w.logs.reduce((sum, l) => sum + (l.text === LOG_CUT_MARKER ? 0 : utf8Bytes(l.text)), 0);
+  }
+  w.logsDropped = (v[23] as number | undefined) ?? 0;
   return task;
 }
 
@@ -126,13 +142,18 @@ function decodeError(value: LogValue): TaskErrorData | undefined {
   return { message: e[0], stack: e[1], type: e[2], retryable: e[3] };
 }
 
-function encodeAttempt(a: AttemptRecord): LogValue {
-  return [a.number, a.workerId, a.workerName, a.dispatchedAt, a.ackedAt, a.finishedAt, a.outcome, encodeError(a.error)];
+function encodeAttempt(a: AttemptRecord, taskSeries: number): LogValue {
+  const value: LogValue[] = [a.number, a.workerId, a.workerName, a.dispatchedAt, a.ackedAt, a.finishedAt, a.outcome, encodeError(a.error)];
+  // An attempt's series is written once the task has had more than one (read back as 1 without it).
+  if (taskSeries !== 1) value.push(a.series);
+  return value;
 }
 
 function decodeAttempt(task: TaskRecord, value: LogValue): AttemptRecord {
   const a = value as readonly LogValue[];
-  const attempt = new AttemptRecord(task, a[0] as number, a[1] as string, a[2] as string, a[3] as number);
+  const number = a[0] as number;
+  const series = (a[8] as number | undefined) ?? (number > task.seriesStart ? task.series : 1);
+  const attempt = new AttemptRecord(task, number, a[1] as string, a[2] as string, a[3] as number, series);
   const w = writableAttempt(attempt);
   w.ackedAt = a[4] as number;
   w.finishedAt = a[5] as number;

@@ -110,6 +110,55 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(s.counts()).toEqual({ queued: [0, 0, 0, 1, 0], scheduled: 1, running: 1, succeeded: 1, failed: 0, cancelled: 1 });
     });
 
+    it("counts tasks per state for each name, through every move, and drops a name with its last task", async () => {
+      const s = await store({ resultTtlMs: 1000, maxResults: 100 });
+      const [a1, a2, a3, b1] = [make("a"), make("a"), make("a"), make("b")];
+      await insert(s, a1!, a2!, a3!, b1!);
+      s.takeNext(["a"]);
+      succeed(s, a1!, 2000);
+      s.schedule(a2!, 9000);
+      s.finish(a3!, TaskState.CANCELLED, 2000, {});
+      const tally = (n: string): number[] => Array.from(s.countsOf(n));
+      expect(tally("a")).toEqual([0, 0, 1, 0, 1, 0, 1]);
+      expect(tally("b")).toEqual([0, 1, 0, 0, 0, 0, 0]);
+      expect(new Map(s.nameCounts()).size).toBe(2);
+      s.finish(b1!, TaskState.CANCELLED, 2000, {});
+      s.sweep(10_000); // b's only task expires: b is gone
+      expect(tally("b")).toEqual([0, 0, 0, 0, 0, 0, 0]);
+      expect([...s.nameCounts()].map(([n]) => n)).toEqual(["a"]);
+    });
+
+    it("holds a paused name's tasks back (flow-limit parking aside) and gives them in order once resumed", async () => {
+      const s = await store();
+      const [a1, b1, a2] = [make("a", Priority.HIGH), make("b"), make("a", Priority.CRITICAL)];
+      s.pauseName("a");
+      await insert(s, a1!, b1!, a2!);
+      expect(drain(s, ["a", "b"])).toEqual([b1!.id]);
+      expect(s.counts().queued[Priority.CRITICAL]).toBe(1); // still queued and counted
+      s.parkLane("a", "");
+      s.resumeName("a");
+      expect(drain(s, ["a"])).toEqual([]); // the flow limit still parks it
+      s.unparkLane("a", "");
+      s.pauseName("a");
+      expect(drain(s, ["a"])).toEqual([]);
+      s.resumeName("a");
+      expect(drain(s, ["a"])).toEqual([a2!.id, a1!.id]);
+    });
+
+    it("keeps a task's log lines within its bounds: 64 KiB of text, then one marker line and a count", async () => {
+      const s = await store();
+      const t = make("a");
+      await insert(s, t);
+      const line = (i: number) => ({ at: 1000 + i, attempt: 1, text: "y".repeat(2000) + i });
+      s.appendLogs(t, Array.from({ length: 40 }, (_, i) => line(i)), 0);
+      expect(t.logs).toHaveLength(33); // 32 lines of ~2 KB fit in 64 KiB, then the marker
+      expect(t.logs![32]!.text).toMatch(/^…\[log cut/);
+      expect(t.logsDropped).toBe(8);
+      s.appendLogs(t, [line(99)], 3); // later lines (and those the worker dropped) are only counted
+      expect(t.logs).toHaveLength(33);
+      expect(t.logsDropped).toBe(12);
+    });
+
     it("forgets results after their TTL, and the oldest beyond maxResults", async () => {
       const s = await store({ resultTtlMs: 1000, maxResults: 2 });
       const done = Array.from({ length: 3 }, () => make("a"));
@@ -181,19 +230,92 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const s = await store();
       const tasks = Array.from({ length: 7 }, (_, i) => make(i % 2 === 0 ? "even" : "odd", i === 6 ? Priority.HIGH : Priority.NORMAL));
       await insert(s, ...tasks);
-      const page1 = s.list({}, undefined, 3, 1000);
+      const page1 = s.list({}, { limit: 3 }, 1000);
       expect(page1.tasks.map((t) => t.id)).toEqual([tasks[6]!.id, tasks[5]!.id, tasks[4]!.id]);
       expect(page1.total).toBe(7);
-      const page2 = s.list({}, page1.nextCursor, 3, 1000);
+      const page2 = s.list({}, { cursor: page1.next, limit: 3 }, 1000);
       expect(page2.tasks.map((t) => t.id)).toEqual([tasks[3]!.id, tasks[2]!.id, tasks[1]!.id]);
-      const page3 = s.list({}, page2.nextCursor, 3, 1000);
+      const page3 = s.list({}, { cursor: page2.next, limit: 3 }, 1000);
       expect(page3.tasks.map((t) => t.id)).toEqual([tasks[0]!.id]);
-      expect(page3.nextCursor).toBeUndefined();
-      expect(s.list({ name: "odd" }, undefined, 10, 1000).total).toBe(3);
-      expect(s.list({ priority: Priority.HIGH }, undefined, 10, 1000).tasks).toEqual([tasks[6]]);
-      expect(s.list({ idPrefix: tasks[3]!.id }, undefined, 10, 1000).tasks).toEqual([tasks[3]]);
+      expect(page3.next).toBeUndefined();
+      expect(s.list({ name: "odd" }, { limit: 10 }, 1000).total).toBe(3);
+      expect(s.list({ priority: Priority.HIGH }, { limit: 10 }, 1000).tasks).toEqual([tasks[6]]);
+      expect(s.list({ idPrefix: tasks[3]!.id }, { limit: 10 }, 1000).tasks).toEqual([tasks[3]]);
       s.takeNext(["even"]);
-      expect(s.list({ states: [TaskState.RUNNING] }, undefined, 10, 1000)).toMatchObject({ tasks: [tasks[6]], total: 1 });
+      expect(s.list({ states: [TaskState.RUNNING] }, { limit: 10 }, 1000)).toMatchObject({ tasks: [tasks[6]], total: 1 });
+    });
+
+    it("pages both ways in each order, and jumps to the last page", async () => {
+      const s = await store();
+      const tasks = Array.from({ length: 7 }, () => make("a"));
+      await insert(s, ...tasks);
+      const ids = (page: { tasks: TaskRecord[] }): number[] => page.tasks.map((t) => tasks.indexOf(t));
+      const p1 = s.list({}, { limit: 3 }, 1000);
+      expect(ids(p1)).toEqual([6, 5, 4]);
+      expect(p1.previous).toBeUndefined();
+      const p2 = s.list({}, { cursor: p1.next, limit: 3 }, 1000);
+      expect(ids(p2)).toEqual([3, 2, 1]);
+      // Back from page 2: page 1 again, in the same order, and nothing before it.
+      const back = s.list({}, { cursor: p2.previous, limit: 3 }, 1000);
+      expect(ids(back)).toEqual([6, 5, 4]);
+      expect(back.previous).toBeUndefined();
+      expect(ids(s.list({}, { cursor: back.next, limit: 3 }, 1000))).toEqual([3, 2, 1]);
+      // The last page holds what the last of the pages of 3 from the start holds: one task.
+      const last = s.list({}, { last: true, limit: 3 }, 1000);
+      expect(ids(last)).toEqual([0]);
+      expect(last.next).toBeUndefined();
+      expect(ids(s.list({}, { cursor: last.previous, limit: 3 }, 1000))).toEqual([3, 2, 1]);
+      // Oldest first, and its last page.
+      const o1 = s.list({}, { order: "oldest", limit: 3 }, 1000);
+      expect(ids(o1)).toEqual([0, 1, 2]);
+      expect(ids(s.list({}, { order: "oldest", cursor: o1.next, limit: 3 }, 1000))).toEqual([3, 4, 5]);
+      expect(ids(s.list({}, { order: "oldest", last: true, limit: 3 }, 1000))).toEqual([6]);
+      expect(ids(s.list({}, { order: "oldest", last: true, limit: 7 }, 1000))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    });
+
+    it("lists waiting tasks in the order they will run: by priority, then queue position, then scheduled by due time", async () => {
+      const s = await store();
+      const [low, normal1, critical, normal2, later, sooner, normal3] = [
+        make("a", Priority.LOW), make("b", Priority.NORMAL), make("a", Priority.CRITICAL), make("a", Priority.NORMAL), make("a"), make("b"), make("a"),
+      ];
+      await insert(s, low!, normal1!, critical!, normal2!, normal3!);
+      s.insert(later!, 90_000);
+      s.insert(sooner!, 50_000);
+      expect(s.takeNext(["a"])).toBe(critical); // running: not waiting any more
+      s.requeue(critical!); // put back at its place: first again
+      expect(s.takeNext(["zzz"])).toBeUndefined();
+      const order = [critical, normal1, normal2, normal3, low, sooner, later].map((t) => t!.id);
+      const page1 = s.list({}, { order: "next", limit: 4 }, 1000);
+      expect(page1.tasks.map((t) => t.id)).toEqual(order.slice(0, 4));
+      expect(page1.total).toBe(7);
+      const page2 = s.list({}, { order: "next", cursor: page1.next, limit: 4 }, 1000);
+      expect(page2.tasks.map((t) => t.id)).toEqual(order.slice(4));
+      expect(page2.next).toBeUndefined();
+      expect(s.list({}, { order: "next", cursor: page2.previous, limit: 4 }, 1000).tasks.map((t) => t.id)).toEqual(order.slice(0, 4));
+      expect(s.list({}, { order: "next", last: true, limit: 4 }, 1000).tasks.map((t) => t.id)).toEqual(order.slice(4));
+      expect(s.list({ states: [TaskState.SCHEDULED] }, { order: "next", limit: 9 }, 1000).tasks.map((t) => t.id)).toEqual(order.slice(5));
+      expect(s.list({ name: "b" }, { order: "next", limit: 9 }, 1000).tasks).toEqual([normal1, sooner]);
+    });
+
+    it("filters by name substring, text in args and errors, worker and creation time", async () => {
+      const s = await store();
+      const [resize, email, other] = [make("image-resize", Priority.NORMAL, NO_OPTIONS, 1000, '{"file":"Cat.png"}'), make("send-email", Priority.NORMAL, NO_OPTIONS, 2000, '{"to":"ada@example.com"}'), make("misc", Priority.NORMAL, NO_OPTIONS, 3000)];
+      await insert(s, resize!, email!, other!);
+      s.takeNext(["send-email"]);
+      const attempt = s.startAttempt(email!, "w-7", "mailer-1", 2100);
+      const smtp = { message: "SMTP 550: mailbox unavailable", stack: "", type: "Error", retryable: false };
+      s.endAttempt(attempt, AttemptOutcome.FAILED, 2200, smtp);
+      s.finish(email!, TaskState.FAILED, 2200, { error: smtp });
+      const list = (filter: Parameters<TaskStore["list"]>[0]): string[] => s.list(filter, { limit: 10 }, 5000).tasks.map((t) => t.name);
+      expect(list({ nameContains: /RESIZE/i })).toEqual(["image-resize"]);
+      expect(list({ text: /cat\.PNG/i })).toEqual(["image-resize"]);
+      expect(list({ text: /mailbox/i })).toEqual(["send-email"]);
+      expect(list({ worker: "w-7" })).toEqual(["send-email"]);
+      expect(list({ worker: "mailer-1" })).toEqual(["send-email"]);
+      expect(list({ createdAfter: 2000 })).toEqual(["misc", "send-email"]);
+      expect(list({ createdAfter: 1500, createdBefore: 3000 })).toEqual(["send-email"]);
+      expect(s.list({ text: /nothing/i }, { limit: 10 }, 5000).total).toBe(0);
+      expect(s.matching({ createdBefore: 2500 }, 5000)).toEqual([resize, email]);
     });
 
     it("runs afterCommit callbacks only once the changes before them are durable, in order", async () => {
@@ -325,7 +447,7 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(r.counts()).toEqual({ queued: [0, 0, 1, 4, 0], scheduled: 1, running: 1, succeeded: 0, failed: 1, cancelled: 0 });
       // Queue order survives: keyed (HIGH) first, then the put-back tasks at their places, then done.
       expect(drain(r, ["a", "b", "k"])).toEqual([keyed.id, q1!.id, q2!.id, q3!.id, done!.id]);
-      expect(r.list({}, undefined, 100, 2000).tasks.map((t) => t.id)).toEqual([later, failed, done, running, q3, q2, q1, keyed].map((t) => t!.id));
+      expect(r.list({}, { limit: 100 }, 2000).tasks.map((t) => t.id)).toEqual([later, failed, done, running, q3, q2, q1, keyed].map((t) => t!.id));
       await r.close();
     });
 
@@ -367,6 +489,41 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const again = await restart!(r, options);
       expect(again.store.getByKey("a", "k", 5000)).toBeUndefined(); // swept, and the deletion was stored
       await again.store.close();
+    });
+
+    durableIt("keeps a task's series and each attempt's series across a restart (a retry by hand starts a new one)", async () => {
+      const s = await store();
+      const t = make("a");
+      await insert(s, t);
+      s.takeNext(["a"]);
+      const first = s.startAttempt(t, "w1", "worker-1", 1100);
+      const boom = { message: "boom", stack: "", type: "Error", retryable: false };
+      s.endAttempt(first, AttemptOutcome.FAILED, 1200, boom);
+      s.countFailure(t);
+      s.finish(t, TaskState.FAILED, 1200, { error: boom });
+      s.restartSeries(t);
+      expect(t).toMatchObject({ series: 2, seriesStart: 1, state: TaskState.QUEUED });
+      s.takeNext(["a"]);
+      expect(s.startAttempt(t, "w1", "worker-1", 1300).series).toBe(2);
+      await s.commit();
+      const { store: r } = await restart!(s, defaults);
+      const back = r.get(t.id, 2000)!;
+      expect(back).toMatchObject({ series: 2, seriesStart: 1 });
+      expect(back.attempts!.map((a) => [a.number, a.series])).toEqual([[1, 1], [2, 2]]);
+      await r.close();
+    });
+
+    durableIt("keeps task logs and their count of dropped lines across a restart", async () => {
+      const s = await store();
+      const t = make("a");
+      await insert(s, t);
+      s.appendLogs(t, [{ at: 1001, attempt: 1, text: "hello é" }], 2);
+      await s.commit();
+      const { store: again } = await restart!(s, defaults);
+      const back = again.get(t.id, 2000)!;
+      expect(back.logs).toEqual([{ at: 1001, attempt: 1, text: "hello é" }, { at: 1001, attempt: 1, text: t.logs![1]!.text }]);
+      expect(back.logsDropped).toBe(2);
+      expect(back.logBytes).toBe(8);
     });
 
     durableIt("keeps side records (worker sessions, definitions, metadata) until deleted", async () => {

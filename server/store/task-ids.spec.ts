@@ -66,6 +66,6 @@ describe("TaskStore with ids of its own", () => {
     expect(store.get(foreign.id, 1000)).toBe(foreign);
     expect(store.get(own.id, 1000)).toBe(own);
     expect(own.id.slice(10)).toBe(foreign.id.slice(10)); // same order, different runs
-    expect(store.list({}, undefined, 10, 1000).tasks).toEqual([own, foreign]);
+    expect(store.list({}, { limit: 10 }, 1000).tasks).toEqual([own, foreign]);
   });
 });

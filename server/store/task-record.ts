@@ -51,11 +51,21 @@ export class AttemptRecord {
     readonly workerId: string,
     readonly workerName: string,
     readonly dispatchedAt: number,
+    /** The series it belongs to (see TaskRecord.series). */
+    readonly series: number = task.series,
   ) {}
 
   get isOpen(): boolean {
     return this.outcome === AttemptOutcome.UNSPECIFIED;
   }
+}
+
+/** One line a handler wrote with ctx.log(). */
+export interface LogEntry {
+  /** When the worker took it (ms since epoch). */
+  at: number;
+  attempt: number;
+  text: string;
 }
 
 /**
@@ -71,6 +81,8 @@ export class TaskRun {
   readonly failures: number = 0;
   /** The last attempt number before the current series (RetryTask starts a new series). */
   readonly seriesStart: number = 0;
+  /** The current series of attempts: 1 for the first run, one more per RetryTask. */
+  readonly series: number = 1;
   /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
   readonly losses: number = 0;
   readonly attempts: readonly AttemptRecord[] | undefined = undefined;
@@ -85,6 +97,12 @@ export class TaskRun {
   readonly finishSeq: number = 0;
   /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
   readonly laneKey: string = "";
+  /** Lines its handlers wrote with ctx.log(), oldest first (bounded: common/log-limits.ts). */
+  readonly logs: readonly LogEntry[] | undefined = undefined;
+  /** UTF-8 bytes of the logs' text. */
+  readonly logBytes: number = 0;
+  /** Lines dropped past the bounds (after the marker line). */
+  readonly logsDropped: number = 0;
 }
 
 /** The fields of a {@link TaskRun} before it exists. */
@@ -205,6 +223,11 @@ export class TaskRecord {
     return (this.run ?? NO_RUN).seriesStart;
   }
 
+  /** The current series of attempts: 1 for the first run, one more per RetryTask. */
+  get series(): number {
+    return (this.run ?? NO_RUN).series;
+  }
+
   /** Attempts lost in a row (worker died or vanished); guards against poison tasks. */
   get losses(): number {
     return (this.run ?? NO_RUN).losses;
@@ -247,6 +270,21 @@ export class TaskRecord {
   /** The value of its name's flow-limit key while queued ("" without a keyed limit); derived, not stored. */
   get laneKey(): string {
     return (this.run ?? NO_RUN).laneKey;
+  }
+
+  /** Lines its handlers wrote with ctx.log(), oldest first. */
+  get logs(): readonly LogEntry[] | undefined {
+    return this.run?.logs;
+  }
+
+  /** UTF-8 bytes of the logs' text. */
+  get logBytes(): number {
+    return (this.run ?? NO_RUN).logBytes;
+  }
+
+  /** Lines dropped past the bounds (after the marker line). */
+  get logsDropped(): number {
+    return (this.run ?? NO_RUN).logsDropped;
   }
 
   /** The latest attempt, if the task was ever dispatched. */

@@ -2,16 +2,20 @@ import { type AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.
 import { isFinalState } from "../../common/task-state.js";
 import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
-import { History, matchesFilter } from "./history.js";
+import { History } from "./history.js";
 import { IndexedHeap } from "./indexed-heap.js";
+import { listPage } from "./listing.js";
+import { matchesFilter, needsScan } from "./task-filter.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
 import { clearRun, runOf, setArgsBytes, setEvicted, setState, TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
+import { NameCounts, type StateTally } from "./name-counts.js";
 import { Queues, type LaneKeyOf } from "./queues.js";
 import { argsInline, decodeTask, encodeTask } from "./record-codec.js";
 import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
-import type { StateCounts, TaskFilter, TaskPage } from "./store.js";
+import type { PageRequest, StateCounts, TaskFilter, TaskPage } from "./store.js";
 import { TaskIds } from "./task-ids.js";
-import { AttemptRecord, NO_OPTIONS, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import { AttemptRecord, NO_OPTIONS, type LogEntry, type ProgressData, type TaskErrorData, type TaskRecord } from "./task-record.js";
+import { LOG_CUT_MARKER, LOG_LIMITS, utf8Bytes } from "../../common/log-limits.js";
 
 /** Options for {@link TaskStore}. */
 export interface TaskStoreOptions {
@@ -87,6 +91,8 @@ export class TaskStore {
   private readonly keys = new KeyIndex();
   private readonly queues = new Queues();
   private readonly history = new History();
+  /** Tasks per state of each name (ListTaskNames). */
+  private readonly names = new NameCounts();
   /** Final tasks in the order they finished, tagged with finishSeq. */
   private readonly retained = new TaggedDeque<TaskRecord>(1024);
   /** Tasks per non-queued state, index = TaskState. */
@@ -158,11 +164,25 @@ export class TaskStore {
     return this.keys.size;
   }
 
-  /** Tasks newest first, from a cursor (exclusive). */
-  list(filter: TaskFilter, cursor: number | undefined, limit: number, now: number): TaskPage {
+  /** One page of the tasks a filter matches, in an order (newest first by default), from a cursor either way. */
+  list(filter: TaskFilter, page: PageRequest, now: number): TaskPage {
     const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
-    const page = this.history.page(listed, cursor, limit);
-    return { ...page, total: this.totalFromCounters(filter) ?? this.history.count(listed) };
+    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed));
+  }
+
+  /** Every kept task a filter matches, oldest first (a full scan: for actions on many tasks). */
+  matching(filter: TaskFilter, now: number): TaskRecord[] {
+    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter));
+  }
+
+  /** Each task name with kept tasks, and its tasks per state (index = TaskState). */
+  nameCounts(): IterableIterator<[string, StateTally]> {
+    return this.names.entries();
+  }
+
+  /** One name's tasks per state (index = TaskState). */
+  countsOf(name: string): StateTally {
+    return this.names.get(name);
   }
 
   /** Tasks waiting to run (QUEUED and SCHEDULED) and the bytes of their args: what admission control bounds. */
@@ -211,6 +231,7 @@ export class TaskStore {
       setState(task, TaskState.SCHEDULED);
       runOf(task).scheduledFor = scheduledFor;
       this.byState[TaskState.SCHEDULED]!++;
+      this.names.add(task.name, TaskState.SCHEDULED);
       this.backlogBytes += task.argsBytes;
       this.due.push(task, scheduledFor);
     } else {
@@ -230,6 +251,7 @@ export class TaskStore {
     const task = this.queues.take(names);
     if (task === undefined) return undefined;
     this.queues.remove(task);
+    this.names.remove(task.name, TaskState.QUEUED);
     this.backlogBytes -= task.argsBytes;
     this.enter(task, TaskState.RUNNING);
     this.touchLater(task);
@@ -250,6 +272,40 @@ export class TaskStore {
   /** The worker confirmed it received the attempt (written with the task's next change). */
   acknowledge(attempt: AttemptRecord, now: number): void {
     writableAttempt(attempt).ackedAt = now;
+  }
+
+  /**
+   * Appends lines a handler wrote (already cut to a line's bound), within
+   * the task's bounds: past them one marker line, then only a count of what
+   * was dropped (`dropped`: lines the worker already dropped). Written with
+   * the task's next change, or within LAZY_WRITE_MS.
+   */
+  appendLogs(task: TaskRecord, lines: readonly LogEntry[], dropped: number): void {
+    const w = runOf(task);
+    const logs = (w.logs as LogEntry[] | undefined) ?? [];
+    let bytes = task.logBytes;
+    let lost = task.logsDropped;
+    const cut = (entry: LogEntry): void => {
+      if (lost === 0) logs.push({ at: entry.at, attempt: entry.attempt, text: LOG_CUT_MARKER });
+      lost++;
+    };
+    for (const line of lines) {
+      const size = utf8Bytes(line.text);
+      if (lost > 0 || logs.length >= LOG_LIMITS.taskLines || bytes + size > LOG_LIMITS.taskBytes) cut(line);
+      else {
+        logs.push(line);
+        bytes += size;
+      }
+    }
+    if (dropped > 0) {
+      const last = lines[lines.length - 1] ?? { at: Date.now(), attempt: task.attempt, text: "" };
+      cut(last);
+      lost += dropped - 1;
+    }
+    w.logs = logs;
+    w.logBytes = bytes;
+    w.logsDropped = lost;
+    this.touchLater(task);
   }
 
   /** The handler's latest progress (written with the task's next change). */
@@ -335,6 +391,7 @@ export class TaskStore {
     w.failures = 0;
     w.losses = 0;
     w.seriesStart = task.attempt;
+    w.series = task.series + 1;
     w.error = undefined;
     w.finishedAt = 0;
     w.progress = undefined;
@@ -355,6 +412,16 @@ export class TaskStore {
 
   isParked(name: string, key: string): boolean {
     return this.queues.isParked(name, key);
+  }
+
+  /** Holds back every queued task of a name (PauseTaskName); the engine keeps the pause durable. */
+  pauseName(name: string): void {
+    this.queues.pauseName(name);
+  }
+
+  /** Makes a paused name's queued tasks takeable again. */
+  resumeName(name: string): void {
+    this.queues.resumeName(name);
   }
 
   /** Queued tasks held back per parked lane of a name. */
@@ -466,12 +533,14 @@ export class TaskStore {
     this.backlogBytes += task.argsBytes;
     if (!atOldPlace) writable(task).queueSeq = ++this.queueSeq;
     this.queues.add(task, atOldPlace);
+    this.names.add(task.name, TaskState.QUEUED);
   }
 
   /** Uncounts a task from the state it leaves. */
   private leave(task: TaskRecord): void {
     if (task.state === TaskState.QUEUED) this.queues.remove(task);
     else this.byState[task.state]!--;
+    this.names.remove(task.name, task.state);
     if (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) this.backlogBytes -= task.argsBytes;
     if (task.state === TaskState.SCHEDULED) this.due.remove(task);
   }
@@ -479,6 +548,7 @@ export class TaskStore {
   private enter(task: TaskRecord, state: TaskState): void {
     setState(task, state);
     this.byState[state]!++;
+    this.names.add(task.name, state);
     if (state === TaskState.SCHEDULED) {
       this.backlogBytes += task.argsBytes;
       this.due.push(task, task.scheduledFor);
@@ -524,6 +594,7 @@ export class TaskStore {
       }
     }
     this.byState[task.state]!--;
+    this.names.remove(task.name, task.state);
     this.history.evict();
     if (this.commits !== undefined) {
       this.dirty.delete(task);
@@ -542,7 +613,7 @@ export class TaskStore {
 
   /** The total a filter matches, when the counters alone can tell. */
   private totalFromCounters(filter: TaskFilter): number | undefined {
-    if (filter.name || filter.priority || filter.idPrefix) return undefined;
+    if (needsScan(filter)) return undefined;
     const states = filter.states?.length ? filter.states : undefined;
     const count = (state: TaskState): number => (state === TaskState.QUEUED ? this.queues.total : this.byState[state]!);
     if (states === undefined) {
@@ -585,6 +656,7 @@ export class TaskStore {
       const key = task.options.idempotencyKey;
       if (key) this.byKey.set(scopedKey(task.name, key), task);
       maxOrder = Math.max(maxOrder, task.order);
+      this.names.add(task.name, task.state);
       this.queueSeq = Math.max(this.queueSeq, task.queueSeq);
       this.finishSeq = Math.max(this.finishSeq, task.finishSeq);
       if (task.state === TaskState.QUEUED) queued.push(task);

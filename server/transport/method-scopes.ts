@@ -26,14 +26,22 @@ export const METHOD_SCOPES: Readonly<Record<string, Requirement>> = {
   "/fastworker.v1.TaskService/Session": "client",
   "/fastworker.v1.TaskService/CancelTask": "client",
   "/fastworker.v1.TaskService/RetryTask": "client",
+  // Actions on many tasks (a dry run changes nothing, but the call is the action's: one scope for both).
+  "/fastworker.v1.TaskService/CancelTasks": "client",
+  "/fastworker.v1.TaskService/RetryTasks": "client",
+  "/fastworker.v1.TaskService/RunTaskNow": "client",
   "/fastworker.v1.TaskService/GetTask": "read",
   "/fastworker.v1.TaskService/WaitTask": "read",
   "/fastworker.v1.TaskService/ListTasks": "read",
-  // AdminService: the dashboard, `fw workers` and `fw stats`; all of it reads.
+  "/fastworker.v1.TaskService/GetTaskLogs": "read",
+  // AdminService: the dashboard, `fw workers`, `fw stats`; pausing a task name changes what runs: a client's act.
   "/fastworker.v1.AdminService/GetStats": "read",
   "/fastworker.v1.AdminService/WatchStats": "read",
   "/fastworker.v1.AdminService/ListWorkers": "read",
   "/fastworker.v1.AdminService/WatchTasks": "read",
+  "/fastworker.v1.AdminService/ListTaskNames": "read",
+  "/fastworker.v1.AdminService/PauseTaskName": "client",
+  "/fastworker.v1.AdminService/ResumeTaskName": "client",
   // ScheduleService: `fw schedule …` and the dashboard's Schedules tab; changing one is a client's act.
   "/fastworker.v1.ScheduleService/CreateSchedule": "client",
   "/fastworker.v1.ScheduleService/ListSchedules": "read",

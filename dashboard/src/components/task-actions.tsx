@@ -17,7 +17,8 @@ export function actionFor(task: TaskInfo): Action | undefined {
 
 /**
  * Cancel (queued, scheduled, running) or Retry (failed, cancelled), each
- * after a confirmation; the outcome appears as a toast and `onDone` receives
+ * after a confirmation, and Run now for a scheduled task (delayed or
+ * waiting to retry: queued at once); the outcome appears as a toast and `onDone` receives
  * the task as the control plane answered.
  */
 export function TaskActions({ task, onDone, small }: { task: TaskInfo; onDone?: (task: TaskInfo) => void; small?: boolean }) {
@@ -42,8 +43,34 @@ export function TaskActions({ task, onDone, small }: { task: TaskInfo; onDone?: 
     }
   };
 
+  const runNow = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      const answer = await tasks.runTaskNow({ id: task.id });
+      toast("ok", `Queued ${task.name} ${shortId(task.id)} now`);
+      if (answer.task) onDone?.(taskInfo(answer.task));
+    } catch (err) {
+      toast("error", `Could not run ${task.name} ${shortId(task.id)} now: ${errorText(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <>
+      {task.state === "scheduled" && (
+        <button
+          type="button"
+          class={`button ${small ? "button-small" : ""} button-primary-outline`}
+          disabled={busy}
+          onClick={(e) => {
+            e.stopPropagation();
+            void runNow();
+          }}
+        >
+          Run now
+        </button>
+      )}{" "}
       <button
         type="button"
         class={`button ${small ? "button-small" : ""} ${action === "cancel" ? "button-danger-outline" : "button-primary-outline"}`}

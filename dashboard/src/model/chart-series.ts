@@ -1,7 +1,8 @@
+import { FEW_TO_TELL } from "../../../client/task-summary.js";
 import type { Sample } from "../live/samples.js";
 
-/** Finished tasks fewer than this in the window make a failure rate too uncertain to read: it is greyed. */
-export const FEW = 20;
+/** Finished tasks fewer than this in the window make a failure rate too uncertain to read: it is greyed (as `fw stats` says). */
+export const FEW = FEW_TO_TELL;
 /** The window for the titles' rates and the failure-rate line, in samples (one a second). */
 const WINDOW = 10;
 

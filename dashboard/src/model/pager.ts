@@ -1,61 +1,34 @@
-/** Paging through a newest-first listing whose page tokens are cursors (ListTasks). */
-
-/** Where a page starts: how many tasks come before it, and the page token that starts there ("" for the first). */
+/**
+ * Where the task list is in a listing: the first page, the last, or a page
+ * a token names (ListTasks answers tokens for the pages on both sides of
+ * each page, and the last page on request, so no page is ever reached by
+ * walking the ones before it).
+ */
 export interface PagePosition {
+  /** Tasks before this page, for "51–100 of 1,234" (as of when the page was reached: new tasks shift it). */
   offset: number;
+  /** "" for the first or the last page. */
   token: string;
+  last: boolean;
 }
 
 /** The first page. */
-export const FIRST_PAGE: PagePosition = { offset: 0, token: "" };
+export const FIRST_PAGE: PagePosition = { offset: 0, token: "", last: false };
 
-/** ListTasks answers at most this many tasks, so a walk moves at most this far per call. */
-export const MAX_HOP = 1000;
-
-/**
- * Page tokens met so far, by offset: a way back to any page without walking
- * from the start again. Offsets are as of when each token was met; new
- * tasks arriving at the top shift them, the tokens stay valid.
- */
-export class PageTokens {
-  private readonly byOffset = new Map<number, string>([[0, ""]]);
-
-  /** Remembers that `token` starts the listing after `offset` tasks. */
-  note(position: PagePosition): void {
-    if (position.token) this.byOffset.set(position.offset, position.token);
-  }
-
-  /** The known position at `offset`, or the closest one before it. */
-  nearest(offset: number): PagePosition {
-    let best = 0;
-    for (const known of this.byOffset.keys()) if (known <= offset && known > best) best = known;
-    return { offset: best, token: this.byOffset.get(best)! };
-  }
+/** The page after one that holds `rows` tasks. */
+export function nextPage(at: PagePosition, rows: number, token: string): PagePosition {
+  return { offset: at.offset + rows, token, last: false };
 }
 
-/** Lists `size` tasks from `token`: how many came, and the token after them ("" at the end). */
-export type Hop = (token: string, size: number) => Promise<{ count: number; next: string }>;
+/** The page before; the first page itself (live, with no token) when it is the one before. */
+export function previousPage(at: PagePosition, pageSize: number, token: string): PagePosition {
+  const offset = at.offset - pageSize;
+  return offset <= 0 || token === "" ? FIRST_PAGE : { offset, token, last: false };
+}
 
-/**
- * The position `target` tasks into the listing, reached from the closest
- * known token before it in hops of at most {@link MAX_HOP} tasks (page
- * tokens are cursors: there is no jumping without walking). Every token met
- * is noted. If the listing ends first (old tasks expired meanwhile), answers
- * the last position it reached. `onHop` reports the offset reached, for a
- * person waiting; `signal` stops the walk.
- */
-export async function seek(tokens: PageTokens, target: number, hop: Hop, options: { onHop?: (offset: number) => void; signal?: AbortSignal } = {}): Promise<PagePosition> {
-  let at = tokens.nearest(target);
-  while (at.offset < target) {
-    options.signal?.throwIfAborted();
-    const size = Math.min(MAX_HOP, target - at.offset);
-    const { count, next } = await hop(at.token, size);
-    if (count < size || next === "") return at;
-    at = { offset: at.offset + size, token: next };
-    tokens.note(at);
-    options.onHop?.(at.offset);
-  }
-  return at;
+/** The last page of `total` tasks in pages of `pageSize`. */
+export function lastPage(total: number, pageSize: number): PagePosition {
+  return { offset: lastPageOffset(total, pageSize), token: "", last: true };
 }
 
 /** Where the last page starts, for `total` tasks in pages of `pageSize`. */

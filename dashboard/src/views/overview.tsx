@@ -11,6 +11,7 @@ import { href } from "../model/route.js";
 import { useStore } from "../model/store.js";
 import { chartSeries, FEW } from "../model/chart-series.js";
 import { throttle } from "../model/throttle.js";
+import { TaskNamesPanel } from "./task-names.js";
 
 /** The first screen: counts by state, live charts, workers at a glance, the latest failures. */
 export function Overview() {
@@ -82,6 +83,8 @@ export function Overview() {
           minMax={5}
         />
       </section>
+
+      <TaskNamesPanel />
 
       <div class="columns">
         <section class="panel" aria-label="Workers summary">

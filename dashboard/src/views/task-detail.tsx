@@ -13,6 +13,7 @@ import { Toasts } from "../components/toasts.js";
 import { onTaskChanges } from "../live/live.js";
 import { duration, timestamp } from "../model/format.js";
 import { throttle } from "../model/throttle.js";
+import { TaskLogs } from "./task-logs.js";
 
 /**
  * How often an open running task is fetched again when the live stream
@@ -207,6 +208,7 @@ function Detail({ task, onChanged }: { task: TaskInfo; onChanged: (t: TaskInfo) 
           <JsonView value={task.result ?? null} label="result" />
         </section>
       )}
+      <TaskLogs task={task} />
       <section aria-labelledby="detail-args">
         <h3 id="detail-args">Arguments</h3>
         <JsonView value={task.args} label="arguments" />
@@ -237,7 +239,7 @@ function ErrorBlock({ error }: { error: TaskErrorInfo }) {
 
 /** Every attempt, oldest first; after a RetryTask, each series under its own heading. */
 function Attempts({ task, now }: { task: TaskInfo; now: number }) {
-  const series = attemptSeries(task.attempts, task.maxAttempts);
+  const series = attemptSeries(task.attempts, task.maxAttempts, false, task.series);
   return (
     <>
       {series.map((s) => (

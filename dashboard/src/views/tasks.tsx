@@ -1,11 +1,11 @@
-import { taskInfo, type TaskInfo } from "../../../client/task-info.js";
+import { isStranded, taskInfo, type TaskInfo } from "../../../client/task-info.js";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { tasks as taskClient } from "../api/clients.js";
 import { errorText } from "../api/errors.js";
 import { NARROW, useMedia } from "../components/media.js";
 import { onTaskChanges } from "../live/live.js";
 import { count } from "../model/format.js";
-import { FIRST_PAGE, lastPageOffset, PageTokens, seek, type PagePosition } from "../model/pager.js";
+import { FIRST_PAGE, lastPage, nextPage, previousPage, type PagePosition } from "../model/pager.js";
 import { href, navigate, route } from "../model/route.js";
 import { useStore } from "../model/store.js";
 import { filterFromParams, filterToParams, isFiltered, listRequest, mayChangeListing, NO_FILTER, type TaskFilter } from "../model/task-filter.js";
@@ -13,8 +13,12 @@ import { throttle } from "../model/throttle.js";
 import { TaskDetail } from "./task-detail.js";
 import { TaskFilters } from "./task-filters.js";
 import { TaskCards, TaskTable } from "./task-list.js";
+import { PagerNav } from "./pager-nav.js";
+import { StrandedNotices, useTaskNames } from "./task-names.js";
+import { BulkBar } from "./bulk-bar.js";
 
 const PAGE_SIZE = 50;
+const NONE: ReadonlySet<string> = new Set();
 /**
  * How often a page showing running tasks is listed again while the live
  * stream brings no progress reports (the control plane sends them only once
@@ -26,20 +30,15 @@ interface Page {
   rows: TaskInfo[];
   total: number;
   nextToken: string;
-}
-
-/** A walk to a far page (the oldest) under way. */
-interface Seeking {
-  reached: number;
-  target: number;
-  abort: AbortController;
+  previousToken: string;
 }
 
 /**
- * The task history: filters (in the address, so a view can be shared),
- * newest first, paged with the control plane's page tokens, kept current by
- * the WatchTasks stream, and a detail drawer for one task. A table on wide
- * screens; cards and folded filters on narrow ones.
+ * The task history: filters and order (in the address, so a view can be
+ * shared), paged both ways with the control plane's page tokens (the last
+ * page in one request), kept current by the WatchTasks stream, and a detail
+ * drawer for one task. A table on wide screens; cards and folded filters on
+ * narrow ones.
  */
 export function Tasks() {
   const { params } = useStore(route);
@@ -48,16 +47,28 @@ export function Tasks() {
   const filterKey = filterToParams(filter).toString();
   const narrow = useMedia(NARROW);
   // The page position belongs to one filter: a new filter starts again at the newest tasks.
-  const [at, setAt] = useState<{ filterKey: string; position: PagePosition; tokens: PageTokens }>(() => ({ filterKey, position: FIRST_PAGE, tokens: new PageTokens() }));
-  const paging = at.filterKey === filterKey ? at : { filterKey, position: FIRST_PAGE, tokens: new PageTokens() };
-  const position = paging.position;
+  const [at, setAt] = useState<{ filterKey: string; position: PagePosition }>(() => ({ filterKey, position: FIRST_PAGE }));
+  const position = at.filterKey === filterKey ? at.position : FIRST_PAGE;
   const [page, setPage] = useState<Page | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [live, setLive] = useState(true);
   const [loadedAt, setLoadedAt] = useState(0);
-  const [seeking, setSeeking] = useState<Seeking | undefined>(undefined);
-  const walking = useRef<AbortController | undefined>(undefined);
+  const [reloads, setReloads] = useState(0);
+  // Ticked rows belong to one listing: a new filter or page starts with none.
+  const [selection, setSelection] = useState<{ key: string; ids: ReadonlySet<string> }>({ key: "", ids: new Set() });
+  const selectionKey = `${filterKey}|${position.token}|${position.last}`;
+  const selected = selection.key === selectionKey ? selection.ids : NONE;
+  const onSelect = (ids: readonly string[], on: boolean): void => {
+    const next = new Set(selected);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    setSelection({ key: selectionKey, ids: next });
+  };
 
+  const names = useTaskNames().names;
+  const stranded = useMemo(() => new Set((names ?? []).filter(isStranded).map((n) => n.name)), [names]);
   const rowsRef = useRef<TaskInfo[]>([]);
   rowsRef.current = page?.rows ?? [];
 
@@ -69,10 +80,10 @@ export function Tasks() {
       const mine = ++seq;
       const started = performance.now();
       taskClient
-        .listTasks(listRequest(filter, position.token, PAGE_SIZE))
+        .listTasks(listRequest(filter, position, PAGE_SIZE))
         .then((answer) => {
           if (closed || mine !== seq) return;
-          setPage({ rows: answer.tasks.map(taskInfo), total: answer.totalSize, nextToken: answer.nextPageToken });
+          setPage({ rows: answer.tasks.map(taskInfo), total: answer.totalSize, nextToken: answer.nextPageToken, previousToken: answer.previousPageToken });
           setError(undefined);
           setLoadedAt(performance.now() - started);
         })
@@ -99,33 +110,9 @@ export function Tasks() {
       clearInterval(poll);
       unsubscribe();
     };
-  }, [filterKey, position.token, live]);
+  }, [filterKey, position.token, position.last, live, reloads]);
 
-  // A walk in progress belongs to the filter it started with (and to this view).
-  useEffect(() => () => walking.current?.abort(), [filterKey]);
-
-  const goTo = (next: PagePosition): void => {
-    paging.tokens.note(next);
-    setAt({ ...paging, position: next });
-  };
-  const goToOffset = async (target: number): Promise<void> => {
-    walking.current?.abort();
-    const walk: Seeking = { reached: position.offset, target, abort: new AbortController() };
-    walking.current = walk.abort;
-    setSeeking(walk);
-    try {
-      const hop = async (token: string, size: number) => {
-        const answer = await taskClient.listTasks(listRequest(filter, token, size), { signal: walk.abort.signal });
-        return { count: answer.tasks.length, next: answer.nextPageToken };
-      };
-      const reached = await seek(paging.tokens, target, hop, { signal: walk.abort.signal, onHop: (offset) => setSeeking({ ...walk, reached: offset }) });
-      goTo(reached);
-    } catch (err) {
-      if (!walk.abort.signal.aborted) setError(errorText(err));
-    } finally {
-      setSeeking((s) => (s?.abort === walk.abort ? undefined : s));
-    }
-  };
+  const goTo = (next: PagePosition): void => setAt({ filterKey, position: next });
 
   const setFilter = (next: TaskFilter, replace = false): void => {
     const p = filterToParams(next, new URLSearchParams());
@@ -145,8 +132,6 @@ export function Tasks() {
   const onChanged = (t: TaskInfo): void => setPage((p) => p && { ...p, rows: p.rows.map((r) => (r.id === t.id ? t : r)) });
 
   const first = position.offset;
-  const pages = page ? Math.max(1, Math.ceil(page.total / PAGE_SIZE)) : 1;
-  const last = page ? lastPageOffset(page.total, PAGE_SIZE) : 0;
   return (
     <div class="tasks-view">
       <TaskFilters filter={filter} onChange={setFilter} live={live} onLive={setLive} folded={narrow} />
@@ -156,15 +141,17 @@ export function Tasks() {
         </p>
       )}
       <section class="panel panel-list" aria-label="Task list">
+        <BulkBar filter={filter} selected={selected} onClear={() => setSelection({ key: selectionKey, ids: NONE })} onDone={() => setReloads((n) => n + 1)} />
+        {names !== undefined && <StrandedNotices names={names.filter((n) => n.name === filter.task || page?.rows.some((r) => r.name === n.name && (r.state === "queued" || r.state === "scheduled")))} />}
         {page === undefined ? (
           <p class="muted">Loading…</p>
         ) : page.rows.length === 0 ? (
           <div class="empty-state">
-            <h2>{first > 0 ? "No tasks on this page any more" : isFiltered(filter) ? "No task matches these filters" : "No tasks yet"}</h2>
+            <h2>{first > 0 || position.token ? "No tasks on this page any more" : isFiltered(filter) ? "No task matches these filters" : "No tasks yet"}</h2>
             <p>
-              {first > 0 ? (
+              {first > 0 || position.token ? (
                 <button type="button" class="link" onClick={() => goTo(FIRST_PAGE)}>
-                  Back to the newest tasks
+                  Back to the first page
                 </button>
               ) : isFiltered(filter) ? (
                 <button type="button" class="link" onClick={() => setFilter(NO_FILTER)}>
@@ -178,50 +165,24 @@ export function Tasks() {
             </p>
           </div>
         ) : narrow ? (
-          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} />
+          <TaskCards rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} selected={selected} onSelect={onSelect} />
         ) : (
-          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} />
+          <TaskTable rows={page.rows} openId={openId} openHref={openHref} onOpen={open} onChanged={onChanged} stranded={stranded} selected={selected} onSelect={onSelect} />
         )}
         {page !== undefined && page.rows.length > 0 && (
-          <nav class="pager" aria-label="Pages">
-            <span class="muted" data-testid="page-range">
-              {count(first + 1)}–{count(first + page.rows.length)} of {count(page.total)}
-              <span class="small">
-                {" "}
-                · page {count(Math.floor(first / PAGE_SIZE) + 1)} of {count(pages)}
-                {loadedAt > 0 && ` · listed in ${Math.round(loadedAt)} ms`}
-              </span>
-            </span>
-            {seeking ? (
-              <span class="pager-buttons" role="status">
-                Finding the page… {count(seeking.reached)} of {count(seeking.target)} tasks
-                <button type="button" class="button button-small" onClick={() => seeking.abort.abort()}>
-                  Stop
-                </button>
-              </span>
-            ) : (
-              <span class="pager-buttons">
-                <button type="button" class="button" disabled={first === 0} onClick={() => goTo(FIRST_PAGE)}>
-                  Newest
-                </button>
-                <button type="button" class="button" disabled={first === 0} onClick={() => void goToOffset(Math.max(0, first - PAGE_SIZE))}>
-                  ← Newer
-                </button>
-                <button type="button" class="button" disabled={!page.nextToken} onClick={() => goTo({ offset: first + page.rows.length, token: page.nextToken })}>
-                  Older →
-                </button>
-                <button
-                  type="button"
-                  class="button"
-                  disabled={!page.nextToken || first >= last}
-                  title="The oldest tasks kept: reached by walking the pages, 1,000 tasks a request"
-                  onClick={() => void goToOffset(last)}
-                >
-                  Oldest
-                </button>
-              </span>
-            )}
-          </nav>
+          <PagerNav
+            order={filter.order}
+            first={first}
+            rows={page.rows.length}
+            total={page.total}
+            pageSize={PAGE_SIZE}
+            listedMs={loadedAt}
+            atLast={position.last || !page.nextToken}
+            onFirst={first > 0 || position.token || position.last ? () => goTo(FIRST_PAGE) : undefined}
+            onPrevious={page.previousToken || (first > 0 && position.last) ? () => goTo(previousPage(position, PAGE_SIZE, page.previousToken)) : undefined}
+            onNext={page.nextToken ? () => goTo(nextPage(position, page.rows.length, page.nextToken)) : undefined}
+            onLast={!position.last && page.nextToken ? () => goTo(lastPage(page.total, PAGE_SIZE)) : undefined}
+          />
         )}
       </section>
       {openId && <TaskDetail key={openId} id={openId} onClose={() => open(undefined)} />}

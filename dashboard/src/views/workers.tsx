@@ -4,6 +4,7 @@ import { Badge } from "../components/badge.js";
 import { NARROW, useMedia } from "../components/media.js";
 import { liveStats } from "../live/live.js";
 import { count, rate } from "../model/format.js";
+import { href } from "../model/route.js";
 import { useStore } from "../model/store.js";
 
 const STATE_HELP: Record<string, string> = {
@@ -16,7 +17,8 @@ const STATE_HELP: Record<string, string> = {
 /**
  * Every registered worker (and the recently lost ones), live. Workers count
  * attempts, not tasks: a task tried three times is three attempts here. A
- * table on wide screens, one card per worker on narrow ones.
+ * worker's name opens the tasks it ran. A table on wide screens, one card
+ * per worker on narrow ones.
  */
 export function Workers() {
   const { workers, stats } = useStore(liveStats);
@@ -73,7 +75,7 @@ function WorkerTable({ workers }: { workers: WorkerInfo[] }) {
           {workers.map((w) => (
             <tr key={w.id} class={w.state === "lost" ? "row-dim" : ""}>
               <td>
-                <strong>{w.name}</strong>
+                <WorkerLink worker={w} />
                 <div class="muted small">v{w.version}</div>
               </td>
               <td>
@@ -112,7 +114,9 @@ function WorkerCards({ workers }: { workers: WorkerInfo[] }) {
       {workers.map((w) => (
         <li key={w.id} class={`item-card${w.state === "lost" ? " row-dim" : ""}`}>
           <div class="item-head">
-            <strong class="item-title">{w.name}</strong>
+            <span class="item-title">
+              <WorkerLink worker={w} />
+            </span>
             <Badge kind={w.state} title={STATE_HELP[w.state]} />
           </div>
           <div class="item-meta muted small">
@@ -148,6 +152,15 @@ function WorkerCards({ workers }: { workers: WorkerInfo[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The worker's name, linking to the tasks it ran (any attempt). */
+function WorkerLink({ worker: w }: { worker: WorkerInfo }) {
+  return (
+    <a href={href("tasks", new URLSearchParams({ worker: w.id }))} title={`Tasks with an attempt on ${w.name}`}>
+      <strong>{w.name}</strong>
+    </a>
   );
 }
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/admin_service.proto.
  */
 export const file_fastworker_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFmYXN0d29ya2VyL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SDWZhc3R3b3JrZXIudjEiSQoKUXVldWVEZXB0aBIQCghjcml0aWNhbBgBIAEoAxIMCgRoaWdoGAIgASgDEg4KBm5vcm1hbBgDIAEoAxILCgNsb3cYBCABKAMi5AMKBVN0YXRzEikKBnF1ZXVlZBgBIAEoCzIZLmZhc3R3b3JrZXIudjEuUXVldWVEZXB0aBIRCglzY2hlZHVsZWQYAiABKAMSDwoHcnVubmluZxgDIAEoAxIRCglzdWNjZWVkZWQYBCABKAMSDgoGZmFpbGVkGAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoAxIXCg9zdWJtaXR0ZWRfdG90YWwYByABKAMSFwoPc3VjY2VlZGVkX3RvdGFsGAggASgDEhQKDGZhaWxlZF90b3RhbBgJIAEoAxIXCg9jYW5jZWxsZWRfdG90YWwYCiABKAMSFQoNcmV0cmllZF90b3RhbBgLIAEoAxIaChJsYXRlX3Jlc3VsdHNfdG90YWwYDCABKAMSHAoUbGVhc2VfZXhwaXJpZXNfdG90YWwYDSABKAMSEgoKdGhyb3VnaHB1dBgOIAEoARIUCgxmYWlsdXJlX3JhdGUYDyABKAESDwoHd29ya2VycxgQIAEoBRIuCgpzdGFydGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGBIgASgJEigKBHRpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhEKD0dldFN0YXRzUmVxdWVzdCI3ChBHZXRTdGF0c1Jlc3BvbnNlEiMKBXN0YXRzGAEgASgLMhQuZmFzdHdvcmtlci52MS5TdGF0cyJyChFXYXRjaFN0YXRzUmVxdWVzdBIrCghpbnRlcnZhbBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9pbmNsdWRlX3dvcmtlcnMYAiABKAgSFwoPaW5jbHVkZV9oaXN0b3J5GAMgASgIIpIBChJXYXRjaFN0YXRzUmVzcG9uc2USIwoFc3RhdHMYASABKAsyFC5mYXN0d29ya2VyLnYxLlN0YXRzEioKB3dvcmtlcnMYAiADKAsyGS5mYXN0d29ya2VyLnYxLldvcmtlckluZm8SKwoHc2FtcGxlcxgDIAMoCzIaLmZhc3R3b3JrZXIudjEuU3RhdHNTYW1wbGUizAEKC1N0YXRzU2FtcGxlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBnBlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCglzdWJtaXR0ZWQYAyABKAMSEQoJc3VjY2VlZGVkGAQgASgDEg4KBmZhaWxlZBgFIAEoAxIRCgljYW5jZWxsZWQYBiABKAMSDgoGcXVldWVkGAcgASgDEg8KB3J1bm5pbmcYCCABKAMiEwoRV2F0Y2hUYXNrc1JlcXVlc3QiSQoSV2F0Y2hUYXNrc1Jlc3BvbnNlEiIKBXRhc2tzGAEgAygLMhMuZmFzdHdvcmtlci52MS5UYXNrEg8KB29taXR0ZWQYAiABKAUi7AIKCldvcmtlckluZm8SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRob3N0GAMgASgJEgsKA3BpZBgEIAEoBRINCgV0YXNrcxgFIAMoCRITCgtjb25jdXJyZW5jeRgGIAEoBRIQCghjYXBhY2l0eRgHIAEoBRIRCglpbl9mbGlnaHQYCCABKAUSKQoFc3RhdGUYCSABKA4yGi5mYXN0d29ya2VyLnYxLldvcmtlclN0YXRlEhcKD3N1Y2NlZWRlZF90b3RhbBgKIAEoAxIUCgxmYWlsZWRfdG90YWwYCyABKAMSDAoEcmF0ZRgMIAEoARIwCgxjb25uZWN0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGA8gASgJIhQKEkxpc3RXb3JrZXJzUmVxdWVzdCJBChNMaXN0V29ya2Vyc1Jlc3BvbnNlEioKB3dvcmtlcnMYASADKAsyGS5mYXN0d29ya2VyLnYxLldvcmtlckluZm8qlQEKC1dvcmtlclN0YXRlEhwKGFdPUktFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1dPUktFUl9TVEFURV9BQ1RJVkUQARIZChVXT1JLRVJfU1RBVEVfRFJBSU5JTkcQAhIdChlXT1JLRVJfU1RBVEVfRElTQ09OTkVDVEVEEAMSFQoRV09SS0VSX1NUQVRFX0xPU1QQBDLbAgoMQWRtaW5TZXJ2aWNlEksKCEdldFN0YXRzEh4uZmFzdHdvcmtlci52MS5HZXRTdGF0c1JlcXVlc3QaHy5mYXN0d29ya2VyLnYxLkdldFN0YXRzUmVzcG9uc2USUwoKV2F0Y2hTdGF0cxIgLmZhc3R3b3JrZXIudjEuV2F0Y2hTdGF0c1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLldhdGNoU3RhdHNSZXNwb25zZTABElQKC0xpc3RXb3JrZXJzEiEuZmFzdHdvcmtlci52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIi5mYXN0d29ya2VyLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUwoKV2F0Y2hUYXNrcxIgLmZhc3R3b3JrZXIudjEuV2F0Y2hUYXNrc1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLldhdGNoVGFza3NSZXNwb25zZTABYgZwcm90bzM", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiFmYXN0d29ya2VyL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SDWZhc3R3b3JrZXIudjEiSQoKUXVldWVEZXB0aBIQCghjcml0aWNhbBgBIAEoAxIMCgRoaWdoGAIgASgDEg4KBm5vcm1hbBgDIAEoAxILCgNsb3cYBCABKAMixgQKBVN0YXRzEikKBnF1ZXVlZBgBIAEoCzIZLmZhc3R3b3JrZXIudjEuUXVldWVEZXB0aBIRCglzY2hlZHVsZWQYAiABKAMSDwoHcnVubmluZxgDIAEoAxIRCglzdWNjZWVkZWQYBCABKAMSDgoGZmFpbGVkGAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoAxIXCg9zdWJtaXR0ZWRfdG90YWwYByABKAMSFwoPc3VjY2VlZGVkX3RvdGFsGAggASgDEhQKDGZhaWxlZF90b3RhbBgJIAEoAxIXCg9jYW5jZWxsZWRfdG90YWwYCiABKAMSFQoNcmV0cmllZF90b3RhbBgLIAEoAxIaChJsYXRlX3Jlc3VsdHNfdG90YWwYDCABKAMSHAoUbGVhc2VfZXhwaXJpZXNfdG90YWwYDSABKAMSEgoKdGhyb3VnaHB1dBgOIAEoARIUCgxmYWlsdXJlX3JhdGUYDyABKAESDwoHd29ya2VycxgQIAEoBRIuCgpzdGFydGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGBIgASgJEigKBHRpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD3JlY2VudF9maW5pc2hlZBgUIAEoAxIVCg1yZWNlbnRfZmFpbGVkGBUgASgDEjAKDXJlY2VudF93aW5kb3cYFiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iEQoPR2V0U3RhdHNSZXF1ZXN0IjcKEEdldFN0YXRzUmVzcG9uc2USIwoFc3RhdHMYASABKAsyFC5mYXN0d29ya2VyLnYxLlN0YXRzInIKEVdhdGNoU3RhdHNSZXF1ZXN0EisKCGludGVydmFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD2luY2x1ZGVfd29ya2VycxgCIAEoCBIXCg9pbmNsdWRlX2hpc3RvcnkYAyABKAgikgEKEldhdGNoU3RhdHNSZXNwb25zZRIjCgVzdGF0cxgBIAEoCzIULmZhc3R3b3JrZXIudjEuU3RhdHMSKgoHd29ya2VycxgCIAMoCzIZLmZhc3R3b3JrZXIudjEuV29ya2VySW5mbxIrCgdzYW1wbGVzGAMgAygLMhouZmFzdHdvcmtlci52MS5TdGF0c1NhbXBsZSLMAQoLU3RhdHNTYW1wbGUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoGcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhEKCXN1Ym1pdHRlZBgDIAEoAxIRCglzdWNjZWVkZWQYBCABKAMSDgoGZmFpbGVkGAUgASgDEhEKCWNhbmNlbGxlZBgGIAEoAxIOCgZxdWV1ZWQYByABKAMSDwoHcnVubmluZxgIIAEoAyITChFXYXRjaFRhc2tzUmVxdWVzdCJJChJXYXRjaFRhc2tzUmVzcG9uc2USIgoFdGFza3MYASADKAsyEy5mYXN0d29ya2VyLnYxLlRhc2sSDwoHb21pdHRlZBgCIAEoBSLsAgoKV29ya2VySW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBGhvc3QYAyABKAkSCwoDcGlkGAQgASgFEg0KBXRhc2tzGAUgAygJEhMKC2NvbmN1cnJlbmN5GAYgASgFEhAKCGNhcGFjaXR5GAcgASgFEhEKCWluX2ZsaWdodBgIIAEoBRIpCgVzdGF0ZRgJIAEoDjIaLmZhc3R3b3JrZXIudjEuV29ya2VyU3RhdGUSFwoPc3VjY2VlZGVkX3RvdGFsGAogASgDEhQKDGZhaWxlZF90b3RhbBgLIAEoAxIMCgRyYXRlGAwgASgBEjAKDGNvbm5lY3RlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9oZWFydGJlYXRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3ZlcnNpb24YDyABKAkiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IkEKE0xpc3RXb3JrZXJzUmVzcG9uc2USKgoHd29ya2VycxgBIAMoCzIZLmZhc3R3b3JrZXIudjEuV29ya2VySW5mbyLTAgoNVGFza05hbWVTdGF0cxIMCgRuYW1lGAEgASgJEg4KBnF1ZXVlZBgCIAEoAxIRCglzY2hlZHVsZWQYAyABKAMSDwoHcnVubmluZxgEIAEoAxIRCglzdWNjZWVkZWQYBSABKAMSDgoGZmFpbGVkGAYgASgDEhEKCWNhbmNlbGxlZBgHIAEoAxIPCgd3b3JrZXJzGAggASgFEg4KBnBhdXNlZBgJIAEoCBItCglwYXVzZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KDHJ1bl90aW1lX3A1MBgLIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxydW5fdGltZV9wOTUYDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGAoQcnVuX3RpbWVfc2FtcGxlcxgNIAEoBSIlChRMaXN0VGFza05hbWVzUmVxdWVzdBINCgVsaW1pdBgBIAEoBSJZChVMaXN0VGFza05hbWVzUmVzcG9uc2USKwoFbmFtZXMYASADKAsyHC5mYXN0d29ya2VyLnYxLlRhc2tOYW1lU3RhdHMSEwoLdG90YWxfbmFtZXMYAiABKAUiJAoUUGF1c2VUYXNrTmFtZVJlcXVlc3QSDAoEdGFzaxgBIAEoCSJDChVQYXVzZVRhc2tOYW1lUmVzcG9uc2USKgoEbmFtZRgBIAEoCzIcLmZhc3R3b3JrZXIudjEuVGFza05hbWVTdGF0cyIlChVSZXN1bWVUYXNrTmFtZVJlcXVlc3QSDAoEdGFzaxgBIAEoCSJEChZSZXN1bWVUYXNrTmFtZVJlc3BvbnNlEioKBG5hbWUYASABKAsyHC5mYXN0d29ya2VyLnYxLlRhc2tOYW1lU3RhdHMqlQEKC1dvcmtlclN0YXRlEhwKGFdPUktFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1dPUktFUl9TVEFURV9BQ1RJVkUQARIZChVXT1JLRVJfU1RBVEVfRFJBSU5JTkcQAhIdChlXT1JLRVJfU1RBVEVfRElTQ09OTkVDVEVEEAMSFQoRV09SS0VSX1NUQVRFX0xPU1QQBDLyBAoMQWRtaW5TZXJ2aWNlEksKCEdldFN0YXRzEh4uZmFzdHdvcmtlci52MS5HZXRTdGF0c1JlcXVlc3QaHy5mYXN0d29ya2VyLnYxLkdldFN0YXRzUmVzcG9uc2USUwoKV2F0Y2hTdGF0cxIgLmZhc3R3b3JrZXIudjEuV2F0Y2hTdGF0c1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLldhdGNoU3RhdHNSZXNwb25zZTABElQKC0xpc3RXb3JrZXJzEiEuZmFzdHdvcmtlci52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIi5mYXN0d29ya2VyLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUwoKV2F0Y2hUYXNrcxIgLmZhc3R3b3JrZXIudjEuV2F0Y2hUYXNrc1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLldhdGNoVGFza3NSZXNwb25zZTABEloKDUxpc3RUYXNrTmFtZXMSIy5mYXN0d29ya2VyLnYxLkxpc3RUYXNrTmFtZXNSZXF1ZXN0GiQuZmFzdHdvcmtlci52MS5MaXN0VGFza05hbWVzUmVzcG9uc2USWgoNUGF1c2VUYXNrTmFtZRIjLmZhc3R3b3JrZXIudjEuUGF1c2VUYXNrTmFtZVJlcXVlc3QaJC5mYXN0d29ya2VyLnYxLlBhdXNlVGFza05hbWVSZXNwb25zZRJdCg5SZXN1bWVUYXNrTmFtZRIkLmZhc3R3b3JrZXIudjEuUmVzdW1lVGFza05hbWVSZXF1ZXN0GiUuZmFzdHdvcmtlci52MS5SZXN1bWVUYXNrTmFtZVJlc3BvbnNlYgZwcm90bzM", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * QueueDepth counts queued tasks per priority.
@@ -129,14 +129,15 @@ export type Stats = Message<"fastworker.v1.Stats"> & {
   leaseExpiriesTotal: bigint;
 
   /**
-   * Tasks finished per second, averaged over the last 10 seconds.
+   * Tasks finished per second over recent_window (the last 10 seconds, or
+   * less just after a start): recent_finished / recent_window.
    *
    * @generated from field: double throughput = 14;
    */
   throughput: number;
 
   /**
-   * Failed / finished over the last 10 seconds, 0..1.
+   * Failed / finished over recent_window, 0..1: recent_failed / recent_finished.
    *
    * @generated from field: double failure_rate = 15;
    */
@@ -161,6 +162,28 @@ export type Stats = Message<"fastworker.v1.Stats"> & {
    * @generated from field: google.protobuf.Timestamp time = 19;
    */
   time?: Timestamp | undefined;
+
+  /**
+   * The tasks behind throughput and failure_rate: finished (any final
+   * state) and failed within recent_window, so a rate can be shown with its
+   * counts (a rate of few tasks says little).
+   *
+   * @generated from field: int64 recent_finished = 20;
+   */
+  recentFinished: bigint;
+
+  /**
+   * @generated from field: int64 recent_failed = 21;
+   */
+  recentFailed: bigint;
+
+  /**
+   * The time the rates cover: from the start of the oldest second counted
+   * to now (at most 10 s; less just after the control plane started).
+   *
+   * @generated from field: google.protobuf.Duration recent_window = 22;
+   */
+  recentWindow?: Duration | undefined;
 };
 
 /**
@@ -491,6 +514,208 @@ export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__P
   messageDesc(file_fastworker_v1_admin_service, 11);
 
 /**
+ * TaskNameStats is one task name's row in ListTaskNames.
+ *
+ * @generated from message fastworker.v1.TaskNameStats
+ */
+export type TaskNameStats = Message<"fastworker.v1.TaskNameStats"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Tasks now in each state; the final ones count what the control plane
+   * still keeps (results expire).
+   *
+   * @generated from field: int64 queued = 2;
+   */
+  queued: bigint;
+
+  /**
+   * @generated from field: int64 scheduled = 3;
+   */
+  scheduled: bigint;
+
+  /**
+   * @generated from field: int64 running = 4;
+   */
+  running: bigint;
+
+  /**
+   * @generated from field: int64 succeeded = 5;
+   */
+  succeeded: bigint;
+
+  /**
+   * @generated from field: int64 failed = 6;
+   */
+  failed: bigint;
+
+  /**
+   * @generated from field: int64 cancelled = 7;
+   */
+  cancelled: bigint;
+
+  /**
+   * Connected workers (dispatch stream open) that serve the name. With 0
+   * and tasks waiting, nothing can run them until such a worker connects.
+   *
+   * @generated from field: int32 workers = 8;
+   */
+  workers: number;
+
+  /**
+   * Paused with PauseTaskName: its queued tasks wait.
+   *
+   * @generated from field: bool paused = 9;
+   */
+  paused: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp paused_at = 10;
+   */
+  pausedAt?: Timestamp | undefined;
+
+  /**
+   * Run time (dispatch to outcome) of its recent attempts that ended (at
+   * most the last 256): median and 95th percentile, over run_time_samples.
+   *
+   * @generated from field: google.protobuf.Duration run_time_p50 = 11;
+   */
+  runTimeP50?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration run_time_p95 = 12;
+   */
+  runTimeP95?: Duration | undefined;
+
+  /**
+   * @generated from field: int32 run_time_samples = 13;
+   */
+  runTimeSamples: number;
+};
+
+/**
+ * Describes the message fastworker.v1.TaskNameStats.
+ * Use `create(TaskNameStatsSchema)` to create a new message.
+ */
+export const TaskNameStatsSchema: GenMessage<TaskNameStats> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 12);
+
+/**
+ * @generated from message fastworker.v1.ListTaskNamesRequest
+ */
+export type ListTaskNamesRequest = Message<"fastworker.v1.ListTaskNamesRequest"> & {
+  /**
+   * At most this many names (default and maximum 1,000), the most queued
+   * first, then the most running, then by name.
+   *
+   * @generated from field: int32 limit = 1;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message fastworker.v1.ListTaskNamesRequest.
+ * Use `create(ListTaskNamesRequestSchema)` to create a new message.
+ */
+export const ListTaskNamesRequestSchema: GenMessage<ListTaskNamesRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 13);
+
+/**
+ * @generated from message fastworker.v1.ListTaskNamesResponse
+ */
+export type ListTaskNamesResponse = Message<"fastworker.v1.ListTaskNamesResponse"> & {
+  /**
+   * @generated from field: repeated fastworker.v1.TaskNameStats names = 1;
+   */
+  names: TaskNameStats[];
+
+  /**
+   * Names known in all (more than listed when the limit cut the list).
+   *
+   * @generated from field: int32 total_names = 2;
+   */
+  totalNames: number;
+};
+
+/**
+ * Describes the message fastworker.v1.ListTaskNamesResponse.
+ * Use `create(ListTaskNamesResponseSchema)` to create a new message.
+ */
+export const ListTaskNamesResponseSchema: GenMessage<ListTaskNamesResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 14);
+
+/**
+ * @generated from message fastworker.v1.PauseTaskNameRequest
+ */
+export type PauseTaskNameRequest = Message<"fastworker.v1.PauseTaskNameRequest"> & {
+  /**
+   * @generated from field: string task = 1;
+   */
+  task: string;
+};
+
+/**
+ * Describes the message fastworker.v1.PauseTaskNameRequest.
+ * Use `create(PauseTaskNameRequestSchema)` to create a new message.
+ */
+export const PauseTaskNameRequestSchema: GenMessage<PauseTaskNameRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 15);
+
+/**
+ * @generated from message fastworker.v1.PauseTaskNameResponse
+ */
+export type PauseTaskNameResponse = Message<"fastworker.v1.PauseTaskNameResponse"> & {
+  /**
+   * @generated from field: fastworker.v1.TaskNameStats name = 1;
+   */
+  name?: TaskNameStats | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.PauseTaskNameResponse.
+ * Use `create(PauseTaskNameResponseSchema)` to create a new message.
+ */
+export const PauseTaskNameResponseSchema: GenMessage<PauseTaskNameResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 16);
+
+/**
+ * @generated from message fastworker.v1.ResumeTaskNameRequest
+ */
+export type ResumeTaskNameRequest = Message<"fastworker.v1.ResumeTaskNameRequest"> & {
+  /**
+   * @generated from field: string task = 1;
+   */
+  task: string;
+};
+
+/**
+ * Describes the message fastworker.v1.ResumeTaskNameRequest.
+ * Use `create(ResumeTaskNameRequestSchema)` to create a new message.
+ */
+export const ResumeTaskNameRequestSchema: GenMessage<ResumeTaskNameRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 17);
+
+/**
+ * @generated from message fastworker.v1.ResumeTaskNameResponse
+ */
+export type ResumeTaskNameResponse = Message<"fastworker.v1.ResumeTaskNameResponse"> & {
+  /**
+   * @generated from field: fastworker.v1.TaskNameStats name = 1;
+   */
+  name?: TaskNameStats | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.ResumeTaskNameResponse.
+ * Use `create(ResumeTaskNameResponseSchema)` to create a new message.
+ */
+export const ResumeTaskNameResponseSchema: GenMessage<ResumeTaskNameResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_admin_service, 18);
+
+/**
  * @generated from enum fastworker.v1.WorkerState
  */
 export enum WorkerState {
@@ -578,6 +803,42 @@ export const AdminService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchTasksRequestSchema;
     output: typeof WatchTasksResponseSchema;
+  },
+  /**
+   * ListTaskNames answers, per task name, its tasks in each state, the
+   * connected workers that serve it, whether it is paused, and the run time
+   * of its recent attempts: the table that shows work nothing can run. The
+   * names are those of kept tasks, of task definitions workers declared, and
+   * paused ones; at most `limit`, the most queued first.
+   *
+   * @generated from rpc fastworker.v1.AdminService.ListTaskNames
+   */
+  listTaskNames: {
+    methodKind: "unary";
+    input: typeof ListTaskNamesRequestSchema;
+    output: typeof ListTaskNamesResponseSchema;
+  },
+  /**
+   * PauseTaskName stops dispatching tasks of a name until ResumeTaskName:
+   * submissions are still accepted and queue up, running tasks go on.
+   * Kept across restarts.
+   *
+   * @generated from rpc fastworker.v1.AdminService.PauseTaskName
+   */
+  pauseTaskName: {
+    methodKind: "unary";
+    input: typeof PauseTaskNameRequestSchema;
+    output: typeof PauseTaskNameResponseSchema;
+  },
+  /**
+   * ResumeTaskName dispatches a paused name's tasks again, in their order.
+   *
+   * @generated from rpc fastworker.v1.AdminService.ResumeTaskName
+   */
+  resumeTaskName: {
+    methodKind: "unary";
+    input: typeof ResumeTaskNameRequestSchema;
+    output: typeof ResumeTaskNameResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fastworker_v1_admin_service, 0);

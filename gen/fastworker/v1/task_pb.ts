@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/task.proto.
  */
 export const file_fastworker_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("ChhmYXN0d29ya2VyL3YxL3Rhc2sucHJvdG8SDWZhc3R3b3JrZXIudjEiTAoJVGFza0Vycm9yEg8KB21lc3NhZ2UYASABKAkSDQoFc3RhY2sYAiABKAkSDAoEdHlwZRgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgimwEKC1JldHJ5UG9saWN5EhQKDG1heF9hdHRlbXB0cxgBIAEoBRIyCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLbWF4X2JhY2tvZmYYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbXVsdGlwbGllchgEIAEoASKsAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKAUSEQoJd29ya2VyX2lkGAIgASgJEhMKC3dvcmtlcl9uYW1lGAMgASgJEjEKDWRpc3BhdGNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGFja2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoHb3V0Y29tZRgHIAEoDjIdLmZhc3R3b3JrZXIudjEuQXR0ZW1wdE91dGNvbWUSJwoFZXJyb3IYCCABKAsyGC5mYXN0d29ya2VyLnYxLlRhc2tFcnJvciJdCghQcm9ncmVzcxIQCghmcmFjdGlvbhgBIAEoARIPCgdtZXNzYWdlGAIgASgJEi4KCnVwZGF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuoFCgRUYXNrEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSKQoIcHJpb3JpdHkYAyABKA4yFy5mYXN0d29ya2VyLnYxLlByaW9yaXR5EicKBXN0YXRlGAQgASgOMhguZmFzdHdvcmtlci52MS5UYXNrU3RhdGUSJAoEYXJncxgFIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRImCgZyZXN1bHQYBiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJwoFZXJyb3IYByABKAsyGC5mYXN0d29ya2VyLnYxLlRhc2tFcnJvchIPCgdhdHRlbXB0GAggASgFEhQKDG1heF9hdHRlbXB0cxgJIAEoBRIoCghhdHRlbXB0cxgKIAMoCzIWLmZhc3R3b3JrZXIudjEuQXR0ZW1wdBIRCgl3b3JrZXJfaWQYCyABKAkSEwoLd29ya2VyX25hbWUYDCABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GA0gASgJEi4KCmNyZWF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDXNjaGVkdWxlZF9mb3IYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5zdGF0dXNfbWVzc2FnZRgSIAEoCRIpCghwcm9ncmVzcxgTIAEoCzIXLmZhc3R3b3JrZXIudjEuUHJvZ3Jlc3MSMwoIbWV0YWRhdGEYFCADKAsyIS5mYXN0d29ya2VyLnYxLlRhc2suTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLAoLRXJyb3JTdGF0dXMSDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJKnUKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASFQoRUFJJT1JJVFlfQ1JJVElDQUwQARIRCg1QUklPUklUWV9ISUdIEAISEwoPUFJJT1JJVFlfTk9STUFMEAMSEAoMUFJJT1JJVFlfTE9XEAQquwEKCVRhc2tTdGF0ZRIaChZUQVNLX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRVEFTS19TVEFURV9RVUVVRUQQARIYChRUQVNLX1NUQVRFX1NDSEVEVUxFRBACEhYKElRBU0tfU1RBVEVfUlVOTklORxADEhgKFFRBU0tfU1RBVEVfU1VDQ0VFREVEEAQSFQoRVEFTS19TVEFURV9GQUlMRUQQBRIYChRUQVNLX1NUQVRFX0NBTkNFTExFRBAGKuIBCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIdChlBVFRFTVBUX09VVENPTUVfU1VDQ0VFREVEEAESGgoWQVRURU1QVF9PVVRDT01FX0ZBSUxFRBACEh0KGUFUVEVNUFRfT1VUQ09NRV9USU1FRF9PVVQQAxIdChlBVFRFTVBUX09VVENPTUVfQ0FOQ0VMTEVEEAQSGAoUQVRURU1QVF9PVVRDT01FX0xPU1QQBRIcChhBVFRFTVBUX09VVENPTUVfUkVMRUFTRUQQBipOCghUYXNrVmlldxIZChVUQVNLX1ZJRVdfVU5TUEVDSUZJRUQQABITCg9UQVNLX1ZJRVdfQkFTSUMQARISCg5UQVNLX1ZJRVdfRlVMTBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChhmYXN0d29ya2VyL3YxL3Rhc2sucHJvdG8SDWZhc3R3b3JrZXIudjEiTAoJVGFza0Vycm9yEg8KB21lc3NhZ2UYASABKAkSDQoFc3RhY2sYAiABKAkSDAoEdHlwZRgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgimwEKC1JldHJ5UG9saWN5EhQKDG1heF9hdHRlbXB0cxgBIAEoBRIyCg9pbml0aWFsX2JhY2tvZmYYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLbWF4X2JhY2tvZmYYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbXVsdGlwbGllchgEIAEoASK8AgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKAUSEQoJd29ya2VyX2lkGAIgASgJEhMKC3dvcmtlcl9uYW1lGAMgASgJEjEKDWRpc3BhdGNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGFja2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoHb3V0Y29tZRgHIAEoDjIdLmZhc3R3b3JrZXIudjEuQXR0ZW1wdE91dGNvbWUSJwoFZXJyb3IYCCABKAsyGC5mYXN0d29ya2VyLnYxLlRhc2tFcnJvchIOCgZzZXJpZXMYCSABKAUiXQoIUHJvZ3Jlc3MSEAoIZnJhY3Rpb24YASABKAESDwoHbWVzc2FnZRgCIAEoCRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSBgoEVGFzaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEikKCHByaW9yaXR5GAMgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRInCgVzdGF0ZRgEIAEoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEiQKBGFyZ3MYBSABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJgoGcmVzdWx0GAYgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEicKBWVycm9yGAcgASgLMhguZmFzdHdvcmtlci52MS5UYXNrRXJyb3ISDwoHYXR0ZW1wdBgIIAEoBRIUCgxtYXhfYXR0ZW1wdHMYCSABKAUSKAoIYXR0ZW1wdHMYCiADKAsyFi5mYXN0d29ya2VyLnYxLkF0dGVtcHQSEQoJd29ya2VyX2lkGAsgASgJEhMKC3dvcmtlcl9uYW1lGAwgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgNIAEoCRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1zY2hlZHVsZWRfZm9yGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOc3RhdHVzX21lc3NhZ2UYEiABKAkSKQoIcHJvZ3Jlc3MYEyABKAsyFy5mYXN0d29ya2VyLnYxLlByb2dyZXNzEjMKCG1ldGFkYXRhGBQgAygLMiEuZmFzdHdvcmtlci52MS5UYXNrLk1ldGFkYXRhRW50cnkSDgoGc2VyaWVzGBUgASgFEhYKDnNlcmllc19hdHRlbXB0GBYgASgFGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIsCgtFcnJvclN0YXR1cxIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkiUgoHTG9nTGluZRIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdhdHRlbXB0GAIgASgFEgwKBHRleHQYAyABKAkqdQoIUHJpb3JpdHkSGAoUUFJJT1JJVFlfVU5TUEVDSUZJRUQQABIVChFQUklPUklUWV9DUklUSUNBTBABEhEKDVBSSU9SSVRZX0hJR0gQAhITCg9QUklPUklUWV9OT1JNQUwQAxIQCgxQUklPUklUWV9MT1cQBCq7AQoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFUQVNLX1NUQVRFX1FVRVVFRBABEhgKFFRBU0tfU1RBVEVfU0NIRURVTEVEEAISFgoSVEFTS19TVEFURV9SVU5OSU5HEAMSGAoUVEFTS19TVEFURV9TVUNDRUVERUQQBBIVChFUQVNLX1NUQVRFX0ZBSUxFRBAFEhgKFFRBU0tfU1RBVEVfQ0FOQ0VMTEVEEAYq4gEKDkF0dGVtcHRPdXRjb21lEh8KG0FUVEVNUFRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUFUVEVNUFRfT1VUQ09NRV9TVUNDRUVERUQQARIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAISHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBADEh0KGUFUVEVNUFRfT1VUQ09NRV9DQU5DRUxMRUQQBBIYChRBVFRFTVBUX09VVENPTUVfTE9TVBAFEhwKGEFUVEVNUFRfT1VUQ09NRV9SRUxFQVNFRBAGKk4KCFRhc2tWaWV3EhkKFVRBU0tfVklFV19VTlNQRUNJRklFRBAAEhMKD1RBU0tfVklFV19CQVNJQxABEhIKDlRBU0tfVklFV19GVUxMEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * TaskError describes why an attempt or a task failed.
@@ -145,6 +145,14 @@ export type Attempt = Message<"fastworker.v1.Attempt"> & {
    * @generated from field: fastworker.v1.TaskError error = 8;
    */
   error?: TaskError | undefined;
+
+  /**
+   * The series this attempt belongs to: 1 for the task's first run, one more
+   * for each RetryTask (a retry by hand starts a new series).
+   *
+   * @generated from field: int32 series = 9;
+   */
+  series: number;
 };
 
 /**
@@ -311,6 +319,23 @@ export type Task = Message<"fastworker.v1.Task"> & {
    * @generated from field: map<string, string> metadata = 20;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * The current series of attempts: 1 for the first run, one more for each
+   * RetryTask. max_attempts applies per series.
+   *
+   * @generated from field: int32 series = 21;
+   */
+  series: number;
+
+  /**
+   * Attempts of the current series that count toward max_attempts (those
+   * lost with their worker or handed back on a drain do not): "attempt
+   * series_attempt of max_attempts". 0 before the series' first dispatch.
+   *
+   * @generated from field: int32 series_attempt = 22;
+   */
+  seriesAttempt: number;
 };
 
 /**
@@ -344,6 +369,41 @@ export type ErrorStatus = Message<"fastworker.v1.ErrorStatus"> & {
  */
 export const ErrorStatusSchema: GenMessage<ErrorStatus> = /*@__PURE__*/
   messageDesc(file_fastworker_v1_task, 5);
+
+/**
+ * LogLine is one line a handler wrote with ctx.log().
+ *
+ * @generated from message fastworker.v1.LogLine
+ */
+export type LogLine = Message<"fastworker.v1.LogLine"> & {
+  /**
+   * When the worker took it.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The attempt that wrote it.
+   *
+   * @generated from field: int32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * At most 2 KiB of UTF-8; longer lines are cut with a marker.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message fastworker.v1.LogLine.
+ * Use `create(LogLineSchema)` to create a new message.
+ */
+export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task, 6);
 
 /**
  * Priority orders dispatch strictly: every queued CRITICAL task is dispatched

@@ -2,9 +2,9 @@
 // @generated from file fastworker/v1/task_service.proto (package fastworker.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ErrorStatus, Priority, RetryPolicy, Task, TaskError, TaskState, TaskView } from "./task_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { ErrorStatus, LogLine, Priority, RetryPolicy, Task, TaskError, TaskState, TaskView } from "./task_pb.js";
 import { file_fastworker_v1_task } from "./task_pb.js";
 import type { Duration, Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fastworker/v1/task_service.proto.
  */
 export const file_fastworker_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBmYXN0d29ya2VyL3YxL3Rhc2tfc2VydmljZS5wcm90bxINZmFzdHdvcmtlci52MSK2AwoNU3VibWl0UmVxdWVzdBIMCgR0YXNrGAEgASgJEiQKBGFyZ3MYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJYXJnc19qc29uGAMgASgJEikKCHByaW9yaXR5GAQgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSKAoFZGVsYXkYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoFcmV0cnkYByABKAsyGi5mYXN0d29ya2VyLnYxLlJldHJ5UG9saWN5EioKB3RpbWVvdXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYCSADKAsyKi5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRIqCgZydW5fYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJbCg5TdWJtaXRSZXNwb25zZRIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSJwoFc3RhdGUYAyABKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZSJBChJTdWJtaXRCYXRjaFJlcXVlc3QSKwoFdGFza3MYASADKAsyHC5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QiSAoTU3VibWl0QmF0Y2hSZXNwb25zZRIxCgdyZXN1bHRzGAEgAygLMiAuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3VsdCJgChFTdWJtaXRCYXRjaFJlc3VsdBIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSKQoFZXJyb3IYAyABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIhwKDkdldFRhc2tSZXF1ZXN0EgoKAmlkGAEgASgJIjQKD0dldFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIkkKD1dhaXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjUKEFdhaXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayJPCg5TZXNzaW9uUmVxdWVzdBItCgdzdWJtaXRzGAEgAygLMhwuZmFzdHdvcmtlci52MS5TZXNzaW9uU3VibWl0Eg4KBmZvbGxvdxgCIAMoCSJYCg1TZXNzaW9uU3VibWl0EgsKA3JlZhgBIAEoDRIqCgR0YXNrGAIgASgLMhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Eg4KBmZvbGxvdxgDIAEoCCJxCg9TZXNzaW9uUmVzcG9uc2USMAoIYWNjZXB0ZWQYASADKAsyHi5mYXN0d29ya2VyLnYxLlNlc3Npb25BY2NlcHRlZBIsCghvdXRjb21lcxgCIAMoCzIaLmZhc3R3b3JrZXIudjEuVGFza091dGNvbWUiawoPU2Vzc2lvbkFjY2VwdGVkEgsKA3JlZhgBIAEoDRIKCgJpZBgCIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAyABKAgSKQoFZXJyb3IYBCABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIrIBCgtUYXNrT3V0Y29tZRIKCgJpZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEhMKC3Jlc3VsdF9qc29uGAMgASgJEicKBWVycm9yGAQgASgLMhguZmFzdHdvcmtlci52MS5UYXNrRXJyb3ISMAoMbG9va3VwX2Vycm9yGAUgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIvChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI2ChFSZXRyeVRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrItYBChBMaXN0VGFza3NSZXF1ZXN0EigKBnN0YXRlcxgBIAMoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEgwKBHRhc2sYAiABKAkSKQoIcHJpb3JpdHkYAyABKA4yFy5mYXN0d29ya2VyLnYxLlByaW9yaXR5EhEKCWlkX3ByZWZpeBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCRIlCgR2aWV3GAcgASgOMhcuZmFzdHdvcmtlci52MS5UYXNrVmlldyJkChFMaXN0VGFza3NSZXNwb25zZRIiCgV0YXNrcxgBIAMoCzITLmZhc3R3b3JrZXIudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBTKCBQoLVGFza1NlcnZpY2USRQoGU3VibWl0EhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Gh0uZmFzdHdvcmtlci52MS5TdWJtaXRSZXNwb25zZRJUCgtTdWJtaXRCYXRjaBIhLmZhc3R3b3JrZXIudjEuU3VibWl0QmF0Y2hSZXF1ZXN0GiIuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3BvbnNlEkgKB0dldFRhc2sSHS5mYXN0d29ya2VyLnYxLkdldFRhc2tSZXF1ZXN0Gh4uZmFzdHdvcmtlci52MS5HZXRUYXNrUmVzcG9uc2USSwoIV2FpdFRhc2sSHi5mYXN0d29ya2VyLnYxLldhaXRUYXNrUmVxdWVzdBofLmZhc3R3b3JrZXIudjEuV2FpdFRhc2tSZXNwb25zZRJMCgdTZXNzaW9uEh0uZmFzdHdvcmtlci52MS5TZXNzaW9uUmVxdWVzdBoeLmZhc3R3b3JrZXIudjEuU2Vzc2lvblJlc3BvbnNlKAEwARJRCgpDYW5jZWxUYXNrEiAuZmFzdHdvcmtlci52MS5DYW5jZWxUYXNrUmVxdWVzdBohLmZhc3R3b3JrZXIudjEuQ2FuY2VsVGFza1Jlc3BvbnNlEk4KCVJldHJ5VGFzaxIfLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrUmVxdWVzdBogLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrUmVzcG9uc2USTgoJTGlzdFRhc2tzEh8uZmFzdHdvcmtlci52MS5MaXN0VGFza3NSZXF1ZXN0GiAuZmFzdHdvcmtlci52MS5MaXN0VGFza3NSZXNwb25zZWIGcHJvdG8z", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiBmYXN0d29ya2VyL3YxL3Rhc2tfc2VydmljZS5wcm90bxINZmFzdHdvcmtlci52MSK2AwoNU3VibWl0UmVxdWVzdBIMCgR0YXNrGAEgASgJEiQKBGFyZ3MYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEQoJYXJnc19qc29uGAMgASgJEikKCHByaW9yaXR5GAQgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSKAoFZGVsYXkYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoFcmV0cnkYByABKAsyGi5mYXN0d29ya2VyLnYxLlJldHJ5UG9saWN5EioKB3RpbWVvdXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYCSADKAsyKi5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRIqCgZydW5fYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJbCg5TdWJtaXRSZXNwb25zZRIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSJwoFc3RhdGUYAyABKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZSJBChJTdWJtaXRCYXRjaFJlcXVlc3QSKwoFdGFza3MYASADKAsyHC5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QiSAoTU3VibWl0QmF0Y2hSZXNwb25zZRIxCgdyZXN1bHRzGAEgAygLMiAuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlc3VsdCJgChFTdWJtaXRCYXRjaFJlc3VsdBIKCgJpZBgBIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAiABKAgSKQoFZXJyb3IYAyABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIhwKDkdldFRhc2tSZXF1ZXN0EgoKAmlkGAEgASgJIjQKD0dldFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIkkKD1dhaXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjUKEFdhaXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayJPCg5TZXNzaW9uUmVxdWVzdBItCgdzdWJtaXRzGAEgAygLMhwuZmFzdHdvcmtlci52MS5TZXNzaW9uU3VibWl0Eg4KBmZvbGxvdxgCIAMoCSJYCg1TZXNzaW9uU3VibWl0EgsKA3JlZhgBIAEoDRIqCgR0YXNrGAIgASgLMhwuZmFzdHdvcmtlci52MS5TdWJtaXRSZXF1ZXN0Eg4KBmZvbGxvdxgDIAEoCCJxCg9TZXNzaW9uUmVzcG9uc2USMAoIYWNjZXB0ZWQYASADKAsyHi5mYXN0d29ya2VyLnYxLlNlc3Npb25BY2NlcHRlZBIsCghvdXRjb21lcxgCIAMoCzIaLmZhc3R3b3JrZXIudjEuVGFza091dGNvbWUiawoPU2Vzc2lvbkFjY2VwdGVkEgsKA3JlZhgBIAEoDRIKCgJpZBgCIAEoCRIUCgxkZWR1cGxpY2F0ZWQYAyABKAgSKQoFZXJyb3IYBCABKAsyGi5mYXN0d29ya2VyLnYxLkVycm9yU3RhdHVzIrIBCgtUYXNrT3V0Y29tZRIKCgJpZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEhMKC3Jlc3VsdF9qc29uGAMgASgJEicKBWVycm9yGAQgASgLMhguZmFzdHdvcmtlci52MS5UYXNrRXJyb3ISMAoMbG9va3VwX2Vycm9yGAUgASgLMhouZmFzdHdvcmtlci52MS5FcnJvclN0YXR1cyIvChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5mYXN0d29ya2VyLnYxLlRhc2siHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSI2ChFSZXRyeVRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZmFzdHdvcmtlci52MS5UYXNrIp4CCgpUYXNrRmlsdGVyEigKBnN0YXRlcxgBIAMoDjIYLmZhc3R3b3JrZXIudjEuVGFza1N0YXRlEgwKBG5hbWUYAiABKAkSFQoNbmFtZV9jb250YWlucxgDIAEoCRIpCghwcmlvcml0eRgEIAEoDjIXLmZhc3R3b3JrZXIudjEuUHJpb3JpdHkSEQoJaWRfcHJlZml4GAUgASgJEgwKBHRleHQYBiABKAkSDgoGd29ya2VyGAcgASgJEjEKDWNyZWF0ZWRfYWZ0ZXIYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AgoQTGlzdFRhc2tzUmVxdWVzdBIoCgZzdGF0ZXMYASADKA4yGC5mYXN0d29ya2VyLnYxLlRhc2tTdGF0ZRIMCgR0YXNrGAIgASgJEikKCHByaW9yaXR5GAMgASgOMhcuZmFzdHdvcmtlci52MS5Qcmlvcml0eRIRCglpZF9wcmVmaXgYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSJQoEdmlldxgHIAEoDjIXLmZhc3R3b3JrZXIudjEuVGFza1ZpZXcSKQoGZmlsdGVyGAggASgLMhkuZmFzdHdvcmtlci52MS5UYXNrRmlsdGVyEicKBW9yZGVyGAkgASgOMhguZmFzdHdvcmtlci52MS5UYXNrT3JkZXISEQoJbGFzdF9wYWdlGAogASgIIoEBChFMaXN0VGFza3NSZXNwb25zZRIiCgV0YXNrcxgBIAMoCzITLmZhc3R3b3JrZXIudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBRIbChNwcmV2aW91c19wYWdlX3Rva2VuGAQgASgJInAKDUJ1bGtTZWxlY3Rpb24SKQoGZmlsdGVyGAEgASgLMhkuZmFzdHdvcmtlci52MS5UYXNrRmlsdGVyEgsKA2lkcxgCIAMoCRIPCgdkcnlfcnVuGAMgASgIEhYKDmV4cGVjdGVkX2NvdW50GAQgASgDIlUKEkNhbmNlbFRhc2tzUmVxdWVzdBIvCglzZWxlY3Rpb24YASABKAsyHC5mYXN0d29ya2VyLnYxLkJ1bGtTZWxlY3Rpb24SDgoGcmVhc29uGAIgASgJIkUKE0NhbmNlbFRhc2tzUmVzcG9uc2USDwoHbWF0Y2hlZBgBIAEoAxIMCgRkb25lGAIgASgDEg8KB3NraXBwZWQYAyABKAMiRAoRUmV0cnlUYXNrc1JlcXVlc3QSLwoJc2VsZWN0aW9uGAEgASgLMhwuZmFzdHdvcmtlci52MS5CdWxrU2VsZWN0aW9uIkQKElJldHJ5VGFza3NSZXNwb25zZRIPCgdtYXRjaGVkGAEgASgDEgwKBGRvbmUYAiABKAMSDwoHc2tpcHBlZBgDIAEoAyIfChFSdW5UYXNrTm93UmVxdWVzdBIKCgJpZBgBIAEoCSI3ChJSdW5UYXNrTm93UmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmZhc3R3b3JrZXIudjEuVGFzayIvChJHZXRUYXNrTG9nc1JlcXVlc3QSCgoCaWQYASABKAkSDQoFYWZ0ZXIYAiABKAUiigEKE0dldFRhc2tMb2dzUmVzcG9uc2USJQoFbGluZXMYASADKAsyFi5mYXN0d29ya2VyLnYxLkxvZ0xpbmUSEgoKbmV4dF9hZnRlchgCIAEoBRIPCgdkcm9wcGVkGAMgASgFEicKBXN0YXRlGAQgASgOMhguZmFzdHdvcmtlci52MS5UYXNrU3RhdGUqfQoJVGFza09yZGVyEhoKFlRBU0tfT1JERVJfVU5TUEVDSUZJRUQQABIbChdUQVNLX09SREVSX05FV0VTVF9GSVJTVBABEhsKF1RBU0tfT1JERVJfT0xERVNUX0ZJUlNUEAISGgoWVEFTS19PUkRFUl9ORVhUX1RPX1JVThADMtQHCgtUYXNrU2VydmljZRJFCgZTdWJtaXQSHC5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlcXVlc3QaHS5mYXN0d29ya2VyLnYxLlN1Ym1pdFJlc3BvbnNlElQKC1N1Ym1pdEJhdGNoEiEuZmFzdHdvcmtlci52MS5TdWJtaXRCYXRjaFJlcXVlc3QaIi5mYXN0d29ya2VyLnYxLlN1Ym1pdEJhdGNoUmVzcG9uc2USSAoHR2V0VGFzaxIdLmZhc3R3b3JrZXIudjEuR2V0VGFza1JlcXVlc3QaHi5mYXN0d29ya2VyLnYxLkdldFRhc2tSZXNwb25zZRJLCghXYWl0VGFzaxIeLmZhc3R3b3JrZXIudjEuV2FpdFRhc2tSZXF1ZXN0Gh8uZmFzdHdvcmtlci52MS5XYWl0VGFza1Jlc3BvbnNlEkwKB1Nlc3Npb24SHS5mYXN0d29ya2VyLnYxLlNlc3Npb25SZXF1ZXN0Gh4uZmFzdHdvcmtlci52MS5TZXNzaW9uUmVzcG9uc2UoATABElEKCkNhbmNlbFRhc2sSIC5mYXN0d29ya2VyLnYxLkNhbmNlbFRhc2tSZXF1ZXN0GiEuZmFzdHdvcmtlci52MS5DYW5jZWxUYXNrUmVzcG9uc2USTgoJUmV0cnlUYXNrEh8uZmFzdHdvcmtlci52MS5SZXRyeVRhc2tSZXF1ZXN0GiAuZmFzdHdvcmtlci52MS5SZXRyeVRhc2tSZXNwb25zZRJOCglMaXN0VGFza3MSHy5mYXN0d29ya2VyLnYxLkxpc3RUYXNrc1JlcXVlc3QaIC5mYXN0d29ya2VyLnYxLkxpc3RUYXNrc1Jlc3BvbnNlElQKC0NhbmNlbFRhc2tzEiEuZmFzdHdvcmtlci52MS5DYW5jZWxUYXNrc1JlcXVlc3QaIi5mYXN0d29ya2VyLnYxLkNhbmNlbFRhc2tzUmVzcG9uc2USUQoKUmV0cnlUYXNrcxIgLmZhc3R3b3JrZXIudjEuUmV0cnlUYXNrc1JlcXVlc3QaIS5mYXN0d29ya2VyLnYxLlJldHJ5VGFza3NSZXNwb25zZRJRCgpSdW5UYXNrTm93EiAuZmFzdHdvcmtlci52MS5SdW5UYXNrTm93UmVxdWVzdBohLmZhc3R3b3JrZXIudjEuUnVuVGFza05vd1Jlc3BvbnNlElQKC0dldFRhc2tMb2dzEiEuZmFzdHdvcmtlci52MS5HZXRUYXNrTG9nc1JlcXVlc3QaIi5mYXN0d29ya2VyLnYxLkdldFRhc2tMb2dzUmVzcG9uc2ViBnByb3RvMw", [file_fastworker_v1_task, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message fastworker.v1.SubmitRequest
@@ -507,9 +507,12 @@ export const RetryTaskResponseSchema: GenMessage<RetryTaskResponse> = /*@__PURE_
   messageDesc(file_fastworker_v1_task_service, 17);
 
 /**
- * @generated from message fastworker.v1.ListTasksRequest
+ * TaskFilter selects tasks, for listings and for actions on many tasks at
+ * once. Every field that is set must match; unset fields match every task.
+ *
+ * @generated from message fastworker.v1.TaskFilter
  */
-export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
+export type TaskFilter = Message<"fastworker.v1.TaskFilter"> & {
   /**
    * Only tasks in one of these states; empty = all.
    *
@@ -518,21 +521,98 @@ export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
   states: TaskState[];
 
   /**
-   * Only tasks with this name.
+   * Only tasks with exactly this name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Only tasks whose name contains this text (ignoring case).
+   *
+   * @generated from field: string name_contains = 3;
+   */
+  nameContains: string;
+
+  /**
+   * Only tasks of this priority.
+   *
+   * @generated from field: fastworker.v1.Priority priority = 4;
+   */
+  priority: Priority;
+
+  /**
+   * Only tasks whose id starts with this.
+   *
+   * @generated from field: string id_prefix = 5;
+   */
+  idPrefix: string;
+
+  /**
+   * Only tasks whose args (as JSON text), error message or any attempt's
+   * error message contain this text (ignoring case).
+   *
+   * @generated from field: string text = 6;
+   */
+  text: string;
+
+  /**
+   * Only tasks with an attempt on this worker: its id, or its name.
+   *
+   * @generated from field: string worker = 7;
+   */
+  worker: string;
+
+  /**
+   * Only tasks created at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 8;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Only tasks created before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_before = 9;
+   */
+  createdBefore?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.TaskFilter.
+ * Use `create(TaskFilterSchema)` to create a new message.
+ */
+export const TaskFilterSchema: GenMessage<TaskFilter> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 18);
+
+/**
+ * @generated from message fastworker.v1.ListTasksRequest
+ */
+export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
+  /**
+   * Only tasks in one of these states; empty = all. (The same as
+   * filter.states: set it in one place.)
+   *
+   * @generated from field: repeated fastworker.v1.TaskState states = 1;
+   */
+  states: TaskState[];
+
+  /**
+   * Only tasks with this name (filter.name).
    *
    * @generated from field: string task = 2;
    */
   task: string;
 
   /**
-   * Only tasks of this priority.
+   * Only tasks of this priority (filter.priority).
    *
    * @generated from field: fastworker.v1.Priority priority = 3;
    */
   priority: Priority;
 
   /**
-   * Only tasks whose id starts with this.
+   * Only tasks whose id starts with this (filter.id_prefix).
    *
    * @generated from field: string id_prefix = 4;
    */
@@ -546,7 +626,8 @@ export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
   pageSize: number;
 
   /**
-   * From a previous response's next_page_token.
+   * From a previous response's next_page_token or previous_page_token, made
+   * with the same order (and filters).
    *
    * @generated from field: string page_token = 6;
    */
@@ -556,6 +637,27 @@ export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
    * @generated from field: fastworker.v1.TaskView view = 7;
    */
   view: TaskView;
+
+  /**
+   * Every filter; the four fields above are shorthands for some of them.
+   *
+   * @generated from field: fastworker.v1.TaskFilter filter = 8;
+   */
+  filter?: TaskFilter | undefined;
+
+  /**
+   * @generated from field: fastworker.v1.TaskOrder order = 9;
+   */
+  order: TaskOrder;
+
+  /**
+   * Answer the last page instead of the first: the tasks at the end of the
+   * order, as many as the last of the pages of page_size from the start
+   * holds. Not with page_token.
+   *
+   * @generated from field: bool last_page = 10;
+   */
+  lastPage: boolean;
 };
 
 /**
@@ -563,7 +665,7 @@ export type ListTasksRequest = Message<"fastworker.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 18);
+  messageDesc(file_fastworker_v1_task_service, 19);
 
 /**
  * @generated from message fastworker.v1.ListTasksResponse
@@ -575,7 +677,7 @@ export type ListTasksResponse = Message<"fastworker.v1.ListTasksResponse"> & {
   tasks: Task[];
 
   /**
-   * Empty on the last page.
+   * The page after this one; empty on the last page.
    *
    * @generated from field: string next_page_token = 2;
    */
@@ -587,6 +689,14 @@ export type ListTasksResponse = Message<"fastworker.v1.ListTasksResponse"> & {
    * @generated from field: int32 total_size = 3;
    */
   totalSize: number;
+
+  /**
+   * The page before this one (its tasks in the same order); empty on the
+   * first page.
+   *
+   * @generated from field: string previous_page_token = 4;
+   */
+  previousPageToken: string;
 };
 
 /**
@@ -594,7 +704,296 @@ export type ListTasksResponse = Message<"fastworker.v1.ListTasksResponse"> & {
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_fastworker_v1_task_service, 19);
+  messageDesc(file_fastworker_v1_task_service, 20);
+
+/**
+ * BulkSelection says which tasks an action on many tasks applies to.
+ *
+ * @generated from message fastworker.v1.BulkSelection
+ */
+export type BulkSelection = Message<"fastworker.v1.BulkSelection"> & {
+  /**
+   * Every task the filter matches (states narrow it further: a cancel only
+   * ever touches waiting and running tasks, a retry failed and cancelled
+   * ones). An empty filter matches every task.
+   *
+   * @generated from field: fastworker.v1.TaskFilter filter = 1;
+   */
+  filter?: TaskFilter | undefined;
+
+  /**
+   * Or exactly these tasks (at most 1,000); ids that are unknown or in a
+   * state the action does not apply to are skipped and counted.
+   *
+   * @generated from field: repeated string ids = 2;
+   */
+  ids: string[];
+
+  /**
+   * Count only: act on nothing.
+   *
+   * @generated from field: bool dry_run = 3;
+   */
+  dryRun: boolean;
+
+  /**
+   * Required when not a dry run: the count a dry run answered. The action
+   * happens only if exactly this many tasks are selected now.
+   *
+   * @generated from field: int64 expected_count = 4;
+   */
+  expectedCount: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.BulkSelection.
+ * Use `create(BulkSelectionSchema)` to create a new message.
+ */
+export const BulkSelectionSchema: GenMessage<BulkSelection> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 21);
+
+/**
+ * @generated from message fastworker.v1.CancelTasksRequest
+ */
+export type CancelTasksRequest = Message<"fastworker.v1.CancelTasksRequest"> & {
+  /**
+   * @generated from field: fastworker.v1.BulkSelection selection = 1;
+   */
+  selection?: BulkSelection | undefined;
+
+  /**
+   * Why, for the record (shown in each task's error).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message fastworker.v1.CancelTasksRequest.
+ * Use `create(CancelTasksRequestSchema)` to create a new message.
+ */
+export const CancelTasksRequestSchema: GenMessage<CancelTasksRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 22);
+
+/**
+ * @generated from message fastworker.v1.CancelTasksResponse
+ */
+export type CancelTasksResponse = Message<"fastworker.v1.CancelTasksResponse"> & {
+  /**
+   * Tasks selected that the action applies to (what a dry run counts).
+   *
+   * @generated from field: int64 matched = 1;
+   */
+  matched: bigint;
+
+  /**
+   * Tasks acted on: 0 in a dry run, else matched.
+   *
+   * @generated from field: int64 done = 2;
+   */
+  done: bigint;
+
+  /**
+   * Ids given that were unknown or in a state the action does not apply to.
+   *
+   * @generated from field: int64 skipped = 3;
+   */
+  skipped: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.CancelTasksResponse.
+ * Use `create(CancelTasksResponseSchema)` to create a new message.
+ */
+export const CancelTasksResponseSchema: GenMessage<CancelTasksResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 23);
+
+/**
+ * @generated from message fastworker.v1.RetryTasksRequest
+ */
+export type RetryTasksRequest = Message<"fastworker.v1.RetryTasksRequest"> & {
+  /**
+   * @generated from field: fastworker.v1.BulkSelection selection = 1;
+   */
+  selection?: BulkSelection | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.RetryTasksRequest.
+ * Use `create(RetryTasksRequestSchema)` to create a new message.
+ */
+export const RetryTasksRequestSchema: GenMessage<RetryTasksRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 24);
+
+/**
+ * @generated from message fastworker.v1.RetryTasksResponse
+ */
+export type RetryTasksResponse = Message<"fastworker.v1.RetryTasksResponse"> & {
+  /**
+   * @generated from field: int64 matched = 1;
+   */
+  matched: bigint;
+
+  /**
+   * @generated from field: int64 done = 2;
+   */
+  done: bigint;
+
+  /**
+   * @generated from field: int64 skipped = 3;
+   */
+  skipped: bigint;
+};
+
+/**
+ * Describes the message fastworker.v1.RetryTasksResponse.
+ * Use `create(RetryTasksResponseSchema)` to create a new message.
+ */
+export const RetryTasksResponseSchema: GenMessage<RetryTasksResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 25);
+
+/**
+ * @generated from message fastworker.v1.RunTaskNowRequest
+ */
+export type RunTaskNowRequest = Message<"fastworker.v1.RunTaskNowRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message fastworker.v1.RunTaskNowRequest.
+ * Use `create(RunTaskNowRequestSchema)` to create a new message.
+ */
+export const RunTaskNowRequestSchema: GenMessage<RunTaskNowRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 26);
+
+/**
+ * @generated from message fastworker.v1.RunTaskNowResponse
+ */
+export type RunTaskNowResponse = Message<"fastworker.v1.RunTaskNowResponse"> & {
+  /**
+   * @generated from field: fastworker.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message fastworker.v1.RunTaskNowResponse.
+ * Use `create(RunTaskNowResponseSchema)` to create a new message.
+ */
+export const RunTaskNowResponseSchema: GenMessage<RunTaskNowResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 27);
+
+/**
+ * @generated from message fastworker.v1.GetTaskLogsRequest
+ */
+export type GetTaskLogsRequest = Message<"fastworker.v1.GetTaskLogsRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Lines already read: the answer starts after them (next_after of the
+   * previous answer).
+   *
+   * @generated from field: int32 after = 2;
+   */
+  after: number;
+};
+
+/**
+ * Describes the message fastworker.v1.GetTaskLogsRequest.
+ * Use `create(GetTaskLogsRequestSchema)` to create a new message.
+ */
+export const GetTaskLogsRequestSchema: GenMessage<GetTaskLogsRequest> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 28);
+
+/**
+ * @generated from message fastworker.v1.GetTaskLogsResponse
+ */
+export type GetTaskLogsResponse = Message<"fastworker.v1.GetTaskLogsResponse"> & {
+  /**
+   * @generated from field: repeated fastworker.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+
+  /**
+   * Pass as `after` to read only newer lines.
+   *
+   * @generated from field: int32 next_after = 2;
+   */
+  nextAfter: number;
+
+  /**
+   * Lines dropped past the bound (after the marker line).
+   *
+   * @generated from field: int32 dropped = 3;
+   */
+  dropped: number;
+
+  /**
+   * The task's state now: a final one means no more lines will come.
+   *
+   * @generated from field: fastworker.v1.TaskState state = 4;
+   */
+  state: TaskState;
+};
+
+/**
+ * Describes the message fastworker.v1.GetTaskLogsResponse.
+ * Use `create(GetTaskLogsResponseSchema)` to create a new message.
+ */
+export const GetTaskLogsResponseSchema: GenMessage<GetTaskLogsResponse> = /*@__PURE__*/
+  messageDesc(file_fastworker_v1_task_service, 29);
+
+/**
+ * TaskOrder is the order of a listing.
+ *
+ * @generated from enum fastworker.v1.TaskOrder
+ */
+export enum TaskOrder {
+  /**
+   * Newest first.
+   *
+   * @generated from enum value: TASK_ORDER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * By creation, newest first.
+   *
+   * @generated from enum value: TASK_ORDER_NEWEST_FIRST = 1;
+   */
+  NEWEST_FIRST = 1,
+
+  /**
+   * By creation, oldest first.
+   *
+   * @generated from enum value: TASK_ORDER_OLDEST_FIRST = 2;
+   */
+  OLDEST_FIRST = 2,
+
+  /**
+   * The order the dispatcher takes waiting tasks: queued tasks by priority,
+   * first queued first within a priority, then scheduled tasks by the time
+   * they are due. Lists only QUEUED and SCHEDULED tasks. (A queued task held
+   * back by a flow limit, a paused name or the lack of a worker serving it
+   * is passed over until it can run.)
+   *
+   * @generated from enum value: TASK_ORDER_NEXT_TO_RUN = 3;
+   */
+  NEXT_TO_RUN = 3,
+}
+
+/**
+ * Describes the enum fastworker.v1.TaskOrder.
+ */
+export const TaskOrderSchema: GenEnum<TaskOrder> = /*@__PURE__*/
+  enumDesc(file_fastworker_v1_task_service, 0);
 
 /**
  * TaskService is what applications use: submit tasks, follow them, act on them.
@@ -679,7 +1078,9 @@ export const TaskService: GenService<{
     output: typeof RetryTaskResponseSchema;
   },
   /**
-   * ListTasks pages through tasks, newest first, with filters.
+   * ListTasks pages through tasks with filters: newest first (default),
+   * oldest first, or in the order they will run. Pages go both ways
+   * (next_page_token, previous_page_token), and last_page jumps to the end.
    *
    * @generated from rpc fastworker.v1.TaskService.ListTasks
    */
@@ -687,6 +1088,57 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof ListTasksRequestSchema;
     output: typeof ListTasksResponseSchema;
+  },
+  /**
+   * CancelTasks cancels every queued, scheduled or running task that a
+   * filter (or a list of ids) selects. Ask with dry_run first: the answer
+   * counts the tasks it would cancel. Then ask again with that count as
+   * expected_count: if as many match, they are cancelled; if not (tasks
+   * moved on meanwhile), nothing is done (FAILED_PRECONDITION saying how
+   * many match now). At most 100,000 tasks per call.
+   *
+   * @generated from rpc fastworker.v1.TaskService.CancelTasks
+   */
+  cancelTasks: {
+    methodKind: "unary";
+    input: typeof CancelTasksRequestSchema;
+    output: typeof CancelTasksResponseSchema;
+  },
+  /**
+   * RetryTasks runs every FAILED or CANCELLED task a filter (or a list of
+   * ids) selects again, each as a fresh series; the same dry run and count
+   * confirmation as CancelTasks.
+   *
+   * @generated from rpc fastworker.v1.TaskService.RetryTasks
+   */
+  retryTasks: {
+    methodKind: "unary";
+    input: typeof RetryTasksRequestSchema;
+    output: typeof RetryTasksResponseSchema;
+  },
+  /**
+   * RunTaskNow queues a SCHEDULED task (delayed, or waiting to retry) at
+   * once instead of at its time.
+   *
+   * @generated from rpc fastworker.v1.TaskService.RunTaskNow
+   */
+  runTaskNow: {
+    methodKind: "unary";
+    input: typeof RunTaskNowRequestSchema;
+    output: typeof RunTaskNowResponseSchema;
+  },
+  /**
+   * GetTaskLogs answers the lines a task's handlers wrote with ctx.log(),
+   * from line `after` on (0: all), with the task's state, so a caller can
+   * follow them until the task is final. At most 1,000 lines and 64 KiB of
+   * text are kept per task, the rest cut with a marker line.
+   *
+   * @generated from rpc fastworker.v1.TaskService.GetTaskLogs
+   */
+  getTaskLogs: {
+    methodKind: "unary";
+    input: typeof GetTaskLogsRequestSchema;
+    output: typeof GetTaskLogsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fastworker_v1_task_service, 0);

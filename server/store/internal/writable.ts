@@ -27,6 +27,7 @@ export function clearRun(task: TaskRecord): void {
   run.resultJson = undefined;
   run.error = undefined;
   run.progress = undefined;
+  run.logs = undefined;
 }
 
 export function setState(task: TaskRecord, state: TaskState): void {
