@@ -418,7 +418,7 @@ export class ControlPlane {
     };
     if (worker.state === WorkerState.LOST) {
       // A lost session: only its results and hand-backs can still matter; heartbeats and acks prove nothing now.
-      if (request.results.length === 0 && request.released.length === 0 && request.logs.length === 0) this.worker(worker.id); // NOT_FOUND: register again
+      if (request.results.length === 0 && request.released.length === 0) this.worker(worker.id); // NOT_FOUND: register again (logs alone keep no session alive)
       for (const update of request.logs) note(this.attempts.logs(worker, update, now));
       for (const result of request.results) note(this.attempts.result(worker, result, now));
       for (const ref of request.released) note(this.attempts.release(worker, ref.taskId, ref.attempt, now));
