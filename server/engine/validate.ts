@@ -9,7 +9,7 @@ import { jsonLimitProblem } from "../../common/json-limits.js";
 import { durationToMs, timestampToMs } from "../../common/time.js";
 import { overLimit } from "../../common/format-bytes.js";
 import { exceedsBytes } from "../../common/split-by-bytes.js";
-import { MAX_TIMER_MS } from "../loops/scheduler.js";
+import { MAX_TIMER_MS } from "../loops/due-timer.js";
 import { MAX_BACKOFF_MS } from "./retry-policy.js";
 import type { SubmitInput } from "./control-plane.js";
 import { NO_OPTIONS, type RetryPolicyData, type SubmitOptions } from "../store/task-record.js";

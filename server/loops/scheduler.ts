@@ -1,8 +1,7 @@
 import type { TaskStore } from "../store/task-store.js";
 import type { TaskRecord } from "../store/task-record.js";
 
-/** The longest delay setTimeout supports. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+import { DueTimer } from "./due-timer.js";
 
 /**
  * Turns SCHEDULED tasks (delayed submissions, retries waiting out their
@@ -12,8 +11,10 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * timer, set for the earliest due time.
  */
 export class Scheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly timer = new DueTimer(() => {
+    this.runOnce(Date.now());
+    this.arm(Date.now());
+  });
   private running = false;
 
   /** @param onDue receives each task whose time has come, still SCHEDULED. */
@@ -29,14 +30,12 @@ export class Scheduler {
 
   stop(): void {
     this.running = false;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    this.timer.clear();
   }
 
   /** A task became SCHEDULED (the store holds it): the timer moves earlier when it is due sooner. */
   add(task: TaskRecord, now: number): void {
-    if (task.scheduledFor < this.timerAt) this.arm(now);
+    if (task.scheduledFor < this.timer.at) this.arm(now);
   }
 
   /** Hands back every task due by `now`; returns how many. */
@@ -50,19 +49,6 @@ export class Scheduler {
   }
 
   private arm(now: number): void {
-    if (!this.running) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const next = this.store.nextDueAt();
-    this.timerAt = next;
-    if (next === Number.POSITIVE_INFINITY) return;
-    // setTimeout cannot wait longer than 2^31-1 ms (it would fire at once): wake up then and re-arm.
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.runOnce(Date.now());
-      this.arm(Date.now());
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
-    this.timer.unref();
+    if (this.running) this.timer.set(this.store.nextDueAt(), now);
   }
 }

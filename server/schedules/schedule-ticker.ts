@@ -5,7 +5,7 @@ import { isFinalState, taskStateName } from "../../common/task-state.js";
 import type { Logger } from "../../common/logger.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import type { Loop } from "../loops/interval-loop.js";
-import { MAX_TIMER_MS } from "../loops/scheduler.js";
+import { DueTimer } from "../loops/due-timer.js";
 import type { TaskRecord } from "../store/task-record.js";
 import type { ScheduleEntry } from "./schedule-registry.js";
 
@@ -42,7 +42,7 @@ export interface ScheduleTickerOptions {
  * step, so tests drive it with their own clock.
  */
 export class ScheduleTicker implements Loop {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new DueTimer(() => this.runOnce(this.clock()));
   private running = false;
   private pending = false;
   /** Ticks before this were missed while the control plane was down. */
@@ -72,8 +72,7 @@ export class ScheduleTicker implements Loop {
     if (!this.running) return;
     this.running = false;
     this.plane.events.off("task.finished", this.onFinished).off("schedule.changed", this.onChanged).off("schedule.conflict", this.onConflict);
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
   }
 
   /** A schedule changed (created, resumed, declared): handle what is due and set the timer again. */
@@ -213,16 +212,9 @@ export class ScheduleTicker implements Loop {
 
   private arm(now: number): void {
     if (!this.running) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
     let next = Number.POSITIVE_INFINITY;
     for (const entry of this.plane.schedules.list()) if (!entry.paused && entry.nextTick < next) next = entry.nextTick;
-    if (next === Number.POSITIVE_INFINITY) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.runOnce(this.clock());
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
-    this.timer.unref();
+    this.timer.set(next, now);
   }
 }
 

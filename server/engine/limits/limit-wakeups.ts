@@ -1,5 +1,5 @@
 import { MinHeap } from "../../store/min-heap.js";
-import { MAX_TIMER_MS } from "../../loops/scheduler.js";
+import { DueTimer } from "../../loops/due-timer.js";
 import type { Loop } from "../../loops/interval-loop.js";
 
 /**
@@ -10,8 +10,10 @@ import type { Loop } from "../../loops/interval-loop.js";
  */
 export class LimitWakeups<T> implements Loop {
   private readonly heap = new MinHeap<T>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly timer = new DueTimer(() => {
+    this.runOnce(Date.now());
+    this.arm(Date.now());
+  });
   private running = false;
 
   /** @param onDue receives each item whose time came, with the time it was set for. */
@@ -25,9 +27,7 @@ export class LimitWakeups<T> implements Loop {
 
   stop(): void {
     this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    this.timer.clear();
   }
 
   /** Entries waiting (stale ones included). */
@@ -38,7 +38,7 @@ export class LimitWakeups<T> implements Loop {
   /** Wakes `item` at `at`. */
   add(item: T, at: number, now: number): void {
     this.heap.push(item, at, at);
-    if (at < this.timerAt) this.arm(now);
+    if (at < this.timer.at) this.arm(now);
   }
 
   /** Hands back every entry due by `now`; returns how many. */
@@ -54,18 +54,6 @@ export class LimitWakeups<T> implements Loop {
   }
 
   private arm(now: number): void {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const next = this.heap.peekKey();
-    this.timerAt = next;
-    if (next === Number.POSITIVE_INFINITY) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.runOnce(Date.now());
-      this.arm(Date.now());
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
-    this.timer.unref();
+    if (this.running) this.timer.set(this.heap.peekKey(), now);
   }
 }
