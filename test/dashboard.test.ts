@@ -1,7 +1,7 @@
 import type { Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client } from "../index.js";
-import { axeViolations, launchBrowser, type PageOptions, type TestBrowser } from "./helpers/browser.js";
+import { axeViolations, browserSession } from "./helpers/browser.js";
 import { startServer, startWorker } from "./helpers/processes.js";
 import { missing } from "./helpers/requires.js";
 
@@ -11,32 +11,7 @@ import { missing } from "./helpers/requires.js";
 const TASKS = "test/fixtures/dashboard-tasks.mjs";
 const WAIT = { timeout: 20_000 };
 
-let browser: TestBrowser;
-let pages: (Page & { errors: string[] })[] = [];
-let clients: Client[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  const errors = pages.flatMap((p) => p.errors);
-  await Promise.all(pages.map((p) => p.close()));
-  pages = [];
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
-
-/** A new tab on `url`; the afterEach hook closes it and fails the test on uncaught page errors. */
-async function open(url: string, options?: PageOptions): Promise<Page & { errors: string[] }> {
-  const p = await browser.newPage(options);
-  pages.push(p);
-  await p.goto(url);
-  return p;
-}
+const { open, pages, clients } = browserSession();
 
 const PHONE = { width: 390, height: 844 };
 

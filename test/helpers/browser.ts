@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { CHROMIUM } from "./requires.js";
 
 /** How a new tab looks at the page. */
@@ -83,6 +84,49 @@ export async function launchBrowser(): Promise<TestBrowser> {
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A test file's browser (see {@link browserSession}). */
+export interface BrowserSession {
+  /** A new tab on `url`; closed after the test, which fails on the tab's uncaught errors. */
+  open(url: string, options?: PageOptions): Promise<Page & { errors: string[] }>;
+  /** Tabs the current test opened, oldest first. */
+  readonly pages: readonly (Page & { errors: string[] })[];
+  /** Clients to close after the test. */
+  readonly clients: { close(): Promise<void> }[];
+}
+
+/**
+ * One Chromium for a test file (its hooks registered here): tabs from
+ * `open` and the clients pushed on `clients` are closed after each test,
+ * and a test fails if a tab it opened threw an uncaught error.
+ */
+export function browserSession(): BrowserSession {
+  let browser: TestBrowser | undefined;
+  const session = { pages: [] as (Page & { errors: string[] })[], clients: [] as { close(): Promise<void> }[] };
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    const errors = session.pages.flatMap((p) => p.errors);
+    await Promise.all(session.pages.map((p) => p.close()));
+    session.pages.length = 0;
+    await Promise.all(session.clients.map((c) => c.close()));
+    session.clients.length = 0;
+    expect(errors, "uncaught errors in the page").toEqual([]);
+  });
+  return {
+    ...session,
+    async open(url, options) {
+      const p = await browser!.newPage(options);
+      session.pages.push(p);
+      await p.goto(url);
+      return p;
     },
   };
 }
