@@ -100,8 +100,7 @@ export class IndexedHeap<T> {
       const item = this.items[i]!;
       if (accept(item)) return item;
       if (++looked >= limit && looked < n) return null;
-      for (const child of [2 * i + 1, 2 * i + 2]) {
-        if (child >= n) continue;
+      for (let child = 2 * i + 1; child <= 2 * i + 2 && child < n; child++) {
         frontier.push(child);
         for (let j = frontier.length - 1; j > 0; ) {
           const parent = (j - 1) >> 1;

@@ -172,8 +172,13 @@ export class Queues {
 
   /** Of the names a worker serves, the one whose oldest takeable task of priority p is the oldest. */
   private oldestServed(p: Priority, names: readonly string[]): NameEntry | undefined {
+    const heap = this.byHead[p]!;
+    const top = heap.peek();
+    if (top === undefined) return undefined;
     const served = this.served(names);
-    const found = this.byHead[p]!.first((entry) => served.has(entry.name), names.length);
+    // The usual case (every worker serves the same names) allocates nothing.
+    if (served.has(top.name)) return top;
+    const found = heap.first((entry) => served.has(entry.name), names.length);
     if (found !== null) return found;
     // More names ahead that this worker does not serve than it serves: compare its own.
     let best: NameEntry | undefined;
