@@ -44,6 +44,7 @@ export const USAGE = `npm run bench -- [options]
   --warmup N              unmeasured tasks before each throughput run (default ${FULL_SIZES.warmup})
   --backlog N             tasks queued before workers start (default ${FULL_SIZES.backlog})
   --samples N             round trips in the latency scenarios (default ${FULL_SIZES.samples})
+  --latency-burst N       tasks run as one batched burst before the latency scenarios' warm-up, not measured (default ${FULL_SIZES.latencyBurst}; 0 measures the first seconds after start)
   --workers N             workers in the "workers" scenario (default ${FULL_SIZES.manyWorkers})
   --concurrency N         tasks per worker at once (default ${FULL_SIZES.concurrency})
   --chunk N               tasks per batch in batched submission (default ${FULL_SIZES.chunk})
@@ -88,6 +89,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
       warmup: { type: "string" },
       backlog: { type: "string" },
       samples: { type: "string" },
+      "latency-burst": { type: "string" },
       workers: { type: "string" },
       concurrency: { type: "string" },
       chunk: { type: "string" },
@@ -114,6 +116,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     warmup: values.warmup === "0" ? 0 : positiveInt("warmup", values.warmup, base.warmup),
     backlog: positiveInt("backlog", values.backlog, base.backlog),
     samples: positiveInt("samples", values.samples, base.samples),
+    latencyBurst: values["latency-burst"] === "0" ? 0 : positiveInt("latency-burst", values["latency-burst"], base.latencyBurst),
     manyWorkers: positiveInt("workers", values.workers, base.manyWorkers),
     concurrency: positiveInt("concurrency", values.concurrency, base.concurrency),
     chunk: positiveInt("chunk", values.chunk, base.chunk),

@@ -20,6 +20,10 @@ export async function breakdown(target: FastworkerTarget, w: BreakdownWorkload, 
       const value = (await handle.result({ timeoutMs: ctx.timeoutMs })) as { at: number };
       return { id: handle.id, call, accepted, handler: value.at, result: wallNow() };
     };
+    for (let done = 0; done < w.burst; done += w.chunk) {
+      const size = Math.min(w.chunk, w.burst - done);
+      await Promise.all(Array.from({ length: size }, () => client.submit(STAMP_TASK, null).then((handle) => handle.result({ timeoutMs: ctx.timeoutMs }))));
+    }
     for (let i = 0; i < w.warmup; i++) await once();
     ctx.mark("measure-start");
     const samples: BreakdownSample[] = [];

@@ -47,6 +47,10 @@ export interface LatencyWorkload {
   kind: "latency";
   samples: number;
   warmup: number;
+  /** Tasks run first as a batched burst (`chunk` per batch, `inflightChunks` outstanding), not measured. */
+  burst: number;
+  chunk: number;
+  inflightChunks: number;
 }
 
 /** Queue N tasks while no worker runs, say so, then wait for all outcomes once workers start. */
@@ -62,6 +66,9 @@ export interface BreakdownWorkload {
   kind: "breakdown";
   samples: number;
   warmup: number;
+  /** Tasks run first as a burst of `chunk`-task batches, not measured (see LatencyWorkload). */
+  burst: number;
+  chunk: number;
 }
 
 /**

@@ -41,9 +41,15 @@ export async function throughput(driver: QueueDriver, w: ThroughputWorkload, ctx
 
 /**
  * Idle round trips, one after the other: submit, wait for the result,
- * repeat. Warm-up round trips run first and are not recorded.
+ * repeat. A batched burst and then warm-up round trips run first and are
+ * not recorded.
  */
 export async function latency(driver: QueueDriver, w: LatencyWorkload, ctx: WorkloadContext): Promise<LatencyReport> {
+  if (w.burst > 0) {
+    driver.completions.reset();
+    await submitAll(driver, { submit: "batched", chunk: w.chunk, inflightChunks: w.inflightChunks, submitters: 1 }, 0, w.burst);
+    await driver.completions.waitFor(w.burst, ctx.timeoutMs);
+  }
   for (let i = 0; i < w.warmup; i++) await roundTrip(driver, i, ctx.timeoutMs);
   ctx.mark("measure-start");
   const samplesMs: number[] = [];
