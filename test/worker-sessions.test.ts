@@ -77,6 +77,26 @@ describe("worker session secrets across a control-plane crash", () => {
   });
 });
 
+describe("session secrets on one report stream", () => {
+  it("every report is checked: after a right secret, a wrong one on the same stream is refused, and another session's right one is taken", async () => {
+    const server = await startServer(["--in-memory"]);
+    const workers = workersAt(server.grpc);
+    const a = await workers.registerWorker({ name: "a", host: "h", pid: 1, concurrency: 1, tasks: [{ name: "job" }] });
+    const b = await workers.registerWorker({ name: "b", host: "h", pid: 2, concurrency: 1, tasks: [{ name: "job" }] });
+    const call = workers.reportResults();
+    const answers = call.responses[Symbol.asyncIterator]();
+    call.send({ workerId: a.workerId, sessionSecret: a.sessionSecret });
+    expect((await answers.next()).done).toBe(false);
+    call.send({ workerId: b.workerId, sessionSecret: b.sessionSecret });
+    expect((await answers.next()).done).toBe(false);
+    call.send({ workerId: b.workerId, sessionSecret: a.sessionSecret });
+    const refused = await answers.next().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConnectError);
+    expect((refused as ConnectError).code).toBe(Code.PermissionDenied);
+    expect((refused as ConnectError).rawMessage).toMatch(/wrong session secret/);
+  });
+});
+
 describe("audit lines for workers", () => {
   it("a second dispatch stream of the same session takes over, with a warning saying from where", async () => {
     const server = await startServer();

@@ -4,7 +4,7 @@ import { AsyncQueue } from "../../common/async-queue.js";
 import { MAX_REPORT_ITEMS } from "../../common/stream-limits.js";
 import { durationFromMs } from "../../common/time.js";
 import { VERSION } from "../../common/version.js";
-import type { ControlPlane } from "../engine/control-plane.js";
+import type { ControlPlane, SecretProof } from "../engine/control-plane.js";
 import { TEXT_LIMITS, truncateText } from "../engine/text-limits.js";
 import { validateDefinition } from "../engine/validate.js";
 import { unreadBound } from "./stream-bounds.js";
@@ -130,6 +130,7 @@ export function workerService(plane: ControlPlane, audit: AuditLog): ServiceImpl
       });
       // Answers leave in order: each waits for the one before it and for its own commit.
       let answered: Promise<void> = Promise.resolve();
+      const proof: SecretProof = {};
       void (async () => {
         try {
           let items = 0;
@@ -138,7 +139,7 @@ export function workerService(plane: ControlPlane, audit: AuditLog): ServiceImpl
             if (count > MAX_REPORT_ITEMS) {
               throw new ConnectError(`a report carries at most ${MAX_REPORT_ITEMS} items (got ${count}); send them in several reports (fw-worker does)`, Code.ResourceExhausted);
             }
-            const worker = plane.reportingWorker(request.workerId, request.sessionSecret);
+            const worker = plane.reportingWorker(request.workerId, request.sessionSecret, proof);
             const response = plane.report(worker, request, Date.now());
             if (response.rejected.length > 0) auditRejections(audit, worker, response, callerOf(ctx));
             const durable = plane.durable();
