@@ -10,7 +10,10 @@
  * functions of each hot message (a WireMessage) and a list of them.
  *
  * The generated code writes and reads exactly as protobuf-es does, and
- * decoded objects have protobuf-es's shapes. It declares the WireWriter and
+ * decoded objects have protobuf-es's shapes. A write function also takes a
+ * message's init shape (what create() takes: fields may be absent, nested
+ * messages may be init shapes too) and writes what toBinary(create(init))
+ * would, so a sender need not build the full message first. It declares the WireWriter and
  * WireReader interfaces it calls and imports nothing but types (gen/ is also
  * type-checked for the browser); common/wire/ implements them on Node
  * Buffers, and common/wire/codecs.spec.ts holds the result against protobuf-es. Only what proto3
@@ -34,13 +37,13 @@ import { createEcmaScriptPlugin, runNodeJs } from "@bufbuild/protoplugin";
 /** The scalar types supported, each written and read by the Writer/Reader method of the same name. */
 const SCALARS = new Map(
   /** @type {[ScalarType, Scalar][]} */ ([
-    [ScalarType.STRING, { method: "string", tsType: "string", wireType: 2, zero: '""', isSet: (v) => `${v} !== ""` }],
-    [ScalarType.BOOL, { method: "bool", tsType: "boolean", wireType: 0, zero: "false", isSet: (v) => `${v} !== false` }],
-    [ScalarType.INT32, { method: "int32", tsType: "number", wireType: 0, zero: "0", isSet: (v) => `${v} !== 0` }],
-    [ScalarType.UINT32, { method: "uint32", tsType: "number", wireType: 0, zero: "0", isSet: (v) => `${v} !== 0` }],
-    [ScalarType.INT64, { method: "int64", tsType: "bigint", wireType: 0, zero: "0n", isSet: (v) => `${v} !== 0n` }],
+    [ScalarType.STRING, { method: "string", tsType: "string", wireType: 2, zero: '""', isSet: (v) => `${v} !== undefined && ${v} !== ""` }],
+    [ScalarType.BOOL, { method: "bool", tsType: "boolean", wireType: 0, zero: "false", isSet: (v) => `${v} !== undefined && ${v} !== false` }],
+    [ScalarType.INT32, { method: "int32", tsType: "number", wireType: 0, zero: "0", isSet: (v) => `${v} !== undefined && ${v} !== 0` }],
+    [ScalarType.UINT32, { method: "uint32", tsType: "number", wireType: 0, zero: "0", isSet: (v) => `${v} !== undefined && ${v} !== 0` }],
+    [ScalarType.INT64, { method: "int64", tsType: "bigint", wireType: 0, zero: "0n", isSet: (v) => `${v} !== undefined && ${v} !== 0n` }],
     // protobuf-es writes -0, which Object.is tells from 0.
-    [ScalarType.DOUBLE, { method: "double", tsType: "number", wireType: 1, zero: "0", isSet: (v) => `!Object.is(${v}, 0)` }],
+    [ScalarType.DOUBLE, { method: "double", tsType: "number", wireType: 1, zero: "0", isSet: (v) => `${v} !== undefined && !Object.is(${v}, 0)` }],
   ]),
 );
 
@@ -263,6 +266,8 @@ function zeroProperties(message) {
  * The statement that writes a field when protobuf-es's toBinary() would:
  * a oneof member when it is the case, a message when present, a scalar when
  * not zero, every list item, every map entry (key and value, even if zero).
+ * An absent field (an init shape's) is not written, as create() would make
+ * it the zero value.
  * @param {DescField} field
  */
 function writeField(field) {
@@ -271,20 +276,20 @@ function writeField(field) {
   const v = `m.${field.localName}`;
   if (field.oneof !== undefined) {
     const o = `m.${field.oneof.localName}`;
-    return `if (${o}.case === "${field.localName}") { ${writeValue(value, no, `${o}.value`)} }`;
+    return `if (${o}?.case === "${field.localName}") { ${writeValue(value, no, `${o}.value`)} }`;
   }
   switch (field.fieldKind) {
     case "scalar":
       return `if (${scalar(field.scalar).isSet(v)}) { ${writeValue(value, no, v)} }`;
     case "enum":
-      return `if (${v} !== ${field.enum.values[0].number}) { ${writeValue(value, no, v)} }`;
+      return `if (${v} !== undefined && ${v} !== ${field.enum.values[0].number}) { ${writeValue(value, no, v)} }`;
     case "message":
       return `if (${v} !== undefined) { ${writeValue(value, no, v)} }`;
     case "list":
-      return `for (const item of ${v}) { ${writeValue(value, no, "item")} }`;
+      return `if (${v} !== undefined) for (const item of ${v}) { ${writeValue(value, no, "item")} }`;
     case "map": {
       const entry = `w.tag(1, 2); w.string(key); ${writeValue(value, 2, "map[key]")}`;
-      return `{ const map = ${v}; for (const key of Object.keys(map)) { w.tag(${no}, 2); const entry = w.fork(); ${entry} w.join(entry); } }`;
+      return `if (${v} !== undefined) { const map = ${v}; for (const key of Object.keys(map)) { w.tag(${no}, 2); const entry = w.fork(); ${entry} w.join(entry); } }`;
     }
   }
 }

@@ -1,6 +1,4 @@
 import {
-  create,
-  isMessage,
   type DescMessage,
   type DescMethod,
   type DescMethodBiDiStreaming,
@@ -15,7 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { parseServerAddress, type ServerAddress } from "./address.js";
 import { AUTH_HEADER, bearer, validateToken } from "./auth.js";
-import { deserializerFor, methodPath, serializerFor } from "./grpc-definition.js";
+import { deserializerFor, messageFor, methodPath, serializerFor } from "./grpc-definition.js";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -148,8 +146,7 @@ export class GrpcConnection {
     const path = methodPath(method);
     const serialize = serializerFor(method.input) as (value: unknown) => Buffer;
     const deserialize = deserializerFor(method.output);
-    const toMessage = (request: unknown): unknown =>
-      isMessage(request, method.input) ? request : create(method.input, request as MessageInitShape<DescMessage>);
+    const toMessage = messageFor(method.input) as (request: unknown) => unknown;
     const callOptions = (options?: CallOptions): grpc.CallOptions =>
       options?.timeoutMs !== undefined ? { deadline: Date.now() + options.timeoutMs } : {};
 

@@ -1,4 +1,4 @@
-import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 import { HOT_CODECS } from "../wire/codecs.js";
 
@@ -13,6 +13,18 @@ export function serializerFor<Desc extends DescMessage>(schema: Desc): (message:
     const bytes = toBinary(schema, message);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
+}
+
+/**
+ * What the serializer of `schema` takes, made from a message or its init
+ * shape: a hot message's init shape as it is (its generated writer takes
+ * absent fields as create() would fill them, and building the full message
+ * first was ~9% of a producer's CPU at 60K tasks/s), anything else through
+ * create().
+ */
+export function messageFor<Desc extends DescMessage>(schema: Desc): (value: MessageInitShape<Desc> | MessageShape<Desc>) => unknown {
+  if (HOT_CODECS.has(schema.typeName)) return (value) => value;
+  return (value) => (isMessage(value, schema) ? value : create(schema, value as MessageInitShape<Desc>));
 }
 
 /** The deserializer grpc-js calls for a message type (hand-written codec or protobuf-es, as for serializing). */

@@ -1,8 +1,8 @@
-import { create, isMessage, type DescMessage, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { AsyncQueue } from "../../common/async-queue.js";
-import { grpcServiceDefinition, methodPath } from "../../common/transport/grpc-definition.js";
+import { grpcServiceDefinition, messageFor, methodPath } from "../../common/transport/grpc-definition.js";
 import type { Logger } from "../../common/logger.js";
 import { resetIfUndelivered, STATUS_DELIVERY_MS } from "./stalled-call.js";
 
@@ -53,6 +53,7 @@ interface StreamEnds {
 function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextValues: CallContextValues | undefined): grpc.UntypedHandleCall {
   const handlerContext = (m: DescMethod, call: AnyServerCall): ReturnType<typeof createHandlerContext> => contextFor(m, call, contextValues?.(call));
   const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusFromError(err, method, logger);
+  const toOutput = messageFor(method.output) as (value: unknown) => unknown;
   const ends: StreamEnds = {
     stream: method.name,
     onLimit: (status) => logger.warn({ method: methodPath(method) }, `ended a stream at a limit: ${status.details}`),
@@ -65,7 +66,7 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextV
         Promise.resolve()
           .then(() => impl(call.request, ctx))
           .then(
-            (response) => callback(null, asMessage(method.output, response)),
+            (response) => callback(null, toOutput(response)),
             (err: unknown) => callback(toStatus(err) as grpc.ServerErrorResponse),
           )
           .finally(() => ctx.abort());
@@ -73,12 +74,12 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextV
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
+        void pump(toOutput, () => impl(call.request, ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = handlerContext(method, call);
-        void pump(method.output, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
+        void pump(toOutput, () => impl(requestsOf(call), ctx) as AsyncIterable<unknown>, call, ctx, toStatus, ends);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -86,7 +87,7 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextV
         Promise.resolve()
           .then(() => impl(requestsOf(call), ctx))
           .then(
-            (response) => callback(null, asMessage(method.output, response)),
+            (response) => callback(null, toOutput(response)),
             (err: unknown) => callback(toStatus(err) as grpc.ServerErrorResponse),
           )
           .finally(() => ctx.abort());
@@ -100,7 +101,7 @@ function makeHandler(method: DescMethod, impl: AnyImpl, logger: Logger, contextV
  * message) ends the call with its status.
  */
 async function pump(
-  schema: DescMessage,
+  toOutput: (value: unknown) => unknown,
   produce: () => AsyncIterable<unknown>,
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
   ctx: ReturnType<typeof createHandlerContext>,
@@ -112,7 +113,7 @@ async function pump(
     const closed = (output as { closedSignal?: AbortSignal }).closedSignal;
     for await (const message of output) {
       if (ctx.signal.aborted) break;
-      if (!call.write(asMessage(schema, message)) && !(await drained(call, ctx.signal, closed, UNREAD_STALL_MS))) {
+      if (!call.write(toOutput(message)) && !(await drained(call, ctx.signal, closed, UNREAD_STALL_MS))) {
         throw new ConnectError(
           `the ${ends.stream} stream read nothing for ${UNREAD_STALL_MS / 1000}s while messages waited, so the control plane ended it; read a stream as it comes`,
           Code.ResourceExhausted,
@@ -189,10 +190,6 @@ function connectErrorOf(err: unknown): unknown {
   const status = err as Partial<grpc.StatusObject>;
   if (err instanceof ConnectError || typeof status?.code !== "number" || !(status.code in Code)) return err;
   return new ConnectError(status.details ?? "the call failed", status.code as number as Code);
-}
-
-function asMessage(schema: DescMessage, value: unknown): unknown {
-  return isMessage(value, schema) ? value : create(schema, value as MessageInitShape<DescMessage>);
 }
 
 type AnyServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;

@@ -74,8 +74,8 @@ function zeroSessionRequest(): SessionRequest {
 }
 
 function writeSessionRequest(w: WireWriter, m: SessionRequest): void {
-  for (const item of m.submits) { w.tag(1, 2); const at = w.fork(); writeSessionSubmit(w, item); w.join(at); }
-  for (const item of m.follow) { w.tag(2, 2); w.string(item); }
+  if (m.submits !== undefined) for (const item of m.submits) { w.tag(1, 2); const at = w.fork(); writeSessionSubmit(w, item); w.join(at); }
+  if (m.follow !== undefined) for (const item of m.follow) { w.tag(2, 2); w.string(item); }
   w.unknown(m.$unknown);
 }
 
@@ -99,9 +99,9 @@ function zeroSessionSubmit(): SessionSubmit {
 }
 
 function writeSessionSubmit(w: WireWriter, m: SessionSubmit): void {
-  if (m.ref !== 0) { w.tag(1, 0); w.uint32(m.ref); }
+  if (m.ref !== undefined && m.ref !== 0) { w.tag(1, 0); w.uint32(m.ref); }
   if (m.task !== undefined) { w.tag(2, 2); const at = w.fork(); writeSubmitRequest(w, m.task); w.join(at); }
-  if (m.follow !== false) { w.tag(3, 0); w.bool(m.follow); }
+  if (m.follow !== undefined && m.follow !== false) { w.tag(3, 0); w.bool(m.follow); }
   w.unknown(m.$unknown);
 }
 
@@ -126,15 +126,15 @@ function zeroSubmitRequest(): SubmitRequest {
 }
 
 function writeSubmitRequest(w: WireWriter, m: SubmitRequest): void {
-  if (m.task !== "") { w.tag(1, 2); w.string(m.task); }
+  if (m.task !== undefined && m.task !== "") { w.tag(1, 2); w.string(m.task); }
   if (m.args !== undefined) { w.tag(2, 2); const at = w.fork(); writeValue(w, m.args); w.join(at); }
-  if (m.argsJson !== "") { w.tag(3, 2); w.string(m.argsJson); }
-  if (m.priority !== 0) { w.tag(4, 0); w.int32(m.priority); }
-  if (m.idempotencyKey !== "") { w.tag(5, 2); w.string(m.idempotencyKey); }
+  if (m.argsJson !== undefined && m.argsJson !== "") { w.tag(3, 2); w.string(m.argsJson); }
+  if (m.priority !== undefined && m.priority !== 0) { w.tag(4, 0); w.int32(m.priority); }
+  if (m.idempotencyKey !== undefined && m.idempotencyKey !== "") { w.tag(5, 2); w.string(m.idempotencyKey); }
   if (m.delay !== undefined) { w.tag(6, 2); const at = w.fork(); writeDuration(w, m.delay); w.join(at); }
   if (m.retry !== undefined) { w.tag(7, 2); const at = w.fork(); writeRetryPolicy(w, m.retry); w.join(at); }
   if (m.timeout !== undefined) { w.tag(8, 2); const at = w.fork(); writeDuration(w, m.timeout); w.join(at); }
-  { const map = m.metadata; for (const key of Object.keys(map)) { w.tag(9, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); w.string(map[key]); w.join(entry); } }
+  if (m.metadata !== undefined) { const map = m.metadata; for (const key of Object.keys(map)) { w.tag(9, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); w.string(map[key]); w.join(entry); } }
   if (m.runAt !== undefined) { w.tag(10, 2); const at = w.fork(); writeTimestamp(w, m.runAt); w.join(at); }
   w.unknown(m.$unknown);
 }
@@ -167,12 +167,12 @@ function zeroValue(): Value {
 }
 
 function writeValue(w: WireWriter, m: Value): void {
-  if (m.kind.case === "nullValue") { w.tag(1, 0); w.int32(m.kind.value); }
-  if (m.kind.case === "numberValue") { w.tag(2, 1); w.double(m.kind.value); }
-  if (m.kind.case === "stringValue") { w.tag(3, 2); w.string(m.kind.value); }
-  if (m.kind.case === "boolValue") { w.tag(4, 0); w.bool(m.kind.value); }
-  if (m.kind.case === "structValue") { w.tag(5, 2); const at = w.fork(); writeStruct(w, m.kind.value); w.join(at); }
-  if (m.kind.case === "listValue") { w.tag(6, 2); const at = w.fork(); writeListValue(w, m.kind.value); w.join(at); }
+  if (m.kind?.case === "nullValue") { w.tag(1, 0); w.int32(m.kind.value); }
+  if (m.kind?.case === "numberValue") { w.tag(2, 1); w.double(m.kind.value); }
+  if (m.kind?.case === "stringValue") { w.tag(3, 2); w.string(m.kind.value); }
+  if (m.kind?.case === "boolValue") { w.tag(4, 0); w.bool(m.kind.value); }
+  if (m.kind?.case === "structValue") { w.tag(5, 2); const at = w.fork(); writeStruct(w, m.kind.value); w.join(at); }
+  if (m.kind?.case === "listValue") { w.tag(6, 2); const at = w.fork(); writeListValue(w, m.kind.value); w.join(at); }
   w.unknown(m.$unknown);
 }
 
@@ -200,7 +200,7 @@ function zeroStruct(): Struct {
 }
 
 function writeStruct(w: WireWriter, m: Struct): void {
-  { const map = m.fields; for (const key of Object.keys(map)) { w.tag(1, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); const at = w.fork(); writeValue(w, map[key]); w.join(at); w.join(entry); } }
+  if (m.fields !== undefined) { const map = m.fields; for (const key of Object.keys(map)) { w.tag(1, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); const at = w.fork(); writeValue(w, map[key]); w.join(at); w.join(entry); } }
   w.unknown(m.$unknown);
 }
 
@@ -223,7 +223,7 @@ function zeroListValue(): ListValue {
 }
 
 function writeListValue(w: WireWriter, m: ListValue): void {
-  for (const item of m.values) { w.tag(1, 2); const at = w.fork(); writeValue(w, item); w.join(at); }
+  if (m.values !== undefined) for (const item of m.values) { w.tag(1, 2); const at = w.fork(); writeValue(w, item); w.join(at); }
   w.unknown(m.$unknown);
 }
 
@@ -246,8 +246,8 @@ function zeroDuration(): Duration {
 }
 
 function writeDuration(w: WireWriter, m: Duration): void {
-  if (m.seconds !== 0n) { w.tag(1, 0); w.int64(m.seconds); }
-  if (m.nanos !== 0) { w.tag(2, 0); w.int32(m.nanos); }
+  if (m.seconds !== undefined && m.seconds !== 0n) { w.tag(1, 0); w.int64(m.seconds); }
+  if (m.nanos !== undefined && m.nanos !== 0) { w.tag(2, 0); w.int32(m.nanos); }
   w.unknown(m.$unknown);
 }
 
@@ -271,10 +271,10 @@ function zeroRetryPolicy(): RetryPolicy {
 }
 
 function writeRetryPolicy(w: WireWriter, m: RetryPolicy): void {
-  if (m.maxAttempts !== 0) { w.tag(1, 0); w.int32(m.maxAttempts); }
+  if (m.maxAttempts !== undefined && m.maxAttempts !== 0) { w.tag(1, 0); w.int32(m.maxAttempts); }
   if (m.initialBackoff !== undefined) { w.tag(2, 2); const at = w.fork(); writeDuration(w, m.initialBackoff); w.join(at); }
   if (m.maxBackoff !== undefined) { w.tag(3, 2); const at = w.fork(); writeDuration(w, m.maxBackoff); w.join(at); }
-  if (!Object.is(m.multiplier, 0)) { w.tag(4, 1); w.double(m.multiplier); }
+  if (m.multiplier !== undefined && !Object.is(m.multiplier, 0)) { w.tag(4, 1); w.double(m.multiplier); }
   w.unknown(m.$unknown);
 }
 
@@ -300,8 +300,8 @@ function zeroTimestamp(): Timestamp {
 }
 
 function writeTimestamp(w: WireWriter, m: Timestamp): void {
-  if (m.seconds !== 0n) { w.tag(1, 0); w.int64(m.seconds); }
-  if (m.nanos !== 0) { w.tag(2, 0); w.int32(m.nanos); }
+  if (m.seconds !== undefined && m.seconds !== 0n) { w.tag(1, 0); w.int64(m.seconds); }
+  if (m.nanos !== undefined && m.nanos !== 0) { w.tag(2, 0); w.int32(m.nanos); }
   w.unknown(m.$unknown);
 }
 
@@ -325,8 +325,8 @@ function zeroSessionResponse(): SessionResponse {
 }
 
 function writeSessionResponse(w: WireWriter, m: SessionResponse): void {
-  for (const item of m.accepted) { w.tag(1, 2); const at = w.fork(); writeSessionAccepted(w, item); w.join(at); }
-  for (const item of m.outcomes) { w.tag(2, 2); const at = w.fork(); writeTaskOutcome(w, item); w.join(at); }
+  if (m.accepted !== undefined) for (const item of m.accepted) { w.tag(1, 2); const at = w.fork(); writeSessionAccepted(w, item); w.join(at); }
+  if (m.outcomes !== undefined) for (const item of m.outcomes) { w.tag(2, 2); const at = w.fork(); writeTaskOutcome(w, item); w.join(at); }
   w.unknown(m.$unknown);
 }
 
@@ -350,9 +350,9 @@ function zeroSessionAccepted(): SessionAccepted {
 }
 
 function writeSessionAccepted(w: WireWriter, m: SessionAccepted): void {
-  if (m.ref !== 0) { w.tag(1, 0); w.uint32(m.ref); }
-  if (m.id !== "") { w.tag(2, 2); w.string(m.id); }
-  if (m.deduplicated !== false) { w.tag(3, 0); w.bool(m.deduplicated); }
+  if (m.ref !== undefined && m.ref !== 0) { w.tag(1, 0); w.uint32(m.ref); }
+  if (m.id !== undefined && m.id !== "") { w.tag(2, 2); w.string(m.id); }
+  if (m.deduplicated !== undefined && m.deduplicated !== false) { w.tag(3, 0); w.bool(m.deduplicated); }
   if (m.error !== undefined) { w.tag(4, 2); const at = w.fork(); writeErrorStatus(w, m.error); w.join(at); }
   w.unknown(m.$unknown);
 }
@@ -379,8 +379,8 @@ function zeroErrorStatus(): ErrorStatus {
 }
 
 function writeErrorStatus(w: WireWriter, m: ErrorStatus): void {
-  if (m.code !== 0) { w.tag(1, 0); w.int32(m.code); }
-  if (m.message !== "") { w.tag(2, 2); w.string(m.message); }
+  if (m.code !== undefined && m.code !== 0) { w.tag(1, 0); w.int32(m.code); }
+  if (m.message !== undefined && m.message !== "") { w.tag(2, 2); w.string(m.message); }
   w.unknown(m.$unknown);
 }
 
@@ -404,9 +404,9 @@ function zeroTaskOutcome(): TaskOutcome {
 }
 
 function writeTaskOutcome(w: WireWriter, m: TaskOutcome): void {
-  if (m.id !== "") { w.tag(1, 2); w.string(m.id); }
-  if (m.state !== 0) { w.tag(2, 0); w.int32(m.state); }
-  if (m.resultJson !== "") { w.tag(3, 2); w.string(m.resultJson); }
+  if (m.id !== undefined && m.id !== "") { w.tag(1, 2); w.string(m.id); }
+  if (m.state !== undefined && m.state !== 0) { w.tag(2, 0); w.int32(m.state); }
+  if (m.resultJson !== undefined && m.resultJson !== "") { w.tag(3, 2); w.string(m.resultJson); }
   if (m.error !== undefined) { w.tag(4, 2); const at = w.fork(); writeTaskError(w, m.error); w.join(at); }
   if (m.lookupError !== undefined) { w.tag(5, 2); const at = w.fork(); writeErrorStatus(w, m.lookupError); w.join(at); }
   w.unknown(m.$unknown);
@@ -435,10 +435,10 @@ function zeroTaskError(): TaskError {
 }
 
 function writeTaskError(w: WireWriter, m: TaskError): void {
-  if (m.message !== "") { w.tag(1, 2); w.string(m.message); }
-  if (m.stack !== "") { w.tag(2, 2); w.string(m.stack); }
-  if (m.type !== "") { w.tag(3, 2); w.string(m.type); }
-  if (m.retryable !== false) { w.tag(4, 0); w.bool(m.retryable); }
+  if (m.message !== undefined && m.message !== "") { w.tag(1, 2); w.string(m.message); }
+  if (m.stack !== undefined && m.stack !== "") { w.tag(2, 2); w.string(m.stack); }
+  if (m.type !== undefined && m.type !== "") { w.tag(3, 2); w.string(m.type); }
+  if (m.retryable !== undefined && m.retryable !== false) { w.tag(4, 0); w.bool(m.retryable); }
   w.unknown(m.$unknown);
 }
 
@@ -464,9 +464,9 @@ function zeroDispatchResponse(): DispatchResponse {
 }
 
 function writeDispatchResponse(w: WireWriter, m: DispatchResponse): void {
-  for (const item of m.assignments) { w.tag(1, 2); const at = w.fork(); writeAssignment(w, item); w.join(at); }
-  for (const item of m.cancels) { w.tag(2, 2); const at = w.fork(); writeCancelSignal(w, item); w.join(at); }
-  if (m.ping !== 0) { w.tag(3, 0); w.uint32(m.ping); }
+  if (m.assignments !== undefined) for (const item of m.assignments) { w.tag(1, 2); const at = w.fork(); writeAssignment(w, item); w.join(at); }
+  if (m.cancels !== undefined) for (const item of m.cancels) { w.tag(2, 2); const at = w.fork(); writeCancelSignal(w, item); w.join(at); }
+  if (m.ping !== undefined && m.ping !== 0) { w.tag(3, 0); w.uint32(m.ping); }
   w.unknown(m.$unknown);
 }
 
@@ -491,15 +491,15 @@ function zeroAssignment(): Assignment {
 }
 
 function writeAssignment(w: WireWriter, m: Assignment): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
-  if (m.task !== "") { w.tag(3, 2); w.string(m.task); }
-  if (m.argsJson !== "") { w.tag(4, 2); w.string(m.argsJson); }
-  if (m.priority !== 0) { w.tag(5, 0); w.int32(m.priority); }
-  if (!Object.is(m.timeoutSeconds, 0)) { w.tag(6, 1); w.double(m.timeoutSeconds); }
-  if (m.maxAttempts !== 0) { w.tag(7, 0); w.int32(m.maxAttempts); }
-  { const map = m.metadata; for (const key of Object.keys(map)) { w.tag(8, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); w.string(map[key]); w.join(entry); } }
-  if (!Object.is(m.createdAtMs, 0)) { w.tag(9, 1); w.double(m.createdAtMs); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.task !== undefined && m.task !== "") { w.tag(3, 2); w.string(m.task); }
+  if (m.argsJson !== undefined && m.argsJson !== "") { w.tag(4, 2); w.string(m.argsJson); }
+  if (m.priority !== undefined && m.priority !== 0) { w.tag(5, 0); w.int32(m.priority); }
+  if (m.timeoutSeconds !== undefined && !Object.is(m.timeoutSeconds, 0)) { w.tag(6, 1); w.double(m.timeoutSeconds); }
+  if (m.maxAttempts !== undefined && m.maxAttempts !== 0) { w.tag(7, 0); w.int32(m.maxAttempts); }
+  if (m.metadata !== undefined) { const map = m.metadata; for (const key of Object.keys(map)) { w.tag(8, 2); const entry = w.fork(); w.tag(1, 2); w.string(key); w.tag(2, 2); w.string(map[key]); w.join(entry); } }
+  if (m.createdAtMs !== undefined && !Object.is(m.createdAtMs, 0)) { w.tag(9, 1); w.double(m.createdAtMs); }
   w.unknown(m.$unknown);
 }
 
@@ -530,9 +530,9 @@ function zeroCancelSignal(): CancelSignal {
 }
 
 function writeCancelSignal(w: WireWriter, m: CancelSignal): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
-  if (m.reason !== "") { w.tag(3, 2); w.string(m.reason); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.reason !== undefined && m.reason !== "") { w.tag(3, 2); w.string(m.reason); }
   w.unknown(m.$unknown);
 }
 
@@ -557,14 +557,14 @@ function zeroReportResultsRequest(): ReportResultsRequest {
 }
 
 function writeReportResultsRequest(w: WireWriter, m: ReportResultsRequest): void {
-  if (m.workerId !== "") { w.tag(1, 2); w.string(m.workerId); }
-  for (const item of m.acks) { w.tag(2, 2); const at = w.fork(); writeAttemptRef(w, item); w.join(at); }
-  for (const item of m.results) { w.tag(3, 2); const at = w.fork(); writeAttemptResult(w, item); w.join(at); }
-  for (const item of m.progress) { w.tag(4, 2); const at = w.fork(); writeProgressUpdate(w, item); w.join(at); }
-  for (const item of m.released) { w.tag(5, 2); const at = w.fork(); writeAttemptRef(w, item); w.join(at); }
+  if (m.workerId !== undefined && m.workerId !== "") { w.tag(1, 2); w.string(m.workerId); }
+  if (m.acks !== undefined) for (const item of m.acks) { w.tag(2, 2); const at = w.fork(); writeAttemptRef(w, item); w.join(at); }
+  if (m.results !== undefined) for (const item of m.results) { w.tag(3, 2); const at = w.fork(); writeAttemptResult(w, item); w.join(at); }
+  if (m.progress !== undefined) for (const item of m.progress) { w.tag(4, 2); const at = w.fork(); writeProgressUpdate(w, item); w.join(at); }
+  if (m.released !== undefined) for (const item of m.released) { w.tag(5, 2); const at = w.fork(); writeAttemptRef(w, item); w.join(at); }
   if (m.heartbeat !== undefined) { w.tag(6, 2); const at = w.fork(); writeHeartbeat(w, m.heartbeat); w.join(at); }
-  if (m.sessionSecret !== "") { w.tag(7, 2); w.string(m.sessionSecret); }
-  for (const item of m.logs) { w.tag(8, 2); const at = w.fork(); writeLogLines(w, item); w.join(at); }
+  if (m.sessionSecret !== undefined && m.sessionSecret !== "") { w.tag(7, 2); w.string(m.sessionSecret); }
+  if (m.logs !== undefined) for (const item of m.logs) { w.tag(8, 2); const at = w.fork(); writeLogLines(w, item); w.join(at); }
   w.unknown(m.$unknown);
 }
 
@@ -594,8 +594,8 @@ function zeroAttemptRef(): AttemptRef {
 }
 
 function writeAttemptRef(w: WireWriter, m: AttemptRef): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
   w.unknown(m.$unknown);
 }
 
@@ -619,13 +619,13 @@ function zeroAttemptResult(): AttemptResult {
 }
 
 function writeAttemptResult(w: WireWriter, m: AttemptResult): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
-  if (m.outcome !== 0) { w.tag(3, 0); w.int32(m.outcome); }
-  if (m.resultJson !== "") { w.tag(4, 2); w.string(m.resultJson); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.outcome !== undefined && m.outcome !== 0) { w.tag(3, 0); w.int32(m.outcome); }
+  if (m.resultJson !== undefined && m.resultJson !== "") { w.tag(4, 2); w.string(m.resultJson); }
   if (m.error !== undefined) { w.tag(5, 2); const at = w.fork(); writeTaskError(w, m.error); w.join(at); }
-  if (!Object.is(m.startedAtMs, 0)) { w.tag(6, 1); w.double(m.startedAtMs); }
-  if (!Object.is(m.finishedAtMs, 0)) { w.tag(7, 1); w.double(m.finishedAtMs); }
+  if (m.startedAtMs !== undefined && !Object.is(m.startedAtMs, 0)) { w.tag(6, 1); w.double(m.startedAtMs); }
+  if (m.finishedAtMs !== undefined && !Object.is(m.finishedAtMs, 0)) { w.tag(7, 1); w.double(m.finishedAtMs); }
   w.unknown(m.$unknown);
 }
 
@@ -654,10 +654,10 @@ function zeroProgressUpdate(): ProgressUpdate {
 }
 
 function writeProgressUpdate(w: WireWriter, m: ProgressUpdate): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
-  if (!Object.is(m.fraction, 0)) { w.tag(3, 1); w.double(m.fraction); }
-  if (m.message !== "") { w.tag(4, 2); w.string(m.message); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.fraction !== undefined && !Object.is(m.fraction, 0)) { w.tag(3, 1); w.double(m.fraction); }
+  if (m.message !== undefined && m.message !== "") { w.tag(4, 2); w.string(m.message); }
   w.unknown(m.$unknown);
 }
 
@@ -683,10 +683,10 @@ function zeroHeartbeat(): Heartbeat {
 }
 
 function writeHeartbeat(w: WireWriter, m: Heartbeat): void {
-  if (m.ping !== 0) { w.tag(1, 0); w.uint32(m.ping); }
-  if (m.capacity !== 0) { w.tag(2, 0); w.int32(m.capacity); }
-  if (m.running !== 0) { w.tag(3, 0); w.int32(m.running); }
-  if (m.draining !== false) { w.tag(4, 0); w.bool(m.draining); }
+  if (m.ping !== undefined && m.ping !== 0) { w.tag(1, 0); w.uint32(m.ping); }
+  if (m.capacity !== undefined && m.capacity !== 0) { w.tag(2, 0); w.int32(m.capacity); }
+  if (m.running !== undefined && m.running !== 0) { w.tag(3, 0); w.int32(m.running); }
+  if (m.draining !== undefined && m.draining !== false) { w.tag(4, 0); w.bool(m.draining); }
   w.unknown(m.$unknown);
 }
 
@@ -712,10 +712,10 @@ function zeroLogLines(): LogLines {
 }
 
 function writeLogLines(w: WireWriter, m: LogLines): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
-  for (const item of m.lines) { w.tag(3, 2); const at = w.fork(); writeLogLine(w, item); w.join(at); }
-  if (m.dropped !== 0) { w.tag(4, 0); w.int32(m.dropped); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.lines !== undefined) for (const item of m.lines) { w.tag(3, 2); const at = w.fork(); writeLogLine(w, item); w.join(at); }
+  if (m.dropped !== undefined && m.dropped !== 0) { w.tag(4, 0); w.int32(m.dropped); }
   w.unknown(m.$unknown);
 }
 
@@ -742,8 +742,8 @@ function zeroLogLine(): LogLine {
 
 function writeLogLine(w: WireWriter, m: LogLine): void {
   if (m.time !== undefined) { w.tag(1, 2); const at = w.fork(); writeTimestamp(w, m.time); w.join(at); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
-  if (m.text !== "") { w.tag(3, 2); w.string(m.text); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.text !== undefined && m.text !== "") { w.tag(3, 2); w.string(m.text); }
   w.unknown(m.$unknown);
 }
 
@@ -768,8 +768,8 @@ function zeroReportResultsResponse(): ReportResultsResponse {
 }
 
 function writeReportResultsResponse(w: WireWriter, m: ReportResultsResponse): void {
-  if (m.accepted !== 0) { w.tag(1, 0); w.int32(m.accepted); }
-  for (const item of m.rejected) { w.tag(2, 2); const at = w.fork(); writeRejectedItem(w, item); w.join(at); }
+  if (m.accepted !== undefined && m.accepted !== 0) { w.tag(1, 0); w.int32(m.accepted); }
+  if (m.rejected !== undefined) for (const item of m.rejected) { w.tag(2, 2); const at = w.fork(); writeRejectedItem(w, item); w.join(at); }
   w.unknown(m.$unknown);
 }
 
@@ -793,8 +793,8 @@ function zeroRejectedItem(): RejectedItem {
 }
 
 function writeRejectedItem(w: WireWriter, m: RejectedItem): void {
-  if (m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
-  if (m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
+  if (m.taskId !== undefined && m.taskId !== "") { w.tag(1, 2); w.string(m.taskId); }
+  if (m.attempt !== undefined && m.attempt !== 0) { w.tag(2, 0); w.int32(m.attempt); }
   if (m.status !== undefined) { w.tag(3, 2); const at = w.fork(); writeErrorStatus(w, m.status); w.join(at); }
   w.unknown(m.$unknown);
 }
