@@ -8,6 +8,7 @@ import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import type { RestoreSummary } from "../server/engine/recovery.js";
 import { redacted } from "../server/ha/store-url.js";
+import { collectStartUpGarbage } from "./start-up-garbage.js";
 import { hostPort } from "../server/transport/grpc-server.js";
 import type { TaskDefinition } from "../worker/task.js";
 import type { Worker } from "../worker/worker.js";
@@ -221,6 +222,7 @@ program.action(async (opts: Record<string, unknown>) => {
   });
   const names = tasks === undefined ? [] : [...tasks.keys()];
   const where = store !== undefined ? redacted(store) : dataDir === undefined ? "memory" : resolve(dataDir);
+  await collectStartUpGarbage();
   // The one line scripts wait for: real bound ports, and where the state is.
   process.stdout.write(
     `fw-server ready grpc=${server.grpcAddress} http=${server.httpUrl} cluster=${server.cluster} version=${VERSION}` +
