@@ -1,7 +1,9 @@
 /**
- * One full, memory-reducing collection when the control plane has started
- * and before it says it is ready, so that its idle footprint is what it
- * holds rather than what loading it left behind.
+ * One full, memory-reducing collection, as DevTools' "collect garbage" does.
+ * fw-server runs it once when the control plane has started and before it
+ * says it is ready, so that its idle footprint is what it holds rather than
+ * what loading it left behind, and again when it falls idle after a burst
+ * ({@link IdleCollector}).
  *
  * Why: loading the modules grows V8's young generation to 16 MiB per
  * semispace and leaves their start-up garbage in it; V8 gives that back only
@@ -14,10 +16,10 @@
  * `Isolate::LowMemoryNotification`, which Node reaches only through the
  * inspector protocol; an in-process session opens no port.
  *
- * It runs once, before the ready line, while nothing has been submitted:
+ * At start it runs before the ready line, while nothing has been submitted:
  * it cannot pause a busy server.
  */
-export async function collectStartUpGarbage(): Promise<void> {
+export async function collectGarbage(): Promise<void> {
   let inspector: typeof import("node:inspector");
   try {
     inspector = await import("node:inspector");
