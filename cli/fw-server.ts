@@ -8,6 +8,8 @@ import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
 import type { RestoreSummary } from "../server/engine/recovery.js";
 import { redacted } from "../server/ha/store-url.js";
+import { collectGarbage } from "./collect-garbage.js";
+import { IdleCollector } from "./idle-collector.js";
 import { hostPort } from "../server/transport/grpc-server.js";
 import type { TaskDefinition } from "../worker/task.js";
 import type { Worker } from "../worker/worker.js";
@@ -221,6 +223,7 @@ program.action(async (opts: Record<string, unknown>) => {
   });
   const names = tasks === undefined ? [] : [...tasks.keys()];
   const where = store !== undefined ? redacted(store) : dataDir === undefined ? "memory" : resolve(dataDir);
+  await collectGarbage();
   // The one line scripts wait for: real bound ports, and where the state is.
   process.stdout.write(
     `fw-server ready grpc=${server.grpcAddress} http=${server.httpUrl} cluster=${server.cluster} version=${VERSION}` +
@@ -229,7 +232,10 @@ program.action(async (opts: Record<string, unknown>) => {
   );
   const credentials = Object.entries(secrets).filter(([, v]) => v !== undefined).map(([k]) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
   logger.info({ grpc: server.grpcAddress, http: server.httpUrl, credentials, tls: server.tls, state: server.state, role: server.role, tasks: names }, "control plane ready");
+  const idleCollector = new IdleCollector({ collect: collectGarbage, logger });
+  idleCollector.start();
   exitOnSignals(logger, async () => {
+    idleCollector.stop();
     // New submissions get UNAVAILABLE at once; running attempts may finish; queued tasks stay queued.
     server.quiesce();
     const drainMs = opts.drainTimeout as number;

@@ -1,5 +1,9 @@
+import { createRequire } from "node:module";
 import { pino, type Logger } from "pino";
-import pretty from "pino-pretty";
+
+// pino-pretty (30 modules) is read only when a terminal asks for readable lines:
+// the JSON logs of a server under a supervisor never need it.
+const require = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -24,6 +28,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? "info";
   const format = options.format ?? (process.stderr.isTTY ? "pretty" : "json");
   if (format === "pretty") {
+    const pretty = require("pino-pretty") as typeof import("pino-pretty");
     return pino(
       { level, name: options.name },
       pretty({ destination: 2, sync: true, ignore: "pid,hostname", translateTime: "HH:MM:ss.l" }),
