@@ -127,9 +127,13 @@ export class ColdTier {
     return task.state === TaskState.QUEUED && task.slot === COLD_NEW;
   }
 
-  /** Whether the task's record is in the cold collection (or on its way there). */
-  isOnDisk(task: TaskRecord): boolean {
-    return this.onDisk.has(task);
+  /**
+   * Whether the task waits in the cold tier with its record in the cold
+   * collection as it is (not a task that left, nor one queued again behind
+   * the cold ones: those records are written to "tasks").
+   */
+  isOnDiskOnly(task: TaskRecord): boolean {
+    return this.isCold(task) && this.onDisk.has(task) && !this.inMem.has(task);
   }
 
   /** A new task goes cold: written to the cold collection with its batch, let go once that is durable. */
@@ -220,10 +224,11 @@ export class ColdTier {
       lane.cursor = key;
       fromDisk.push(task);
     }
-    // Tasks in memory come in between by queueSeq, up to the last one read when the disk holds more.
-    const bound = more ? fromDisk[fromDisk.length - 1]!.queueSeq : Number.POSITIVE_INFINITY;
+    // Tasks in memory come in between by queueSeq: every one older than the last read from disk, and,
+    // when the disk holds no more, younger ones up to the chunk.
+    const lastRead = fromDisk.length === 0 ? 0 : fromDisk[fromDisk.length - 1]!.queueSeq;
     let n = 0;
-    while (n < lane.mem.length && lane.mem[n]!.queueSeq < bound && (more || fromDisk.length + n < this.chunk)) n++;
+    while (n < lane.mem.length && (lane.mem[n]!.queueSeq < lastRead || (!more && fromDisk.length + n < this.chunk))) n++;
     const fromMem = lane.mem.splice(0, n);
     for (const task of fromMem) {
       this.inMem.delete(task);

@@ -1,9 +1,10 @@
 import type { TaskRecord } from "./task-record.js";
 
 /**
- * An entry of the history: a task's record, or, for a queued task the cold
+ * An entry of the history: a task's record; for a queued task the cold
  * tier keeps on disk only (see ColdTier), just its creation order (a small
- * integer, stored in the array itself: 8 bytes, no object).
+ * integer, stored in the array itself: 8 bytes, no object); for an evicted
+ * task, ~order (negative) until the next compaction.
  */
 export type HistoryEntry = TaskRecord | number;
 
@@ -14,8 +15,11 @@ export type ColdRecords = (order: number, pin: boolean) => TaskRecord | undefine
  * Every retained task in creation order, for listings by creation (newest
  * or oldest first). Page cursors are creation orders, so pages stay put
  * while new tasks arrive. Evicted tasks are skipped and compacted away once
- * they are half of the list. A task in the cold tier is here by its order
- * only; a listing that reaches it reads its record from disk.
+ * they are half of the list; until then an evicted task's entry is a
+ * number, not its record (a drained backlog of millions of cold entries
+ * would otherwise hold millions of evicted records until it compacts). A
+ * task in the cold tier is here by its order only; a listing that reaches
+ * it reads its record from disk.
  */
 export class History {
   private tasks: HistoryEntry[] = [];
@@ -47,17 +51,19 @@ export class History {
     this.tasks = merged;
   }
 
-  /** Notes that a task was evicted; compacts when evicted entries dominate. */
-  evict(): void {
+  /** Lets go of an evicted task's record (its order stays, negated); compacts when evicted entries dominate. */
+  evict(task: TaskRecord): void {
+    const i = this.indexOf(task.order);
+    if (i >= 0 && this.tasks[i] === task) this.tasks[i] = ~task.order;
     if (++this.evicted > 1024 && this.evicted * 2 > this.tasks.length) {
-      this.tasks = this.tasks.filter((t) => typeof t === "number" || !t.evicted);
+      this.tasks = this.tasks.filter((t) => (typeof t === "number" ? t >= 0 : !t.evicted));
       this.evicted = 0;
     }
   }
 
   /**
-   * The entry of the task created `order`-th, evicted ones included (the
-   * caller checks), or undefined. Orders are distinct integers in increasing
+   * The entry of the task created `order`-th (a negative number: evicted),
+   * or undefined. Orders are distinct integers in increasing
    * order, so the task is at most as many places from the end as orders
    * were handed out after it, and at least as many as are still here:
    * without compaction (nothing evicted yet, e.g. a backlog) the first guess
@@ -105,8 +111,10 @@ export class History {
   all(listed: (task: TaskRecord) => boolean, pin = false): TaskRecord[] {
     const out: TaskRecord[] = [];
     for (const entry of this.tasks) {
-      const task = this.read(entry, pin);
-      if (task !== undefined && listed(task)) out.push(task);
+      const task = this.read(entry, false);
+      if (task === undefined || !listed(task)) continue;
+      // Pinned only once it matched: a scan must not keep every cold task it reads.
+      out.push(pin && typeof entry === "number" ? (this.cold(entry, true) ?? task) : task);
     }
     return out;
   }
@@ -145,7 +153,8 @@ export class History {
   }
 
   private read(entry: HistoryEntry, pin: boolean): TaskRecord | undefined {
-    return typeof entry === "number" ? this.cold(entry, pin) : entry;
+    if (typeof entry !== "number") return entry;
+    return entry >= 0 ? this.cold(entry, pin) : undefined;
   }
 
   private indexOf(order: number): number {
@@ -166,5 +175,5 @@ export class History {
 }
 
 function orderOf(entry: HistoryEntry): number {
-  return typeof entry === "number" ? entry : entry.order;
+  return typeof entry !== "number" ? entry.order : entry >= 0 ? entry : ~entry;
 }

@@ -554,15 +554,16 @@ export class TaskStore {
     const cooled: TaskRecord[] = [];
     for (const task of this.dirty) {
       if (task.evicted) continue;
-      if (cold !== undefined && cold.isOnDisk(task)) {
-        if (cold.isCold(task)) continue; // its record is in the cold collection already
-        writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) }, cold.forget(task)!); // moves, in one batch
-      } else if (cold !== undefined && cold.isNew(task)) {
+      if (cold !== undefined && cold.isNew(task)) {
         writes.push(cold.cutNew(task));
         cooled.push(task);
-      } else {
-        writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) });
+        continue;
       }
+      if (cold?.isOnDiskOnly(task)) continue; // its record is in the cold collection, unchanged
+      writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) });
+      // A task that was cold moves to "tasks" in one batch (never in both, never in neither).
+      const left = cold?.forget(task);
+      if (left !== undefined) writes.push(left);
     }
     this.dirty = new Set();
     return { writes, durable: cooled.length === 0 ? NOTHING : () => cold!.durable(cooled) };
@@ -638,7 +639,7 @@ export class TaskStore {
     if (order !== undefined) {
       const task = this.history.byOrder(order);
       // A cold task is read from disk, and kept in memory while it stays cold (the caller may follow or change it).
-      if (typeof task === "number") return this.cold?.find(order, true, id);
+      if (typeof task === "number") return task >= 0 ? this.cold?.find(order, true, id) : undefined;
       if (task !== undefined && task.idSource === this.ids && !task.evicted) {
         this.cold?.pin(task);
         return task;
@@ -682,7 +683,7 @@ export class TaskStore {
     }
     this.byState[task.state]!--;
     this.names.remove(task.name, task.state);
-    this.history.evict();
+    this.history.evict(task);
     if (this.commits !== undefined) {
       this.dirty.delete(task);
       this.lazy.delete(task);
