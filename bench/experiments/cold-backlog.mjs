@@ -7,7 +7,8 @@
 // bench/workers/noop-tasks.mjs (concurrency 100, as the bench's scenarios use):
 // 1. empty queue: M tasks (default 500,000) submitted through the real Client (batches of
 //    1,000, 4 in flight, results not followed) while the worker runs; tasks/s from the first
-//    submission until the control plane counted M successes (GetStats' succeededTotal);
+//    submission until the control plane counted M successes (GetStats' totals.succeeded);
+//    then M more queued with the worker stopped (in memory, under --hot-queued) and drained;
 // 2. the worker stops; N tasks of the same shape are queued; RSS (VmRSS) sampled every second,
 //    read 3 s after the last acceptance and after a full GC (the server's inspector, as in
 //    memory-queued.mjs);
@@ -43,6 +44,12 @@ const dir = mkdtempSync(join(tmpdir(), "fw-cold-backlog-"));
 const children = new Set();
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+/** VmRSS split: the process's own memory (RssAnon), and pages of mapped files (RssFile: LMDB's map, page cache the kernel can take back). */
+const rssSplit = (pid) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
+  return `anon ${kib("RssAnon").toFixed(0)}, file ${kib("RssFile").toFixed(0)}`;
+};
 const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
 const log = (line) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -131,10 +138,16 @@ async function submit(client, count) {
 /** Samples the highest RSS of a process every second until stopped. */
 function peakRss(pid) {
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 1000);
+  let split = "";
+  const sample = () => {
+    const rss = rssMiB(pid);
+    if (rss > peak) [peak, split] = [rss, rssSplit(pid)];
+  };
+  const timer = setInterval(sample, 1000);
   return () => {
     clearInterval(timer);
-    return Math.max(peak, rssMiB(pid));
+    sample();
+    return `${peak.toFixed(0)} (${split})`;
   };
 }
 
@@ -162,6 +175,15 @@ try {
   const emptyRate = BASELINE / ((performance.now() - t0) / 1000);
   log(`empty queue: ${BASELINE.toLocaleString("en")} tasks at ${emptyRate.toFixed(0)}/s; load ${load()}`);
   await stopWorker(worker);
+  // 1b. A backlog of the same size that fits in memory (under --hot-queued), drained by the worker.
+  await submit(client, BASELINE);
+  const done = await succeeded(client);
+  t0 = performance.now();
+  worker = await startWorker(server.grpc, client);
+  await waitSucceeded(client, done + BASELINE, 50);
+  const hotRate = BASELINE / ((performance.now() - t0) / 1000);
+  log(`a backlog in memory: ${BASELINE.toLocaleString("en")} drained at ${hotRate.toFixed(0)}/s; load ${load()}`);
+  await stopWorker(worker);
   const before = await succeeded(client);
 
   // 2. The backlog, no worker.
@@ -172,10 +194,12 @@ try {
   const submitSeconds = (performance.now() - t0) / 1000;
   await sleep(3000);
   const queuedRss = rssMiB(server.proc.pid);
+  const queuedSplit = rssSplit(server.proc.pid);
   const queuedPeak = stopPeak();
   const queuedGc = await server.rssAfterGc();
+  const queuedGcSplit = rssSplit(server.proc.pid);
   const stats = await client.stats();
-  log(`queued ${N.toLocaleString("en")} in ${submitSeconds.toFixed(0)} s; RSS ${queuedRss.toFixed(0)} MiB (peak ${queuedPeak.toFixed(0)}), ${queuedGc.toFixed(0)} after a full GC; load ${load()}`);
+  log(`queued ${N.toLocaleString("en")} in ${submitSeconds.toFixed(0)} s; RSS ${queuedRss.toFixed(0)} MiB (peak ${queuedPeak}), ${queuedGc.toFixed(0)} after a full GC; load ${load()}`);
   await client.close();
 
   // 3. kill -9 and start again.
@@ -184,10 +208,12 @@ try {
   await killed;
   server = await startServer();
   const restartRss = rssMiB(server.proc.pid);
+  const restartSplit = rssSplit(server.proc.pid);
   const restartGc = await server.rssAfterGc();
+  const restartGcSplit = rssSplit(server.proc.pid);
   client = new Client({ server: server.grpc, followResults: false });
   const queuedAfter = (await client.stats()).queued;
-  log(`restarted in ${server.readySeconds.toFixed(1)} s; RSS ${restartRss.toFixed(0)} MiB, ${restartGc.toFixed(0)} after a full GC; load ${load()}`);
+  log(`restarted in ${server.readySeconds.toFixed(1)} s; RSS ${restartRss.toFixed(0)} MiB (${restartSplit}), ${restartGc.toFixed(0)} after a full GC; load ${load()}`);
 
   // 4. Drain.
   const base = await succeeded(client);
@@ -197,10 +223,14 @@ try {
   let last = base;
   let lastAt = performance.now();
   while (last - base < N) {
-    await sleep(10_000);
-    const n = await succeeded(client);
+    // Polled every 200 ms (the end of the drain is timed to that), reported every 10 s.
+    let n = await succeeded(client);
+    while (n - base < N && performance.now() - lastAt < 10_000) {
+      await sleep(200);
+      n = await succeeded(client);
+    }
     const now = performance.now();
-    log(`draining: ${(n - base).toLocaleString("en")} done, ${((n - last) / ((now - lastAt) / 1000)).toFixed(0)}/s, RSS ${rssMiB(server.proc.pid).toFixed(0)} MiB; load ${load()}`);
+    log(`draining: ${(n - base).toLocaleString("en")} done, ${((n - last) / ((now - lastAt) / 1000)).toFixed(0)}/s, RSS ${rssMiB(server.proc.pid).toFixed(0)} MiB (${rssSplit(server.proc.pid)}); load ${load()}`);
     last = n;
     lastAt = now;
   }
@@ -212,9 +242,10 @@ try {
     [
       `cold backlog, fw-server --data-dir${HOT === undefined ? "" : ` --hot-queued ${HOT}`}, ${N.toLocaleString("en")} tasks with args {"i":n}, 1 fw-worker (concurrency 100):`,
       `  empty queue: ${emptyRate.toFixed(0)} tasks/s (${BASELINE.toLocaleString("en")} tasks, submitted while the worker ran; ${before} done)`,
-      `  idle RSS after a full GC ${idle.toFixed(0)} MiB; ${N.toLocaleString("en")} queued in ${submitSeconds.toFixed(0)} s: RSS ${queuedRss.toFixed(0)} MiB 3 s after (peak ${queuedPeak.toFixed(0)}), ${queuedGc.toFixed(0)} after a full GC; stats queued ${JSON.stringify(stats.queued)}`,
-      `  kill -9, restart: ready in ${server.readySeconds.toFixed(1)} s, RSS ${restartRss.toFixed(0)} MiB, ${restartGc.toFixed(0)} after a full GC; queued then ${JSON.stringify(queuedAfter)}`,
-      `  drain: ${drainRate.toFixed(0)} tasks/s over the whole backlog (${((100 * drainRate) / emptyRate).toFixed(0)}% of the empty queue), peak RSS ${drainPeak.toFixed(0)} MiB`,
+      `  idle RSS after a full GC ${idle.toFixed(0)} MiB; ${N.toLocaleString("en")} queued in ${submitSeconds.toFixed(0)} s: RSS ${queuedRss.toFixed(0)} MiB 3 s after (${queuedSplit}; peak while queueing ${queuedPeak}), ${queuedGc.toFixed(0)} after a full GC (${queuedGcSplit}); stats queued ${JSON.stringify(stats.queued)}`,
+      `  kill -9, restart: ready in ${server.readySeconds.toFixed(1)} s, RSS ${restartRss.toFixed(0)} MiB (${restartSplit}), ${restartGc.toFixed(0)} after a full GC (${restartGcSplit}); queued then ${JSON.stringify(queuedAfter)}`,
+      `  a backlog of ${BASELINE.toLocaleString("en")} (${HOT === undefined || HOT >= BASELINE ? "all in memory" : "past --hot-queued: not a baseline"}): drained at ${hotRate.toFixed(0)} tasks/s`,
+      `  drain: ${drainRate.toFixed(0)} tasks/s over the whole backlog (${((100 * drainRate) / emptyRate).toFixed(0)}% of the empty queue, ${((100 * drainRate) / hotRate).toFixed(0)}% of the backlog in memory), peak RSS ${drainPeak} MiB`,
       `  load average at the end: ${load()}`,
     ].join("\n"),
   );
