@@ -163,6 +163,14 @@ describe("cold tier, differential against the store in memory", () => {
           expect(kb?.task?.order).toBe(ka?.task?.order);
           const page = (s: TaskStore) => s.list({ states: [TaskState.QUEUED] }, { order: "next", limit: 10 }, now).tasks.map((t) => t.order);
           expect(page(subject)).toEqual(page(ref));
+          const name = pick(names);
+          for (const filter of [{ states: [TaskState.SUCCEEDED] }, { name }, { name, states: [TaskState.QUEUED] }, { priority: Priority.LOW }]) {
+            const listing = (s: TaskStore) => {
+              const p = s.list(filter, { order: "oldest", limit: 10 }, now);
+              return [p.total, p.tasks.map((t) => t.order)];
+            };
+            expect(listing(subject), JSON.stringify(filter)).toEqual(listing(ref));
+          }
         } else {
           await subject.commit();
           await subject.close();

@@ -80,6 +80,12 @@ export function coldTierSuite(name: string, subject: SuiteSubject & { cold: bool
       const text = new RegExp(tasks[95]!.argsJson.replace(/[{}]/g, "\\$&"));
       expect(s.list({ text }, { limit: 10 }, 2000).tasks.map((t) => t.id)).toEqual([tasks[95]!.id]);
       expect(s.matching({ states: [TaskState.QUEUED] }, 2000)).toHaveLength(99);
+      // Filters the tier's counts rule out skip its tasks; the others read them.
+      expect(s.list({ states: [TaskState.CANCELLED] }, { limit: 10 }, 2000).tasks.map((t) => t.id)).toEqual([far.id]);
+      expect(s.list({ name: "zzz" }, { limit: 10 }, 2000).tasks).toEqual([]);
+      expect(s.list({ priority: Priority.LOW }, { limit: 10 }, 2000).tasks).toEqual([]);
+      const named = s.list({ name: "a", states: [TaskState.QUEUED] }, { limit: 200, order: "oldest" }, 2000);
+      expect([named.total, named.tasks.length, named.tasks[98]!.id]).toEqual([99, 99, tasks[99]!.id]);
       await s.commit();
       const order = drain(s, ["a"]);
       expect(order).toEqual(tasks.filter((t) => t !== far).map((t) => t.id));

@@ -89,13 +89,17 @@ export class History {
    * Up to `limit` tasks `listed` accepts, from index `from` stepping by
    * `step` (-1: towards older tasks); `more` says whether another one
    * follows. Costs the accepted tasks plus the ones skipped on the way
-   * (a cold one is read from disk).
+   * (a cold one is read from disk, unless `cold` is false: the caller
+   * knows none of them can match, e.g. a filter on states other than
+   * QUEUED).
    */
-  scan(listed: (task: TaskRecord) => boolean, from: number, step: 1 | -1, limit: number): { tasks: TaskRecord[]; more: boolean } {
+  scan(listed: (task: TaskRecord) => boolean, from: number, step: 1 | -1, limit: number, cold = true): { tasks: TaskRecord[]; more: boolean } {
     const history = this.tasks;
     const tasks: TaskRecord[] = [];
     for (let i = from; i >= 0 && i < history.length; i += step) {
-      const task = this.read(history[i]!, false);
+      const entry = history[i]!;
+      if (!cold && typeof entry === "number") continue;
+      const task = this.read(entry, false);
       if (task === undefined || !listed(task)) continue;
       if (tasks.length === limit) return { tasks, more: true };
       tasks.push(task);
@@ -108,9 +112,10 @@ export class History {
    * read from disk, and kept in memory from then on with `pin`: the caller
    * is about to change them).
    */
-  all(listed: (task: TaskRecord) => boolean, pin = false): TaskRecord[] {
+  all(listed: (task: TaskRecord) => boolean, pin = false, cold = true): TaskRecord[] {
     const out: TaskRecord[] = [];
     for (const entry of this.tasks) {
+      if (!cold && typeof entry === "number") continue;
       const task = this.read(entry, false);
       if (task === undefined || !listed(task)) continue;
       // Pinned only once it matched: a scan must not keep every cold task it reads.
@@ -120,9 +125,10 @@ export class History {
   }
 
   /** How many tasks `listed` accepts (a full scan: used when counters cannot tell). */
-  count(listed: (task: TaskRecord) => boolean): number {
+  count(listed: (task: TaskRecord) => boolean, cold = true): number {
     let total = 0;
     for (const entry of this.tasks) {
+      if (!cold && typeof entry === "number") continue;
       const task = this.read(entry, false);
       if (task !== undefined && listed(task)) total++;
     }

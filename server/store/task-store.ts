@@ -193,12 +193,27 @@ export class TaskStore {
   /** One page of the tasks a filter matches, in an order (newest first by default), from a cursor either way. */
   list(filter: TaskFilter, page: PageRequest, now: number): TaskPage {
     const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
-    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed));
+    const cold = this.coldMayMatch(filter);
+    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed, cold), cold);
   }
 
   /** Every kept task a filter matches, oldest first (a full scan: for actions on many tasks; cold ones are read from disk). */
   matching(filter: TaskFilter, now: number): TaskRecord[] {
-    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter), true);
+    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter), true, this.coldMayMatch(filter));
+  }
+
+  /**
+   * Whether a task of the cold tier may match a filter (else a scan skips
+   * them without reading them from disk): they are all QUEUED, of the names
+   * and priorities the tier counts.
+   */
+  private coldMayMatch(filter: TaskFilter): boolean {
+    const cold = this.cold;
+    if (cold === undefined || cold.total === 0) return false;
+    if (filter.states?.length && !filter.states.includes(TaskState.QUEUED)) return false;
+    if (filter.name !== undefined && filter.name !== "" && ![...cold.laneCounts()].some((lane) => lane.name === filter.name)) return false;
+    if (filter.priority && cold.counts[filter.priority] === 0) return false;
+    return true;
   }
 
   /** Each task name with kept tasks, and its tasks per state (index = TaskState). */
