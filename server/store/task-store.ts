@@ -63,11 +63,13 @@ export type KeyMatch = { task: TaskRecord; remembered?: undefined } | { task?: u
 export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANCELLED;
 
 /**
- * The control plane's task state, and the one place it changes. The whole
- * state is in memory (the read model: records, per-name priority queues,
- * idempotency keys, the retention FIFO, listings); every operation below
- * changes it at once and, when the store has a {@link StateLog}, records the
- * change for the next group-commit batch. Reads never wait.
+ * The control plane's task state, and the one place it changes. The state
+ * is in memory (the read model: records, per-name priority queues,
+ * idempotency keys, the retention FIFO, listings), except, on a log that
+ * reads synchronously (LMDB) with `hotQueued` set, the queued tasks past
+ * that bound: those wait on disk (see ColdTier). Every operation below
+ * changes the state at once and, when the store has a {@link StateLog},
+ * records the change for the next group-commit batch. Reads never wait.
  *
  * Durability contract:
  * - {@link commit} resolves once every change made so far is on disk: the
