@@ -5,7 +5,7 @@ import { createLogger, type LogFormat } from "../common/logger.js";
 import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
-import { DEFAULT_BEACON_INTERVAL_MS, startServer } from "../server/server.js";
+import { DEFAULT_BEACON_INTERVAL_MS, HOT_QUEUED_DEFAULT, startServer } from "../server/server.js";
 import type { RestoreSummary } from "../server/engine/recovery.js";
 import { redacted } from "../server/ha/store-url.js";
 import { collectGarbage } from "./collect-garbage.js";
@@ -56,6 +56,7 @@ const program = new Command("fw-server")
   .addOption(new Option("--max-payload <size>", "largest args or result, e.g. 1MiB").env("FW_MAX_PAYLOAD").argParser(sizeArg).default(ENGINE_DEFAULTS.maxPayloadBytes, "1MiB"))
   .addOption(new Option("--max-queued <n>", "the most tasks waiting to run (queued and scheduled); more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED").argParser(intArg(1)).default(ENGINE_DEFAULTS.maxQueued))
   .addOption(new Option("--max-queued-bytes <size>", "the most bytes of args of tasks waiting to run, e.g. 512MiB; more submissions get RESOURCE_EXHAUSTED").env("FW_MAX_QUEUED_BYTES").argParser(sizeArg).default(ENGINE_DEFAULTS.maxQueuedBytes, "512MiB"))
+  .addOption(new Option("--hot-queued <n>", "with a data directory: past this many queued tasks in memory, new ones wait on disk only (raise --max-queued for a larger backlog)").env("FW_HOT_QUEUED").argParser(intArg(1)).default(HOT_QUEUED_DEFAULT))
   .addOption(new Option("--timeout-grace <seconds>", "a running attempt not reported this long after its timeout is failed (TIMED_OUT) by the control plane").env("FW_TIMEOUT_GRACE").argParser(positiveSecondsArg).default(ENGINE_DEFAULTS.timeoutGraceMs, "30"))
   .addOption(tokenOption("the all-powerful token: any RPC, a worker's or a client's, and reads (with any token set, every call needs one)"))
   .addOption(secretFileOption("token"))
@@ -156,6 +157,7 @@ program.action(async (opts: Record<string, unknown>) => {
       maxPayloadBytes: opts.maxPayload as number,
       maxQueued: opts.maxQueued as number,
       maxQueuedBytes: opts.maxQueuedBytes as number,
+      hotQueued: opts.hotQueued as number,
       timeoutGraceMs: opts.timeoutGrace as number,
       ...secrets,
       tls,

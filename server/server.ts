@@ -21,7 +21,7 @@ import type { GroupMembership } from "./ha/group.js";
 import type { LeaderInfo } from "./ha/leadership.js";
 import { RuntimeGate } from "./runtime-gate.js";
 import { startRuntime, type Runtime } from "./runtime.js";
-import { openState, type OpenedState } from "./store/open-state.js";
+import { HOT_QUEUED_DEFAULT, openState, type OpenedState } from "./store/open-state.js";
 import { bind, hostPort, startGrpcServer, type ServiceBinding } from "./transport/grpc-server.js";
 import { startHttpServer, type HttpRoute } from "./transport/http-server.js";
 import { staticFiles } from "./transport/static-files.js";
@@ -77,6 +77,14 @@ export interface ServerOptions extends Partial<EngineConfig> {
    * only. fw-server defaults to `.fastworker/<cluster>`.
    */
   dataDir?: string | undefined;
+  /**
+   * With a data directory: past this many queued tasks in memory, new ones
+   * wait on disk only (the cold tier), so a backlog far beyond memory fits
+   * (default {@link HOT_QUEUED_DEFAULT}, the default --max-queued: the tier
+   * is used only when --max-queued is raised past it). Ignored in memory and
+   * on PostgreSQL, which keep every queued task in memory.
+   */
+  hotQueued?: number;
   /** Called once if the state cannot be written any more (default: logged at fatal; nothing more is acknowledged). */
   onStateFailure?: (err: Error) => void;
   /**
@@ -101,6 +109,7 @@ export interface BeaconOptions {
 }
 
 /** The default --beacon-interval. */
+export { HOT_QUEUED_DEFAULT };
 export const DEFAULT_BEACON_INTERVAL_MS = 2000;
 
 /** What a running control plane tells its owner. */
@@ -258,7 +267,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     let role: "leader" | "standby" | undefined;
     let leader: LeaderInfo | undefined;
     if (options.store === undefined) {
-      const state = await openState({ dataDir: options.dataDir, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
+      const state = await openState({ dataDir: options.dataDir, hotQueued: options.hotQueued ?? HOT_QUEUED_DEFAULT, resultTtlMs: config.resultTtlMs, maxResults: config.maxResults, keyTtlMs: config.keyTtlMs, onFailure });
       releasers.push(() => state.close());
       await serve(state);
     } else {

@@ -4,7 +4,8 @@ import { missing } from "./helpers/requires.js";
 import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 import { Leadership } from "../server/ha/leadership.js";
 import { PostgresLog } from "../server/store/postgres-log.js";
-import { storeSuite, type SuiteStoreOptions } from "../server/store/store.suite.js";
+import { coldTierSuite } from "../server/store/cold-tier.suite.js";
+import { storeSuite, type SuiteStoreOptions, type SuiteSubject } from "../server/store/store.suite.js";
 import { TaskStore } from "../server/store/task-store.js";
 
 // The TaskStore suite against PostgreSQL: a real server from Debian's binaries, started here.
@@ -33,7 +34,7 @@ async function open(url: string, options: SuiteStoreOptions) {
 }
 
 if (!skip) {
-  storeSuite("postgresql", {
+  const subject: SuiteSubject = {
     async make(options) {
       const url = await postgres!.database(`suite_${++databases}`);
       return (await open(url, options)).store;
@@ -44,5 +45,8 @@ if (!skip) {
       await leadership.stop(); // a restart: the session ends, and the lead with it
       return open(url, options);
     },
-  });
+  };
+  storeSuite("postgresql", subject);
+  // PostgreSQL has no synchronous reads: the store keeps every queued task in memory; the behaviour is the same.
+  coldTierSuite("postgresql", { ...subject, cold: false });
 }

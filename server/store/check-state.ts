@@ -4,7 +4,7 @@ import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { formatBytes } from "../../common/format-bytes.js";
 import { LmdbLog } from "./lmdb-log.js";
 import { decodeTask } from "./record-codec.js";
-import type { Collection } from "./state-log.js";
+import type { Collection, LogValue } from "./state-log.js";
 
 /** What `fw-server --check` found in a data directory. */
 export interface StateReport {
@@ -46,6 +46,18 @@ export async function checkState(dataDir: string): Promise<StateReport> {
       }
 
     }
+    // Queued tasks kept on disk only (the cold tier): the id first, then the record.
+    for await (const [key, value] of log.load("cold")) {
+      tasks++;
+      try {
+        const [id, record] = value as [string, LogValue];
+        const task = decodeTask(id, record, (k) => (args.delete(k) ? "null" : undefined));
+        const state = TaskState[task.state] ?? `unknown(${task.state})`;
+        tasksByState[state] = (tasksByState[state] ?? 0) + 1;
+      } catch (err) {
+        problems.push(`queued task at ${JSON.stringify(key)}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     for (const id of args) problems.push(`args ${id} belong to no task`);
     const counts = log.stats().counts;
     return { dir, fileBytes: statSync(file).size, records: counts, tasksByState, problems, readMs: performance.now() - started };
@@ -61,7 +73,7 @@ export function formatCheck(report: StateReport): string {
     .join(", ");
   const lines = [
     `data directory ${report.dir}: ${formatBytes(report.fileBytes)} on disk`,
-    `tasks ${report.records.tasks}${states ? ` (${states})` : ""}; worker sessions ${report.records.workers}; task definitions ${report.records.definitions}`,
+    `tasks ${report.records.tasks + (report.records.cold ?? 0)}${states ? ` (${states})` : ""}${report.records.cold ? `, ${report.records.cold} of them queued on disk only` : ""}; worker sessions ${report.records.workers}; task definitions ${report.records.definitions}`,
     `schedules ${report.records.schedules}; flow limits ${report.records.limits}; idempotency keys kept past their tasks ${report.records.keys}`,
     `read every record in ${report.readMs.toFixed(0)} ms`,
     report.problems.length === 0 ? "ok: every record reads back" : `${report.problems.length} problems:\n  ${report.problems.slice(0, 20).join("\n  ")}`,

@@ -15,14 +15,15 @@ import type { TaskRecord } from "./task-record.js";
  *
  * `listed` says which tasks the filter (and retention) accepts; `total`
  * counts them, called only for orders by creation (the counters may know).
+ * `cold` false: no task of the cold tier can match (none is read from disk).
  */
-export function listPage(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest, total: () => number): TaskPage {
+export function listPage(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest, total: () => number, cold = true): TaskPage {
   const order = request.order ?? "newest";
-  if (order === "next") return nextToRun(history, listed, request);
-  return byCreation(history, listed, order, request, total());
+  if (order === "next") return nextToRun(history, listed, request, cold);
+  return byCreation(history, listed, order, request, total(), cold);
 }
 
-function byCreation(history: History, listed: (task: TaskRecord) => boolean, order: "newest" | "oldest", request: PageRequest, total: number): TaskPage {
+function byCreation(history: History, listed: (task: TaskRecord) => boolean, order: "newest" | "oldest", request: PageRequest, total: number, cold: boolean): TaskPage {
   const { cursor, limit } = request;
   // The listing's direction through the history (index order is oldest first).
   const step = order === "newest" ? -1 : 1;
@@ -33,13 +34,13 @@ function byCreation(history: History, listed: (task: TaskRecord) => boolean, ord
   const cursorOf = (task: TaskRecord, forward: boolean): Cursor => ({ order, forward, key: [task.order] });
   if (request.last) {
     const size = lastPageSize(total, limit);
-    const { tasks, more } = history.scan(listed, step === -1 ? 0 : history.length - 1, -step as 1 | -1, size);
+    const { tasks, more } = history.scan(listed, step === -1 ? 0 : history.length - 1, -step as 1 | -1, size, cold);
     tasks.reverse();
     return { tasks, next: undefined, previous: more && tasks.length > 0 ? cursorOf(tasks[0]!, false) : undefined, total };
   }
   if (cursor === undefined || cursor.forward) {
     const from = cursor === undefined ? (step === -1 ? history.length - 1 : 0) : start(cursor.key[0]!, true);
-    const { tasks, more } = history.scan(listed, from, step, limit);
+    const { tasks, more } = history.scan(listed, from, step, limit, cold);
     const first = tasks[0];
     return {
       tasks,
@@ -49,7 +50,7 @@ function byCreation(history: History, listed: (task: TaskRecord) => boolean, ord
       total,
     };
   }
-  const { tasks, more } = history.scan(listed, start(cursor.key[0]!, false), -step as 1 | -1, limit);
+  const { tasks, more } = history.scan(listed, start(cursor.key[0]!, false), -step as 1 | -1, limit, cold);
   tasks.reverse();
   const last = tasks[tasks.length - 1];
   return {
@@ -76,10 +77,10 @@ function compareTasks(a: TaskRecord, b: TaskRecord): number {
   return compareToKey(a, runKey(b));
 }
 
-function nextToRun(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest): TaskPage {
+function nextToRun(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest, cold: boolean): TaskPage {
   const { cursor, limit } = request;
   const waiting = (task: TaskRecord): boolean => (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) && listed(task);
-  const candidates = history.all(waiting);
+  const candidates = history.all(waiting, false, cold);
   const total = candidates.length;
   const cursorOf = (task: TaskRecord, forward: boolean): Cursor => ({ order: "next", forward, key: runKey(task) });
   // Forward pages keep the smallest keys past the cursor; backward pages (and the last page) the largest before it.

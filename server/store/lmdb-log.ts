@@ -1,7 +1,7 @@
 import { open, type Database, type RootDatabase } from "lmdb";
-import type { Collection, LogValue, LogWrite, StateLog } from "./state-log.js";
+import type { Collection, LogValue, LogWrite, StateLog, SyncReads } from "./state-log.js";
 
-const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta", "keys", "schedules", "limits"];
+const COLLECTIONS: readonly Collection[] = ["tasks", "args", "workers", "definitions", "meta", "keys", "schedules", "limits", "cold"];
 
 /**
  * The local durable log: one LMDB environment (lmdb-js) in the data
@@ -44,6 +44,17 @@ export class LmdbLog implements StateLog {
     if (db === undefined) return;
     for (const { key, value } of db.getRange({})) yield [key, value] as const;
   }
+
+  /** LMDB reads are synchronous (a memory-mapped B-tree): the store may keep a cold tier here. */
+  readonly reads: SyncReads = {
+    get: (collection, key) => this.dbs.get(collection)?.get(key),
+    range: (collection, start, end, limit) => {
+      const db = this.dbs.get(collection);
+      if (db === undefined) return [];
+      return db.getRange({ start, end, limit }).map(({ key, value }) => [key, value] as const);
+    },
+    keys: (collection, start, end) => this.dbs.get(collection)?.getKeys({ start, end }) ?? [],
+  };
 
   async write(batch: readonly LogWrite[]): Promise<void> {
     if (batch.length === 0) return;

@@ -11,11 +11,11 @@ export type StateTally = Readonly<Int32Array>;
 export class NameCounts {
   private readonly byName = new Map<string, Int32Array>();
 
-  /** A task of `name` entered `state`. */
-  add(name: string, state: TaskState): void {
+  /** A task (or `n` tasks) of `name` entered `state`. */
+  add(name: string, state: TaskState, n = 1): void {
     let tally = this.byName.get(name);
     if (tally === undefined) this.byName.set(name, (tally = new Int32Array(TaskState.CANCELLED + 1)));
-    tally[state]!++;
+    tally[state]! += n;
   }
 
   /** A task of `name` left `state` (moved on, or was dropped). */

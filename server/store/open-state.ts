@@ -5,6 +5,9 @@ import type { LmdbLog } from "./lmdb-log.js";
 import type { StateLog } from "./state-log.js";
 import { TaskStore, type Recovered } from "./task-store.js";
 
+/** The default of `--hot-queued`: the default `--max-queued`, so the cold tier is used only when that is raised. */
+export const HOT_QUEUED_DEFAULT = 1_000_000;
+
 /** Options for {@link openState}. */
 export interface StateOptions {
   /** A directory for durable state (created if missing), or undefined to keep everything in memory. */
@@ -15,6 +18,8 @@ export interface StateOptions {
   maxResults: number;
   /** How long idempotency keys are remembered after their tasks finished (see TaskStoreOptions). */
   keyTtlMs?: number;
+  /** In a data directory: queued tasks kept in memory before new ones wait on disk only (see ColdTier). */
+  hotQueued?: number;
   /** Called once if the state can no longer be written (nothing is acknowledged from then on). */
   onFailure(err: Error): void;
 }
@@ -51,7 +56,7 @@ export async function openState(options: StateOptions): Promise<OpenedState> {
     // Loaded only for a data directory: lmdb costs ~12 MiB of RSS that --in-memory does not need.
     const { LmdbLog } = await import("./lmdb-log.js");
     log = LmdbLog.open(dir);
-    const { store, recovered } = await TaskStore.open({ ...memory, log, onLogFailure: options.onFailure });
+    const { store, recovered } = await TaskStore.open({ ...memory, log, hotQueued: options.hotQueued, onLogFailure: options.onFailure });
     return {
       store,
       recovered,

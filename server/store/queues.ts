@@ -20,6 +20,8 @@ export type LaneKeyOf = (task: TaskRecord) => string;
 class NameEntry {
   readonly lanes = new Map<string, NameQueue>();
   readonly ready: number[] = new Array<number>(LEVELS).fill(0);
+  /** Queued tasks per priority, in all lanes, parked or not. */
+  readonly queued: number[] = new Array<number>(LEVELS).fill(0);
   /** Per priority, where this name stands in Queues' heap of names by oldest takeable task (-1: not there). */
   readonly headSlots: number[] = new Array<number>(LEVELS).fill(-1);
   /** Lanes by head queueSeq, per priority; only for keyed names. Entries are checked against NameQueue.filed when read. */
@@ -109,6 +111,11 @@ export class Queues {
     return this.counts[1]! + this.counts[2]! + this.counts[3]! + this.counts[4]!;
   }
 
+  /** Queued tasks of a name and priority (parked ones included). */
+  queuedIn(name: string, priority: Priority): number {
+    return this.byName.get(name)?.queued[priority] ?? 0;
+  }
+
   /** Adds a task at the back of its priority (its queueSeq is the newest), or at its old place. */
   add(task: TaskRecord, atOldPlace: boolean): void {
     const entry = this.entry(task.name);
@@ -125,6 +132,7 @@ export class Queues {
     else lane.push(task);
     const p = task.priority;
     this.counts[p]!++;
+    entry.queued[p]!++;
     if (!lane.parked) {
       this.addReady(entry, p, 1);
       entry.file(lane, p);
@@ -138,6 +146,7 @@ export class Queues {
     const p = task.priority;
     this.counts[p]!--;
     const entry = this.byName.get(task.name)!;
+    entry.queued[p]!--;
     const lane = entry.lanes.get(task.laneKey)!;
     lane.remove(task);
     if (!lane.parked) {

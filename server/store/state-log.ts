@@ -23,15 +23,34 @@ export interface StateLog {
   write(batch: readonly LogWrite[]): Promise<void>;
   /** Waits for pending writes and releases the log (files, locks, connections). */
   close(): Promise<void>;
+  /**
+   * Reads that answer at once, in key order, from what is committed (a
+   * write becomes visible here once committed, possibly before it is
+   * durable). Only a log that can read synchronously offers them (LMDB);
+   * the store keeps a cold tier of queued tasks on disk only with them
+   * (see ColdTier), else everything stays in memory.
+   */
+  readonly reads?: SyncReads;
+}
+
+/** Synchronous reads of committed records, for the store's cold tier. */
+export interface SyncReads {
+  /** One record, or undefined. */
+  get(collection: Collection, key: string): LogValue | undefined;
+  /** Up to `limit` records of a collection with keys in [start, end), in key order. */
+  range(collection: Collection, start: string, end: string, limit: number): Iterable<readonly [key: string, value: LogValue]>;
+  /** The keys of a collection in [start, end), in key order (values not read). */
+  keys(collection: Collection, start: string, end: string): Iterable<string>;
 }
 
 /**
  * The collections the store writes: tasks and their large args; worker
  * sessions, task definitions and process metadata; idempotency keys that
  * outlive their tasks; schedules with their last tick; flow limits declared
- * and overridden.
+ * and overridden; queued tasks kept on disk only (the cold tier, keyed in
+ * queue order: see ColdTier).
  */
-export type Collection = "tasks" | "args" | "workers" | "definitions" | "meta" | "keys" | "schedules" | "limits";
+export type Collection = "tasks" | "args" | "workers" | "definitions" | "meta" | "keys" | "schedules" | "limits" | "cold";
 
 /** A record value: plain data only. */
 export type LogValue = string | number | boolean | null | readonly LogValue[] | { readonly [key: string]: LogValue };

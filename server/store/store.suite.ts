@@ -9,6 +9,8 @@ export interface SuiteStoreOptions {
   resultTtlMs: number;
   maxResults: number;
   keyTtlMs?: number;
+  /** Queued tasks kept in memory before new ones go to the cold tier (a log that reads synchronously). */
+  hotQueued?: number;
 }
 
 /** How the suite gets stores of one kind. */

@@ -4,18 +4,20 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Priority } from "../../gen/fastworker/v1/task_pb.js";
 import { LmdbLog } from "./lmdb-log.js";
-import { storeSuite } from "./store.suite.js";
+import { coldTierSuite } from "./cold-tier.suite.js";
+import { storeSuite, type SuiteSubject } from "./store.suite.js";
 import { NO_OPTIONS, TaskRecord } from "./task-record.js";
 import { TaskStore } from "./task-store.js";
 
 storeSuite("in memory", { make: (options) => Promise.resolve(new TaskStore(options)) });
+coldTierSuite("in memory", { make: (options) => Promise.resolve(new TaskStore(options)), cold: false });
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 const lmdbPaths = new WeakMap<TaskStore, string>();
-storeSuite("lmdb", {
+const lmdb: SuiteSubject = {
   async make(options) {
     const dir = mkdtempSync(join(tmpdir(), "fw-store-"));
     dirs.push(dir);
@@ -30,7 +32,9 @@ storeSuite("lmdb", {
     lmdbPaths.set(reopened.store, dir);
     return reopened;
   },
-});
+};
+storeSuite("lmdb", lmdb);
+coldTierSuite("lmdb", { ...lmdb, cold: true });
 
 describe("TaskStore at scale", () => {
   it("queues and takes 200,000 tasks in priority order", () => {

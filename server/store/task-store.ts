@@ -1,5 +1,6 @@
 import { type AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { isFinalState } from "../../common/task-state.js";
+import { ColdTier } from "./cold-tier.js";
 import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
 import { History } from "./history.js";
@@ -33,6 +34,12 @@ export interface TaskStoreOptions {
   log?: StateLog | undefined;
   /** Called once if the log fails: from then on nothing is acknowledged. */
   onLogFailure?: (err: Error) => void;
+  /**
+   * Past this many queued tasks in memory, new ones wait on disk only (the
+   * cold tier: see ColdTier), when the log can read synchronously (LMDB).
+   * Unset: every queued task is in memory.
+   */
+  hotQueued?: number;
 }
 
 /** What a durable store found at start, for the engine to rebuild the rest from. */
@@ -56,11 +63,13 @@ export type KeyMatch = { task: TaskRecord; remembered?: undefined } | { task?: u
 export type FinalState = TaskState.SUCCEEDED | TaskState.FAILED | TaskState.CANCELLED;
 
 /**
- * The control plane's task state, and the one place it changes. The whole
- * state is in memory (the read model: records, per-name priority queues,
- * idempotency keys, the retention FIFO, listings); every operation below
- * changes it at once and, when the store has a {@link StateLog}, records the
- * change for the next group-commit batch. Reads never wait.
+ * The control plane's task state, and the one place it changes. The state
+ * is in memory (the read model: records, per-name priority queues,
+ * idempotency keys, the retention FIFO, listings), except, on a log that
+ * reads synchronously (LMDB) with `hotQueued` set, the queued tasks past
+ * that bound: those wait on disk (see ColdTier). Every operation below
+ * changes the state at once and, when the store has a {@link StateLog},
+ * records the change for the next group-commit batch. Reads never wait.
  *
  * Durability contract:
  * - {@link commit} resolves once every change made so far is on disk: the
@@ -90,7 +99,9 @@ export class TaskStore {
   private readonly byKey = new Map<string, TaskRecord>();
   private readonly keys = new KeyIndex();
   private readonly queues = new Queues();
-  private readonly history = new History();
+  private readonly history = new History((order, pin) => this.cold?.find(order, pin));
+  /** Queued tasks kept on disk only, past options.hotQueued (a durable store on LMDB). */
+  private readonly cold: ColdTier | undefined;
   /** Tasks per state of each name (ListTaskNames). */
   private readonly names = new NameCounts();
   /** Final tasks in the order they finished, tagged with finishSeq. */
@@ -114,6 +125,23 @@ export class TaskStore {
   constructor(private readonly options: TaskStoreOptions) {
     if (options.log !== undefined) {
       this.commits = new GroupCommit(options.log, () => this.cut(), (err) => options.onLogFailure?.(err));
+    }
+    const reads = options.log?.reads;
+    if (reads !== undefined && options.hotQueued !== undefined) {
+      this.cold = new ColdTier(reads, options.hotQueued, {
+        inMemory: (order) => {
+          const entry = this.history.byOrder(order);
+          return typeof entry === "number" ? undefined : entry;
+        },
+        keep: (task) => {
+          this.history.replace(task.order, task);
+          if (task.idSource !== this.ids) this.byId.set(task.id, task);
+        },
+        release: (task) => {
+          this.history.replace(task.order, task.order);
+          if (task.idSource !== this.ids) this.byId.delete(task.id);
+        },
+      });
     }
   }
 
@@ -167,12 +195,27 @@ export class TaskStore {
   /** One page of the tasks a filter matches, in an order (newest first by default), from a cursor either way. */
   list(filter: TaskFilter, page: PageRequest, now: number): TaskPage {
     const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
-    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed));
+    const cold = this.coldMayMatch(filter);
+    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed, cold), cold);
   }
 
-  /** Every kept task a filter matches, oldest first (a full scan: for actions on many tasks). */
+  /** Every kept task a filter matches, oldest first (a full scan: for actions on many tasks; cold ones are read from disk). */
   matching(filter: TaskFilter, now: number): TaskRecord[] {
-    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter));
+    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter), true, this.coldMayMatch(filter));
+  }
+
+  /**
+   * Whether a task of the cold tier may match a filter (else a scan skips
+   * them without reading them from disk): they are all QUEUED, of the names
+   * and priorities the tier counts.
+   */
+  private coldMayMatch(filter: TaskFilter): boolean {
+    const cold = this.cold;
+    if (cold === undefined || cold.total === 0) return false;
+    if (filter.states?.length && !filter.states.includes(TaskState.QUEUED)) return false;
+    if (filter.name !== undefined && filter.name !== "" && ![...cold.laneCounts()].some((lane) => lane.name === filter.name)) return false;
+    if (filter.priority && cold.counts[filter.priority] === 0) return false;
+    return true;
   }
 
   /** Each task name with kept tasks, and its tasks per state (index = TaskState). */
@@ -187,7 +230,7 @@ export class TaskStore {
 
   /** Tasks waiting to run (QUEUED and SCHEDULED) and the bytes of their args: what admission control bounds. */
   backlog(): { tasks: number; bytes: number } {
-    return { tasks: this.queues.total + this.byState[TaskState.SCHEDULED]!, bytes: this.backlogBytes };
+    return { tasks: this.queued() + this.byState[TaskState.SCHEDULED]!, bytes: this.backlogBytes };
   }
 
   /** When the earliest SCHEDULED task is due (Infinity when none is). */
@@ -205,7 +248,7 @@ export class TaskStore {
 
   counts(): StateCounts {
     return {
-      queued: this.queues.counts,
+      queued: this.cold === undefined ? this.queues.counts : this.queues.counts.map((n, p) => n + this.cold!.counts[p]!),
       scheduled: this.byState[TaskState.SCHEDULED]!,
       running: this.byState[TaskState.RUNNING]!,
       succeeded: this.byState[TaskState.SUCCEEDED]!,
@@ -235,7 +278,7 @@ export class TaskStore {
       this.backlogBytes += task.argsBytes;
       this.due.push(task, scheduledFor);
     } else {
-      this.pushQueued(task, false);
+      this.pushQueued(task, false, true);
     }
     if (this.commits !== undefined && !argsInline(task)) this.pending.push({ collection: "args", key: task.id, value: task.argsJson });
     this.touch(task);
@@ -255,6 +298,7 @@ export class TaskStore {
     this.backlogBytes -= task.argsBytes;
     this.enter(task, TaskState.RUNNING);
     this.touchLater(task);
+    this.topUp(task.name, task.priority);
     return task;
   }
 
@@ -523,23 +567,74 @@ export class TaskStore {
   private cut(): { writes: LogWrite[]; durable(): void } {
     const writes = this.pending;
     this.pending = [];
-    for (const task of this.dirty) if (!task.evicted) writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) });
+    const cold = this.cold;
+    const cooled: TaskRecord[] = [];
+    for (const task of this.dirty) {
+      if (task.evicted) continue;
+      if (cold !== undefined && cold.isNew(task)) {
+        writes.push(cold.cutNew(task));
+        cooled.push(task);
+        continue;
+      }
+      if (cold?.isOnDiskOnly(task)) continue; // its record is in the cold collection, unchanged
+      writes.push({ collection: "tasks", key: task.id, value: encodeTask(task) });
+      // A task that was cold moves to "tasks" in one batch (never in both, never in neither).
+      const left = cold?.forget(task);
+      if (left !== undefined) writes.push(left);
+    }
     this.dirty = new Set();
-    return { writes, durable: () => undefined };
+    return { writes, durable: cooled.length === 0 ? NOTHING : () => cold!.durable(cooled) };
   }
 
-  private pushQueued(task: TaskRecord, atOldPlace: boolean): void {
+  /**
+   * QUEUED: in memory at the back of its priority (or at its old place), or
+   * in the cold tier: behind its lane's cold tasks while it has some, and,
+   * for a new task (`fresh`) past options.hotQueued, on disk only.
+   */
+  private pushQueued(task: TaskRecord, atOldPlace: boolean, fresh = false): void {
     setState(task, TaskState.QUEUED);
     this.backlogBytes += task.argsBytes;
     if (!atOldPlace) writable(task).queueSeq = ++this.queueSeq;
-    this.queues.add(task, atOldPlace);
     this.names.add(task.name, TaskState.QUEUED);
+    const cold = this.cold;
+    if (cold !== undefined && !atOldPlace) {
+      // Only a task of this run without an idempotency key leaves memory: its id is spelled from its
+      // order, and a key stays findable (byKey) with its record.
+      const coolable = fresh && task.idSource === this.ids && !task.options.idempotencyKey;
+      if (cold.countOf(task.name, task.priority) > 0) {
+        if (coolable) cold.addNew(task);
+        else cold.addBehind(task);
+        return;
+      }
+      if (coolable && this.queues.total >= cold.hotQueued && this.queues.queuedIn(task.name, task.priority) >= cold.refillBelow) {
+        cold.addNew(task);
+        return;
+      }
+    }
+    this.queues.add(task, atOldPlace);
+  }
+
+  /** Queued tasks, in memory and cold. */
+  private queued(): number {
+    return this.queues.total + (this.cold?.total ?? 0);
+  }
+
+  /** Reads a name and priority's next cold tasks into memory when its in-memory FIFO runs low. */
+  private topUp(name: string, priority: number): void {
+    const cold = this.cold;
+    if (cold === undefined || cold.countOf(name, priority) === 0 || this.queues.queuedIn(name, priority) >= cold.refillBelow) return;
+    for (const task of cold.take(name, priority)) this.queues.add(task, false);
   }
 
   /** Uncounts a task from the state it leaves. */
   private leave(task: TaskRecord): void {
-    if (task.state === TaskState.QUEUED) this.queues.remove(task);
-    else this.byState[task.state]!--;
+    if (task.state === TaskState.QUEUED) {
+      if (this.cold?.isCold(task)) this.cold.remove(task);
+      else {
+        this.queues.remove(task);
+        this.topUp(task.name, task.priority);
+      }
+    } else this.byState[task.state]!--;
     this.names.remove(task.name, task.state);
     if (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) this.backlogBytes -= task.argsBytes;
     if (task.state === TaskState.SCHEDULED) this.due.remove(task);
@@ -560,9 +655,19 @@ export class TaskStore {
     const order = this.ids.orderOf(id);
     if (order !== undefined) {
       const task = this.history.byOrder(order);
-      if (task !== undefined && task.idSource === this.ids && !task.evicted) return task;
+      // A cold task is read from disk, and kept in memory while it stays cold (the caller may follow or change it).
+      if (typeof task === "number") return task >= 0 ? this.cold?.find(order, true, id) : undefined;
+      if (task !== undefined && task.idSource === this.ids && !task.evicted) {
+        this.cold?.pin(task);
+        return task;
+      }
     }
-    return this.byId.get(id);
+    const known = this.byId.get(id);
+    if (known !== undefined) {
+      this.cold?.pin(known);
+      return known;
+    }
+    return this.cold?.findById(id);
   }
 
   private get keyTtlMs(): number {
@@ -595,11 +700,13 @@ export class TaskStore {
     }
     this.byState[task.state]!--;
     this.names.remove(task.name, task.state);
-    this.history.evict();
+    this.history.evict(task);
     if (this.commits !== undefined) {
       this.dirty.delete(task);
       this.lazy.delete(task);
       this.pending.push({ collection: "tasks", key: task.id, value: undefined });
+      const coldEntry = this.cold?.forget(task);
+      if (coldEntry !== undefined) this.pending.push(coldEntry);
       if (!argsInline(task)) this.pending.push({ collection: "args", key: task.id, value: undefined });
       this.commits.schedule();
     }
@@ -615,7 +722,7 @@ export class TaskStore {
   private totalFromCounters(filter: TaskFilter): number | undefined {
     if (needsScan(filter)) return undefined;
     const states = filter.states?.length ? filter.states : undefined;
-    const count = (state: TaskState): number => (state === TaskState.QUEUED ? this.queues.total : this.byState[state]!);
+    const count = (state: TaskState): number => (state === TaskState.QUEUED ? this.queued() : this.byState[state]!);
     if (states === undefined) {
       let total = 0;
       for (let s = TaskState.QUEUED; s <= TaskState.CANCELLED; s++) total += count(s);
@@ -632,6 +739,8 @@ export class TaskStore {
     for await (const [id, value] of log.load("tasks")) {
       loaded.push(decodeTask(id, value, (key) => args.get(key)));
     }
+    // The cold tier: its keys only (counts, bytes, orders); records are read as their turn comes.
+    const cold = this.cold?.load();
     const records = new Map<Collection, Map<string, LogValue>>();
     const keys: [string, LogValue][] = [];
     for await (const [key, value] of log.load("keys")) keys.push([key, value]);
@@ -641,10 +750,10 @@ export class TaskStore {
       for await (const [key, value] of log.load(collection)) map.set(key, value);
       records.set(collection, map);
     }
-    return { ...this.rebuild(loaded), records };
+    return { ...this.rebuild(loaded, cold), records };
   }
 
-  private rebuild(loaded: TaskRecord[]): Omit<Recovered, "records"> {
+  private rebuild(loaded: TaskRecord[], cold?: { orders: Float64Array; maxOrder: number; maxQueueSeq: number }): Omit<Recovered, "records"> {
     const running: TaskRecord[] = [];
     const scheduled: TaskRecord[] = [];
     const queued: TaskRecord[] = [];
@@ -671,20 +780,31 @@ export class TaskStore {
         else finished.push(task);
       }
     }
-    this.history.load(loaded);
+    const tasks = loaded.length;
+    this.history.load(loaded, cold?.orders);
+    // The cold tasks on disk count as queued (names, backlog bytes) before any is read back.
+    const coldLanes = this.cold === undefined ? [] : [...this.cold.laneCounts()];
+    for (const { name, count } of coldLanes) this.names.add(name, TaskState.QUEUED, count);
+    this.backlogBytes += this.cold?.bytes ?? 0;
     // Queued tasks go back in queue order; each keeps its place (a put-back task sorts by its old position).
+    // One queued after its lane's cold tasks waits behind them, as it did.
     queued.sort((a, b) => a.queueSeq - b.queueSeq);
     for (const task of queued) {
-      this.queues.add(task, false);
+      if (this.cold?.isBehind(task)) this.cold.addBehind(task);
+      else this.queues.add(task, false);
       this.backlogBytes += task.argsBytes;
     }
     finished.sort((a, b) => a.finishSeq - b.finishSeq);
     for (const task of finished) this.retained.push(task, task.finishSeq);
-    return { running, scheduled, maxOrder, tasks: loaded.length };
+    if (cold === undefined) return { running, scheduled, maxOrder, tasks };
+    this.queueSeq = Math.max(this.queueSeq, cold.maxQueueSeq);
+    for (const { name, priority } of coldLanes) this.topUp(name, priority);
+    return { running, scheduled, maxOrder: Math.max(maxOrder, cold.maxOrder), tasks: tasks + cold.orders.length };
   }
 }
 
 const RESOLVED = Promise.resolve();
+const NOTHING = (): void => undefined;
 /** The longest a dispatch waits to be written when nothing else changes its task. */
 const LAZY_WRITE_MS = 100;
 
