@@ -21,18 +21,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "../../dist/client/client.js";
+import { ensureWebSocket, root, rssMiB, startServer as startFwServer } from "./lib/server-process.mjs";
 
-if (typeof WebSocket === "undefined") {
-  // Node 20 has its WebSocket client behind a flag: run again with it.
-  const { status } = (await import("node:child_process")).spawnSync(process.execPath, ["--experimental-websocket", ...process.argv.slice(1)], { stdio: "inherit" });
-  process.exit(status ?? 1);
-}
+ensureWebSocket();
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const N = Number(args.find((a, i) => /^\d+$/.test(a) && !/^--/.test(args[i - 1] ?? "")) ?? 10_000_000);
@@ -43,7 +37,6 @@ const INFLIGHT = 4;
 const dir = mkdtempSync(join(tmpdir(), "fw-cold-backlog-"));
 const children = new Set();
 
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 /** VmRSS split: the process's own memory (RssAnon), and pages of mapped files (RssFile: LMDB's map, page cache the kernel can take back). */
 const rssSplit = (pid) => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -55,52 +48,14 @@ const log = (line) => process.stderr.write(`[${new Date().toISOString().slice(11
 
 /** Starts fw-server on the directory; resolves at its ready line. */
 async function startServer() {
-  const started = performance.now();
-  const proc = spawn(
-    process.execPath,
-    [
-      "--inspect-port=0",
-      `${root}/dist/cli/bin/fw-server.js`,
-      "--data-dir", dir, "--port", "0", "--http-port", "0", "--no-discovery", "--log-level", "warn",
-      "--max-queued", String(N + BASELINE), "--max-queued-bytes", "4GiB",
-      ...(HOT === undefined ? [] : ["--hot-queued", String(HOT)]),
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  children.add(proc);
-  proc.on("exit", () => children.delete(proc));
-  let inspectorUrl;
-  const inspectorListening = new Promise((resolve) => {
-    createInterface({ input: proc.stderr }).on("line", (line) => {
-      const url = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
-      if (url !== undefined) resolve((inspectorUrl = url));
-      else if (!/^(For help, see|Debugger attached|Debugger ending)/.test(line)) process.stderr.write(`${line}\n`);
-    });
-  });
-  const ready = await new Promise((resolve, reject) => {
-    createInterface({ input: proc.stdout }).on("line", (line) => line.startsWith("fw-server ready") && resolve(line));
-    proc.on("exit", (code) => reject(new Error(`fw-server exited ${code}`)));
-  });
-  const readySeconds = (performance.now() - started) / 1000;
-  /** A full collection in the server, through its inspector; then its RSS. */
-  const rssAfterGc = async () => {
-    if (inspectorUrl === undefined) proc.kill("SIGUSR1");
-    const ws = new WebSocket(await inspectorListening);
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = reject;
-    });
-    for (let id = 1; id <= 2; id++) {
-      await new Promise((resolve) => {
-        ws.onmessage = (event) => JSON.parse(event.data).id === id && resolve();
-        ws.send(JSON.stringify({ id, method: "HeapProfiler.collectGarbage" }));
-      });
-    }
-    ws.close();
-    await sleep(1000);
-    return rssMiB(proc.pid);
-  };
-  return { proc, grpc: /grpc=(\S+)/.exec(ready)[1], readySeconds, rssAfterGc };
+  const server = await startFwServer([
+    "--data-dir", dir, "--port", "0", "--http-port", "0", "--no-discovery", "--log-level", "warn",
+    "--max-queued", String(N + BASELINE), "--max-queued-bytes", "4GiB",
+    ...(HOT === undefined ? [] : ["--hot-queued", String(HOT)]),
+  ]);
+  children.add(server.proc);
+  server.proc.on("exit", () => children.delete(server.proc));
+  return server;
 }
 
 /** Starts fw-worker; resolves once it has registered (the control plane lists it). */

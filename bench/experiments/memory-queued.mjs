@@ -10,20 +10,12 @@
 // (SIGUSR1, with --inspect-port=0 given at start, so nothing listens before) and asks it for
 // HeapProfiler.collectGarbage, as DevTools' "collect garbage" button does. Those repeat within
 // ~1 MiB; bytes per queued task = (loaded - idle) / N from them.
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "../../dist/client/client.js";
+import { ensureWebSocket, rssMiB, startServer } from "./lib/server-process.mjs";
 
-if (typeof WebSocket === "undefined") {
-  // Node 20 has its WebSocket client behind a flag: run again with it.
-  const { status } = (await import("node:child_process")).spawnSync(process.execPath, ["--experimental-websocket", ...process.argv.slice(1)], { stdio: "inherit" });
-  process.exit(status ?? 1);
-}
+ensureWebSocket();
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const args = process.argv.slice(2);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const follow = !args.includes("--no-follow");
@@ -33,51 +25,10 @@ const settle = Number(args[args.indexOf("--settle") + 1] ?? 0) * (args.includes(
 const CHUNK = 1000;
 const INFLIGHT = 4;
 
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
-
-const server = spawn(
-  process.execPath,
-  [
-    "--inspect-port=0",
-    ...(heap ? ["--heapsnapshot-signal=SIGUSR2"] : []),
-    `${root}/dist/cli/bin/fw-server.js`,
-    "--in-memory", "--port", "0", "--http-port", "0", "--no-discovery", "--log-level", "warn",
-    "--max-queued", String(Math.max(N, 1)), "--max-queued-bytes", "4GiB",
-  ],
-  { stdio: ["ignore", "pipe", "pipe"] },
+const { proc: server, grpc, rssAfterGc } = await startServer(
+  ["--in-memory", "--port", "0", "--http-port", "0", "--no-discovery", "--log-level", "warn", "--max-queued", String(Math.max(N, 1)), "--max-queued-bytes", "4GiB"],
+  heap ? ["--heapsnapshot-signal=SIGUSR2"] : [],
 );
-let inspectorUrl;
-const inspectorListening = new Promise((resolve) => {
-  createInterface({ input: server.stderr }).on("line", (line) => {
-    const url = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
-    if (url !== undefined) resolve((inspectorUrl = url));
-    else if (!/^(For help, see|Debugger attached|Debugger ending)/.test(line)) process.stderr.write(`${line}\n`);
-  });
-});
-
-/** A full collection in the server, through its inspector; then its RSS. */
-async function rssAfterGc() {
-  if (inspectorUrl === undefined) server.kill("SIGUSR1");
-  const ws = new WebSocket(await inspectorListening);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  for (let id = 1; id <= 2; id++) {
-    await new Promise((resolve) => {
-      ws.onmessage = (event) => JSON.parse(event.data).id === id && resolve();
-      ws.send(JSON.stringify({ id, method: "HeapProfiler.collectGarbage" }));
-    });
-  }
-  ws.close();
-  await sleep(1000);
-  return rssMiB(server.pid);
-}
-const ready = await new Promise((resolve, reject) => {
-  createInterface({ input: server.stdout }).on("line", (line) => line.startsWith("fw-server ready") && resolve(line));
-  server.on("exit", (code) => reject(new Error(`fw-server exited ${code}`)));
-});
-const grpc = /grpc=(\S+)/.exec(ready)[1];
 try {
   await sleep(3000);
   const idleEarly = rssMiB(server.pid);
