@@ -45,6 +45,7 @@ export const USAGE = `npm run bench -- [options]
   --backlog N             tasks queued before workers start (default ${FULL_SIZES.backlog})
   --samples N             round trips in the latency scenarios (default ${FULL_SIZES.samples})
   --latency-burst N       tasks run as one batched burst before the latency scenarios' warm-up, not measured (default ${FULL_SIZES.latencyBurst}; 0 measures the first seconds after start)
+  --latency-warmup N      sequential round trips after the burst, not measured (default ${FULL_SIZES.latencyWarmup})
   --workers N             workers in the "workers" scenario (default ${FULL_SIZES.manyWorkers})
   --concurrency N         tasks per worker at once (default ${FULL_SIZES.concurrency})
   --chunk N               tasks per batch in batched submission (default ${FULL_SIZES.chunk})
@@ -90,6 +91,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
       backlog: { type: "string" },
       samples: { type: "string" },
       "latency-burst": { type: "string" },
+      "latency-warmup": { type: "string" },
       workers: { type: "string" },
       concurrency: { type: "string" },
       chunk: { type: "string" },
@@ -117,6 +119,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     backlog: positiveInt("backlog", values.backlog, base.backlog),
     samples: positiveInt("samples", values.samples, base.samples),
     latencyBurst: values["latency-burst"] === "0" ? 0 : positiveInt("latency-burst", values["latency-burst"], base.latencyBurst),
+    latencyWarmup: values["latency-warmup"] === "0" ? 0 : positiveInt("latency-warmup", values["latency-warmup"], base.latencyWarmup),
     manyWorkers: positiveInt("workers", values.workers, base.manyWorkers),
     concurrency: positiveInt("concurrency", values.concurrency, base.concurrency),
     chunk: positiveInt("chunk", values.chunk, base.chunk),
