@@ -227,6 +227,13 @@ describe("bench harness, options and table", () => {
     expect(() => options(["--system", "bullmq,bullmq"])).toThrow(/twice/);
   });
 
+  it("takes the latency warm-up sizes, 0 meaning none (a cold measurement)", () => {
+    expect(options([]).sizes).toMatchObject({ latencyBurst: 20_000, latencyWarmup: 5_000 });
+    expect(options(["--latency-burst", "0", "--latency-warmup", "0"]).sizes).toMatchObject({ latencyBurst: 0, latencyWarmup: 0 });
+    expect(options(["--latency-warmup", "300"]).sizes.latencyWarmup).toBe(300);
+    expect(() => options(["--latency-warmup", "-1"])).toThrow(/latency-warmup/);
+  });
+
   it("finds malformed XML (the check above is not vacuous)", () => {
     expect(xmlProblem(`<svg xmlns="x"><g><text>a</text></g></svg>\n`)).toBeUndefined();
     expect(xmlProblem(`<svg><g></svg>`)).toMatch(/closes <g>/);
