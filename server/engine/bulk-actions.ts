@@ -34,8 +34,8 @@ const RETRYABLE: readonly TaskState[] = [TaskState.FAILED, TaskState.CANCELLED];
  * Cancels every waiting or running task a selection holds, after checking
  * the count the caller confirmed (see {@link select}).
  */
-export function cancelMany(plane: ControlPlane, selection: BulkSelectionInput, reason: string, now: number): BulkOutcome {
-  const { tasks, skipped } = select(plane, selection, CANCELLABLE, "cancel", now);
+export async function cancelMany(plane: ControlPlane, selection: BulkSelectionInput, reason: string, now: number): Promise<BulkOutcome> {
+  const { tasks, skipped } = await select(plane, selection, CANCELLABLE, "cancel", now);
   if (selection.dryRun) return { matched: tasks.length, done: 0, skipped };
   for (const task of tasks) plane.cancel(task.id, reason || "cancelled with many others", now);
   return { matched: tasks.length, done: tasks.length, skipped };
@@ -45,8 +45,8 @@ export function cancelMany(plane: ControlPlane, selection: BulkSelectionInput, r
  * Runs every failed or cancelled task a selection holds again, each as a
  * fresh series; all or none pass admission control (--max-queued).
  */
-export function retryMany(plane: ControlPlane, selection: BulkSelectionInput, now: number): BulkOutcome {
-  const { tasks, skipped } = select(plane, selection, RETRYABLE, "retry", now);
+export async function retryMany(plane: ControlPlane, selection: BulkSelectionInput, now: number): Promise<BulkOutcome> {
+  const { tasks, skipped } = await select(plane, selection, RETRYABLE, "retry", now);
   if (selection.dryRun) return { matched: tasks.length, done: 0, skipped };
   let bytes = 0;
   for (const task of tasks) bytes += task.argsBytes;
@@ -59,8 +59,11 @@ export function retryMany(plane: ControlPlane, selection: BulkSelectionInput, no
  * The tasks a selection holds that are in one of `states` (the action's),
  * oldest first. Not a dry run: the count must equal `expectedCount` (what
  * the caller saw and confirmed), else FAILED_PRECONDITION and nothing done.
+ * A filter walks every task, letting the event loop run between chunks
+ * (see TaskStore.matching): the answer holds the tasks that match at its
+ * end, and the caller acts on them in that same turn.
  */
-function select(plane: ControlPlane, selection: BulkSelectionInput, states: readonly TaskState[], verb: string, now: number): { tasks: TaskRecord[]; skipped: number } {
+async function select(plane: ControlPlane, selection: BulkSelectionInput, states: readonly TaskState[], verb: string, now: number): Promise<{ tasks: TaskRecord[]; skipped: number }> {
   if (!selection.dryRun && selection.expectedCount <= 0) {
     throw new ConnectError(`to ${verb} many tasks, ask with dry_run first and confirm with the count it answers as expected_count`, Code.InvalidArgument);
   }
@@ -76,10 +79,11 @@ function select(plane: ControlPlane, selection: BulkSelectionInput, states: read
     }
   } else {
     const wanted = selection.filter.states?.length ? selection.filter.states.filter((s) => states.includes(s)) : states;
-    tasks = wanted.length === 0 ? [] : plane.store.matching({ ...selection.filter, states: wanted }, now);
-  }
-  if (tasks.length > MAX_BULK_TASKS) {
-    throw new ConnectError(`${tasks.length} tasks match; one call acts on at most ${MAX_BULK_TASKS}: narrow the filter (by name, time or state)`, Code.FailedPrecondition);
+    const found = wanted.length === 0 ? { tasks: [], more: false } : await plane.store.matching({ ...selection.filter, states: wanted }, now, MAX_BULK_TASKS);
+    if (found.more) {
+      throw new ConnectError(`more than ${MAX_BULK_TASKS} tasks match; one call acts on at most ${MAX_BULK_TASKS}: narrow the filter (by name, time or state)`, Code.FailedPrecondition);
+    }
+    tasks = found.tasks;
   }
   if (!selection.dryRun && tasks.length !== selection.expectedCount) {
     throw new ConnectError(

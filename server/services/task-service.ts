@@ -120,13 +120,13 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
     },
 
     async cancelTasks(request) {
-      const outcome = cancelMany(plane, bulkSelection(request.selection), request.reason, Date.now());
+      const outcome = await cancelMany(plane, bulkSelection(request.selection), request.reason, Date.now());
       if (outcome.done > 0) await plane.durable();
       return { matched: BigInt(outcome.matched), done: BigInt(outcome.done), skipped: BigInt(outcome.skipped) };
     },
 
     async retryTasks(request) {
-      const outcome = retryMany(plane, bulkSelection(request.selection), Date.now());
+      const outcome = await retryMany(plane, bulkSelection(request.selection), Date.now());
       if (outcome.done > 0) await plane.durable();
       return { matched: BigInt(outcome.matched), done: BigInt(outcome.done), skipped: BigInt(outcome.skipped) };
     },
@@ -150,7 +150,7 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       };
     },
 
-    listTasks(request) {
+    async listTasks(request) {
       const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : request.pageSize;
       if (pageSize < 0 || pageSize > MAX_PAGE) {
         throw new ConnectError(`page_size must be between 1 and ${MAX_PAGE} (got ${pageSize})`, Code.InvalidArgument);
@@ -167,7 +167,7 @@ export function taskService(plane: ControlPlane): ServiceImpl<typeof TaskService
       if (cursor !== undefined && request.lastPage) throw new ConnectError("ask for the last page or give a page token, not both", Code.InvalidArgument);
       const now = Date.now();
       const view = request.view === TaskView.FULL ? TaskView.FULL : TaskView.BASIC;
-      const page = plane.store.list(filter, { order, cursor, last: request.lastPage, limit: pageSize }, now);
+      const page = await plane.store.list(filter, { order, cursor, last: request.lastPage, limit: pageSize }, now);
       // A FULL page carries args and results: it ends early rather than pass MAX_MESSAGE_BYTES (a page
       // of 1000 tasks with 1 MiB args each must not build a 1 GiB answer). The next page starts after it.
       let { tasks, next } = page;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { LmdbLog } from "./lmdb-log.js";
 import { NO_OPTIONS, TaskRecord, type SubmitOptions } from "./task-record.js";
+import type { TaskFilter, TaskPage } from "./store.js";
 import { TaskStore, type TaskStoreOptions } from "./task-store.js";
 
 const dirs: string[] = [];
@@ -22,6 +23,29 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Every page of a listing in run order, forward from the first, backward
+ * from the last page, and forward again from a page in the middle: the
+ * orders on each page, the totals and which cursors are given.
+ */
+async function runOrderPages(s: TaskStore, filter: TaskFilter, now: number): Promise<unknown[]> {
+  const out: unknown[] = [];
+  const limit = 7;
+  const shape = (p: TaskPage): unknown => [p.total, p.tasks.map((t) => t.order), p.next !== undefined, p.previous !== undefined];
+  let middle: TaskPage | undefined;
+  for (let p = await s.list(filter, { order: "next", limit }, now), n = 0; ; p = await s.list(filter, { order: "next", cursor: p.next, limit }, now), n++) {
+    out.push(shape(p));
+    if (n === 2) middle = p;
+    if (p.next === undefined || n > 50) break;
+  }
+  for (let p = await s.list(filter, { order: "next", last: true, limit }, now), n = 0; ; p = await s.list(filter, { order: "next", cursor: p.previous, limit }, now), n++) {
+    out.push(shape(p));
+    if (p.previous === undefined || n > 50) break;
+  }
+  if (middle?.previous !== undefined) out.push(shape(await s.list(filter, { order: "next", cursor: middle.previous, limit }, now)));
+  return out;
 }
 
 /**
@@ -161,15 +185,22 @@ describe("cold tier, differential against the store in memory", () => {
           const key = `k${o}`;
           const [ka, kb] = [ref.getByKey("a", key, now), subject.getByKey("a", key, now)];
           expect(kb?.task?.order).toBe(ka?.task?.order);
-          const page = (s: TaskStore) => s.list({ states: [TaskState.QUEUED] }, { order: "next", limit: 10 }, now).tasks.map((t) => t.order);
-          expect(page(subject)).toEqual(page(ref));
           const name = pick(names);
+          const page = async (s: TaskStore) => (await s.list({ states: [TaskState.QUEUED] }, { order: "next", limit: 10 }, now)).tasks.map((t) => t.order);
+          expect(await page(subject)).toEqual(await page(ref));
+          // Every page in run order, both ways, with filters the tier's lanes answer and ones that read every task.
+          const text = new RegExp(`"o":${pick([...refIds.keys()])}\\d*\\b`);
+          for (const filter of [{}, { name }, { priority: Priority.NORMAL }, { text }, { states: [TaskState.QUEUED, TaskState.SCHEDULED] }]) {
+            expect(await runOrderPages(subject, filter, now), `${JSON.stringify(filter)} ${text}`).toEqual(await runOrderPages(ref, filter, now));
+          }
+          const matching = async (s: TaskStore) => (await s.matching({ text, states: [TaskState.QUEUED] }, now)).tasks.map((t) => t.order);
+          expect(await matching(subject)).toEqual(await matching(ref));
           for (const filter of [{ states: [TaskState.SUCCEEDED] }, { name }, { name, states: [TaskState.QUEUED] }, { priority: Priority.LOW }]) {
-            const listing = (s: TaskStore) => {
-              const p = s.list(filter, { order: "oldest", limit: 10 }, now);
+            const listing = async (s: TaskStore) => {
+              const p = await s.list(filter, { order: "oldest", limit: 10 }, now);
               return [p.total, p.tasks.map((t) => t.order)];
             };
-            expect(listing(subject), JSON.stringify(filter)).toEqual(listing(ref));
+            expect(await listing(subject), JSON.stringify(filter)).toEqual(await listing(ref));
           }
         } else {
           await subject.commit();

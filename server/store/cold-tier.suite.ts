@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AttemptOutcome, Priority, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { isCollected } from "../../test/helpers/collected.js";
+import type { ListOrder, TaskFilter } from "./store.js";
 import type { SuiteSubject } from "./store.suite.js";
 import { NO_OPTIONS, TaskRecord, type SubmitOptions } from "./task-record.js";
 import type { TaskStore } from "./task-store.js";
@@ -71,20 +72,20 @@ export function coldTierSuite(name: string, subject: SuiteSubject & { cold: bool
       expect(s.counts()).toMatchObject({ cancelled: 1 });
       expect(s.countsOf("a")[TaskState.QUEUED]).toBe(99);
       // Listings see every task, in memory or not.
-      const page = s.list({}, { limit: 20 }, 2000);
+      const page = await s.list({}, { limit: 20 }, 2000);
       expect(page.total).toBe(100);
       expect(page.tasks.map((t) => t.id)).toEqual(tasks.slice(80).reverse().map((t) => t.id));
       expect(page.tasks.find((t) => t.id === far.id)!.state).toBe(TaskState.CANCELLED);
-      const next = s.list({ states: [TaskState.QUEUED] }, { order: "next", limit: 5 }, 2000);
+      const next = await s.list({ states: [TaskState.QUEUED] }, { order: "next", limit: 5 }, 2000);
       expect(next.tasks.map((t) => t.id)).toEqual(tasks.slice(0, 5).map((t) => t.id));
       const text = new RegExp(tasks[95]!.argsJson.replace(/[{}]/g, "\\$&"));
-      expect(s.list({ text }, { limit: 10 }, 2000).tasks.map((t) => t.id)).toEqual([tasks[95]!.id]);
-      expect(s.matching({ states: [TaskState.QUEUED] }, 2000)).toHaveLength(99);
+      expect((await s.list({ text }, { limit: 10 }, 2000)).tasks.map((t) => t.id)).toEqual([tasks[95]!.id]);
+      expect((await s.matching({ states: [TaskState.QUEUED] }, 2000)).tasks).toHaveLength(99);
       // Filters the tier's counts rule out skip its tasks; the others read them.
-      expect(s.list({ states: [TaskState.CANCELLED] }, { limit: 10 }, 2000).tasks.map((t) => t.id)).toEqual([far.id]);
-      expect(s.list({ name: "zzz" }, { limit: 10 }, 2000).tasks).toEqual([]);
-      expect(s.list({ priority: Priority.LOW }, { limit: 10 }, 2000).tasks).toEqual([]);
-      const named = s.list({ name: "a", states: [TaskState.QUEUED] }, { limit: 200, order: "oldest" }, 2000);
+      expect((await s.list({ states: [TaskState.CANCELLED] }, { limit: 10 }, 2000)).tasks.map((t) => t.id)).toEqual([far.id]);
+      expect((await s.list({ name: "zzz" }, { limit: 10 }, 2000)).tasks).toEqual([]);
+      expect((await s.list({ priority: Priority.LOW }, { limit: 10 }, 2000)).tasks).toEqual([]);
+      const named = await s.list({ name: "a", states: [TaskState.QUEUED] }, { limit: 200, order: "oldest" }, 2000);
       expect([named.total, named.tasks.length, named.tasks[98]!.id]).toEqual([99, 99, tasks[99]!.id]);
       await s.commit();
       const order = drain(s, ["a"]);
@@ -164,7 +165,7 @@ export function coldTierSuite(name: string, subject: SuiteSubject & { cold: bool
       expect(r.get(tasks[111]!.id, 3000)).toMatchObject({ state: TaskState.QUEUED, argsJson: tasks[111]!.argsJson });
       expect(r.get(tasks[11]!.id, 3000)!.argsJson).toBe(tasks[11]!.argsJson);
       expect(r.getByKey("b", "seven", 3000)?.task?.id).toBe(tasks[7]!.id);
-      expect(r.list({}, { limit: 200 }, 3000).tasks.map((t) => t.id)).toEqual(tasks.map((t) => t.id).reverse());
+      expect((await r.list({}, { limit: 200 }, 3000)).tasks.map((t) => t.id)).toEqual(tasks.map((t) => t.id).reverse());
       const gone = new Set([...running, cancelled].map((t) => t.id));
       // New submissions after the restart queue behind the recovered ones.
       const later = Array.from({ length: 20 }, () => make(r, "a"));
@@ -180,7 +181,70 @@ export function coldTierSuite(name: string, subject: SuiteSubject & { cold: bool
       await again.close();
     });
 
+    it("pages through every order across the bound, both ways, as the queue will run", async () => {
+      const s = await subject.make(defaults);
+      const tasks: TaskRecord[] = [];
+      for (let i = 0; i < 150; i++) {
+        const t = make(s, i % 4 === 0 ? "b" : "a", i % 7 === 0 ? Priority.HIGH : Priority.NORMAL);
+        tasks.push(t);
+        s.insert(t);
+        if (i % 40 === 39) await s.commit();
+      }
+      await s.commit();
+      const taken = [s.takeNext(["a", "b"])!, s.takeNext(["b"])!];
+      const waiting = tasks.filter((t) => !taken.includes(t));
+      const pages = async (filter: TaskFilter, order: ListOrder): Promise<string[][]> => {
+        const out: string[][] = [];
+        for (let p = await s.list(filter, { order, limit: 9 }, 2000); ; p = await s.list(filter, { order, cursor: p.next, limit: 9 }, 2000)) {
+          out.push(p.tasks.map((t) => t.id));
+          if (p.next === undefined) break;
+        }
+        const back: string[][] = [];
+        for (let p = await s.list(filter, { order, last: true, limit: 9 }, 2000); ; p = await s.list(filter, { order, cursor: p.previous, limit: 9 }, 2000)) {
+          back.unshift(p.tasks.map((t) => t.id));
+          if (p.previous === undefined) break;
+        }
+        expect(back).toEqual(out);
+        return out;
+      };
+      const chunks = (ids: string[]): string[][] => Array.from({ length: Math.ceil(ids.length / 9) }, (_, i) => ids.slice(i * 9, i * 9 + 9));
+      expect(await pages({}, "next")).toEqual(chunks(runOrder(waiting)));
+      expect(await pages({ name: "b" }, "next")).toEqual(chunks(runOrder(waiting.filter((t) => t.name === "b"))));
+      expect(await pages({ priority: Priority.HIGH }, "next")).toEqual(chunks(runOrder(waiting.filter((t) => t.priority === Priority.HIGH))));
+      const text = /"n":\d*7\b/;
+      expect(await pages({ text }, "next")).toEqual(chunks(runOrder(waiting.filter((t) => text.test(t.argsJson)))));
+      expect(await pages({ states: [TaskState.QUEUED] }, "oldest")).toEqual(chunks(waiting.map((t) => t.id)));
+      expect(await pages({ text }, "newest")).toEqual(chunks(tasks.filter((t) => text.test(t.argsJson)).map((t) => t.id).reverse()));
+      await s.close();
+    });
+
     if (subject.cold) {
+      it("lets the event loop run while a listing or a bulk selection reads every cold task", async () => {
+        const s = await subject.make(defaults);
+        for (let i = 0; i < 6000; i++) s.insert(make(s, "a"));
+        await s.commit();
+        // Each reads every task (no task's args hold "n":-1): a timer set when it starts must fire before it ends.
+        const readers: [string, () => Promise<unknown>][] = [
+          ["a page with a text filter", () => s.list({ text: /"n":-1\b/ }, { limit: 10 }, 2000)],
+          ["a page in run order with a text filter", () => s.list({ text: /"n":-1\b/ }, { order: "next", limit: 10 }, 2000)],
+          ["a bulk selection", () => s.matching({ text: /"n":-1\b/, states: [TaskState.QUEUED] }, 2000)],
+        ];
+        for (const [what, read] of readers) {
+          const events: string[] = [];
+          setImmediate(() => events.push("timer"));
+          await read().then(() => events.push("done"));
+          expect(events, what).toEqual(["timer", "done"]);
+        }
+        // The negative control: a first page in run order reads a few records per lane, in one turn.
+        const events: string[] = [];
+        setImmediate(() => events.push("timer"));
+        const page = await s.list({}, { order: "next", limit: 10 }, 2000).then((p) => (events.push("done"), p));
+        expect(events).toEqual(["done"]);
+        expect(page.total).toBe(6000);
+        await new Promise((resolve) => setImmediate(resolve));
+        await s.close();
+      });
+
       it("lets go of the records of queued tasks past the bound once they are durable", async () => {
         const s = await subject.make(defaults);
         for (let i = 0; i < HOT; i++) s.insert(make(s, "a"));

@@ -205,7 +205,7 @@ export class ColdTier {
     if (lane === undefined || lane.count === 0) return [];
     const fromDisk: TaskRecord[] = [];
     let more = false;
-    for (const [key, value] of this.reads.range("cold", `${lane.cursor}\u0000`, lane.end, Number.MAX_SAFE_INTEGER)) {
+    for (const [key, value] of this.reads.range("cold", { start: `${lane.cursor}\u0000`, end: lane.end, limit: Number.MAX_SAFE_INTEGER })) {
       if (fromDisk.length >= this.chunk) {
         more = true;
         break;
@@ -246,23 +246,109 @@ export class ColdTier {
    * while it stays cold. One point read per lane with cold tasks.
    */
   find(order: number, pin: boolean, id?: string): TaskRecord | undefined {
-    const digits = order.toString(36).padStart(WIDTH, "0");
+    const digits = toDigits(order);
     for (const lane of this.lanes.values()) {
       if (lane.count === 0) continue;
       const start = lane.prefix + digits;
-      for (const [key, value] of this.reads.range("cold", start, `${start}\uffff`, 1)) {
+      for (const [key, value] of this.reads.range("cold", { start, end: `${start}\uffff`, limit: 1 })) {
         if (key <= lane.cursor) continue; // taken already (its record is in memory, or gone)
         const task = this.decode(value);
         if (id !== undefined && task.id !== id) return undefined;
-        if (!pin) return task;
-        writable(task).slot = COLD_KEPT;
-        this.onDisk.set(task, key);
-        this.pinned.add(task);
-        this.memory.keep(task);
+        if (pin) this.keepPinned(task, key);
         return task;
       }
     }
     return undefined;
+  }
+
+  /**
+   * The cold tasks on disk only with creation orders in [lo, hi], by order
+   * (a walk of the history reads its chunk's cold records with this):
+   * decoded, not kept; {@link pinRead} keeps one. One range read per lane
+   * with cold tasks.
+   */
+  span(lo: number, hi: number): Map<number, TaskRecord> {
+    const out = new Map<number, TaskRecord>();
+    const from = toDigits(lo);
+    const to = toDigits(hi + 1);
+    for (const lane of this.lanes.values()) {
+      if (lane.count === 0) continue;
+      const start = maxKey(lane.prefix + from, `${lane.cursor}\u0000`); // keys up to the cursor were taken
+      for (const [key, value] of this.reads.range("cold", { start, end: lane.prefix + to, limit: Number.MAX_SAFE_INTEGER })) {
+        const order = orderIn(key, lane.prefix.length);
+        if (this.memory.inMemory(order) === undefined) out.set(order, this.decode(value));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Up to `limit` cold tasks of a name and priority on disk only, in queue
+   * order (a listing in run order reads a lane's first ones with this):
+   * decoded, not kept. Forward from key `from` (included; default the
+   * lane's first), or backward from before it (default the lane's last);
+   * `next` is where the following read goes on, `done` that the lane holds
+   * no more that way. Reads at most `limit` entries (tasks whose records are
+   * in memory are skipped: a listing finds those in the history).
+   */
+  readLane(name: string, priority: number, { from, reverse, limit }: { from?: string | undefined; reverse: boolean; limit: number }): { tasks: TaskRecord[]; next: string; done: boolean } {
+    const lane = this.lanes.get(prefixOf(name, priority));
+    if (lane === undefined || lane.count === 0) return { tasks: [], next: "", done: true };
+    const tasks: TaskRecord[] = [];
+    const floor = `${lane.cursor}\u0000`; // keys up to the cursor were taken
+    const start = reverse ? (from ?? lane.end) : maxKey(from ?? floor, floor);
+    let read = 0;
+    let next = start;
+    for (const [key, value] of this.reads.range("cold", reverse ? { start, end: lane.cursor, limit: limit + 1, reverse } : { start, end: lane.end, limit })) {
+      if (reverse && key >= start) continue; // LMDB reads backwards from `start` included
+      read++;
+      next = reverse ? key : `${key}\u0000`;
+      if (this.memory.inMemory(orderIn(key, lane.prefix.length)) === undefined) tasks.push(this.decode(value));
+      if (read === limit) break;
+    }
+    return { tasks, next, done: read < limit };
+  }
+
+  /**
+   * Where a lane's cold tasks with queueSeq at least `queueSeq` start (a key
+   * for {@link readLane}; the lane's end if none): a binary search over
+   * creation orders, since keys sort by order and orders and queueSeqs of
+   * cold tasks rise together (a task goes cold only when new). About 50
+   * point reads.
+   */
+  seek(name: string, priority: number, queueSeq: number): string {
+    const lane = this.lanes.get(prefixOf(name, priority));
+    if (lane === undefined) return "";
+    const floor = `${lane.cursor}\u0000`;
+    const firstFrom = (order: number): string | undefined => {
+      for (const [key] of this.reads.range("cold", { start: maxKey(lane.prefix + toDigits(order), floor), end: lane.end, limit: 1 })) return key;
+      return undefined;
+    };
+    const seqIn = (key: string): number => parseInt(key.slice(lane.prefix.length + WIDTH, lane.prefix.length + 2 * WIDTH), 36);
+    let last: string | undefined;
+    for (const [key] of this.reads.range("cold", { start: lane.end, end: lane.cursor, limit: 1, reverse: true })) last = key;
+    if (last === undefined) return lane.end;
+    let lo = 0;
+    let hi = orderIn(last, lane.prefix.length) + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const key = firstFrom(mid);
+      if (key === undefined || seqIn(key) >= queueSeq) hi = mid;
+      else lo = mid + 1;
+    }
+    return firstFrom(lo) ?? lane.end;
+  }
+
+  /**
+   * Keeps a cold record read in this turn by {@link span} or {@link readLane}
+   * in memory while it stays cold (pinned: the caller is about to change
+   * it); if its task is in memory already, that record.
+   */
+  pinRead(task: TaskRecord): TaskRecord {
+    const kept = this.memory.inMemory(task.order);
+    if (kept !== undefined) return kept;
+    this.keepPinned(task, keyOf(task));
+    return task;
   }
 
   /** A cold task from an earlier run, by id (its creation order is the id's counter: see TaskIds). */
@@ -321,6 +407,13 @@ export class ColdTier {
     this.bytes += task.argsBytes;
   }
 
+  private keepPinned(task: TaskRecord, key: string): void {
+    writable(task).slot = COLD_KEPT;
+    this.onDisk.set(task, key);
+    this.pinned.add(task);
+    this.memory.keep(task);
+  }
+
   private uncount(lane: ColdLane, task: TaskRecord): void {
     lane.count--;
     lane.bytes -= task.argsBytes;
@@ -349,10 +442,18 @@ function prefixOf(name: string, priority: number): string {
   return `${name}\u0000${priority}`;
 }
 
+/** A number in a key: fixed-width base 36, so keys sort by it. */
+function toDigits(n: number): string {
+  return n.toString(36).padStart(WIDTH, "0");
+}
+
 /** A cold task's key: its lane, then creation order and queueSeq (fixed width), then its args' bytes. */
 function keyOf(task: TaskRecord): string {
-  const digits = (n: number): string => n.toString(36).padStart(WIDTH, "0");
-  return `${prefixOf(task.name, task.priority)}${digits(task.order)}${digits(task.queueSeq)}${task.argsBytes.toString(36)}`;
+  return `${prefixOf(task.name, task.priority)}${toDigits(task.order)}${toDigits(task.queueSeq)}${task.argsBytes.toString(36)}`;
+}
+
+function maxKey(a: string, b: string): string {
+  return a > b ? a : b;
 }
 
 function orderIn(key: string, at: number): number {

@@ -8,8 +8,29 @@ import type { TaskRecord } from "./task-record.js";
  */
 export type HistoryEntry = TaskRecord | number;
 
-/** Reads a cold task's record from disk by creation order; `pin` keeps it in memory from then on. */
-export type ColdRecords = (order: number, pin: boolean) => TaskRecord | undefined;
+/** How the history reads the records of cold tasks (queued tasks on disk only: see ColdTier). */
+export interface ColdReader {
+  /**
+   * The cold tasks on disk only with creation orders in [lo, hi], by order:
+   * decoded, not kept in memory.
+   */
+  span(lo: number, hi: number): ReadonlyMap<number, TaskRecord>;
+}
+
+/** What {@link History.walk} yields between chunks: the caller may let the event loop run (see {@link nextTurn}). */
+export const PAUSE = Symbol("pause");
+
+/** Lets the event loop run (timers, I/O) before going on: between the chunks of a long walk. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Entries a walk's chunk holds at most (its first is smaller). */
+const CHUNK = 4096;
+/** Cold records a walk's chunk reads at most. */
+const CHUNK_COLD = 1024;
+/** A walk pauses after this much work: an entry in memory counts 1, a record read from disk 16 (~1 µs and ~5–8 µs). */
+const WALK_WORK = 16_384;
 
 /**
  * Every retained task in creation order, for listings by creation (newest
@@ -23,13 +44,16 @@ export type ColdRecords = (order: number, pin: boolean) => TaskRecord | undefine
  */
 export class History {
   private tasks: HistoryEntry[] = [];
+  /** The highest creation order here (a forward walk stops there). */
+  private maxOrder = -1;
   private evicted = 0;
 
-  constructor(private readonly cold: ColdRecords = () => undefined) {}
+  constructor(private readonly cold: ColdReader = { span: () => new Map() }) {}
 
   /** Adds a new task (the newest). */
   push(task: TaskRecord): void {
     this.tasks.push(task);
+    if (task.order > this.maxOrder) this.maxOrder = task.order;
   }
 
   /**
@@ -38,6 +62,7 @@ export class History {
    */
   load(tasks: TaskRecord[], coldOrders: Float64Array = new Float64Array(0)): void {
     tasks.sort((a, b) => a.order - b.order);
+    this.maxOrder = Math.max(tasks.length === 0 ? -1 : tasks[tasks.length - 1]!.order, coldOrders.length === 0 ? -1 : coldOrders[coldOrders.length - 1]!);
     if (coldOrders.length === 0) {
       this.tasks = tasks;
       return;
@@ -86,51 +111,91 @@ export class History {
   }
 
   /**
-   * Up to `limit` tasks `listed` accepts, from index `from` stepping by
-   * `step` (-1: towards older tasks); `more` says whether another one
-   * follows. Costs the accepted tasks plus the ones skipped on the way
-   * (a cold one is read from disk, unless `cold` is false: the caller
-   * knows none of them can match, e.g. a filter on states other than
-   * QUEUED).
+   * The tasks from index `from` stepping by `step` (-1: towards older
+   * tasks), in chunks: a cold task's record is read from disk with its
+   * chunk's (one range read per lane for the chunk's span of orders, unless
+   * `cold` is false: the caller knows none of them can match, e.g. a filter
+   * on states other than QUEUED, and they are skipped unread). Between
+   * chunks, once a chunk's worth of work is done (about {@link WALK_WORK}:
+   * 1,024 cold reads, or 16,384 tasks in memory), it yields {@link PAUSE}:
+   * the caller may let the event loop run there. A walk resumes by creation
+   * order (the list may have been compacted meanwhile) and never reaches
+   * tasks created after it started, so each task is visited once, as it is
+   * at that moment. A record read from disk is not kept: the caller keeps
+   * what it needs in the same turn (`ColdReader.pin`).
    */
-  scan(listed: (task: TaskRecord) => boolean, from: number, step: 1 | -1, limit: number, cold = true): { tasks: TaskRecord[]; more: boolean } {
-    const history = this.tasks;
+  *walk(from: number, step: 1 | -1, cold = true): Generator<TaskRecord | typeof PAUSE, void, undefined> {
+    if (from < 0 || from >= this.tasks.length) return;
+    // Forward walks stop at the newest task of the start; backward ones end at the oldest anyway.
+    const stop = this.maxOrder;
+    let i = from;
+    let size = 64; // the first chunk is small: a page of 50 reads few records
+    let work = 0;
+    for (;;) {
+      const history = this.tasks;
+      // The next chunk: up to `size` entries, at most CHUNK_COLD of them on disk.
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = -1;
+      let end = i;
+      let onDisk = 0;
+      for (let n = 0; end >= 0 && end < history.length && n < size && onDisk < CHUNK_COLD; end += step, n++) {
+        const entry = history[end]!;
+        if (step === 1 && orderOf(entry) > stop) break;
+        if (cold && typeof entry === "number" && entry >= 0) {
+          onDisk++;
+          if (entry < lo) lo = entry;
+          if (entry > hi) hi = entry;
+        }
+      }
+      if (end === i) return;
+      const read = onDisk > 0 ? this.cold.span(lo, hi) : undefined;
+      let last = 0;
+      for (let j = i; j !== end; j += step) {
+        const entry = history[j]!;
+        last = orderOf(entry);
+        if (typeof entry !== "number") yield entry;
+        else if (read !== undefined && entry >= 0) {
+          const task = read.get(entry);
+          if (task !== undefined) yield task;
+        }
+      }
+      work += Math.abs(end - i) + 15 * onDisk;
+      size = Math.min(size * 4, CHUNK);
+      if (work >= WALK_WORK) {
+        work = 0;
+        yield PAUSE;
+      }
+      // Where to go on: the next entry, or, if the list was compacted meanwhile, after (before) the last order visited.
+      i = this.tasks === history ? end : step === 1 ? this.indexAfter(last) : this.indexBefore(last);
+    }
+  }
+
+  /**
+   * Up to `limit` tasks `listed` accepts, from index `from` stepping by
+   * `step` (see {@link walk}); `more` says whether another one follows.
+   * Costs the accepted tasks plus the ones skipped on the way, letting the
+   * event loop run between chunks.
+   */
+  async scan(listed: (task: TaskRecord) => boolean, from: number, step: 1 | -1, limit: number, cold = true): Promise<{ tasks: TaskRecord[]; more: boolean }> {
     const tasks: TaskRecord[] = [];
-    for (let i = from; i >= 0 && i < history.length; i += step) {
-      const entry = history[i]!;
-      if (!cold && typeof entry === "number") continue;
-      const task = this.read(entry, false);
-      if (task === undefined || !listed(task)) continue;
+    for (const task of this.walk(from, step, cold)) {
+      if (task === PAUSE) {
+        await nextTurn();
+        continue;
+      }
+      if (!listed(task)) continue;
       if (tasks.length === limit) return { tasks, more: true };
       tasks.push(task);
     }
     return { tasks, more: false };
   }
 
-  /**
-   * Every task `listed` accepts, oldest first (a full scan; cold tasks are
-   * read from disk, and kept in memory from then on with `pin`: the caller
-   * is about to change them).
-   */
-  all(listed: (task: TaskRecord) => boolean, pin = false, cold = true): TaskRecord[] {
-    const out: TaskRecord[] = [];
-    for (const entry of this.tasks) {
-      if (!cold && typeof entry === "number") continue;
-      const task = this.read(entry, false);
-      if (task === undefined || !listed(task)) continue;
-      // Pinned only once it matched: a scan must not keep every cold task it reads.
-      out.push(pin && typeof entry === "number" ? (this.cold(entry, true) ?? task) : task);
-    }
-    return out;
-  }
-
-  /** How many tasks `listed` accepts (a full scan: used when counters cannot tell). */
-  count(listed: (task: TaskRecord) => boolean, cold = true): number {
+  /** How many tasks `listed` accepts (a full walk, with the event loop let run between chunks: used when counters cannot tell). */
+  async count(listed: (task: TaskRecord) => boolean, cold = true): Promise<number> {
     let total = 0;
-    for (const entry of this.tasks) {
-      if (!cold && typeof entry === "number") continue;
-      const task = this.read(entry, false);
-      if (task !== undefined && listed(task)) total++;
+    for (const task of this.walk(0, 1, cold)) {
+      if (task === PAUSE) await nextTurn();
+      else if (listed(task)) total++;
     }
     return total;
   }
@@ -156,11 +221,6 @@ export class History {
   indexAfter(order: number): number {
     const before = this.indexBefore(order + 1);
     return before + 1;
-  }
-
-  private read(entry: HistoryEntry, pin: boolean): TaskRecord | undefined {
-    if (typeof entry !== "number") return entry;
-    return entry >= 0 ? this.cold(entry, pin) : undefined;
   }
 
   private indexOf(order: number): number {

@@ -1,5 +1,5 @@
-import { TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import type { History } from "./history.js";
+import { type ColdLanes, lastPageSize, nextToRun, runKey } from "./run-order.js";
 import type { Cursor, ListOrder, PageRequest, TaskPage } from "./store.js";
 import type { TaskRecord } from "./task-record.js";
 
@@ -9,21 +9,21 @@ import type { TaskRecord } from "./task-record.js";
  * - By creation ("newest", "oldest"): a walk of the history from the
  *   cursor's position (a binary search), costing the page plus the tasks the
  *   filter skips on the way.
- * - "next" (the order waiting tasks run in): one pass over the history that
- *   keeps the `limit` best tasks past the cursor (a selection, not a sort),
- *   so a page of 50 among 1,000,000 queued tasks costs a scan, not a sort.
+ * - "next" (the order waiting tasks run in): see {@link nextToRun}; the
+ *   cold tier's tasks are read per lane from the cursor's place.
  *
+ * The walks let the event loop run between chunks (see History.walk).
  * `listed` says which tasks the filter (and retention) accepts; `total`
  * counts them, called only for orders by creation (the counters may know).
- * `cold` false: no task of the cold tier can match (none is read from disk).
+ * `cold` undefined: no task of the cold tier can match (none is read from disk).
  */
-export function listPage(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest, total: () => number, cold = true): TaskPage {
+export async function listPage(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest, total: () => number | Promise<number>, cold: ColdLanes | undefined): Promise<TaskPage> {
   const order = request.order ?? "newest";
   if (order === "next") return nextToRun(history, listed, request, cold);
-  return byCreation(history, listed, order, request, total(), cold);
+  return byCreation(history, listed, order, request, await total(), cold !== undefined);
 }
 
-function byCreation(history: History, listed: (task: TaskRecord) => boolean, order: "newest" | "oldest", request: PageRequest, total: number, cold: boolean): TaskPage {
+async function byCreation(history: History, listed: (task: TaskRecord) => boolean, order: "newest" | "oldest", request: PageRequest, total: number, cold: boolean): Promise<TaskPage> {
   const { cursor, limit } = request;
   // The listing's direction through the history (index order is oldest first).
   const step = order === "newest" ? -1 : 1;
@@ -34,13 +34,13 @@ function byCreation(history: History, listed: (task: TaskRecord) => boolean, ord
   const cursorOf = (task: TaskRecord, forward: boolean): Cursor => ({ order, forward, key: [task.order] });
   if (request.last) {
     const size = lastPageSize(total, limit);
-    const { tasks, more } = history.scan(listed, step === -1 ? 0 : history.length - 1, -step as 1 | -1, size, cold);
+    const { tasks, more } = await history.scan(listed, step === -1 ? 0 : history.length - 1, -step as 1 | -1, size, cold);
     tasks.reverse();
     return { tasks, next: undefined, previous: more && tasks.length > 0 ? cursorOf(tasks[0]!, false) : undefined, total };
   }
   if (cursor === undefined || cursor.forward) {
     const from = cursor === undefined ? (step === -1 ? history.length - 1 : 0) : start(cursor.key[0]!, true);
-    const { tasks, more } = history.scan(listed, from, step, limit, cold);
+    const { tasks, more } = await history.scan(listed, from, step, limit, cold);
     const first = tasks[0];
     return {
       tasks,
@@ -50,7 +50,7 @@ function byCreation(history: History, listed: (task: TaskRecord) => boolean, ord
       total,
     };
   }
-  const { tasks, more } = history.scan(listed, start(cursor.key[0]!, false), -step as 1 | -1, limit, cold);
+  const { tasks, more } = await history.scan(listed, start(cursor.key[0]!, false), -step as 1 | -1, limit, cold);
   tasks.reverse();
   const last = tasks[tasks.length - 1];
   return {
@@ -61,86 +61,9 @@ function byCreation(history: History, listed: (task: TaskRecord) => boolean, ord
   };
 }
 
-/** Where a waiting task stands in the order it will run in: queued by priority and queue position, then scheduled by due time. */
-function runKey(task: TaskRecord): [number, number, number] {
-  return task.state === TaskState.QUEUED ? [0, task.priority, task.queueSeq] : [1, Math.floor(task.scheduledFor), task.order];
-}
-
-/** A task's run key compared with a key, without making the task's (a page scans every waiting task). */
-function compareToKey(task: TaskRecord, key: readonly number[]): number {
-  const queued = task.state === TaskState.QUEUED;
-  return (queued ? 0 : 1) - key[0]! || (queued ? task.priority : Math.floor(task.scheduledFor)) - key[1]! || (queued ? task.queueSeq : task.order) - key[2]!;
-}
-
-/** Two waiting tasks in run order. */
-function compareTasks(a: TaskRecord, b: TaskRecord): number {
-  return compareToKey(a, runKey(b));
-}
-
-function nextToRun(history: History, listed: (task: TaskRecord) => boolean, request: PageRequest, cold: boolean): TaskPage {
-  const { cursor, limit } = request;
-  const waiting = (task: TaskRecord): boolean => (task.state === TaskState.QUEUED || task.state === TaskState.SCHEDULED) && listed(task);
-  const candidates = history.all(waiting, false, cold);
-  const total = candidates.length;
-  const cursorOf = (task: TaskRecord, forward: boolean): Cursor => ({ order: "next", forward, key: runKey(task) });
-  // Forward pages keep the smallest keys past the cursor; backward pages (and the last page) the largest before it.
-  const forward = cursor === undefined ? !request.last : cursor.forward;
-  const bound = cursor?.key;
-  const size = request.last ? lastPageSize(total, limit) : limit;
-  const inRange = (task: TaskRecord): boolean => bound === undefined || (forward ? compareToKey(task, bound) > 0 : compareToKey(task, bound) < 0);
-  const picked = select(candidates, inRange, size + 1, forward ? compareTasks : (a, b) => compareTasks(b, a));
-  const more = picked.length > size;
-  const tasks = picked.slice(0, size);
-  if (!forward) tasks.reverse();
-  const first = tasks[0];
-  const last = tasks[tasks.length - 1];
-  if (forward) {
-    return {
-      tasks,
-      next: more ? cursorOf(last!, true) : undefined,
-      previous: cursor === undefined ? undefined : first !== undefined ? cursorOf(first, false) : { ...cursor, forward: false },
-      total,
-    };
-  }
-  return {
-    tasks,
-    previous: more ? cursorOf(first!, false) : undefined,
-    next: request.last ? undefined : last !== undefined ? cursorOf(last, true) : { ...cursor!, forward: true },
-    total,
-  };
-}
-
-/**
- * The `k` best tasks (smallest by `compare`) among those in range, best
- * first: a sorted buffer of at most k, so a scan of n tasks costs about n
- * comparisons with the buffer's worst, plus k·log(n/k) insertions on average.
- */
-function select(tasks: readonly TaskRecord[], inRange: (task: TaskRecord) => boolean, k: number, compare: (a: TaskRecord, b: TaskRecord) => number): TaskRecord[] {
-  const best: TaskRecord[] = [];
-  for (const task of tasks) {
-    if (best.length === k && compare(task, best[k - 1]!) >= 0) continue;
-    if (!inRange(task)) continue;
-    let lo = 0;
-    let hi = best.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compare(best[mid]!, task) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    best.splice(lo, 0, task);
-    if (best.length > k) best.pop();
-  }
-  return best;
-}
-
 /** The cursor of the page that continues forward right after `task` (a page cut short, e.g. by bytes). */
 export function cursorAfter(task: TaskRecord, order: ListOrder): Cursor {
   return { order, forward: true, key: order === "next" ? runKey(task) : [task.order] };
-}
-
-/** How many tasks the last page holds when `total` tasks are cut into pages of `limit` from the start. */
-export function lastPageSize(total: number, limit: number): number {
-  return total === 0 ? limit : total % limit || limit;
 }
 
 /** The orders a cursor can belong to, by the letter that starts its token. */

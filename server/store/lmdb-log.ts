@@ -48,10 +48,10 @@ export class LmdbLog implements StateLog {
   /** LMDB reads are synchronous (a memory-mapped B-tree): the store may keep a cold tier here. */
   readonly reads: SyncReads = {
     get: (collection, key) => this.dbs.get(collection)?.get(key),
-    range: (collection, start, end, limit) => {
+    range: (collection, { start, end, limit, reverse = false }) => {
       const db = this.dbs.get(collection);
       if (db === undefined) return [];
-      return db.getRange({ start, end, limit }).map(({ key, value }) => [key, value] as const);
+      return db.getRange({ start, end, limit, reverse }).map(({ key, value }) => [key, value] as const);
     },
     keys: (collection, start, end) => this.dbs.get(collection)?.getKeys({ start, end }) ?? [],
   };

@@ -37,10 +37,22 @@ export interface StateLog {
 export interface SyncReads {
   /** One record, or undefined. */
   get(collection: Collection, key: string): LogValue | undefined;
-  /** Up to `limit` records of a collection with keys in [start, end), in key order. */
-  range(collection: Collection, start: string, end: string, limit: number): Iterable<readonly [key: string, value: LogValue]>;
+  /**
+   * Up to `limit` records of a collection, in key order: keys in [start,
+   * end); with `reverse`, descending from `start` (included) down to `end`
+   * (excluded), as LMDB reads backwards.
+   */
+  range(collection: Collection, range: KeyRange): Iterable<readonly [key: string, value: LogValue]>;
   /** The keys of a collection in [start, end), in key order (values not read). */
   keys(collection: Collection, start: string, end: string): Iterable<string>;
+}
+
+/** Which keys {@link SyncReads.range} reads, and how many. */
+export interface KeyRange {
+  start: string;
+  end: string;
+  limit: number;
+  reverse?: boolean;
 }
 
 /**

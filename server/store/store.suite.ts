@@ -232,19 +232,19 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const s = await store();
       const tasks = Array.from({ length: 7 }, (_, i) => make(i % 2 === 0 ? "even" : "odd", i === 6 ? Priority.HIGH : Priority.NORMAL));
       await insert(s, ...tasks);
-      const page1 = s.list({}, { limit: 3 }, 1000);
+      const page1 = await s.list({}, { limit: 3 }, 1000);
       expect(page1.tasks.map((t) => t.id)).toEqual([tasks[6]!.id, tasks[5]!.id, tasks[4]!.id]);
       expect(page1.total).toBe(7);
-      const page2 = s.list({}, { cursor: page1.next, limit: 3 }, 1000);
+      const page2 = await s.list({}, { cursor: page1.next, limit: 3 }, 1000);
       expect(page2.tasks.map((t) => t.id)).toEqual([tasks[3]!.id, tasks[2]!.id, tasks[1]!.id]);
-      const page3 = s.list({}, { cursor: page2.next, limit: 3 }, 1000);
+      const page3 = await s.list({}, { cursor: page2.next, limit: 3 }, 1000);
       expect(page3.tasks.map((t) => t.id)).toEqual([tasks[0]!.id]);
       expect(page3.next).toBeUndefined();
-      expect(s.list({ name: "odd" }, { limit: 10 }, 1000).total).toBe(3);
-      expect(s.list({ priority: Priority.HIGH }, { limit: 10 }, 1000).tasks).toEqual([tasks[6]]);
-      expect(s.list({ idPrefix: tasks[3]!.id }, { limit: 10 }, 1000).tasks).toEqual([tasks[3]]);
+      expect((await s.list({ name: "odd" }, { limit: 10 }, 1000)).total).toBe(3);
+      expect((await s.list({ priority: Priority.HIGH }, { limit: 10 }, 1000)).tasks).toEqual([tasks[6]]);
+      expect((await s.list({ idPrefix: tasks[3]!.id }, { limit: 10 }, 1000)).tasks).toEqual([tasks[3]]);
       s.takeNext(["even"]);
-      expect(s.list({ states: [TaskState.RUNNING] }, { limit: 10 }, 1000)).toMatchObject({ tasks: [tasks[6]], total: 1 });
+      expect((await s.list({ states: [TaskState.RUNNING] }, { limit: 10 }, 1000))).toMatchObject({ tasks: [tasks[6]], total: 1 });
     });
 
     it("pages both ways in each order, and jumps to the last page", async () => {
@@ -252,27 +252,27 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const tasks = Array.from({ length: 7 }, () => make("a"));
       await insert(s, ...tasks);
       const ids = (page: { tasks: TaskRecord[] }): number[] => page.tasks.map((t) => tasks.indexOf(t));
-      const p1 = s.list({}, { limit: 3 }, 1000);
+      const p1 = await s.list({}, { limit: 3 }, 1000);
       expect(ids(p1)).toEqual([6, 5, 4]);
       expect(p1.previous).toBeUndefined();
-      const p2 = s.list({}, { cursor: p1.next, limit: 3 }, 1000);
+      const p2 = await s.list({}, { cursor: p1.next, limit: 3 }, 1000);
       expect(ids(p2)).toEqual([3, 2, 1]);
       // Back from page 2: page 1 again, in the same order, and nothing before it.
-      const back = s.list({}, { cursor: p2.previous, limit: 3 }, 1000);
+      const back = await s.list({}, { cursor: p2.previous, limit: 3 }, 1000);
       expect(ids(back)).toEqual([6, 5, 4]);
       expect(back.previous).toBeUndefined();
-      expect(ids(s.list({}, { cursor: back.next, limit: 3 }, 1000))).toEqual([3, 2, 1]);
+      expect(ids((await s.list({}, { cursor: back.next, limit: 3 }, 1000)))).toEqual([3, 2, 1]);
       // The last page holds what the last of the pages of 3 from the start holds: one task.
-      const last = s.list({}, { last: true, limit: 3 }, 1000);
+      const last = await s.list({}, { last: true, limit: 3 }, 1000);
       expect(ids(last)).toEqual([0]);
       expect(last.next).toBeUndefined();
-      expect(ids(s.list({}, { cursor: last.previous, limit: 3 }, 1000))).toEqual([3, 2, 1]);
+      expect(ids((await s.list({}, { cursor: last.previous, limit: 3 }, 1000)))).toEqual([3, 2, 1]);
       // Oldest first, and its last page.
-      const o1 = s.list({}, { order: "oldest", limit: 3 }, 1000);
+      const o1 = await s.list({}, { order: "oldest", limit: 3 }, 1000);
       expect(ids(o1)).toEqual([0, 1, 2]);
-      expect(ids(s.list({}, { order: "oldest", cursor: o1.next, limit: 3 }, 1000))).toEqual([3, 4, 5]);
-      expect(ids(s.list({}, { order: "oldest", last: true, limit: 3 }, 1000))).toEqual([6]);
-      expect(ids(s.list({}, { order: "oldest", last: true, limit: 7 }, 1000))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(ids((await s.list({}, { order: "oldest", cursor: o1.next, limit: 3 }, 1000)))).toEqual([3, 4, 5]);
+      expect(ids((await s.list({}, { order: "oldest", last: true, limit: 3 }, 1000)))).toEqual([6]);
+      expect(ids((await s.list({}, { order: "oldest", last: true, limit: 7 }, 1000)))).toEqual([0, 1, 2, 3, 4, 5, 6]);
     });
 
     it("lists waiting tasks in the order they will run: by priority, then queue position, then scheduled by due time", async () => {
@@ -287,16 +287,16 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       s.requeue(critical!); // put back at its place: first again
       expect(s.takeNext(["zzz"])).toBeUndefined();
       const order = [critical, normal1, normal2, normal3, low, sooner, later].map((t) => t!.id);
-      const page1 = s.list({}, { order: "next", limit: 4 }, 1000);
+      const page1 = await s.list({}, { order: "next", limit: 4 }, 1000);
       expect(page1.tasks.map((t) => t.id)).toEqual(order.slice(0, 4));
       expect(page1.total).toBe(7);
-      const page2 = s.list({}, { order: "next", cursor: page1.next, limit: 4 }, 1000);
+      const page2 = await s.list({}, { order: "next", cursor: page1.next, limit: 4 }, 1000);
       expect(page2.tasks.map((t) => t.id)).toEqual(order.slice(4));
       expect(page2.next).toBeUndefined();
-      expect(s.list({}, { order: "next", cursor: page2.previous, limit: 4 }, 1000).tasks.map((t) => t.id)).toEqual(order.slice(0, 4));
-      expect(s.list({}, { order: "next", last: true, limit: 4 }, 1000).tasks.map((t) => t.id)).toEqual(order.slice(4));
-      expect(s.list({ states: [TaskState.SCHEDULED] }, { order: "next", limit: 9 }, 1000).tasks.map((t) => t.id)).toEqual(order.slice(5));
-      expect(s.list({ name: "b" }, { order: "next", limit: 9 }, 1000).tasks).toEqual([normal1, sooner]);
+      expect((await s.list({}, { order: "next", cursor: page2.previous, limit: 4 }, 1000)).tasks.map((t) => t.id)).toEqual(order.slice(0, 4));
+      expect((await s.list({}, { order: "next", last: true, limit: 4 }, 1000)).tasks.map((t) => t.id)).toEqual(order.slice(4));
+      expect((await s.list({ states: [TaskState.SCHEDULED] }, { order: "next", limit: 9 }, 1000)).tasks.map((t) => t.id)).toEqual(order.slice(5));
+      expect((await s.list({ name: "b" }, { order: "next", limit: 9 }, 1000)).tasks).toEqual([normal1, sooner]);
     });
 
     it("filters by name substring, text in args and errors, worker and creation time", async () => {
@@ -308,16 +308,16 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       const smtp = { message: "SMTP 550: mailbox unavailable", stack: "", type: "Error", retryable: false };
       s.endAttempt(attempt, AttemptOutcome.FAILED, 2200, smtp);
       s.finish(email!, TaskState.FAILED, 2200, { error: smtp });
-      const list = (filter: Parameters<TaskStore["list"]>[0]): string[] => s.list(filter, { limit: 10 }, 5000).tasks.map((t) => t.name);
-      expect(list({ nameContains: /RESIZE/i })).toEqual(["image-resize"]);
-      expect(list({ text: /cat\.PNG/i })).toEqual(["image-resize"]);
-      expect(list({ text: /mailbox/i })).toEqual(["send-email"]);
-      expect(list({ worker: "w-7" })).toEqual(["send-email"]);
-      expect(list({ worker: "mailer-1" })).toEqual(["send-email"]);
-      expect(list({ createdAfter: 2000 })).toEqual(["misc", "send-email"]);
-      expect(list({ createdAfter: 1500, createdBefore: 3000 })).toEqual(["send-email"]);
-      expect(s.list({ text: /nothing/i }, { limit: 10 }, 5000).total).toBe(0);
-      expect(s.matching({ createdBefore: 2500 }, 5000)).toEqual([resize, email]);
+      const list = async (filter: Parameters<TaskStore["list"]>[0]): Promise<string[]> => (await s.list(filter, { limit: 10 }, 5000)).tasks.map((t) => t.name);
+      expect(await list({ nameContains: /RESIZE/i })).toEqual(["image-resize"]);
+      expect(await list({ text: /cat\.PNG/i })).toEqual(["image-resize"]);
+      expect(await list({ text: /mailbox/i })).toEqual(["send-email"]);
+      expect(await list({ worker: "w-7" })).toEqual(["send-email"]);
+      expect(await list({ worker: "mailer-1" })).toEqual(["send-email"]);
+      expect(await list({ createdAfter: 2000 })).toEqual(["misc", "send-email"]);
+      expect(await list({ createdAfter: 1500, createdBefore: 3000 })).toEqual(["send-email"]);
+      expect((await s.list({ text: /nothing/i }, { limit: 10 }, 5000)).total).toBe(0);
+      expect((await s.matching({ createdBefore: 2500 }, 5000)).tasks).toEqual([resize, email]);
     });
 
     it("runs afterCommit callbacks only once the changes before them are durable, in order", async () => {
@@ -449,7 +449,7 @@ export function storeSuite(name: string, subject: SuiteSubject): void {
       expect(r.counts()).toEqual({ queued: [0, 0, 1, 4, 0], scheduled: 1, running: 1, succeeded: 0, failed: 1, cancelled: 0 });
       // Queue order survives: keyed (HIGH) first, then the put-back tasks at their places, then done.
       expect(drain(r, ["a", "b", "k"])).toEqual([keyed.id, q1!.id, q2!.id, q3!.id, done!.id]);
-      expect(r.list({}, { limit: 100 }, 2000).tasks.map((t) => t.id)).toEqual([later, failed, done, running, q3, q2, q1, keyed].map((t) => t!.id));
+      expect((await r.list({}, { limit: 100 }, 2000)).tasks.map((t) => t.id)).toEqual([later, failed, done, running, q3, q2, q1, keyed].map((t) => t!.id));
       await r.close();
     });
 

@@ -57,7 +57,7 @@ describe("TaskStore with ids of its own", () => {
     expect(store.get(store.ids.format(0), 1002)).toBeUndefined();
   });
 
-  it("keeps tasks with ids of their own (from the log, another run) beside its own", () => {
+  it("keeps tasks with ids of their own (from the log, another run) beside its own", async () => {
     const store = new TaskStore({ resultTtlMs: 60_000, maxResults: 10 });
     const foreign = new TaskRecord(new TaskIds().format(2), "a", Priority.NORMAL, "null", 1000, 1, NO_OPTIONS);
     const own = make(store, 2);
@@ -66,6 +66,6 @@ describe("TaskStore with ids of its own", () => {
     expect(store.get(foreign.id, 1000)).toBe(foreign);
     expect(store.get(own.id, 1000)).toBe(own);
     expect(own.id.slice(10)).toBe(foreign.id.slice(10)); // same order, different runs
-    expect(store.list({}, { limit: 10 }, 1000).tasks).toEqual([own, foreign]);
+    expect((await store.list({}, { limit: 10 }, 1000)).tasks).toEqual([own, foreign]);
   });
 });

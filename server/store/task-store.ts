@@ -3,9 +3,10 @@ import { isFinalState } from "../../common/task-state.js";
 import { ColdTier } from "./cold-tier.js";
 import { TaggedDeque } from "./deque.js";
 import { GroupCommit } from "./group-commit.js";
-import { History } from "./history.js";
+import { History, nextTurn, PAUSE } from "./history.js";
 import { IndexedHeap } from "./indexed-heap.js";
 import { listPage } from "./listing.js";
+import type { ColdLanes } from "./run-order.js";
 import { matchesFilter, needsScan } from "./task-filter.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
 import { clearRun, runOf, setArgsBytes, setEvicted, setState, TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
@@ -99,7 +100,7 @@ export class TaskStore {
   private readonly byKey = new Map<string, TaskRecord>();
   private readonly keys = new KeyIndex();
   private readonly queues = new Queues();
-  private readonly history = new History((order, pin) => this.cold?.find(order, pin));
+  private readonly history = new History({ span: (lo, hi) => this.cold?.span(lo, hi) ?? new Map() });
   /** Queued tasks kept on disk only, past options.hotQueued (a durable store on LMDB). */
   private readonly cold: ColdTier | undefined;
   /** Tasks per state of each name (ListTaskNames). */
@@ -192,30 +193,68 @@ export class TaskStore {
     return this.keys.size;
   }
 
-  /** One page of the tasks a filter matches, in an order (newest first by default), from a cursor either way. */
-  list(filter: TaskFilter, page: PageRequest, now: number): TaskPage {
+  /**
+   * One page of the tasks a filter matches, in an order (newest first by
+   * default), from a cursor either way. A page that must walk far (a rare
+   * filter, a total the counters cannot give) lets the event loop run
+   * between chunks: each task is seen as it is when the walk reaches it.
+   */
+  async list(filter: TaskFilter, page: PageRequest, now: number): Promise<TaskPage> {
     const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
-    const cold = this.coldMayMatch(filter);
-    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed, cold), cold);
-  }
-
-  /** Every kept task a filter matches, oldest first (a full scan: for actions on many tasks; cold ones are read from disk). */
-  matching(filter: TaskFilter, now: number): TaskRecord[] {
-    return this.history.all((task) => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter), true, this.coldMayMatch(filter));
+    const cold = this.coldLanes(filter);
+    return listPage(this.history, listed, page, () => this.totalFromCounters(filter) ?? this.history.count(listed, cold !== undefined), cold);
   }
 
   /**
-   * Whether a task of the cold tier may match a filter (else a scan skips
-   * them without reading them from disk): they are all QUEUED, of the names
-   * and priorities the tier counts.
+   * The kept tasks a filter matches, oldest first, at most `max` (then
+   * `more`): for actions on many tasks. A walk of every task (cold ones
+   * read from disk in chunks, and those that match kept in memory: the
+   * caller is about to change them) that lets the event loop run between
+   * chunks; each task is tested when the walk reaches it, and the ones
+   * found are tested again at the end, so every task answered matches now
+   * (one that came to match after the walk passed it is not included, as
+   * if it had changed after the answer).
    */
-  private coldMayMatch(filter: TaskFilter): boolean {
+  async matching(filter: TaskFilter, now: number, max = Number.POSITIVE_INFINITY): Promise<{ tasks: TaskRecord[]; more: boolean }> {
+    const listed = (task: TaskRecord): boolean => !task.evicted && !this.isExpired(task, now) && matchesFilter(task, filter);
+    const found: TaskRecord[] = [];
+    let more = false;
+    for (const task of this.history.walk(0, 1, this.coldLanes(filter) !== undefined)) {
+      if (task === PAUSE) {
+        await nextTurn();
+        continue;
+      }
+      if (!listed(task)) continue;
+      if (found.length === max) {
+        more = true;
+        break;
+      }
+      // Kept only once it matched: a walk must not keep every cold task it reads.
+      found.push(this.cold === undefined ? task : this.cold.pinRead(task));
+    }
+    return { tasks: found.filter(listed), more };
+  }
+
+  /**
+   * The cold tier's lanes a filter may match (undefined: none, so a walk
+   * skips the tier's tasks without reading them): its tasks are all QUEUED,
+   * of the names and priorities the tier counts.
+   */
+  private coldLanes(filter: TaskFilter): ColdLanes | undefined {
     const cold = this.cold;
-    if (cold === undefined || cold.total === 0) return false;
-    if (filter.states?.length && !filter.states.includes(TaskState.QUEUED)) return false;
-    if (filter.name !== undefined && filter.name !== "" && ![...cold.laneCounts()].some((lane) => lane.name === filter.name)) return false;
-    if (filter.priority && cold.counts[filter.priority] === 0) return false;
-    return true;
+    if (cold === undefined || cold.total === 0) return undefined;
+    if (filter.states?.length && !filter.states.includes(TaskState.QUEUED)) return undefined;
+    const lanes = [...cold.laneCounts()].filter(
+      (lane) => (!filter.name || lane.name === filter.name) && (!filter.priority || lane.priority === filter.priority) && (filter.nameContains === undefined || filter.nameContains.test(lane.name)),
+    );
+    if (lanes.length === 0) return undefined;
+    return {
+      lanes,
+      whole: !filter.idPrefix && filter.createdAfter === undefined && filter.createdBefore === undefined && filter.text === undefined && !filter.worker,
+      isCold: (task) => cold.isCold(task),
+      seek: (name, priority, queueSeq) => cold.seek(name, priority, queueSeq),
+      readLane: (name, priority, read) => cold.readLane(name, priority, read),
+    };
   }
 
   /** Each task name with kept tasks, and its tasks per state (index = TaskState). */
