@@ -3,7 +3,8 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } fr
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SubmitRequestSchema } from "../gen/fastworker/v1/task_service_pb.js";
 import { priorityName } from "../common/priority.js";
-import { activeTracer, ATTR, errorText, errorType, MESSAGING_SYSTEM } from "../common/tracing.js";
+import { activeTracer, errorText, errorType } from "../common/tracing.js";
+import { ATTR, MESSAGING_SYSTEM } from "../common/tracing-attributes.js";
 import type { Submitted } from "./session.js";
 
 type SubmitInit = MessageInitShape<typeof SubmitRequestSchema>;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startInMemoryTracing, type InMemoryTracing } from "../test/helpers/in-memory-tracing.js";
 import { activeTracer } from "./tracing.js";
+import { tracerProviderRegistered } from "./tracing-attributes.js";
 
 let tracing: InMemoryTracing | undefined;
 afterEach(async () => {
@@ -23,5 +24,16 @@ describe("activeTracer", () => {
     await tracing.stop();
     tracing = undefined;
     expect(activeTracer()).toBeUndefined();
+  });
+});
+
+describe("tracerProviderRegistered", () => {
+  it("answers as activeTracer does whether a provider is registered, without the API (the key the API shares its globals under)", async () => {
+    expect(tracerProviderRegistered()).toBe(false);
+    tracing = startInMemoryTracing();
+    expect(tracerProviderRegistered()).toBe(true);
+    await tracing.stop();
+    tracing = undefined;
+    expect(tracerProviderRegistered()).toBe(false);
   });
 });

@@ -1,34 +1,12 @@
 import { ProxyTracerProvider, trace, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { INSTRUMENTATION_SCOPE } from "./tracing-attributes.js";
 import { VERSION } from "./version.js";
 
 /**
- * fastworker's tracing vocabulary and the one switch every traced path asks.
- * Spans follow the OpenTelemetry messaging semantic conventions; the names
- * below are the attributes they carry (ARCHITECTURE.md, "Tracing").
+ * The one switch every traced path asks (fastworker's tracer, or none while
+ * no SDK is registered), and the error helpers spans share. The attribute
+ * names are in tracing-attributes.ts, which loads no OpenTelemetry module.
  */
-
-/** The instrumentation scope of fastworker's own spans and metrics. */
-export const INSTRUMENTATION_SCOPE = "fastworker";
-
-/** `messaging.system` of every fastworker span. */
-export const MESSAGING_SYSTEM = "fastworker";
-
-/** Attribute keys: the messaging conventions' own, then fastworker's (namespaced as the conventions ask). */
-export const ATTR = {
-  system: "messaging.system",
-  operationName: "messaging.operation.name",
-  operationType: "messaging.operation.type",
-  destination: "messaging.destination.name",
-  messageId: "messaging.message.id",
-  bodySize: "messaging.message.body.size",
-  errorType: "error.type",
-  priority: "fastworker.task.priority",
-  attempt: "fastworker.task.attempt",
-  maxAttempts: "fastworker.task.max_attempts",
-  deduplicated: "fastworker.task.deduplicated",
-  outcome: "fastworker.task.outcome",
-  worker: "fastworker.worker.name",
-} as const;
 
 // What an unconfigured global provider delegates to: the API's no-op provider.
 const NOOP_DELEGATE = new ProxyTracerProvider().getDelegate();

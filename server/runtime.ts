@@ -6,7 +6,7 @@ import type { ScheduleService } from "../gen/fastworker/v1/schedule_service_pb.j
 import type { TaskService } from "../gen/fastworker/v1/task_service_pb.js";
 import type { WorkerService } from "../gen/fastworker/v1/worker_service_pb.js";
 import type { Logger } from "../common/logger.js";
-import { activeTracer } from "../common/tracing.js";
+import { tracerProviderRegistered } from "../common/tracing-attributes.js";
 import { DashboardFeeds } from "./dashboard/dashboard-feeds.js";
 import type { EngineConfig } from "./engine/config.js";
 import { ControlPlane } from "./engine/control-plane.js";
@@ -24,7 +24,6 @@ import { taskService } from "./services/task-service.js";
 import { workerService } from "./services/worker-service.js";
 import type { OpenedState } from "./store/open-state.js";
 import type { AuditLog } from "./telemetry/audit-log.js";
-import { QueueWaitSpans } from "./telemetry/queue-wait-spans.js";
 import { ServerMetrics } from "./telemetry/server-metrics.js";
 import type { HttpRoute } from "./transport/http-server.js";
 
@@ -85,9 +84,13 @@ export async function startRuntime(state: OpenedState, options: RuntimeOptions):
   supervisor.add("schedule-ticker", ticker);
   const feeds = new DashboardFeeds(plane, logger);
   supervisor.add("dashboard-feeds", feeds);
-  // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks).
-  const tracer = activeTracer();
-  if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
+  // Tracing is on when the process registered an OpenTelemetry SDK (fw-server does when OTEL_* asks);
+  // only then are the API and the span code loaded.
+  if (tracerProviderRegistered()) {
+    const [{ activeTracer }, { QueueWaitSpans }] = await Promise.all([import("../common/tracing.js"), import("./telemetry/queue-wait-spans.js")]);
+    const tracer = activeTracer();
+    if (tracer !== undefined) supervisor.add("queue-wait-spans", new QueueWaitSpans(plane.events, tracer));
+  }
   const metrics = options.metrics ? await ServerMetrics.create({ plane }) : undefined;
   supervisor.start();
   metrics?.start();

@@ -1,7 +1,8 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import type { Assignment } from "../gen/fastworker/v1/worker_service_pb.js";
 import { priorityName } from "../common/priority.js";
-import { activeTracer, ATTR, errorText, errorType, MESSAGING_SYSTEM } from "../common/tracing.js";
+import { activeTracer, errorText, errorType } from "../common/tracing.js";
+import { ATTR, MESSAGING_SYSTEM } from "../common/tracing-attributes.js";
 import type { TaskDefinition, TaskHandler } from "./task.js";
 
 /** What an execute span says about the attempt. */

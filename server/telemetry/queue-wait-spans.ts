@@ -1,6 +1,6 @@
 import { propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Tracer } from "@opentelemetry/api";
 import { priorityName } from "../../common/priority.js";
-import { ATTR, MESSAGING_SYSTEM } from "../../common/tracing.js";
+import { ATTR, MESSAGING_SYSTEM } from "../../common/tracing-attributes.js";
 import type { ControlPlaneEvents } from "../engine/events.js";
 import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
 import { waitingSince } from "../engine/waiting-since.js";

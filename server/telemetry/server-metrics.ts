@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import type { IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
-import { INSTRUMENTATION_SCOPE } from "../../common/tracing.js";
+import { INSTRUMENTATION_SCOPE } from "../../common/tracing-attributes.js";
 import { VERSION } from "../../common/version.js";
 import type { ControlPlane } from "../engine/control-plane.js";
 import type { HttpRoute } from "../transport/http-server.js";

@@ -1,9 +1,9 @@
-import { ValueType, type Attributes, type HrTime } from "@opentelemetry/api";
+import type { Attributes, HrTime } from "@opentelemetry/api";
 import type { CollectionResult, DataPoint, Histogram, MetricData, MetricProducer } from "@opentelemetry/sdk-metrics";
 import { AttemptOutcome, TaskState } from "../../gen/fastworker/v1/task_pb.js";
 import { priorityName } from "../../common/priority.js";
 import { taskStateName } from "../../common/task-state.js";
-import { INSTRUMENTATION_SCOPE } from "../../common/tracing.js";
+import { INSTRUMENTATION_SCOPE } from "../../common/tracing-attributes.js";
 import { VERSION } from "../../common/version.js";
 import type { ControlPlaneEvents } from "../engine/events.js";
 import type { AttemptRecord, TaskRecord } from "../store/task-record.js";
@@ -67,8 +67,13 @@ export class TaskMetrics implements MetricProducer {
   }
 
   async collect(): Promise<CollectionResult> {
-    // Only a reader collects, and readers are the SDK's: it is loaded by then (the import is a cache hit).
-    const [{ AggregationTemporality, DataPointType }, { emptyResource }] = await Promise.all([import("@opentelemetry/sdk-metrics"), import("@opentelemetry/resources")]);
+    // Only a reader collects, and readers are the SDK's: it is loaded by then (the imports are cache hits).
+    // The API too, which the control plane does not load before (ValueType is a value, not only a type).
+    const [{ AggregationTemporality, DataPointType }, { emptyResource }, { ValueType }] = await Promise.all([
+      import("@opentelemetry/sdk-metrics"),
+      import("@opentelemetry/resources"),
+      import("@opentelemetry/api"),
+    ]);
     const histogram = (name: string, description: string, dataPoints: DataPoint<Histogram>[]): MetricData => ({
       descriptor: { name, description, unit: "s", valueType: ValueType.DOUBLE },
       aggregationTemporality: AggregationTemporality.CUMULATIVE,

@@ -1,15 +1,16 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation } from "grpc-health-check";
 import { AUTH_HEADER } from "../../common/transport/auth.js";
 import type { Logger } from "../../common/logger.js";
-import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
+import { file_grpc_health_v1_health, Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { AccessControl } from "./access-control.js";
 import { callerValues } from "./call-context.js";
 import { addServiceImpl, type CallContextValues } from "./grpc-adapter.js";
 import { GuardedServer } from "./guarded-server.js";
+import { HealthStatuses } from "./health.js";
+import { addReflection } from "./reflection.js";
+import type { TlsFiles } from "./tls.js";
 
 /**
  * The most calls open at once on one gRPC connection (HTTP/2
@@ -19,8 +20,6 @@ import { GuardedServer } from "./guarded-server.js";
  * calls past it until one ends.
  */
 export const MAX_STREAMS_PER_CONNECTION = 256;
-import { reflectionPackage } from "./reflection.js";
-import type { TlsFiles } from "./tls.js";
 
 /** A service and its one implementation, mounted on both ports. Make with {@link bind}. */
 export interface ServiceBinding {
@@ -67,20 +66,18 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
     interceptors: [authInterceptor(options.access)],
   });
-  const statuses: Record<string, "SERVING"> = { "": "SERVING" };
+  const services = [""];
   // Services learn who called (peer, credential) for their audit lines; the interceptor already refused the rest.
   const contextValues: CallContextValues = (call) =>
     callerValues({ peer: call.getPeer(), credential: options.access.credentials.authenticate(headerOf(call.metadata))?.credential ?? "none" });
   for (const { service, impl } of options.services) {
     addServiceImpl(server, service, impl as Partial<ServiceImpl<DescService>>, options.logger, contextValues);
-    statuses[service.typeName] = "SERVING";
+    services.push(service.typeName);
   }
-  const health = new HealthImplementation(statuses);
-  health.addToServer(server);
-  new ReflectionService(
-    // Reflection describes what is mounted: each service's file, and health's.
-    reflectionPackage([...new Set(options.services.map(({ service }) => service.file)), file_grpc_health_v1_health]),
-  ).addToServer(server);
+  const health = new HealthStatuses(services, ServingStatus.SERVING);
+  addServiceImpl(server, Health, health.impl, options.logger);
+  // Reflection describes what is mounted: each service's file, and health's.
+  addReflection(server, [...new Set(options.services.map(({ service }) => service.file)), file_grpc_health_v1_health], options.logger);
 
   const port = await new Promise<number>((resolve, reject) => {
     const credentials =
@@ -97,7 +94,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   });
 
   const setServing = (serving: boolean): void => {
-    for (const name of Object.keys(statuses)) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+    for (const name of services) health.setStatus(name, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
   };
   return {
     port,

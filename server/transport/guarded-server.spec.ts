@@ -1,13 +1,14 @@
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { silentLogger } from "../../common/logger.js";
 import { GrpcConnection } from "../../common/transport/grpc-client.js";
 import { AdminService, type WatchStatsResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { TaskService, type SessionResponse } from "../../gen/fastworker/v1/task_service_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { addServiceImpl } from "./grpc-adapter.js";
 import { GuardedServer } from "./guarded-server.js";
+import { HealthStatuses } from "./health.js";
 
 // Garbage bytes on every kind of method: INVALID_ARGUMENT naming the method, never INTERNAL, and the
 // server goes on serving. Sent raw, with an identity serializer, as a hostile peer would.
@@ -32,7 +33,7 @@ async function serve(): Promise<string> {
     },
   }, silentLogger());
   addServiceImpl(server, AdminService, { watchStats: () => new AsyncQueue<WatchStatsResponse>() }, silentLogger());
-  new HealthImplementation({ "": "SERVING" }).addToServer(server);
+  addServiceImpl(server, Health, new HealthStatuses([""], HealthCheckResponse_ServingStatus.SERVING).impl, silentLogger());
   const port = await new Promise<number>((resolve, reject) =>
     server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -59,12 +60,11 @@ describe("GuardedServer", () => {
   it("answers undecodable requests INVALID_ARGUMENT on unary, server-streaming and bidi methods", async () => {
     const address = await serve();
     client = new grpc.Client(address, grpc.credentials.createInsecure());
-    // (The health service's own decoder is lenient: it reads these bytes as a service name. Our decoders are strict.)
-    for (const path of ["/fastworker.v1.TaskService/GetTask"]) {
+    for (const path of ["/fastworker.v1.TaskService/GetTask", "/grpc.health.v1.Health/Check"]) {
       const err = await unary(path);
       expect([err?.code, err?.details], path).toEqual([grpc.status.INVALID_ARGUMENT, expect.stringMatching(new RegExp(`^the request to ${path.replace(/\./g, "\\.")} is not a valid message: `))]);
     }
-    for (const path of ["/fastworker.v1.AdminService/WatchStats"]) {
+    for (const path of ["/fastworker.v1.AdminService/WatchStats", "/grpc.health.v1.Health/Watch"]) {
       const status = await streamStatus(client.makeServerStreamRequest(path, raw, raw, GARBAGE));
       expect(status.code, path).toBe(grpc.status.INVALID_ARGUMENT);
     }
