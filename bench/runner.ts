@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { analyzeBreakdown, type BreakdownSummary } from "./breakdown/analyze.js";
 import type { StampsResponse } from "./breakdown/stamps.js";
 import { Child } from "./lib/child.js";
@@ -101,6 +102,12 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
       const queued = marks.get("backlog-queued")!.get(d.broker.pid);
       record.metrics.brokerIdleRssMB = round((idleBroker?.rssBytes ?? 0) / 2 ** 20, 1);
       record.metrics.brokerQueuedRssMB = round((queued?.rssBytes ?? 0) / 2 ** 20, 1);
+      // Read again once the broker sat idle a while: a garbage-collected one (fw-server) still holds
+      // what the submissions left at the last acceptance, which its idle collection frees; Redis has
+      // nothing to free. Both get the same wait.
+      options.log(`    ${tasks.toLocaleString("en")} queued; reading the broker's memory again in ${sizes.backlogSettleMs / 1000}s`);
+      await sleep(sizes.backlogSettleMs);
+      record.metrics.brokerSettledRssMB = round((snapshot(d.broker.pid)?.rssBytes ?? 0) / 2 ** 20, 1);
       options.log(`    ${tasks.toLocaleString("en")} queued; starting ${scenario.workers(sizes)} worker(s)`);
       await d.startWorkers(scenario.workers(sizes));
       takeSnapshots("measure-start");

@@ -24,6 +24,12 @@ export interface Sizes {
   latencyBurst: number;
   /** Tasks queued before any worker starts (scenarios 4 and 6). */
   backlog: number;
+  /**
+   * How long after the backlog's last acceptance the broker's memory is read a
+   * second time, before the workers start (fw-server's idle collection frees what
+   * the submissions left within a few seconds of falling idle).
+   */
+  backlogSettleMs: number;
   /** Tasks per batch (Promise.all over submit() / addBulk) in batched submission. */
   chunk: number;
   /** Batches outstanding at once in batched submission. */
@@ -47,6 +53,7 @@ export const FULL_SIZES: Sizes = {
   latencyWarmup: 5_000,
   latencyBurst: 20_000,
   backlog: 1_000_000,
+  backlogSettleMs: 10_000,
   chunk: 1_000,
   inflightChunks: 4,
   submitters: 100,
@@ -64,6 +71,7 @@ export const QUICK_SIZES: Sizes = {
   latencyWarmup: 10,
   latencyBurst: 200,
   backlog: 2_000,
+  backlogSettleMs: 200,
   chunk: 250,
   inflightChunks: 4,
   submitters: 50,

@@ -32,6 +32,7 @@ export const TABLE_METRICS: Record<Scenario["id"], readonly MetricSpec[]> = {
     { key: "queuedPerSecond", label: "queueing the backlog", unit: "tasks/s", better: "higher" },
     { key: "brokerIdleRssMB", label: "broker RSS idle", unit: "MiB", better: "lower" },
     { key: "brokerQueuedRssMB", label: "broker RSS, backlog queued", unit: "MiB", better: "lower" },
+    { key: "brokerSettledRssMB", label: "broker RSS, backlog queued, settled", unit: "MiB", better: "lower" },
   ],
   workers: [{ key: "tasksPerSecond", label: "end-to-end", unit: "tasks/s", better: "higher" }],
   breakdown: [
