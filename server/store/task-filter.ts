@@ -37,10 +37,16 @@ function mentions(task: TaskRecord, text: RegExp): boolean {
   return false;
 }
 
+/**
+ * True when the filter tests nothing but what a task's lane says (state,
+ * name, priority): every task of a lane the filter accepts matches, so a
+ * listing can count and page the cold tier's lanes without reading them.
+ */
+export function testsLanesOnly(filter: TaskFilter): boolean {
+  return !filter.idPrefix && !filter.text && !filter.worker && filter.createdAfter === undefined && filter.createdBefore === undefined;
+}
+
 /** True when the filter has fields the per-state counters cannot answer a total for. */
 export function needsScan(filter: TaskFilter): boolean {
-  return Boolean(
-    filter.name || filter.priority || filter.idPrefix || filter.nameContains || filter.text || filter.worker ||
-      filter.createdAfter !== undefined || filter.createdBefore !== undefined,
-  );
+  return Boolean(filter.name || filter.priority || filter.nameContains) || !testsLanesOnly(filter);
 }

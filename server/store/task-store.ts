@@ -7,7 +7,7 @@ import { History, nextTurn, PAUSE } from "./history.js";
 import { IndexedHeap } from "./indexed-heap.js";
 import { listPage } from "./listing.js";
 import type { ColdLanes } from "./run-order.js";
-import { matchesFilter, needsScan } from "./task-filter.js";
+import { matchesFilter, needsScan, testsLanesOnly } from "./task-filter.js";
 import { argsDigest, encodeKey, KeyIndex, scopedKey, type RememberedKey } from "./key-index.js";
 import { clearRun, runOf, setArgsBytes, setEvicted, setState, TASK_SLOT, writable, writableAttempt } from "./internal/writable.js";
 import { NameCounts, type StateTally } from "./name-counts.js";
@@ -250,7 +250,7 @@ export class TaskStore {
     if (lanes.length === 0) return undefined;
     return {
       lanes,
-      whole: !filter.idPrefix && filter.createdAfter === undefined && filter.createdBefore === undefined && filter.text === undefined && !filter.worker,
+      whole: testsLanesOnly(filter),
       isCold: (task) => cold.isCold(task),
       seek: (name, priority, queueSeq) => cold.seek(name, priority, queueSeq),
       readLane: (name, priority, read) => cold.readLane(name, priority, read),
