@@ -60,6 +60,7 @@ try {
   await measure("a page of 50, newest first", () => store.list({}, { limit: 50 }, now));
   await measure("a page of 50 failed tasks (the tier skipped)", () => store.list({ states: [4] }, { limit: 50 }, now));
   await measure("a page of 50 with a text filter (reads every cold task)", () => store.list({ text: /"i":5\b/ }, { limit: 50 }, now));
+  await measure("a page of 50 of one name, newest first (its total from the per-name counters)", () => store.list({ name: "noop" }, { limit: 50 }, now));
   const first = await measure("the first page in run order", () => store.list({}, { order: "next", limit: 50 }, now));
   await measure("the next page in run order (from a cursor)", () => store.list({}, { order: "next", cursor: first.next, limit: 50 }, now));
   await measure("the last page in run order", () => store.list({}, { order: "next", last: true, limit: 50 }, now));

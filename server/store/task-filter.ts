@@ -46,7 +46,10 @@ export function testsLanesOnly(filter: TaskFilter): boolean {
   return !filter.idPrefix && !filter.text && !filter.worker && filter.createdAfter === undefined && filter.createdBefore === undefined;
 }
 
-/** True when the filter has fields the per-state counters cannot answer a total for. */
+/**
+ * True when the filter has fields the counters (tasks per state, and per
+ * name and state) cannot answer a total for.
+ */
 export function needsScan(filter: TaskFilter): boolean {
-  return Boolean(filter.name || filter.priority || filter.nameContains) || !testsLanesOnly(filter);
+  return Boolean(filter.priority || filter.nameContains) || !testsLanesOnly(filter);
 }

@@ -757,11 +757,17 @@ export class TaskStore {
     w.options = NO_OPTIONS;
   }
 
-  /** The total a filter matches, when the counters alone can tell. */
+  /**
+   * The total a filter matches, when the counters alone can tell: per state,
+   * or per name and state (a name's page then costs its page, not a walk of
+   * every task, cold ones read from disk).
+   */
   private totalFromCounters(filter: TaskFilter): number | undefined {
     if (needsScan(filter)) return undefined;
     const states = filter.states?.length ? filter.states : undefined;
-    const count = (state: TaskState): number => (state === TaskState.QUEUED ? this.queued() : this.byState[state]!);
+    const ofName = filter.name ? this.names.get(filter.name) : undefined;
+    const count = (state: TaskState): number =>
+      ofName !== undefined ? ofName[state]! : state === TaskState.QUEUED ? this.queued() : this.byState[state]!;
     if (states === undefined) {
       let total = 0;
       for (let s = TaskState.QUEUED; s <= TaskState.CANCELLED; s++) total += count(s);
