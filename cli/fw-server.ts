@@ -2,6 +2,7 @@
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { createLogger, type LogFormat } from "../common/logger.js";
+import { routeGrpcLogs } from "./grpc-logs.js";
 import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
@@ -87,6 +88,7 @@ const program = new Command("fw-server")
 program.action(async (opts: Record<string, unknown>) => {
   useBufferUtf8Encoding();
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-server" });
+  routeGrpcLogs(logger);
   if (opts.inMemory && opts.dataDir !== undefined) fail("fw-server", "--in-memory and --data-dir contradict each other; pick one");
   const store = opts.store as string | undefined;
   if (store !== undefined && (opts.inMemory || opts.dataDir !== undefined)) fail("fw-server", "--store keeps the state in PostgreSQL: drop --data-dir and --in-memory");
@@ -203,6 +205,7 @@ program.action(async (opts: Record<string, unknown>) => {
     worker.on("error", (err) => logger.error({ err }, "the embedded worker stopped"));
     worker.start();
   };
+  const where = store !== undefined ? redacted(store) : dataDir === undefined ? "memory" : resolve(dataDir);
   const recovered = (r: RestoreSummary | undefined): void => {
     if (r === undefined) return;
     logger.info(r, `recovered ${r.tasks} tasks from ${server.state}: ${r.queued} queued, ${r.scheduled} scheduled, ${r.running} running on ${r.workers} workers that may report back, ${r.requeued} re-queued`);
@@ -211,9 +214,10 @@ program.action(async (opts: Record<string, unknown>) => {
     recovered(server.restored);
     startWorker();
   }
-  server.on("leading", (state, restored) => {
+  server.on("leading", (_state, restored) => {
     // A standby took over: the line scripts wait for.
-    process.stdout.write(`fw-server leading grpc=${server.grpcAddress} http=${server.httpUrl} state=${state}\n`);
+    // The same key=value form as the ready line: `state=` names the database (no spaces).
+    process.stdout.write(`fw-server leading grpc=${server.grpcAddress} http=${server.httpUrl} state=${where}\n`);
     recovered(restored);
     startWorker();
   });
@@ -224,7 +228,6 @@ program.action(async (opts: Record<string, unknown>) => {
     process.exit(75);
   });
   const names = tasks === undefined ? [] : [...tasks.keys()];
-  const where = store !== undefined ? redacted(store) : dataDir === undefined ? "memory" : resolve(dataDir);
   await collectGarbage();
   // The one line scripts wait for: real bound ports, and where the state is.
   process.stdout.write(
@@ -249,10 +252,11 @@ program.action(async (opts: Record<string, unknown>) => {
     }
     const counts = server.plane.store.counts();
     const queued = counts.queued.reduce((a, b) => a + b, 0);
+    const state = server.state; // read before stop(): a stopped server no longer says where its state is
     await server.stop();
     const kept = `${queued} queued, ${counts.scheduled} scheduled, ${stillRunning} still running`;
     if (dataDir === undefined && store === undefined) logger.warn(`stopped in memory: ${kept} tasks are forgotten`);
-    else logger.info({ queued, scheduled: counts.scheduled, running: stillRunning }, `stopped: ${kept} tasks kept in ${server.state}; a restart resumes them`);
+    else logger.info({ queued, scheduled: counts.scheduled, running: stillRunning }, `stopped: ${kept} tasks kept in ${state}; a restart resumes them`);
   });
 });
 

@@ -176,7 +176,7 @@ describe("durability: SIGTERM", () => {
     const producer = spawnNode("test/fixtures/durable-producer.mjs", [server.grpc, "20000"]);
     await eventually(() => (acked(producer.stdout) >= 3000 ? true : undefined), "3000 acknowledgements", 60_000);
     expect(await server.stop("SIGTERM")).toMatchObject({ code: 0 });
-    expect(server.stderr.join("\n")).toMatch(/stopped: \d+ queued, \d+ scheduled, \d+ still running tasks kept/);
+    expect(server.stderr.join("\n")).toMatch(/stopped: \d+ queued, \d+ scheduled, \d+ still running tasks kept in lmdb at \//);
     await producer.waitForLine(/^(refused|done)/);
     const before = parseProducer(producer.stdout);
     expect(before.refused.length).toBeGreaterThan(0);

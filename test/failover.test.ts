@@ -116,8 +116,9 @@ describe.skipIf(skip)("a group of control planes on PostgreSQL", () => {
     expect((await connect(`${standby.grpc},${leader.grpc}`).stats()).version).toBeTruthy();
     // A graceful stop of the leader writes what is pending through its session, then hands over.
     expect(await leader.stop("SIGTERM")).toMatchObject({ code: 0 });
-    expect(leader.stderr.join("\n")).toMatch(/stopped: 0 queued, 0 scheduled, 0 still running tasks kept in postgresql/);
-    await standby.waitForLine(/^fw-server leading /, 30_000);
+    expect(leader.stderr.join("\n")).toMatch(/stopped: 0 queued, 0 scheduled, 0 still running tasks kept in postgresql at postgres/);
+    // The same key=value form as the ready line: state= names the database, with no spaces.
+    expect(await standby.waitForLine(/^fw-server leading /, 30_000)).toMatch(/ state=postgres(ql)?:\/\/\S+$/);
   });
 });
 
