@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
 import { createLogger, type LogFormat } from "../common/logger.js";
+import { routeGrpcLogs } from "./grpc-logs.js";
 import { errorMessage } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
 import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
@@ -51,6 +52,7 @@ const program = new Command("fw-worker")
 program.action(async (opts: Record<string, unknown>) => {
   useBufferUtf8Encoding();
   const logger = createLogger({ level: opts.logLevel as string, format: opts.logFormat as LogFormat | undefined, name: "fw-worker" });
+  routeGrpcLogs(logger);
   let tasks;
   try {
     tasks = await loadTaskModules(opts.tasks as string[]);

@@ -165,6 +165,8 @@ describe("bad input gets a precise status and never stops the server", () => {
     const port = first.grpc.split(":").pop()!;
     const second = spawnCommand("fw-server", ["--port", port, "--http-port", "0"]);
     expect((await second.exited).code).toBe(1);
+    // One line, not grpc-js's own "E No address added …" before it (cli/grpc-logs.ts).
+    expect(second.stderr.filter((l) => l.trim() !== "")).toHaveLength(1);
     expect(second.stderr.at(-1)).toMatch(/^fw-server: cannot listen on 127\.0\.0\.1:\d+ .*the port is in use/);
   });
 });
