@@ -23,7 +23,7 @@ export function addScheduleCommands(program: Command, withClient: WithClient, Us
   schedule
     .command("add <id> <task>")
     .description("create a schedule: --cron EXPR [--tz ZONE] or --every DURATION")
-    .option("--cron <expr>", 'cron expression, e.g. "0 3 * * *" (6 fields: seconds first)')
+    .option("--cron <expr>", 'cron expression, e.g. "0 3 * * *" (5 fields: minute hour day month weekday; or 6, seconds first)')
     .option("--tz <zone>", "IANA time zone for --cron, e.g. Europe/Paris (default UTC)")
     .option("--every <duration>", "fixed interval, e.g. 30s, 5m, 1h30m (aligned to multiples since the epoch)")
     .option("--args <json>", "args of each task, as JSON", "null")
