@@ -1,7 +1,7 @@
 import type { Child } from "./lib/child.js";
 import { round } from "./lib/stats.js";
-import { wallNow, type FailoverWorkload, type Mark, type ProducerMessage, type RunMessage } from "./producer/protocol.js";
-import { producerFailure, producerReport, startProducer, type RunOptions, type RunRecord } from "./runner.js";
+import { wallNow, type FailoverWorkload, type RunMessage } from "./producer/protocol.js";
+import { producerFailure, producerMark, producerReport, startProducer, stopRun, type RunOptions, type RunRecord } from "./runner.js";
 import type { Deployment } from "./systems/system.js";
 
 /** How long the standby may take to lead after the kill before the run fails. */
@@ -38,13 +38,7 @@ export async function runFailover(options: RunOptions): Promise<RunRecord> {
     producer = await startProducer(system.name, undefined);
     const p = producer;
     const failure = producerFailure(p, harnessTimeoutMs * 2);
-    const killMark = Promise.race([
-      p.waitForMessage('"failover-kill" mark', (m) => {
-        const message = m as ProducerMessage;
-        return message.type === "mark" && message.mark === ("failover-kill" satisfies Mark) ? true : undefined;
-      }, timeoutMs),
-      failure.then((message) => Promise.reject(new Error(`producer failed: ${message}`))),
-    ]);
+    const killMark = producerMark(p, failure, "failover-kill", timeoutMs);
     const run: RunMessage = { type: "run", target: d.target, workload: { ...(workload satisfies FailoverWorkload), verifyServer: addresses[1]! }, timeoutMs };
     p.send(run);
     await killMark;
@@ -84,9 +78,7 @@ export async function runFailover(options: RunOptions): Promise<RunRecord> {
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
   } finally {
-    if (producer !== undefined && record.error === undefined) await Promise.race([producer.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
-    await producer?.stop({ graceMs: 10_000 });
-    await deployment?.stop();
+    await stopRun(producer === undefined ? [] : [producer], deployment, record.error === undefined);
   }
   return record;
 }

@@ -83,14 +83,7 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
       if (d.backingPid !== undefined) databaseMarks.set(mark, snapshotTree(d.backingPid));
     };
     const failure = producerFailure(p, harnessTimeoutMs * 2);
-    const waitMark = (mark: Mark): Promise<void> =>
-      Promise.race([
-        p.waitForMessage(`"${mark}" mark`, (m) => {
-          const message = m as ProducerMessage;
-          return message.type === "mark" && message.mark === mark ? true : undefined;
-        }, harnessTimeoutMs),
-        failure.then((message) => Promise.reject(new Error(`producer failed: ${message}`))),
-      ]).then(() => takeSnapshots(mark));
+    const waitMark = (mark: Mark): Promise<void> => producerMark(p, failure, mark, harnessTimeoutMs).then(() => takeSnapshots(mark));
 
     const run: RunMessage = { type: "run", target: d.target, workload, timeoutMs };
     const startMark = isBacklog ? waitMark("backlog-queued") : waitMark("measure-start");
@@ -135,10 +128,7 @@ export async function runOnce(options: RunOptions): Promise<RunRecord> {
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
   } finally {
-    // After its report the producer exits by itself (writing its CPU profile, if any): give it time first.
-    if (producer !== undefined && record.error === undefined) await Promise.race([producer.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
-    await producer?.stop({ graceMs: 10_000 });
-    await deployment?.stop();
+    await stopRun(producer === undefined ? [] : [producer], deployment, record.error === undefined);
   }
   return record;
 }
@@ -168,12 +158,38 @@ export function producerFailure(producer: Child, timeoutMs: number): Promise<str
   return failure;
 }
 
+/** Resolves when the producer sends `mark`; rejects with its error message, or after `timeoutMs`. */
+export async function producerMark(producer: Child, failure: Promise<string>, mark: Mark, timeoutMs: number): Promise<void> {
+  await Promise.race([
+    producer.waitForMessage(`"${mark}" mark`, (m) => {
+      const message = m as ProducerMessage;
+      return message.type === "mark" && message.mark === mark ? true : undefined;
+    }, timeoutMs),
+    failure.then((message) => Promise.reject(new Error(`producer failed: ${message}`))),
+  ]);
+}
+
 /** The producer's report, or a rejection with its error message (bounded). */
 export function producerReport(producer: Child, failure: Promise<string>, timeoutMs: number): Promise<ProducerReport> {
   return Promise.race([
     producer.waitForMessage("report", (m) => ((m as ProducerMessage).type === "report" ? (m as { report: ProducerReport }).report : undefined), timeoutMs),
     failure.then((message) => Promise.reject(new Error(`producer failed: ${message}`))),
   ]);
+}
+
+/**
+ * Ends a run's producers, then its deployment. After their report producers
+ * exit by themselves (writing any CPU profile): when the run `reported`,
+ * each is given up to 30 s for that first.
+ */
+export async function stopRun(producers: readonly Child[], deployment: Deployment | undefined, reported: boolean): Promise<void> {
+  await Promise.all(
+    producers.map(async (p) => {
+      if (reported) await Promise.race([p.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
+      await p.stop({ graceMs: 10_000 });
+    }),
+  );
+  await deployment?.stop();
 }
 
 /** The headline numbers of a report. */

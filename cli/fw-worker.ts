@@ -8,41 +8,28 @@ import { useBufferUtf8Encoding } from "../common/transport/utf8-encoding.js";
 import { loadTaskModules } from "../worker/loader.js";
 import { Worker } from "../worker/worker.js";
 import {
-  beaconPortOption,
-  clientTlsFrom,
-  clusterOption,
+  addConnectionOptions,
   concurrencyOption,
-  discoveryTimeoutOption,
+  connectionFrom,
   drainTimeoutOption,
   logFormatOption,
   logLevelOption,
   secondsArg,
-  secretFileOption,
-  secretFrom,
   serverOption,
   tasksOption,
-  tlsCaOption,
-  tlsCertOption,
-  tlsKeyOption,
-  tokenOption,
 } from "./options.js";
 import { exitOnSignals, fail } from "./process.js";
 
-const program = new Command("fw-worker")
-  .description("A fastworker worker: runs the tasks its modules export. Every flag can also be set as FW_<NAME>.")
-  .version(VERSION)
-  .addOption(tasksOption().makeOptionMandatory())
-  .addOption(serverOption())
-  .addOption(concurrencyOption())
-  .addOption(new Option("--name <name>", "name shown in listings (default host-pid)").env("FW_NAME"))
-  .addOption(tokenOption())
-  .addOption(secretFileOption("token"))
-  .addOption(tlsCaOption())
-  .addOption(tlsCertOption())
-  .addOption(tlsKeyOption())
-  .addOption(clusterOption())
-  .addOption(beaconPortOption())
-  .addOption(discoveryTimeoutOption(0))
+const program = addConnectionOptions(
+  new Command("fw-worker")
+    .description("A fastworker worker: runs the tasks its modules export. Every flag can also be set as FW_<NAME>.")
+    .version(VERSION)
+    .addOption(tasksOption().makeOptionMandatory())
+    .addOption(serverOption())
+    .addOption(concurrencyOption())
+    .addOption(new Option("--name <name>", "name shown in listings (default host-pid)").env("FW_NAME")),
+  0,
+)
   .addOption(drainTimeoutOption())
   .addOption(new Option("--abort-grace <seconds>", "how long a handler may ignore its abort signal before its slot is written off").env("FW_ABORT_GRACE").argParser(secondsArg).default(5000, "5"))
   .addOption(logLevelOption())
@@ -63,9 +50,7 @@ program.action(async (opts: Record<string, unknown>) => {
   try {
     worker = new Worker({
       server: opts.server as string | undefined,
-      discovery: { cluster: opts.cluster as string, port: opts.beaconPort as number, timeoutMs: opts.discoveryTimeout as number },
-      token: secretFrom(opts, "token"),
-      tls: clientTlsFrom(opts),
+      ...connectionFrom(opts),
       tasks,
       concurrency: opts.concurrency as number,
       name: opts.name as string | undefined,

@@ -14,45 +14,15 @@ import { formatLimitUsage } from "./format-schedules.js";
 import { safeLine } from "./terminal-text.js";
 import { addFilterOptions, filterFrom, hasFilter } from "./filter-options.js";
 import { TASK_ORDER_NAMES, type BulkOptions, type BulkResult, type TaskOrderName } from "../client/task-filter.js";
-import {
-  beaconPortOption,
-  clientTlsFrom,
-  clusterOption,
-  discoveryTimeoutOption,
-  intArg,
-  jsonOption,
-  secondsArg,
-  secretFileOption,
-  secretFrom,
-  serverOption,
-  timeArg,
-  tlsCaOption,
-  tlsCertOption,
-  tlsKeyOption,
-  tokenOption,
-} from "./options.js";
+import { addConnectionOptions, connectionFrom, intArg, jsonOption, secondsArg, serverOption, timeArg, type Connection } from "./options.js";
 
+/** The global flags the commands read themselves (connectionFrom reads the others). */
 interface GlobalOptions {
   server?: string;
-  token?: string;
   json?: boolean;
-  cluster: string;
-  beaconPort: number;
-  discoveryTimeout: number;
 }
 
-const program = new Command("fw")
-  .description("The fastworker command line client.")
-  .version(VERSION)
-  .addOption(serverOption())
-  .addOption(tokenOption())
-  .addOption(secretFileOption("token"))
-  .addOption(tlsCaOption())
-  .addOption(tlsCertOption())
-  .addOption(tlsKeyOption())
-  .addOption(clusterOption())
-  .addOption(beaconPortOption())
-  .addOption(discoveryTimeoutOption(DEFAULT_DISCOVERY_TIMEOUT_MS))
+const program = addConnectionOptions(new Command("fw").description("The fastworker command line client.").version(VERSION).addOption(serverOption()), DEFAULT_DISCOVERY_TIMEOUT_MS)
   .option("--json", "machine-readable output")
   .showHelpAfterError()
   .exitOverride();
@@ -278,19 +248,16 @@ program
 
 /** A client for --server, or for the control plane found by beacon (saying which, on stderr). */
 async function connect(global: GlobalOptions): Promise<Client> {
-  let token: string | undefined;
-  let tls;
+  let connection: Connection;
   try {
-    token = secretFrom(global as unknown as Record<string, unknown>, "token");
-    tls = clientTlsFrom(global as unknown as Record<string, unknown>);
+    connection = connectionFrom(global as unknown as Record<string, unknown>);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const { token, tls, discovery } = connection;
   if (global.server) return newClient({ server: global.server, token, tls });
   const client = await Client.discover({
-    cluster: global.cluster,
-    port: global.beaconPort,
-    timeoutMs: global.discoveryTimeout,
+    ...discovery,
     token,
     tls,
     // Progress only for a person watching; scripts get the result line or one error line.

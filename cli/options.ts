@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { InvalidArgumentError, Option } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_BEACON_PORT } from "../common/discovery/beacon.js";
+import type { DiscoveryOptions } from "../common/discovery/discover.js";
 import { readTokenFile, validateToken } from "../common/transport/auth.js";
 import type { TlsClientOptions } from "../common/transport/grpc-client.js";
 import { jsonLimitProblem } from "../common/json-limits.js";
@@ -98,22 +99,22 @@ export function secretFrom(opts: Record<string, unknown>, name: string): string 
 }
 
 /** `--tls-ca` / `FW_TLS_CA` (fw-worker, fw): the CA that signed a grpcs:// control plane's certificate. */
-export function tlsCaOption(): Option {
+function tlsCaOption(): Option {
   return new Option("--tls-ca <file>", "PEM CA certificate(s) to trust for a grpcs:// control plane, besides the public roots").env("FW_TLS_CA");
 }
 
 /** `--tls-cert` / `FW_TLS_CERT` (fw-worker, fw): a client certificate, for a control plane with --tls-client-ca. */
-export function tlsCertOption(): Option {
+function tlsCertOption(): Option {
   return new Option("--tls-cert <file>", "PEM client certificate, for a control plane started with --tls-client-ca").env("FW_TLS_CERT");
 }
 
 /** `--tls-key` / `FW_TLS_KEY` (fw-worker, fw): the key of --tls-cert. */
-export function tlsKeyOption(): Option {
+function tlsKeyOption(): Option {
   return new Option("--tls-key <file>", "PEM private key of --tls-cert").env("FW_TLS_KEY");
 }
 
 /** Reads the files of --tls-ca, --tls-cert and --tls-key (undefined: none given). Throws one line naming the flag. */
-export function clientTlsFrom(opts: Record<string, unknown>): TlsClientOptions | undefined {
+function clientTlsFrom(opts: Record<string, unknown>): TlsClientOptions | undefined {
   const read = (key: string, flag: string): Buffer | undefined => {
     const path = opts[key] as string | undefined;
     if (path === undefined) return undefined;
@@ -154,6 +155,40 @@ export function discoveryTimeoutOption(defaultMs: number): Option {
     .env("FW_DISCOVERY_TIMEOUT")
     .argParser(secondsArg)
     .default(defaultMs, String(defaultMs / 1000));
+}
+
+/**
+ * The flags of a process that calls a control plane (fw-worker, fw), after
+ * `--server`: the token to send, the TLS files, and how to find the control
+ * plane by beacon without `--server`. Each command keeps its own default
+ * discovery timeout. Read them back with {@link connectionFrom}.
+ */
+export function addConnectionOptions(command: Command, discoveryTimeoutMs: number): Command {
+  return command
+    .addOption(tokenOption())
+    .addOption(secretFileOption("token"))
+    .addOption(tlsCaOption())
+    .addOption(tlsCertOption())
+    .addOption(tlsKeyOption())
+    .addOption(clusterOption())
+    .addOption(beaconPortOption())
+    .addOption(discoveryTimeoutOption(discoveryTimeoutMs));
+}
+
+/** How to reach a control plane, as {@link addConnectionOptions}' flags say: a Worker's options of those names; Client.discover takes `discovery` spread. */
+export interface Connection {
+  token: string | undefined;
+  tls: TlsClientOptions | undefined;
+  discovery: DiscoveryOptions;
+}
+
+/** What {@link addConnectionOptions}' flags say; throws one line naming the flag for a bad token or an unreadable TLS file. */
+export function connectionFrom(opts: Record<string, unknown>): Connection {
+  return {
+    token: secretFrom(opts, "token"),
+    tls: clientTlsFrom(opts),
+    discovery: { cluster: opts.cluster as string, port: opts.beaconPort as number, timeoutMs: opts.discoveryTimeout as number },
+  };
 }
 
 /** `--tasks` / `FW_TASKS`, repeatable (fw-server; fw-worker, where it is mandatory). */

@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Client, type TaskInfo } from "../index.js";
+import type { Client } from "../index.js";
 import { eventually, spawnNode, startServer, startWorker } from "./helpers/processes.js";
-import { connect } from "./helpers/clients.js";
+import { allTasks, connect } from "./helpers/clients.js";
 
 // Workers whose stream closed are given up quickly (detach grace); leases stay long enough that a
 // busy test machine does not lose healthy workers. The stalled-stream test sets its own lease.
@@ -31,18 +31,6 @@ function starts(dir: string): Map<string, { pid: number; attempt: number }[]> {
   return byTask;
 }
 
-async function allTasks(c: Client, total: number): Promise<TaskInfo[]> {
-  const tasks: TaskInfo[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await c.listTasks({ limit: 1000, pageToken, full: true });
-    tasks.push(...page.tasks);
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  expect(tasks).toHaveLength(total);
-  return tasks;
-}
-
 describe("at-least-once delivery with fencing", () => {
   it("survives kill -9 of a worker with 50 tasks in flight: every task succeeds exactly once, only in-flight ones re-run", async () => {
     logDir = mkdtempSync(join(tmpdir(), "fw-kill-"));
@@ -64,7 +52,8 @@ describe("at-least-once delivery with fencing", () => {
     const results = await Promise.all(handles.map((h) => h.result()));
     expect(results).toHaveLength(n);
 
-    const tasks = await allTasks(client, n);
+    const tasks = await allTasks(client);
+    expect(tasks).toHaveLength(n);
     const lost = tasks.filter((t) => t.attempts.some((a) => a.outcome === "lost"));
     for (const t of tasks) {
       expect(t.state).toBe("succeeded");

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Code, ConnectError, type Client, type TaskInfo } from "../index.js";
-import { connect } from "./helpers/clients.js";
-import { lostAcknowledgements, parseProducer } from "./helpers/durability.js";
+import { Code, ConnectError, type Client } from "../index.js";
+import { allTasks, connect } from "./helpers/clients.js";
+import { ackedCount, lostAcknowledgements, parseProducer } from "./helpers/durability.js";
 import { eventually, spawnCommand, spawnNode, startServer, startWorker, tempDataDir, type ServerProc } from "./helpers/processes.js";
 
 // Every control plane here is killed and started again on the same data directory and port, as a
@@ -15,7 +15,6 @@ const ROUNDS = Number(process.env.FW_DURABILITY_ROUNDS ?? 3);
 const port = (server: ServerProc): string => server.grpc.split(":").pop()!;
 const restart = (server: ServerProc, extra: readonly string[] = []): Promise<ServerProc> =>
   startServer(["--data-dir", server.state, "--port", port(server), ...extra]);
-const acked = (lines: string[]): number => lines.reduce((n, l) => (l.startsWith("acked ") ? n + 1 : n), 0);
 
 let scratch: string | undefined;
 afterEach(() => {
@@ -30,18 +29,6 @@ async function results(client: Client, ids: Iterable<string>): Promise<Map<strin
   return out;
 }
 
-/** Every task the control plane retains, full view. */
-async function allTasks(client: Client): Promise<TaskInfo[]> {
-  const tasks: TaskInfo[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await client.listTasks({ limit: 1000, full: true, ...(pageToken ? { pageToken } : {}) });
-    tasks.push(...page.tasks);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== undefined);
-  return tasks;
-}
-
 describe("durability: kill -9 and restart on the same data directory", () => {
   it(`loses no acknowledged task or result under load (${ROUNDS} rounds, random kill points)`, async () => {
     for (let round = 1; round <= ROUNDS; round++) {
@@ -49,7 +36,7 @@ describe("durability: kill -9 and restart on the same data directory", () => {
       await startWorker(server.grpc, ["--tasks", TASKS, "--concurrency", "200"]);
       const producer = spawnNode("test/fixtures/durable-producer.mjs", [server.grpc, "20000"]);
       const killAt = 1000 + Math.floor(Math.random() * 12_000);
-      await eventually(() => (acked(producer.stdout) >= killAt ? true : undefined), `${killAt} acknowledgements`, 60_000);
+      await eventually(() => (ackedCount(producer.stdout) >= killAt ? true : undefined), `${killAt} acknowledgements`, 60_000);
       await server.stop("SIGKILL");
       // Acceptances already on their way still arrive; then the producer's session breaks.
       await producer.waitForLine(/^(refused|done)/);
@@ -174,7 +161,7 @@ describe("durability: SIGTERM", () => {
     const server = await startServer(["--drain-timeout", "2"]);
     await startWorker(server.grpc, ["--tasks", TASKS, "--concurrency", "4"]);
     const producer = spawnNode("test/fixtures/durable-producer.mjs", [server.grpc, "20000"]);
-    await eventually(() => (acked(producer.stdout) >= 3000 ? true : undefined), "3000 acknowledgements", 60_000);
+    await eventually(() => (ackedCount(producer.stdout) >= 3000 ? true : undefined), "3000 acknowledgements", 60_000);
     expect(await server.stop("SIGTERM")).toMatchObject({ code: 0 });
     expect(server.stderr.join("\n")).toMatch(/stopped: \d+ queued, \d+ scheduled, \d+ still running tasks kept in lmdb at \//);
     await producer.waitForLine(/^(refused|done)/);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client, TaskInfo } from "../index.js";
-import { connect } from "./helpers/clients.js";
-import { parseProducer } from "./helpers/durability.js";
+import { allTasks, connect } from "./helpers/clients.js";
+import { ackedCount, parseProducer } from "./helpers/durability.js";
 import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 import { eventually, spawnNode, startServer, startWorker, type ServerProc } from "./helpers/processes.js";
 import { missing } from "./helpers/requires.js";
@@ -20,20 +19,7 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-const acked = (lines: string[]): number => lines.reduce((n, l) => (l.startsWith("acked ") ? n + 1 : n), 0);
 const role = (server: ServerProc): string => { const line = server.stdout.find((l) => l.startsWith("fw-server ready")); const m = /role=(\w+)/.exec(line ?? ""); if (!m) throw new Error(`no role in ${JSON.stringify(server.stdout)} ${server.output(20)}`); return m[1]!; };
-
-/** Every task the control plane keeps, full view. */
-async function allTasks(client: Client): Promise<TaskInfo[]> {
-  const tasks: TaskInfo[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await client.listTasks({ limit: 1000, full: true, ...(pageToken ? { pageToken } : {}) });
-    tasks.push(...page.tasks);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== undefined);
-  return tasks;
-}
 
 describe.skipIf(skip)("a group of control planes on PostgreSQL", () => {
   /** Two control planes on a fresh database: the first leads, the second stands by. */
@@ -49,7 +35,7 @@ describe.skipIf(skip)("a group of control planes on PostgreSQL", () => {
     const { leader, standby, servers } = await group();
     await startWorker(servers, ["--tasks", TASKS, "--concurrency", "100"]);
     const producer = spawnNode("test/fixtures/durable-producer.mjs", [servers, "12000", "500", "keep-going"]);
-    await eventually(() => (acked(producer.stdout) >= 3000 ? true : undefined), "3000 acknowledgements", 60_000);
+    await eventually(() => (ackedCount(producer.stdout) >= 3000 ? true : undefined), "3000 acknowledgements", 60_000);
     const killedAt = Date.now();
     await leader.stop("SIGKILL");
     const leading = await standby.waitForLine(/^fw-server leading /, 30_000);
@@ -78,7 +64,7 @@ describe.skipIf(skip)("a group of control planes on PostgreSQL", () => {
     const { leader, standby, servers } = await group();
     await startWorker(servers, ["--tasks", TASKS, "--concurrency", "50"]);
     const producer = spawnNode("test/fixtures/durable-producer.mjs", [servers, "6000", "200", "keep-going"]);
-    await eventually(() => (acked(producer.stdout) >= 1000 ? true : undefined), "1000 acknowledgements", 60_000);
+    await eventually(() => (ackedCount(producer.stdout) >= 1000 ? true : undefined), "1000 acknowledgements", 60_000);
     const { rows } = await postgres!.query(
       "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1",
       [`fw-server pid ${leader.pid}`],

@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Client, TaskInfo } from "../index.js";
-import { connect } from "./helpers/clients.js";
+import type { TaskInfo } from "../index.js";
+import { allTasks, connect } from "./helpers/clients.js";
 import { eventually, runCli, startServer, startWorker, type ServerProc } from "./helpers/processes.js";
 import { taskLog } from "./helpers/task-log.js";
 
 const TASKS = "test/fixtures/schedule-tasks.mjs";
 const port = (server: ServerProc): string => server.grpc.split(":").pop()!;
-
-/** Every retained task of a name, full view (with metadata). */
-async function tasksOf(client: Client, name: string): Promise<TaskInfo[]> {
-  const out: TaskInfo[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await client.listTasks({ task: name, limit: 1000, full: true, ...(pageToken ? { pageToken } : {}) });
-    out.push(...page.tasks);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== undefined);
-  return out;
-}
 
 const tickOf = (t: TaskInfo): number => Date.parse(t.metadata["fw-tick"]!);
 
@@ -34,7 +22,7 @@ describe("schedules: one task per tick", () => {
     const firstRuns = schedule!.runs;
     await eventually(async () => ((await client.getSchedule("heartbeat")).runs >= firstRuns + N ? true : undefined), `${N} more ticks`, 30_000);
     const info = await client.getSchedule("heartbeat");
-    const tasks = await tasksOf(client, "heartbeat");
+    const tasks = await allTasks(client, { task: "heartbeat" });
     const ticks = tasks.map(tickOf).sort((a, b) => a - b);
     // One task per tick: no tick twice, every tick from the first to the last accounted for (run, or counted skipped).
     expect(new Set(ticks).size).toBe(ticks.length);
@@ -103,7 +91,7 @@ describe("schedules: one task per tick", () => {
     expect(schedules.map((s) => [s.id, s.source, s.paused])).toEqual([["m-run", "api", false], ["m-skip", "api", false], ["nightly", "api", true]]);
     await eventually(async () => ((await c2.getSchedule("m-skip")).runs >= 2 ? true : undefined), "m-skip ticking again after the restart", 10_000);
 
-    const ticks = async (id: string) => (await tasksOf(c2, "report")).filter((t) => t.metadata["fw-schedule"] === id).map(tickOf).sort((a, b) => a - b);
+    const ticks = async (id: string) => (await allTasks(c2, { task: "report" })).filter((t) => t.metadata["fw-schedule"] === id).map(tickOf).sort((a, b) => a - b);
     const run = await ticks("m-run");
     const skip = await ticks("m-skip");
     expect(new Set(run).size).toBe(run.length);

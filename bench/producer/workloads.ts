@@ -45,21 +45,51 @@ export async function throughput(driver: QueueDriver, w: ThroughputWorkload, ctx
  * not recorded.
  */
 export async function latency(driver: QueueDriver, w: LatencyWorkload, ctx: WorkloadContext): Promise<LatencyReport> {
-  if (w.burst > 0) {
-    driver.completions.reset();
-    await submitAll(driver, { submit: "batched", chunk: w.chunk, inflightChunks: w.inflightChunks, submitters: 1 }, 0, w.burst);
-    await driver.completions.waitFor(w.burst, ctx.timeoutMs);
-  }
-  for (let i = 0; i < w.warmup; i++) await roundTrip(driver, i, ctx.timeoutMs);
-  ctx.mark("measure-start");
-  const samplesMs: number[] = [];
-  for (let i = 0; i < w.samples; i++) {
-    const start = performance.now();
-    await roundTrip(driver, w.warmup + i, ctx.timeoutMs);
-    samplesMs.push(performance.now() - start);
-  }
-  ctx.mark("measure-end");
+  const samplesMs = await roundTrips(ctx, {
+    async burst() {
+      if (w.burst > 0) {
+        driver.completions.reset();
+        await submitAll(driver, { submit: "batched", chunk: w.chunk, inflightChunks: w.inflightChunks, submitters: 1 }, 0, w.burst);
+        await driver.completions.waitFor(w.burst, ctx.timeoutMs);
+      }
+    },
+    warmup: w.warmup,
+    samples: w.samples,
+    async roundTrip(i) {
+      const start = performance.now();
+      await roundTrip(driver, i, ctx.timeoutMs);
+      return performance.now() - start;
+    },
+  });
   return { kind: "latency", samplesMs };
+}
+
+/** How {@link roundTrips} warms up and what one round trip is. */
+export interface RoundTripsOptions<T> {
+  /** Tasks run first, not measured, so the samples see optimised code (Sizes.latencyBurst says why). */
+  burst(): Promise<void>;
+  /** Sequential round trips after the burst, not measured (Sizes.latencyWarmup). */
+  warmup: number;
+  /** Round trips measured. */
+  samples: number;
+  /** One round trip, the `i`th since the warm-up began; answers what the workload records of it. */
+  roundTrip(i: number): Promise<T>;
+}
+
+/**
+ * Idle round trips, one after the other, as the latency and breakdown
+ * workloads take them: the burst, the warm-up round trips, then `samples`
+ * round trips between the measure-start and measure-end marks. Answers what
+ * each measured round trip recorded, in order.
+ */
+export async function roundTrips<T>(ctx: WorkloadContext, o: RoundTripsOptions<T>): Promise<T[]> {
+  await o.burst();
+  for (let i = 0; i < o.warmup; i++) await o.roundTrip(i);
+  ctx.mark("measure-start");
+  const samples: T[] = [];
+  for (let i = 0; i < o.samples; i++) samples.push(await o.roundTrip(o.warmup + i));
+  ctx.mark("measure-end");
+  return samples;
 }
 
 /**

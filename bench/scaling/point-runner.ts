@@ -5,7 +5,7 @@ import { delta, snapshot, type UsageDelta, type UsageSnapshot } from "../lib/pro
 import { round, summarizeLatency, type LatencySummary } from "../lib/stats.js";
 import { componentSplit, type ComponentSplit } from "../profile/components.js";
 import type { ProducerMessage, ScalingWorkload, StepMessage, StepReport } from "../producer/protocol.js";
-import { producerFailure, producerReport, startProducer } from "../runner.js";
+import { producerFailure, producerReport, startProducer, stopRun } from "../runner.js";
 import type { Deployment, System, SystemName } from "../systems/system.js";
 import type { PointShape, ScalingSizes, Sweep } from "./sweeps.js";
 
@@ -176,7 +176,7 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
     };
     if (profileDir !== undefined) {
       // The processes write their profiles when they exit: stop everything first.
-      await stopAll(producers, deployment, true);
+      await stopRun(producers, deployment, true);
       deployment = undefined;
       const roles = [
         { role: "fw-server", cpu: maxCpu.broker },
@@ -188,23 +188,9 @@ export async function runPoint(options: PointOptions): Promise<PointRecord> {
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
   } finally {
-    await stopAll(producers, deployment, record.error === undefined);
+    await stopRun(producers, deployment, record.error === undefined);
   }
   return record;
-}
-
-/**
- * Ends the producers, then the deployment. After their report producers exit
- * by themselves (writing any profile): when `reported`, they are given time first.
- */
-async function stopAll(producers: readonly Child[], deployment: Deployment | undefined, reported: boolean): Promise<void> {
-  await Promise.all(
-    producers.map(async (p) => {
-      if (reported) await Promise.race([p.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
-      await p.stop({ graceMs: 10_000 });
-    }),
-  );
-  await deployment?.stop();
 }
 
 function emptyUsage(): StepUsage {

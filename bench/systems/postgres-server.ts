@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { accessSync, chownSync, constants, readdirSync, rmSync } from "node:fs";
+import { chownSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { Child } from "../lib/child.js";
 import { freshDir, type DataRoot } from "../lib/data-root.js";
+import { postgresBinDir } from "../lib/executables.js";
 import { freePort } from "../lib/free-port.js";
 
 /** PostgreSQL's settings that decide what a commit costs; recorded in the results file. */
@@ -21,20 +22,6 @@ export interface PostgresServer {
   database(): Promise<{ url: string; drop(): Promise<void> }>;
   /** Fast shutdown by pid, then removes the cluster's directory. */
   stop(): Promise<void>;
-}
-
-/** The newest installed PostgreSQL's bin directory (Debian keeps postgres and initdb off the PATH). */
-export function postgresBinDir(): string | undefined {
-  let majors: number[];
-  try {
-    majors = readdirSync("/usr/lib/postgresql").map(Number).filter(Number.isInteger);
-  } catch {
-    return undefined;
-  }
-  return majors
-    .sort((a, b) => b - a)
-    .map((major) => `/usr/lib/postgresql/${major}/bin`)
-    .find((bin) => executable(`${bin}/postgres`) && executable(`${bin}/initdb`));
 }
 
 /**
@@ -126,13 +113,4 @@ async function listen(bin: string, data: string, socketDir: string, user: { uid?
 
 function idOf(flag: "-u" | "-g"): number {
   return Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,11 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AsyncQueue } from "../../common/async-queue.js";
 import { silentLogger } from "../../common/logger.js";
 import { GrpcConnection } from "../../common/transport/grpc-client.js";
 import { AdminService, type WatchStatsResponse } from "../../gen/fastworker/v1/admin_service_pb.js";
 import { TaskService, type SessionResponse } from "../../gen/fastworker/v1/task_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { listenOnLoopback, rawClient } from "../../test/helpers/loopback-grpc.js";
 import { addServiceImpl } from "./grpc-adapter.js";
 import { GuardedServer } from "./guarded-server.js";
 import { HealthStatuses } from "./health.js";
@@ -13,16 +14,8 @@ import { HealthStatuses } from "./health.js";
 // Garbage bytes on every kind of method: INVALID_ARGUMENT naming the method, never INTERNAL, and the
 // server goes on serving. Sent raw, with an identity serializer, as a hostile peer would.
 
-let server: grpc.Server | undefined;
-let client: grpc.Client | undefined;
-afterEach(() => {
-  client?.close();
-  server?.forceShutdown();
-  client = server = undefined;
-});
-
 async function serve(): Promise<string> {
-  server = new GuardedServer();
+  const server = new GuardedServer();
   const sessions: AsyncQueue<SessionResponse>[] = [];
   addServiceImpl(server, TaskService, {
     getTask: () => ({}),
@@ -34,18 +27,15 @@ async function serve(): Promise<string> {
   }, silentLogger());
   addServiceImpl(server, AdminService, { watchStats: () => new AsyncQueue<WatchStatsResponse>() }, silentLogger());
   addServiceImpl(server, Health, new HealthStatuses([""], HealthCheckResponse_ServingStatus.SERVING).impl, silentLogger());
-  const port = await new Promise<number>((resolve, reject) =>
-    server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  return `127.0.0.1:${port}`;
+  return (await listenOnLoopback(server)).address;
 }
 
 const raw = (b: Buffer): Buffer => b;
 /** Bytes no protobuf decoder takes: field 1 with wire type 7, which does not exist. */
 const GARBAGE = Buffer.from([0x0f, 0x00]);
 
-function unary(path: string): Promise<grpc.ServiceError | undefined> {
-  return new Promise((resolve) => client!.makeUnaryRequest(path, raw, raw, GARBAGE, (err) => resolve(err ?? undefined)));
+function unary(client: grpc.Client, path: string): Promise<grpc.ServiceError | undefined> {
+  return new Promise((resolve) => client.makeUnaryRequest(path, raw, raw, GARBAGE, (err) => resolve(err ?? undefined)));
 }
 
 function streamStatus(call: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>): Promise<grpc.StatusObject> {
@@ -59,9 +49,9 @@ function streamStatus(call: grpc.ClientReadableStream<Buffer> | grpc.ClientDuple
 describe("GuardedServer", () => {
   it("answers undecodable requests INVALID_ARGUMENT on unary, server-streaming and bidi methods", async () => {
     const address = await serve();
-    client = new grpc.Client(address, grpc.credentials.createInsecure());
+    const client = rawClient(address);
     for (const path of ["/fastworker.v1.TaskService/GetTask", "/grpc.health.v1.Health/Check"]) {
-      const err = await unary(path);
+      const err = await unary(client, path);
       expect([err?.code, err?.details], path).toEqual([grpc.status.INVALID_ARGUMENT, expect.stringMatching(new RegExp(`^the request to ${path.replace(/\./g, "\\.")} is not a valid message: `))]);
     }
     for (const path of ["/fastworker.v1.AdminService/WatchStats", "/grpc.health.v1.Health/Watch"]) {

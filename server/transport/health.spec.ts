@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../common/logger.js";
 import { GrpcConnection, type ServiceClient } from "../../common/transport/grpc-client.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { listenOnLoopback } from "../../test/helpers/loopback-grpc.js";
 import { addServiceImpl } from "./grpc-adapter.js";
 import { GuardedServer } from "./guarded-server.js";
 import { HealthStatuses } from "./health.js";
@@ -11,21 +11,16 @@ import { HealthStatuses } from "./health.js";
 // grpc.health.v1 over a real gRPC server on port 0, as a probe or a load balancer calls it: the behaviour
 // grpc-health-check had (Check, Watch, List; NOT_FOUND for an unknown service; SERVICE_UNKNOWN on Watch).
 
-let server: grpc.Server | undefined;
 let connection: GrpcConnection | undefined;
 afterEach(() => {
   connection?.close();
-  server?.forceShutdown();
-  connection = server = undefined;
+  connection = undefined;
 });
 
 async function serve(statuses: HealthStatuses): Promise<ServiceClient<typeof Health>> {
-  server = new GuardedServer();
+  const server = new GuardedServer();
   addServiceImpl(server, Health, statuses.impl, silentLogger());
-  const port = await new Promise<number>((resolve, reject) =>
-    server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  connection = new GrpcConnection({ address: `127.0.0.1:${port}` });
+  connection = new GrpcConnection({ address: (await listenOnLoopback(server)).address });
   return connection.service(Health);
 }
 

@@ -1,22 +1,16 @@
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../common/logger.js";
 import { file_fastworker_v1_task_service } from "../../gen/fastworker/v1/task_service_pb.js";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
+import { listenOnLoopback, rawClient } from "../../test/helpers/loopback-grpc.js";
 import { GuardedServer } from "./guarded-server.js";
 import { addReflection, reflectionPackage } from "./reflection.js";
 
 // Reflection mounted lazily answers as @grpc/reflection mounted at start does, on both versions.
 
 const FILES = [file_fastworker_v1_task_service, file_grpc_health_v1_health];
-let server: grpc.Server | undefined;
-let client: grpc.Client | undefined;
-afterEach(() => {
-  client?.close();
-  server?.forceShutdown();
-  client = server = undefined;
-});
 
 const raw = (b: Buffer): Buffer => b;
 /** ServerReflectionRequest { list_services: "" } (field 7). */
@@ -24,13 +18,11 @@ const LIST_SERVICES = Buffer.from([0x3a, 0x00]);
 /** A tag whose varint never ends: even protobufjs's lenient decoder refuses it. */
 const TRUNCATED = Buffer.from([0xff, 0xff, 0xff]);
 
+/** A raw client of a GuardedServer that `mount` mounted reflection on. */
 async function serve(mount: (server: grpc.Server) => void): Promise<grpc.Client> {
-  server = new GuardedServer();
+  const server = new GuardedServer();
   mount(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  return (client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()));
+  return rawClient((await listenOnLoopback(server)).address);
 }
 
 /** Sends raw requests on one stream, half-closes, and resolves with the raw responses and the status. */
@@ -64,8 +56,6 @@ describe("addReflection", () => {
     it(`answers ${version} requests byte for byte as the library mounted at start`, async () => {
       const requests = [LIST_SERVICES, LIST_SERVICES];
       const lazy = await exchange(await serve((s) => addReflection(s, FILES, silentLogger())), path, requests);
-      client!.close();
-      server!.forceShutdown();
       const eager = await exchange(await serve((s) => new ReflectionService(reflectionPackage(FILES)).addToServer(s)), path, requests);
       expect(lazy.status.code).toBe(grpc.status.OK);
       expect(lazy.responses).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { afterEach } from "vitest";
-import { Client, type ClientOptions } from "../../index.js";
+import { Client, type ClientOptions, type TaskFilterOptions, type TaskInfo } from "../../index.js";
 
 const open = new Set<Client>();
 
@@ -14,4 +14,20 @@ export function connect(server: string | { grpc: string }, options: Omit<ClientO
   const client = new Client({ ...options, server: typeof server === "string" ? server : server.grpc });
   open.add(client);
   return client;
+}
+
+/**
+ * Every task the control plane retains that matches `filter`, full view,
+ * newest first: all the pages of 1,000, for checks that must see every task
+ * (nothing lost, each run once) however many there are.
+ */
+export async function allTasks(client: Client, filter: TaskFilterOptions = {}): Promise<TaskInfo[]> {
+  const tasks: TaskInfo[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await client.listTasks({ ...filter, limit: 1000, full: true, ...(pageToken ? { pageToken } : {}) });
+    tasks.push(...page.tasks);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== undefined);
+  return tasks;
 }

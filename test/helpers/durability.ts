@@ -36,3 +36,8 @@ export function lostAcknowledgements(acked: Iterable<string>, known: (id: string
   for (const id of acked) if (!known(id)) lost.push(id);
   return lost;
 }
+
+/** How many acknowledgements the producer has printed so far (what a test waits on before it kills). */
+export function ackedCount(lines: readonly string[]): number {
+  return lines.reduce((n, l) => (l.startsWith("acked ") ? n + 1 : n), 0);
+}

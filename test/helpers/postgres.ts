@@ -1,11 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { postgresBinDir } from "./requires.js";
+import { postgresBinDir } from "../../bench/lib/executables.js";
+import { freePort } from "../../bench/lib/free-port.js";
 
 /** A PostgreSQL server a test started in a temporary directory, on 127.0.0.1 and a free port. */
 export interface TestPostgres {
@@ -97,17 +97,6 @@ async function waitUntilUp(url: string, log: () => string, exited: Promise<unkno
     if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within 30 s:\n${log()}`);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function uidOf(user: string): number {

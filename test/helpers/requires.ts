@@ -1,7 +1,7 @@
-import { accessSync, constants, readdirSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { executable, postgresBinDir } from "../../bench/lib/executables.js";
 import { privateLanUnavailable } from "./netns.js";
 
 /**
@@ -95,21 +95,6 @@ export function missing(...names: [RequirementName, ...RequirementName[]]): bool
   return absent;
 }
 
-/** The newest installed PostgreSQL's bin directory (postgres, initdb, pg_ctl), if any. */
-export function postgresBinDir(): string | undefined {
-  let majors: number[];
-  try {
-    majors = readdirSync("/usr/lib/postgresql").map(Number).filter(Number.isInteger);
-  } catch {
-    return undefined;
-  }
-  const dir = majors
-    .sort((a, b) => b - a)
-    .map((major) => `/usr/lib/postgresql/${major}/bin`)
-    .find((bin) => executable(`${bin}/postgres`) && executable(`${bin}/initdb`));
-  return dir;
-}
-
 function inCi(): boolean {
   const ci = (process.env.CI ?? "").trim().toLowerCase();
   return ci !== "" && ci !== "0" && ci !== "false";
@@ -117,15 +102,6 @@ function inCi(): boolean {
 
 function pretendMissing(): Set<string> {
   return new Set((process.env.FW_TEST_PRETEND_MISSING ?? "").split(",").map((s) => s.trim()).filter(Boolean));
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The calling test file, relative to the repository (vitest knows it while collecting). */

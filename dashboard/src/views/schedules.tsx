@@ -6,6 +6,7 @@ import { Ago } from "../components/ago.js";
 import { Badge } from "../components/badge.js";
 import { ConfirmDialog } from "../components/confirm.js";
 import { useNow } from "../components/now.js";
+import { ActionsHeading, ScrollTable } from "../components/table.js";
 import { count, duration, timestamp } from "../model/format.js";
 import { href } from "../model/route.js";
 import { toast } from "../model/toasts.js";
@@ -49,30 +50,26 @@ export function Schedules() {
             <code>fw schedule add</code>.
           </p>
         ) : (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Schedules table">
-            <table class="table" aria-label="Schedules">
-              <thead>
-                <tr>
-                  <th>Schedule</th>
-                  <th>When</th>
-                  <th>Next runs</th>
-                  <th>Last run</th>
-                  <th class="num" title="tasks submitted by ticks / ticks skipped">
-                    Runs / skipped
-                  </th>
-                  <th>State</th>
-                  <th>
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.schedules.map((s) => (
-                  <ScheduleRow key={s.id} schedule={s} onChanged={() => void refresh()} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable
+            label="Schedules"
+            head={
+              <>
+                <th>Schedule</th>
+                <th>When</th>
+                <th>Next runs</th>
+                <th>Last run</th>
+                <th class="num" title="tasks submitted by ticks / ticks skipped">
+                  Runs / skipped
+                </th>
+                <th>State</th>
+                <ActionsHeading />
+              </>
+            }
+          >
+            {data.schedules.map((s) => (
+              <ScheduleRow key={s.id} schedule={s} onChanged={() => void refresh()} />
+            ))}
+          </ScrollTable>
         )}
       </section>
       <section class="panel" aria-labelledby="limits-heading">
@@ -201,43 +198,41 @@ function LimitTable({ limits }: { limits: LimitInfo[] }) {
     );
   }
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label="Flow limits table">
-      <table class="table" aria-label="Flow limits">
-        <thead>
-          <tr>
-            <th>Task</th>
-            <th>In force</th>
-            <th class="num">Running</th>
-            <th class="num" title="queued tasks held back by the limit">
-              Held back
-            </th>
-            <th>Busiest keys</th>
-          </tr>
-        </thead>
-        <tbody>
-          {limits.map((l) => (
-            <tr key={l.task} data-limit={l.task}>
-              <td>
-                <strong>{l.task}</strong>
-                {l.override && <div class="muted small">overridden at run time (declared: {describeFlowLimit(l.declared)})</div>}
-              </td>
-              <td>{describeFlowLimit(l.effective)}</td>
-              <td class="num">{count(l.running)}</td>
-              <td class="num">{count(l.waiting)}</td>
-              <td class="small">
-                {l.effective?.limitKey
-                  ? l.lanes.slice(0, 3).map((lane) => (
-                      <div key={lane.key}>
-                        <code>{lane.key || "(none)"}</code> {lane.running} running, {lane.waiting} held
-                      </div>
-                    ))
-                  : <span class="muted">—</span>}
-                {l.lanesTotal > 3 && <div class="muted">{count(l.lanesTotal - 3)} more keys</div>}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable
+      label="Flow limits"
+      head={
+        <>
+          <th>Task</th>
+          <th>In force</th>
+          <th class="num">Running</th>
+          <th class="num" title="queued tasks held back by the limit">
+            Held back
+          </th>
+          <th>Busiest keys</th>
+        </>
+      }
+    >
+      {limits.map((l) => (
+        <tr key={l.task} data-limit={l.task}>
+          <td>
+            <strong>{l.task}</strong>
+            {l.override && <div class="muted small">overridden at run time (declared: {describeFlowLimit(l.declared)})</div>}
+          </td>
+          <td>{describeFlowLimit(l.effective)}</td>
+          <td class="num">{count(l.running)}</td>
+          <td class="num">{count(l.waiting)}</td>
+          <td class="small">
+            {l.effective?.limitKey
+              ? l.lanes.slice(0, 3).map((lane) => (
+                  <div key={lane.key}>
+                    <code>{lane.key || "(none)"}</code> {lane.running} running, {lane.waiting} held
+                  </div>
+                ))
+              : <span class="muted">—</span>}
+            {l.lanesTotal > 3 && <div class="muted">{count(l.lanesTotal - 3)} more keys</div>}
+          </td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }

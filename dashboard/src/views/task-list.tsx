@@ -3,6 +3,7 @@ import { Ago } from "../components/ago.js";
 import { Badge } from "../components/badge.js";
 import { useNow } from "../components/now.js";
 import { ProgressBar } from "../components/progress-bar.js";
+import { ActionsHeading } from "../components/table.js";
 import { TaskActions } from "../components/task-actions.js";
 import { duration, shortId } from "../model/format.js";
 
@@ -81,9 +82,7 @@ export function TaskTable({ rows, openId, openHref, onOpen, onChanged, stranded,
             <th>Worker</th>
             <th>Created</th>
             <th class="num">Took</th>
-            <th>
-              <span class="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeading />
           </tr>
         </thead>
         <tbody>

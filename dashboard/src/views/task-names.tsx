@@ -2,6 +2,7 @@ import { isStranded, taskNameInfo, type TaskNameInfo } from "../../../client/tas
 import { useEffect, useState } from "preact/hooks";
 import { admin } from "../api/clients.js";
 import { errorText } from "../api/errors.js";
+import { ActionsHeading } from "../components/table.js";
 import { liveStats } from "../live/live.js";
 import { count, duration } from "../model/format.js";
 import { href } from "../model/route.js";
@@ -92,9 +93,7 @@ export function TaskNamesPanel() {
                   <th class="num" title="connected workers that serve it">Workers</th>
                   <th class="num" title="median run time of recent attempts">p50</th>
                   <th class="num" title="95th percentile run time of recent attempts">p95</th>
-                  <th>
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+                  <ActionsHeading />
                 </tr>
               </thead>
               <tbody>

@@ -2,6 +2,7 @@ import type { WorkerInfo } from "../../../client/task-info.js";
 import { Ago } from "../components/ago.js";
 import { Badge } from "../components/badge.js";
 import { NARROW, useMedia } from "../components/media.js";
+import { ScrollTable } from "../components/table.js";
 import { liveStats } from "../live/live.js";
 import { count, rate } from "../model/format.js";
 import { href } from "../model/route.js";
@@ -52,59 +53,56 @@ export function Workers() {
 
 function WorkerTable({ workers }: { workers: WorkerInfo[] }) {
   return (
-    // Focusable: on a mid-size screen the table may scroll sideways, and keyboards must reach that too.
-    <div class="table-wrap" tabIndex={0} role="region" aria-label="Workers table">
-      <table class="table" aria-label="Workers">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Host</th>
-            <th>State</th>
-            <th>Tasks</th>
-            <th class="num" title="attempts this worker finished, succeeded or failed">
-              Attempts
-            </th>
-            <th class="num">Failed attempts</th>
-            <th class="num">In flight</th>
-            <th class="num">Rate</th>
-            <th>Last heartbeat</th>
-            <th>Connected</th>
-          </tr>
-        </thead>
-        <tbody>
-          {workers.map((w) => (
-            <tr key={w.id} class={w.state === "lost" ? "row-dim" : ""}>
-              <td>
-                <WorkerLink worker={w} />
-                <div class="muted small">v{w.version}</div>
-              </td>
-              <td>
-                {w.host || "—"}
-                <div class="muted small">pid {w.pid}</div>
-              </td>
-              <td>
-                <Badge kind={w.state} title={STATE_HELP[w.state]} />
-              </td>
-              <td>
-                <Served tasks={w.tasks} />
-              </td>
-              <td class="num">{count(w.succeeded + w.failed)}</td>
-              <td class="num">{count(w.failed)}</td>
-              <td class="num">
-                <InFlight worker={w} />
-              </td>
-              <td class="num">{rate(w.rate)}/s</td>
-              <td>
-                <Ago time={w.lastHeartbeatAt} />
-              </td>
-              <td>
-                <Ago time={w.connectedAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable
+      label="Workers"
+      head={
+        <>
+          <th>Name</th>
+          <th>Host</th>
+          <th>State</th>
+          <th>Tasks</th>
+          <th class="num" title="attempts this worker finished, succeeded or failed">
+            Attempts
+          </th>
+          <th class="num">Failed attempts</th>
+          <th class="num">In flight</th>
+          <th class="num">Rate</th>
+          <th>Last heartbeat</th>
+          <th>Connected</th>
+        </>
+      }
+    >
+      {workers.map((w) => (
+        <tr key={w.id} class={w.state === "lost" ? "row-dim" : ""}>
+          <td>
+            <WorkerLink worker={w} />
+            <div class="muted small">v{w.version}</div>
+          </td>
+          <td>
+            {w.host || "—"}
+            <div class="muted small">pid {w.pid}</div>
+          </td>
+          <td>
+            <Badge kind={w.state} title={STATE_HELP[w.state]} />
+          </td>
+          <td>
+            <Served tasks={w.tasks} />
+          </td>
+          <td class="num">{count(w.succeeded + w.failed)}</td>
+          <td class="num">{count(w.failed)}</td>
+          <td class="num">
+            <InFlight worker={w} />
+          </td>
+          <td class="num">{rate(w.rate)}/s</td>
+          <td>
+            <Ago time={w.lastHeartbeatAt} />
+          </td>
+          <td>
+            <Ago time={w.connectedAt} />
+          </td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }
 
