@@ -69,9 +69,11 @@ async function namesCountedRight(s: TaskStore, name: string, now: number): Promi
  * backlogs and lookups must agree throughout.
  */
 describe("cold tier, differential against the store in memory", () => {
-  // Four seeds by default (7-14 s each on the CI machine, whose run must stay under 10 minutes);
-  // COLD_SEEDS=from-to explores more.
-  const [from, to] = (process.env.COLD_SEEDS ?? "1-4").split("-").map(Number) as [number, number];
+  // Two seeds by default: each takes 15-40 s on the CI machine, and the unit tier waits for the
+  // slowest file before the process tiers start (CI must stay under 10 minutes; at four seeds this
+  // file was 85 s of a 9.6-minute run). COLD_SEEDS=from-to explores more (seeds 1-4 pass with the
+  // per-name totals check; 5-14 passed before it).
+  const [from, to] = (process.env.COLD_SEEDS ?? "1-2").split("-").map(Number) as [number, number];
   for (let seed = from; seed <= to; seed++) {
     it(`seed ${seed}: every take, count and lookup agrees`, async () => {
       const rand = random(seed);
