@@ -105,6 +105,10 @@ describe("durability: kill -9 and restart on the same data directory", () => {
       return info.state === "scheduled" ? info : undefined;
     }, "the first attempt to fail and the retry to be scheduled");
     const delayedBefore = await delayed.status();
+    // GetTask answers from memory, possibly before the change is on disk: killed then, the worker would
+    // report the failure again after the restart and the retry get a later due time. A submission
+    // acknowledged now is durable, and batches become durable in order: so is the schedule seen above.
+    await client.submit("double", { n: 3 });
 
     await server.stop("SIGKILL");
     const again = connect(await restart(server, ["--result-ttl", "6"]));
