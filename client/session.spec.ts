@@ -102,8 +102,28 @@ describe("ClientSession submissions", () => {
     expect((await a).outcome).toBeUndefined();
     // A followed submission's outcome is pushed when it is final.
     calls[0]!.answer({ outcomes: [{ id: "id-b", state: TaskState.SUCCEEDED, resultJson: "42" }] });
-    expect(await followed.outcome).toMatchObject({ id: "id-b", resultJson: "42" });
+    await turn();
+    expect(followed.outcome!.outcome).toMatchObject({ id: "id-b", resultJson: "42" });
+    expect(await followed.outcome!.wait()).toBe(followed.outcome!.outcome);
     session.close();
+  });
+
+  it("makes a followed submission's promise only when it is waited for: a failure nobody waits for is no unhandled rejection", async () => {
+    // Vitest fails a run on an unhandled rejection, so the close below would fail this test if the
+    // outcome of the unwaited submission were a promise already.
+    const { session, calls } = setup();
+    const submitted = [submit(session, "ignored", { follow: true }), submit(session, "waited", { follow: true })];
+    await turn();
+    calls[0]!.answer({ accepted: [{ ref: 1, id: "id-1" }, { ref: 2, id: "id-2" }] });
+    const [ignored, waited] = await Promise.all(submitted);
+    const waiting = settled(waited!.outcome!.wait());
+    expect(waited!.outcome!.wait()).toBe(waited!.outcome!.wait());
+    session.close();
+    await turn();
+    expect(failure(waiting.now)).toMatchObject({ code: Code.Canceled });
+    // Asked after the failure, it still answers it.
+    expect(failure(await settled(ignored!.outcome!.wait()))).toMatchObject({ code: Code.Canceled });
+    expect(ignored!.outcome!.outcome).toBeUndefined();
   });
 
   it("rejects a refused submission with the control plane's code and message", async () => {
@@ -338,7 +358,7 @@ describe("ClientSession idle close and close()", () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(calls[0]!.cancelled).toBe(false);
     calls[0]!.answer({ outcomes: [{ id: "id-a", state: TaskState.SUCCEEDED, resultJson: "1" }] });
-    await outcome;
+    await outcome!.wait();
     await vi.advanceTimersByTimeAsync(500);
     expect(calls[0]!.cancelled).toBe(true);
   });

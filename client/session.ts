@@ -32,7 +32,49 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({ maxMessageB
 /** What a submission resolves to: its acceptance, and its outcome when it was followed. */
 export interface Submitted {
   accepted: SessionAccepted;
-  outcome: Promise<TaskOutcome> | undefined;
+  outcome: FollowedOutcome | undefined;
+}
+
+/**
+ * A followed task's outcome: on its way, arrived, or failed (the session
+ * broke, or the control plane does not know the id). The promise is made only
+ * when someone waits, so a followed submission nobody waits for (fire and
+ * forget) costs no promise, and its failure is no unhandled rejection
+ * (see Client.submit for what this saves).
+ */
+export class FollowedOutcome {
+  /** Callers still waiting; the last one to give up unfollows. */
+  callers = 1;
+  private arrived: TaskOutcome | undefined;
+  private failure: { err: unknown } | undefined;
+  private promise: Promise<TaskOutcome> | undefined;
+  private settlePromise: { resolve(outcome: TaskOutcome): void; reject(err: unknown): void } | undefined;
+
+  /** The outcome, once it arrived. */
+  get outcome(): TaskOutcome | undefined {
+    return this.arrived;
+  }
+
+  /** Resolves with the outcome once it is final; rejects if the wait failed. The same promise for every call. */
+  wait(): Promise<TaskOutcome> {
+    if (this.promise !== undefined) return this.promise;
+    if (this.arrived !== undefined) this.promise = Promise.resolve(this.arrived);
+    else if (this.failure !== undefined) this.promise = Promise.reject(this.failure.err);
+    else this.promise = new Promise((resolve, reject) => (this.settlePromise = { resolve, reject }));
+    return this.promise;
+  }
+
+  resolve(outcome: TaskOutcome): void {
+    if (this.arrived !== undefined || this.failure !== undefined) return;
+    this.arrived = outcome;
+    this.settlePromise?.resolve(outcome);
+  }
+
+  reject(err: unknown): void {
+    if (this.arrived !== undefined || this.failure !== undefined) return;
+    this.failure = { err };
+    this.settlePromise?.reject(err);
+  }
 }
 
 interface PendingSubmit {
@@ -41,14 +83,6 @@ interface PendingSubmit {
   follow: boolean;
   resolve(submitted: Submitted): void;
   reject(err: unknown): void;
-}
-
-interface Following {
-  promise: Promise<TaskOutcome>;
-  resolve(outcome: TaskOutcome): void;
-  reject(err: unknown): void;
-  /** Callers still waiting; the last one to give up unfollows. */
-  callers: number;
 }
 
 const MAX_REOPENS = 10;
@@ -77,7 +111,7 @@ export class ClientSession {
   private call: Call | undefined;
   private queue: PendingSubmit[] = [];
   private readonly unaccepted = new Map<number, PendingSubmit>();
-  private readonly following = new Map<string, Following>();
+  private readonly following = new Map<string, FollowedOutcome>();
   private toFollow: string[] = [];
   private nextRef = 1;
   private scheduled = false;
@@ -117,12 +151,12 @@ export class ClientSession {
     const existing = this.following.get(id);
     if (existing !== undefined) {
       existing.callers++;
-      return existing.promise;
+      return existing.wait();
     }
     const entry = this.startFollowing(id);
     this.toFollow.push(id);
     this.schedule();
-    return entry.promise;
+    return entry.wait();
   }
 
   /** One caller stops waiting for an id; others waiting for it keep waiting. */
@@ -143,17 +177,8 @@ export class ClientSession {
     this.failAll(new ConnectError("the client was closed", Code.Canceled));
   }
 
-  private startFollowing(id: string): Following {
-    let resolve!: (o: TaskOutcome) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<TaskOutcome>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // A followed submission's outcome may never be asked for (fire and forget): a failure of
-    // that wait must not become an unhandled rejection. Callers who do wait still see it.
-    promise.catch(() => undefined);
-    const entry = { promise, resolve, reject, callers: 1 };
+  private startFollowing(id: string): FollowedOutcome {
+    const entry = new FollowedOutcome();
     this.following.set(id, entry);
     clearTimeout(this.idleTimer);
     return entry;
@@ -221,11 +246,11 @@ export class ClientSession {
       pending.reject(new ConnectError(accepted.error.message, accepted.error.code as Code));
       return;
     }
-    let outcome: Promise<TaskOutcome> | undefined;
+    let outcome: FollowedOutcome | undefined;
     if (pending.follow) {
       const existing = this.following.get(accepted.id);
       if (existing !== undefined) existing.callers++;
-      outcome = (existing ?? this.startFollowing(accepted.id)).promise;
+      outcome = existing ?? this.startFollowing(accepted.id);
     }
     pending.resolve({ accepted, outcome });
   }
