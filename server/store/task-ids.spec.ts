@@ -13,10 +13,23 @@ describe("TaskIds", () => {
     expect(ids.orderOf(ids.format(36 ** 7 - 1))).toBe(36 ** 7 - 1);
     expect(ids.orderOf(ids.format(36 ** 7))).toBe(36 ** 7); // past 7 digits the width grows
     const prefix = id.slice(0, 10);
-    for (const other of [`${prefix}000000A`, `${prefix}00000-1`, `${prefix}000001`, `${prefix}00000001`, `${prefix}0000001 `, "t1", ""]) {
+    // Each character just outside 0-9 and a-z ("/", ":", "`", "{"), an upper-case digit, a sign, a width that is not canonical.
+    for (const other of [`${prefix}000000/`, `${prefix}000000:`, `${prefix}000000\``, `${prefix}000000{`, `${prefix}000000A`, `${prefix}00000-1`, `${prefix}000001`, `${prefix}00000001`, `${prefix}0000001 `, "t1", ""]) {
       expect(ids.orderOf(other)).toBeUndefined();
     }
     expect(new TaskIds().orderOf(id)).toBeUndefined(); // another run's prefix (48 random bits)
+  });
+
+  it("spells every order as its 7 base-36 digits, whichever orders were spelled before it", () => {
+    const ids = new TaskIds();
+    const prefix = ids.format(0).slice(0, 10);
+    const plain = (order: number): string => prefix + order.toString(36).padStart(7, "0");
+    // Runs of neighbours from three places at once (as submissions, dispatches and outcomes
+    // interleave), heads that share a slot of the cache (orders 1,296 × 8 apart), and the edges.
+    const orders: number[] = [];
+    for (let i = 0; i < 3000; i++) orders.push(i, 1_000_000 + i, 36 ** 7 - 3000 + i, i * 1296 * 8 + (i % 1296));
+    orders.push(1295, 1296, 36 ** 7 - 1, 36 ** 7, 36 ** 7 + 1, 2 ** 40);
+    for (const order of orders) expect(ids.format(order)).toBe(plain(order));
   });
 
   it("ids sort by creation as strings", () => {
