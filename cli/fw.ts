@@ -12,6 +12,7 @@ import { formatResult, formatStats, formatTask, formatTaskNames, formatTasks, fo
 import { addLimitCommands, addScheduleCommands } from "./schedule-commands.js";
 import { formatLimitUsage } from "./format-schedules.js";
 import { safeLine } from "./terminal-text.js";
+import { printGrpcLogs } from "./grpc-logs.js";
 import { addFilterOptions, filterFrom, hasFilter } from "./filter-options.js";
 import { TASK_ORDER_NAMES, type BulkOptions, type BulkResult, type TaskOrderName } from "../client/task-filter.js";
 import { addConnectionOptions, connectionFrom, intArg, jsonOption, secondsArg, serverOption, timeArg, type Connection } from "./options.js";
@@ -338,6 +339,7 @@ class NotFinished extends Error {}
 addScheduleCommands(program, withClient, UsageError);
 addLimitCommands(program, withClient, UsageError);
 
+printGrpcLogs((line) => process.stderr.write(line));
 try {
   await program.parseAsync();
 } catch (err) {

@@ -1,6 +1,7 @@
 import { setLogger } from "@grpc/grpc-js";
 import { format } from "node:util";
 import type { Logger } from "../common/logger.js";
+import { safeLine } from "./terminal-text.js";
 
 /** grpc-js's words when no listening address could be bound: fw-server's own error line carries them. */
 const BIND_FAILED = /^No address added out of total \d+ resolved/;
@@ -21,4 +22,14 @@ export function routeGrpcLogs(logger: Logger): void {
     logger[level]({ component: "grpc-js" }, text);
   };
   setLogger({ error: to("warn"), info: to("info"), debug: to("debug") });
+}
+
+/**
+ * The same for `fw`, which has no logger: grpc-js's lines go to stderr as
+ * `fw: grpc-js: …`, in the form of fw's own lines (one per line, controls
+ * removed), instead of grpc-js's bare "E …" lines.
+ */
+export function printGrpcLogs(write: (line: string) => void): void {
+  const to = (message?: unknown, ...rest: unknown[]): void => write(`fw: grpc-js: ${safeLine(format(message, ...rest))}\n`);
+  setLogger({ error: to, info: to, debug: to });
 }

@@ -71,6 +71,11 @@ describe("fw CLI against a real control plane", () => {
     const unreachable = await runCli(["--server", "127.0.0.1:1", "stats"]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^fw: .*\(unavailable\)$/);
+
+    // What grpc-js itself reports comes in fw's form too, not as its bare "E …" lines (cli/grpc-logs.ts).
+    const badProxy = await runCli(["--server", "127.0.0.1:1", "stats"], { grpc_proxy: "http://[" });
+    expect(badProxy.code).toBe(1);
+    expect(badProxy.stderr.split("\n")).toEqual([expect.stringMatching(/^fw: grpc-js: cannot parse value of "grpc_proxy"/), expect.stringMatching(/^fw: .*\(unavailable\)$/)]);
   });
 
   it("`result` without --wait says a running task is not finished (exit 3)", async () => {
