@@ -10,8 +10,11 @@ import {
 } from "../gen/fastworker/v1/worker_service_pb.js";
 import { captureLogs } from "../test/helpers/captured-logs.js";
 import { MAX_REPORT_ITEMS } from "../common/stream-limits.js";
+import { silentLogger } from "../common/logger.js";
+import { Executor } from "./executor.js";
 import { Reporter, type ReporterLink } from "./reporter.js";
 import { RunningAttempt } from "./running-attempt.js";
+import { task } from "./task.js";
 
 type Request = Omit<ReportResultsRequest, "$typeName" | "workerId" | "sessionSecret">;
 
@@ -111,6 +114,26 @@ describe("Reporter batching and order", () => {
     expect(ids(call.request.results)).toEqual(["t1"]);
     expect(ids(call.request.acks)).toEqual(["t2"]);
     expect(call.request.heartbeat).toMatchObject({ ping: 9, capacity: 4 });
+    call.resolve();
+    await reporter.flushed();
+    expect(link.calls).toHaveLength(1);
+  });
+
+  it("sends the results of async handlers that await nothing with their message's acks, the acks left out", async () => {
+    // The executor's pattern for such a handler: ack at start, the result one promise job later.
+    const { link, reporter } = setup();
+    const executor = new Executor({
+      tasks: new Map([["quick", task("quick", async (args: unknown) => (args as { i: number }).i)]]),
+      concurrency: 4,
+      abortGraceMs: 1000,
+      sink: reporter,
+      logger: silentLogger(),
+      maxResultBytes: () => 1024 * 1024,
+    });
+    for (const i of [1, 2, 3]) executor.start(create(AssignmentSchema, { taskId: `q${i}`, attempt: 1, task: "quick", argsJson: JSON.stringify({ i }) }), "s1");
+    const call = await link.next();
+    expect(ids(call.request.results)).toEqual(["q1", "q2", "q3"]);
+    expect(call.request.acks).toEqual([]);
     call.resolve();
     await reporter.flushed();
     expect(link.calls).toHaveLength(1);
@@ -314,6 +337,7 @@ describe("Reporter when a call fails", () => {
     succeed(reporter, attempt("lost-2", "s1"));
     reporter.release(attempt("lost-3", "s1"));
     succeed(reporter, attempt("kept", "s2"));
+    await settle(); // they go out (the current session's first) before the first s1 call is answered
     failing.reject(new ConnectError("unknown worker session", Code.NotFound));
     const next = await link.next();
     expect([next.session, ids(next.request.results)]).toEqual(["s2", ["kept"]]);

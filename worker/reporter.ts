@@ -278,12 +278,18 @@ export class Reporter implements AttemptSink {
   private schedule(): void {
     if (this.scheduled || this.retryTimer !== undefined) return;
     this.scheduled = true;
-    // A microtask: everything the current message caused (acks, results of synchronous handlers)
-    // goes out together, without waiting for the next turn of the event loop.
-    queueMicrotask(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+    // Microtasks: everything the current message caused goes out together, without waiting for
+    // the next turn of the event loop. Two of them: a handler that returns at once, or an async
+    // one that awaits nothing, settles in a promise job queued while its message was being
+    // started, so before the second; its result then goes in the same report as its ack, and the
+    // ack is left out (see pump). With one, every ack went in a report of its own, ahead of its
+    // result (measured: 120,000 acks sent for 120,000 noop tasks; with two, none).
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.pump();
+      }),
+    );
   }
 
   /**
