@@ -116,7 +116,7 @@ export interface TaskPageInfo {
 
 /** A submitted task: its id now, its result later. */
 export class TaskHandle<R = unknown> {
-  /** Made by Client.submit. */
+  /** Made by Client.submit; not for applications to call (its parameters may change). */
   constructor(
     readonly id: string,
     /** True when an idempotency key matched an earlier submission. */
@@ -215,9 +215,9 @@ export class Client {
   submit(task: string, args?: unknown, options?: SubmitOptions): Promise<TaskHandle<unknown>>;
   // Not async, and no closure per call: this is every producer's hot path. An async submit and
   // result(), a handle that watched its outcome with then(), and an outcome promise made up front
-  // (FollowedOutcome) left 2.9 KB of garbage per submitted-and-awaited task in the client; this
-  // leaves 1.5 KB, and the producer's CPU per task fell from 13.3 to 10.3 µs
-  // (bench/experiments/producer-garbage.mjs).
+  // for every followed submission (now FollowedOutcome, made on demand) left 2.9 KB of garbage
+  // per submitted-and-awaited task in the client; this leaves about 1.5 KB (1.4–1.7), and the
+  // producer's CPU per task fell from 13.3 to 10.3 µs (bench/experiments/producer-garbage.mjs).
   submit(task: string | TaskRef, args: unknown, options: SubmitOptions = NO_OPTIONS): Promise<TaskHandle<unknown>> {
     let request: SubmitInit;
     try {
@@ -254,7 +254,11 @@ export class Client {
    * cancelled. (`pushed`: the outcome already on its way for a followed submission.)
    */
   result<R = unknown>(id: string, options: WaitOptions = NO_OPTIONS, pushed?: Promise<TaskOutcome>): Promise<R> {
-    return this.outcome(id, options, pushed).then(resultOf<R>);
+    try {
+      return this.outcome(id, options, pushed).then(resultOf<R>);
+    } catch (err) {
+      return Promise.reject(err); // a rejection, as from an async function (e.g. an id that is not a string)
+    }
   }
 
   /** The task's current state (poll). */
@@ -438,15 +442,16 @@ export class Client {
     await this.close();
   }
 
-  private outcome(id: string, options: WaitOptions, pushed: Promise<TaskOutcome> | undefined): Promise<TaskOutcome> {
+  private outcome(id: string, options: WaitOptions | null, pushed: Promise<TaskOutcome> | undefined): Promise<TaskOutcome> {
+    const timeoutMs = options?.timeoutMs; // read before following: nothing may throw once a follow is made
     const waiting = pushed ?? this.session.follow(id);
-    if (options.timeoutMs === undefined) return waiting;
+    if (timeoutMs === undefined) return waiting;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // A pushed outcome stays on its way (another result() call may want it); an explicit follow is dropped.
         if (pushed === undefined) this.session.unfollow(id);
-        reject(new ConnectError(`task ${id} did not finish within ${options.timeoutMs! / 1000}s (it goes on)`, Code.DeadlineExceeded));
-      }, options.timeoutMs);
+        reject(new ConnectError(`task ${id} did not finish within ${timeoutMs / 1000}s (it goes on)`, Code.DeadlineExceeded));
+      }, timeoutMs);
       waiting.then(
         (outcome) => {
           clearTimeout(timer);

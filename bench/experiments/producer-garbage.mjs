@@ -6,8 +6,8 @@
 // Starts the built `fw-server --in-memory` (its bin script) and one `fw-worker` on the bench's noop
 // task, warms up with 20,000 tasks, then runs `tasks` twice, in waves of 1,000 (at most 4 waves in
 // flight): first for the CPU µs per task of each process (from /proc), then with the inspector's
-// sampling heap profiler recording every allocation in this process, collected or not (so the total
-// is what the garbage collector had to deal with). Prints the bytes per task in the client library
+// sampling heap profiler in this process (a sample about every KiB allocated, scaled up; collected
+// objects included, so the total estimates what the garbage collector had to deal with). Prints the bytes per task in the client library
 // and the node internals it calls (this script's own waves apart), and the sites that allocated most.
 // Run it on a quiet machine; the allocation figure varies little, the CPU ones with the load.
 import { spawn } from "node:child_process";

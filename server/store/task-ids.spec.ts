@@ -12,6 +12,8 @@ describe("TaskIds", () => {
     expect(ids.orderOf(id)).toBe(1);
     expect(ids.orderOf(ids.format(36 ** 7 - 1))).toBe(36 ** 7 - 1);
     expect(ids.orderOf(ids.format(36 ** 7))).toBe(36 ** 7); // past 7 digits the width grows
+    expect(ids.orderOf(ids.format(36 ** 10 - 1))).toBe(36 ** 10 - 1);
+    expect(ids.orderOf(ids.format(36 ** 10))).toBeUndefined(); // 11 digits: past what reads exactly (2^53)
     const prefix = id.slice(0, 10);
     // Each character just outside 0-9 and a-z ("/", ":", "`", "{"), an upper-case digit, a sign, a width that is not canonical.
     for (const other of [`${prefix}000000/`, `${prefix}000000:`, `${prefix}000000\``, `${prefix}000000{`, `${prefix}000000A`, `${prefix}00000-1`, `${prefix}000001`, `${prefix}00000001`, `${prefix}0000001 `, "t1", ""]) {

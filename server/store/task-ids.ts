@@ -62,7 +62,8 @@ export class TaskIds {
    */
   orderOf(id: string): number | undefined {
     const length = id.length;
-    if (length < PREFIX_LENGTH + COUNTER_LENGTH || !id.startsWith(this.prefix)) return undefined;
+    // At most 10 digits: 36^10 is below 2^53, so every order read is exact (and orders never come near).
+    if (length < PREFIX_LENGTH + COUNTER_LENGTH || length > PREFIX_LENGTH + 10 || !id.startsWith(this.prefix)) return undefined;
     let order = 0;
     for (let i = PREFIX_LENGTH; i < length; i++) {
       const c = id.charCodeAt(i);
