@@ -36,6 +36,10 @@ const STRINGS = [
   "\uFEFFstarts with a byte order mark", // protobuf-es's TextDecoder drops it on decoding
   "ends with one\uFEFF",
   "__proto__",
+  "x".repeat(24), // the longest string the writer tries as ASCII first
+  "x".repeat(25),
+  "twenty-three ascii then\u00e9", // not ASCII in the last place it tries: written again the general way
+  "\u007f\u007f\u0080",
   "x".repeat(127),
   "y".repeat(128),
   "é".repeat(9000), // 18,000 bytes: a three-byte length prefix

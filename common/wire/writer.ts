@@ -3,6 +3,8 @@ import type { WireWriter } from "../../gen/fastworker/v1/hot_wire.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+/** Strings up to this many UTF-16 units are tried as ASCII first (see Writer.string). */
+const SHORT_TEXT = 24;
 
 /**
  * The protobuf binary writer behind the generated codecs of the hot messages
@@ -80,6 +82,26 @@ export class Writer implements WireWriter {
 
   /** A length-delimited UTF-8 string (lone surrogates become U+FFFD, as with TextEncoder). */
   string(value: string): void {
+    const n = value.length;
+    if (n <= SHORT_TEXT) {
+      // Short ASCII text (ids, task names, small args and results) is copied code unit by code unit:
+      // cheaper than the call into Buffer#write below about 24 characters (about 40–75 ns against
+      // 115 for a 17-character id; bench/codecs). Anything else goes the general way.
+      this.ensure(1 + n);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        buf[this.pos] = n;
+        this.pos = start + n;
+        return;
+      }
+    }
     // UTF-8 needs at most 3 bytes per UTF-16 unit: reserve the length prefix
     // for that, write, then shrink the prefix if the text came out shorter.
     const max = value.length * 3;
