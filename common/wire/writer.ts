@@ -85,8 +85,9 @@ export class Writer implements WireWriter {
     const n = value.length;
     if (n <= SHORT_TEXT) {
       // Short ASCII text (ids, task names, small args and results) is copied code unit by code unit:
-      // cheaper than the call into Buffer#write below about 24 characters (about 40–75 ns against
-      // 115 for a 17-character id; bench/codecs). Anything else goes the general way.
+      // cheaper than the call into Buffer#write below about 24 characters (measured alone: 40–75 ns
+      // against 115 for a 17-character id, and on par at 32; whole messages: npm run bench:codecs,
+      // see bench/README's optimisation log). Anything else goes the general way.
       this.ensure(1 + n);
       const buf = this.buf;
       const start = this.pos + 1;
