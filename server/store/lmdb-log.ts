@@ -67,8 +67,15 @@ export class LmdbLog implements StateLog {
       const db = this.db(w.collection);
       last = w.value === undefined ? db.remove(w.key) : db.put(w.key, w.value);
     }
+    // The flush to wait for is this transaction's, so it is taken now: `root.flushed` resolves once
+    // the last commit so far is flushed (lmdb-js README, overlappingSync), and read after our commit,
+    // under load, the last one was often the next batch's (issued meanwhile). Measured with 100
+    // submitters, one submission each at a time: 35% of batches then waited for that next commit
+    // too (p90 1.0 ms, p99 6.8 ms more); taking it here, acknowledgements came 0.4 ms sooner (p50)
+    // and durable throughput rose 13% (bench/README's optimisation log).
+    const flushed = new Promise<void>((resolve, reject) => this.root.flushed.then(() => resolve(), reject));
     await last;
-    await this.root.flushed;
+    await flushed;
   }
 
   /** Records per collection, and the environment's size, for `fw-server --check`. */
