@@ -134,6 +134,7 @@ describe("Reporter batching and order", () => {
     const call = await link.next();
     expect(ids(call.request.results)).toEqual(["q1", "q2", "q3"]);
     expect(call.request.acks).toEqual([]);
+    expect(call.request.heartbeat).toBeDefined(); // results, no acks, and the heartbeat that proves delivery
     call.resolve();
     await reporter.flushed();
     expect(link.calls).toHaveLength(1);
@@ -228,6 +229,28 @@ describe("Reporter batching and order", () => {
     expect(second.request.acks).toEqual([]);
     second.resolve();
     await reporter.flushed();
+  });
+
+  it("keeps the acks of attempts whose hand-back waits for a later report (more than MAX_REPORT_ITEMS queued)", async () => {
+    // As at a drain deadline (Executor.releaseAll): each attempt acked, then handed back, in one turn.
+    const { link, reporter } = setup();
+    const runs = Array.from({ length: 6000 }, (_, i) => attempt(`h${i}`));
+    for (const run of runs) reporter.ack(run);
+    for (const run of runs) {
+      run.reported = true;
+      reporter.release(run);
+    }
+    const first = await link.next();
+    first.resolve();
+    const second = await link.next();
+    second.resolve();
+    await reporter.flushed();
+    expect(first.request.heartbeat).toBeDefined();
+    expect(first.request.released.length + second.request.released.length).toBe(6000);
+    expect(second.request.released.length).toBeGreaterThan(0);
+    // Every attempt whose hand-back is not in the report with the heartbeat has its ack there.
+    const acked = new Set(ids(first.request.acks));
+    for (const ref of second.request.released) expect(acked.has(ref.taskId)).toBe(true);
   });
 
   it("reports for the current session first, then for earlier ones, and says when an earlier one is done", async () => {

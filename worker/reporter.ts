@@ -308,14 +308,15 @@ export class Reporter implements AttemptSink {
       // with the last of the acknowledgements (more than MAX_REPORT_ITEMS take several reports).
       const withHeartbeat = session === current && this.batch(session).acks.length === 0;
       if (withHeartbeat) this.heartbeatDue = false;
-      // An ack may be left out when its attempt's result is sent no later than this report. That
-      // holds only if this report carries every queued result: when results were split over
-      // several reports, a result still waiting must keep its ack here, because this report's
-      // heartbeat proves delivery and an unacknowledged attempt would be given up.
-      const allResults = this.batch(session).results.length === 0;
+      // An ack may be left out when its attempt's outcome (a result or a hand-back) is sent no later
+      // than this report. That holds only if this report carries every queued outcome: when they
+      // were split over several reports, one still waiting must keep its ack here, because this
+      // report's heartbeat proves delivery and an unacknowledged attempt would be given up.
+      const waiting = this.batch(session);
+      const allOutcomes = waiting.results.length === 0 && waiting.released.length === 0;
       const request = {
         acks: batch.acks
-          .filter((run) => !(allResults && run.reported))
+          .filter((run) => !(allOutcomes && run.reported))
           .map((run): AttemptRef => ({ $typeName: "fastworker.v1.AttemptRef", taskId: run.assignment.taskId, attempt: run.assignment.attempt })),
         results: batch.results,
         progress: [...batch.progress.values()],
