@@ -35,7 +35,7 @@ function notes(c: ChartContext, result: SweepResult): string[] {
     `fastworker ${e.fastworker} (${e.gitCommit ?? "?"}${e.gitDirty ? ", uncommitted changes" : ""}) · Node ${e.node} · Redis ${e.redis ?? "-"} · BullMQ ${e.bullmq} · ${c.startedAt.slice(0, 10)}`,
     `${e.cpuModel}, ${e.cores} cores${load} · median of ${c.repeats} run${c.repeats > 1 ? "s" : ""} per point${c.profiled ? " · fastworker CPU-profiled" : ""}`,
   ];
-  if (c.quick) lines.push("QUICK MODE: tiny sizes, a second per phase; these numbers mean nothing");
+  if (c.quick) lines.push("QUICK MODE: tiny sizes, half a second per phase; these numbers mean nothing");
   return lines;
 }
 

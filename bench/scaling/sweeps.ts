@@ -59,8 +59,10 @@ export const FULL_SCALING_SIZES: ScalingSizes = {
 /** A few seconds per point: proves the sweeps end to end (CI); the numbers mean nothing. */
 export const QUICK_SCALING_SIZES: ScalingSizes = {
   warmupSeconds: 0.3,
-  maxSeconds: 1,
-  pacedSeconds: 1,
+  // Half a second per phase: enough for hundreds of tasks and paced round trips per point, and
+  // the smoke run is the longest test in CI (it was 91 s with a second per phase).
+  maxSeconds: 0.5,
+  pacedSeconds: 0.5,
   pacedRate: 1000,
   pacedShare: 0.5,
   window: 400,
