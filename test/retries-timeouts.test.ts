@@ -55,6 +55,11 @@ describe("retries", () => {
     const info = await handle.status();
     expect(info.maxAttempts).toBe(5);
     expect(info.attempts).toHaveLength(1);
+    // The handler awaits nothing, so its worker sent the result without an ack before it: the
+    // result acknowledges the assignment, and the attempt still says when.
+    const [attempt] = info.attempts;
+    expect(attempt!.ackedAt).toBeInstanceOf(Date);
+    expect(attempt!.ackedAt!.getTime()).toBeGreaterThanOrEqual(attempt!.dispatchedAt!.getTime());
   });
 
   it("keeps exhausted tasks as dead letters that `fw tasks --state failed` lists and `fw retry` revives", async () => {

@@ -177,7 +177,12 @@ export class AttemptTracker {
     worker.inflight.delete(attempt);
     worker.finished.add(now);
     if (result.outcome !== AttemptOutcome.CANCELLED) this.d.runTimes.add(task.name, now - attempt.dispatchedAt);
-    if (attempt.ackedAt === 0) this.d.stats.acked++; // the result came first: it acknowledges the assignment too
+    if (attempt.ackedAt === 0) {
+      // The result came first (a worker leaves out the ack of a result it sends in the same report):
+      // it acknowledges the assignment too, and the attempt says when (written with the result).
+      this.d.store.acknowledge(attempt, now);
+      this.d.stats.acked++;
+    }
     const current = n === task.attempt && (task.state === TaskState.RUNNING || reclaimed);
     if (n < task.attempt) this.d.stats.lateResults++;
     switch (result.outcome) {
