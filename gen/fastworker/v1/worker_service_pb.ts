@@ -508,7 +508,10 @@ export type ReportResultsRequest = Message<"fastworker.v1.ReportResultsRequest">
   workerId: string;
 
   /**
-   * Assignments received.
+   * Assignments received. A result or hand-back of the attempt, in this
+   * report or an earlier one, acknowledges it too: a worker may leave out
+   * the ack of an attempt whose outcome it sends no later (fw-worker does,
+   * when every outcome it holds is in the report).
    *
    * @generated from field: repeated fastworker.v1.AttemptRef acks = 2;
    */
