@@ -48,7 +48,8 @@ export class FollowedOutcome {
   private arrived: TaskOutcome | undefined;
   private failure: { err: unknown } | undefined;
   private promise: Promise<TaskOutcome> | undefined;
-  private settlePromise: { resolve(outcome: TaskOutcome): void; reject(err: unknown): void } | undefined;
+  private resolveWait: ((outcome: TaskOutcome) => void) | undefined;
+  private rejectWait: ((err: unknown) => void) | undefined;
 
   /** The outcome, once it arrived. */
   get outcome(): TaskOutcome | undefined {
@@ -60,20 +61,25 @@ export class FollowedOutcome {
     if (this.promise !== undefined) return this.promise;
     if (this.arrived !== undefined) this.promise = Promise.resolve(this.arrived);
     else if (this.failure !== undefined) this.promise = Promise.reject(this.failure.err);
-    else this.promise = new Promise((resolve, reject) => (this.settlePromise = { resolve, reject }));
+    else {
+      this.promise = new Promise((resolve, reject) => {
+        this.resolveWait = resolve;
+        this.rejectWait = reject;
+      });
+    }
     return this.promise;
   }
 
   resolve(outcome: TaskOutcome): void {
     if (this.arrived !== undefined || this.failure !== undefined) return;
     this.arrived = outcome;
-    this.settlePromise?.resolve(outcome);
+    this.resolveWait?.(outcome);
   }
 
   reject(err: unknown): void {
     if (this.arrived !== undefined || this.failure !== undefined) return;
     this.failure = { err };
-    this.settlePromise?.reject(err);
+    this.rejectWait?.(err);
   }
 }
 
