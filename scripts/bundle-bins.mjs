@@ -1,0 +1,74 @@
+// Bundles the fw-server and fw commands (what package.json's bin runs) from tsc's output in dist/
+// into dist/bin/: a few files instead of ~400 modules. Measured with
+// bench/experiments/bundle-startup.mjs (see bench/README.md's optimisation log): fw-server's
+// start 433 → about 250 ms and its idle RSS 63.6 → about 58 MiB, because Node's module loader
+// resolves, reads and compiles one file instead of hundreds, and the code it keeps is shorter.
+//
+// Left as they are (imported from node_modules or dist/ at run time, not copied in):
+// - packages with native code: lmdb, msgpackr, pg;
+// - packages patched or found as they load: @grpc/grpc-js and @opentelemetry/* (tracing hooks
+//   grpc-js when it is imported), pino and its helpers (pino finds its files at run time),
+//   @grpc/reflection (loaded at its first call), tsx (registers a module loader);
+// - the embedded worker (`fw-server --tasks`): dist/worker/*.js, so a task module that imports
+//   "fastworker" shares that worker's classes (TaskCancelledError, …), as with fw-worker, which
+//   stays unbundled for the same reason.
+// Identifiers are kept (stack traces name functions); dist/bin/*.js.map maps back to the
+// TypeScript sources with `node --enable-source-maps`.
+import { rmSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const outdir = resolve(root, "dist/bin");
+const EXTERNAL_PACKAGES = [
+  "lmdb",
+  "msgpackr",
+  "pg",
+  "pg-native",
+  "@grpc/grpc-js",
+  "@grpc/reflection",
+  "@opentelemetry/*",
+  "pino",
+  "pino-pretty",
+  "thread-stream",
+  "tsx",
+];
+
+/** Keeps imports of dist/worker/ out of the bundle, as imports of those files from dist/bin/. */
+const unbundledWorker = {
+  name: "unbundled-worker",
+  setup(b) {
+    b.onResolve({ filter: /\/worker\/[^/]+\.js$/ }, (args) => {
+      const target = resolve(args.resolveDir, args.path);
+      if (!target.startsWith(resolve(root, "dist/worker") + "/")) return undefined;
+      return { path: relative(outdir, target), external: true }; // "../worker/…": dist/bin is a sibling
+    });
+  },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { "fw-server": "dist/cli/bin/fw-server.js", fw: "dist/cli/fw.js" },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: "linked",
+  external: EXTERNAL_PACKAGES,
+  plugins: [unbundledWorker],
+  // Bundled CommonJS (commander) calls require() for Node's own modules: ESM output needs one.
+  banner: { js: "import { createRequire as __fwCreateRequire } from 'node:module'; const require = __fwCreateRequire(import.meta.url);" },
+  metafile: true,
+  logLevel: "warning",
+});
+
+const bytes = Object.entries(result.metafile.outputs)
+  .filter(([file]) => file.endsWith(".js"))
+  .reduce((sum, [, output]) => sum + output.bytes, 0);
+console.log(`bins bundled: ${relative(root, outdir)}/fw-server.js and fw.js (${(bytes / 1024).toFixed(0)} KiB of JavaScript in ${Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js")).length} files)`);
