@@ -1,8 +1,8 @@
 // Bundles the fw-server and fw commands (what package.json's bin runs) from tsc's output in dist/
 // into dist/bin/: a few files instead of ~400 modules. Measured with
 // bench/experiments/bundle-startup.mjs (see bench/README.md's optimisation log): fw-server's
-// start 433 → about 250 ms and its idle RSS 63.6 → about 58 MiB, because Node's module loader
-// resolves, reads and compiles one file instead of hundreds, and the code it keeps is shorter.
+// start 483 → 285 ms and its idle RSS 62.9 → 59.0 MiB (medians of 7), because Node's module
+// loader resolves, reads and compiles a few files instead of hundreds, and keeps less source.
 //
 // Left as they are (imported from node_modules or dist/ at run time, not copied in):
 // - packages with native code: lmdb, msgpackr, pg;
