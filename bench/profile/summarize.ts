@@ -114,8 +114,8 @@ function areaOf(frame: CallFrame): string {
 }
 
 /** Whether a frame is the project's own code (not a library, not Node, not bench/). */
-function isOwn(url: string): boolean {
-  const path = pathOf(url);
+function isOwn(frame: CallFrame): boolean {
+  const path = sourcePathOf(frame);
   return path !== undefined && path.startsWith(ROOT) && !path.includes("/node_modules/") && !path.startsWith(`${ROOT}bench/`);
 }
 
@@ -148,7 +148,7 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
       for (let at: number | undefined = id; at !== undefined; at = parentId.get(at)) {
         const frame = byId.get(at)!.callFrame;
         if (frame.functionName === "(idle)") break;
-        if (!isOwn(frame.url)) continue;
+        if (!isOwn(frame)) continue;
         const location = locate(frame.url, frame.lineNumber, frame.columnNumber);
         const key = `${frame.functionName || "(anonymous)"}@${location}`;
         if (seen.has(key)) continue;
