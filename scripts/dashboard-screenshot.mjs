@@ -11,7 +11,7 @@
 //   node scripts/dashboard-screenshot.mjs [seconds]
 // Loopback only; ends everything it starts.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -21,8 +21,9 @@ import { Client } from "../dist/index.js";
 const seconds = Number(process.argv[2] ?? 120);
 const root = new URL("..", import.meta.url).pathname;
 const children = [];
+const bin = JSON.parse(readFileSync(`${root}package.json`, "utf8")).bin;
 const start = (command, args) => {
-  const child = spawn(process.execPath, [`${root}dist/cli/${command}.js`, ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FW_LOG_LEVEL: "warn" } });
+  const child = spawn(process.execPath, [`${root}${bin[command]}`, ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FW_LOG_LEVEL: "warn" } });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).on("line", (line) => line.includes(" ready ") && resolve(line));

@@ -118,6 +118,6 @@ describe("at-least-once delivery with fencing", () => {
     expect(info.attempts.map((a) => [a.workerName, a.outcome])).toEqual([["leaving", "released"], ["staying", "succeeded"]]);
     // The handler on the leaving worker saw its signal abort with the shutdown reason.
     const leavingLog = readFileSync(join(logDir, `${leaving.pid}.log`), "utf8");
-    expect(leavingLog).toContain(`aborted ${handle.id} 1 WorkerShutdownError`);
+    expect(leavingLog).toContain(`aborted ${handle.id} 1 WorkerShutdownError same-class\n`);
   });
 });

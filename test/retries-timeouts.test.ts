@@ -89,16 +89,20 @@ describe("retries", () => {
 });
 
 describe("timeouts and cancellation reach the handler", () => {
-  it("aborts the handler's signal when its timeout passes, and fails the attempt as timed out", async () => {
+  // fw-worker, and the worker fw-server runs with --tasks (whose command is bundled: its worker must
+  // still be the package's own modules, so the abort reason is the class the task module imported).
+  it.each(["fw-worker", "fw-server --tasks"])("aborts the handler's signal when its timeout passes, and fails the attempt as timed out (%s)", async (runner) => {
     dir = mkdtempSync(join(tmpdir(), "fw-timeout-"));
-    const server = await startServer();
-    const worker = await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs"], { FW_TEST_LOG: dir });
+    const env = { FW_TEST_LOG: dir };
+    const embedded = runner === "fw-server --tasks";
+    const server = await startServer(embedded ? ["--tasks", "test/fixtures/fault-tasks.mjs"] : [], embedded ? env : {});
+    const worker = embedded ? server : await startWorker(server.grpc, ["--tasks", "test/fixtures/fault-tasks.mjs"], env);
     client = connect(server);
     const handle = await client.submit("cooperative", { ms: 60_000 }, { timeoutMs: 200 });
     const err = await failure(handle.result());
     expect(err.error).toMatchObject({ type: "TaskTimeoutError", message: "the attempt timed out after 0.2s" });
     expect((await handle.status()).attempts.map((a) => a.outcome)).toEqual(["timed_out"]);
-    expect(readFileSync(join(dir, `${worker.pid}.log`), "utf8")).toContain(`aborted ${handle.id} 1 TaskTimeoutError`);
+    expect(readFileSync(join(dir, `${worker.pid}.log`), "utf8")).toContain(`aborted ${handle.id} 1 TaskTimeoutError same-class\n`);
   });
 
   it("reports a handler that ignores its aborted signal after the grace period, writing off its slot", async () => {
@@ -126,7 +130,7 @@ describe("timeouts and cancellation reach the handler", () => {
     const err = await failure(handle.result());
     expect(err).toMatchObject({ state: "cancelled", error: { message: "changed my mind", type: "CancelledError" } });
     await eventually(async () => ((await handle.status()).attempts[0]?.outcome === "cancelled" ? true : undefined), "the worker to confirm the cancel");
-    expect(readFileSync(join(dir, `${worker.pid}.log`), "utf8")).toContain(`aborted ${handle.id} 1 TaskCancelledError`);
+    expect(readFileSync(join(dir, `${worker.pid}.log`), "utf8")).toContain(`aborted ${handle.id} 1 TaskCancelledError same-class\n`);
     expect((await fw("status", handle.id)).stdout).toContain("state:     cancelled (changed my mind)");
     // Cancelling again is a no-op; a finished task cannot be cancelled.
     expect((await fw("cancel", handle.id)).code).toBe(0);

@@ -42,7 +42,7 @@ try {
   const bytes = statSync(join(dir, "data.mdb")).size;
 
   started = performance.now();
-  const server = spawn(process.execPath, [join(root, "dist/cli/fw-server.js"), "--data-dir", dir, "--port", "0", "--http-port", "0", "--no-discovery", "--max-results", String(N * 2), "--result-ttl", "86400", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const server = spawn(process.execPath, [join(root, "dist/bin/fw-server.js"), "--data-dir", dir, "--port", "0", "--http-port", "0", "--no-discovery", "--max-results", String(N * 2), "--result-ttl", "86400", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise((resolve, reject) => {
     createInterface({ input: server.stdout }).on("line", (line) => line.startsWith("fw-server ready") && resolve(line));
     server.on("exit", (code) => reject(new Error(`fw-server exited ${code}`)));

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import { ROOT } from "../lib/paths.js";
-import { pathOf, readProfiles, type CallFrame, type CpuProfile } from "./summarize.js";
+import { readProfiles, sourcePathOf, type CallFrame, type CpuProfile } from "./summarize.js";
 
 /**
  * The components CPU per task is split into, in table order. A sample counts
@@ -52,7 +52,7 @@ export interface ComponentSplit {
 
 /** Whether a frame is one of the {@link INCLUSIVE} functions. */
 function inclusiveId(frame: CallFrame): InclusiveId | undefined {
-  const path = pathOf(frame.url);
+  const path = sourcePathOf(frame);
   if (path === undefined) return undefined;
   const rel = relative(ROOT, path).replace(/^dist\//, "");
   for (const [id, f] of Object.entries(INCLUSIVE) as [InclusiveId, (typeof INCLUSIVE)[InclusiveId]][]) {
@@ -74,7 +74,7 @@ function ownComponent(frame: CallFrame): Component | undefined {
     if (url.startsWith("node:internal/encoding")) return "codec";
     return undefined; // Buffer, events, timers… : whoever called them
   }
-  const path = pathOf(url) ?? url;
+  const path = sourcePathOf(frame) ?? url;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
   if (pkg) {
     if (pkg[1] === "@grpc/grpc-js" || pkg[1]!.startsWith("@connectrpc/")) return "transport";

@@ -70,15 +70,18 @@ export class SourceMap {
     return new SourceMap(raw.sources.map((s) => resolve(root, s)), raw.mappings);
   }
 
-  /** The original position of a generated 0-based line and column. */
+  /** The original position of a generated 0-based line and column (binary search: a bundle's lines hold thousands of segments). */
   lookup(line: number, column: number): OriginalPosition | undefined {
     const segments = this.lines[line];
     if (segments === undefined || segments.length === 0) return undefined;
-    let best = segments[0]!;
-    for (const s of segments) {
-      if (s.column > column) break;
-      best = s;
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segments[mid]!.column <= column) lo = mid;
+      else hi = mid - 1;
     }
+    const best = segments[lo]!;
     return { source: this.sources[best.source]!, line: best.line + 1 };
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "../lib/paths.js";
-import { SourceMap } from "./source-map.js";
+import { SourceMap, type OriginalPosition } from "./source-map.js";
 
 /** A frame of a V8 .cpuprofile. */
 export interface CallFrame {
@@ -62,6 +62,8 @@ export interface ProfileSummary {
 }
 
 const maps = new Map<string, SourceMap | undefined>();
+/** Where the bundled commands are (scripts/bundle-bins.mjs). */
+const BUNDLES = `${ROOT}dist/bin/`;
 
 /** The file path of a frame's URL, if it is a file. */
 export function pathOf(url: string): string | undefined {
@@ -70,22 +72,40 @@ export function pathOf(url: string): string | undefined {
   return undefined;
 }
 
+/** The original position of a frame's line and column, when a source map is beside its file. */
+function original(path: string, line: number, column: number): OriginalPosition | undefined {
+  if (!maps.has(path)) maps.set(path, path.includes("/node_modules/") ? undefined : SourceMap.forFile(path));
+  return maps.get(path)?.lookup(line, column);
+}
+
+/**
+ * The file a frame's code came from: its own file, or, in the bundled
+ * commands (dist/bin/, see scripts/bundle-bins.mjs), the module the bundle
+ * took it from, through the bundle's source map (a TypeScript source of
+ * ours, or a file in node_modules).
+ */
+export function sourcePathOf(frame: CallFrame): string | undefined {
+  const path = pathOf(frame.url);
+  if (path === undefined || !path.startsWith(BUNDLES)) return path;
+  return original(path, frame.lineNumber, frame.columnNumber)?.source ?? path;
+}
+
 /** file:line of a call frame, mapped to TypeScript when a source map is beside the file. */
 function locate(url: string, line: number, column: number): string {
   if (url === "") return "";
   const path = pathOf(url);
   if (path === undefined) return `${url}:${line + 1}`;
-  if (!maps.has(path)) maps.set(path, path.includes("/node_modules/") ? undefined : SourceMap.forFile(path));
-  const original = maps.get(path)?.lookup(line, column);
-  if (original !== undefined) return `${relative(ROOT, original.source)}:${original.line}`;
+  const position = original(path, line, column);
+  if (position !== undefined) return `${relative(ROOT, position.source)}:${position.line}`;
   return `${relative(ROOT, path)}:${line + 1}`;
 }
 
 /** The area a frame belongs to: a folder of ours (server/, client/…), a package, node internals, or V8. */
-function areaOf(functionName: string, url: string): string {
+function areaOf(frame: CallFrame): string {
+  const { functionName, url } = frame;
   if (url === "") return functionName.startsWith("(") ? functionName : "(native)";
   if (url.startsWith("node:")) return "node internals";
-  const path = pathOf(url) ?? url;
+  const path = sourcePathOf(frame) ?? url;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
   if (pkg) return pkg[1]!;
   const rel = relative(ROOT, path);
@@ -94,8 +114,8 @@ function areaOf(functionName: string, url: string): string {
 }
 
 /** Whether a frame is the project's own code (not a library, not Node, not bench/). */
-function isOwn(url: string): boolean {
-  const path = pathOf(url);
+function isOwn(frame: CallFrame): boolean {
+  const path = sourcePathOf(frame);
   return path !== undefined && path.startsWith(ROOT) && !path.includes("/node_modules/") && !path.startsWith(`${ROOT}bench/`);
 }
 
@@ -128,7 +148,7 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
       for (let at: number | undefined = id; at !== undefined; at = parentId.get(at)) {
         const frame = byId.get(at)!.callFrame;
         if (frame.functionName === "(idle)") break;
-        if (!isOwn(frame.url)) continue;
+        if (!isOwn(frame)) continue;
         const location = locate(frame.url, frame.lineNumber, frame.columnNumber);
         const key = `${frame.functionName || "(anonymous)"}@${location}`;
         if (seen.has(key)) continue;
@@ -157,7 +177,7 @@ export function summarizeProfiles(dir: string, role: string, top = 15): ProfileS
         entry.callers.set(name, (entry.callers.get(name) ?? 0) + n);
       }
       byFunction.set(key, entry);
-      const area = areaOf(functionName, url);
+      const area = areaOf(node.callFrame);
       byArea.set(area, (byArea.get(area) ?? 0) + n);
     }
   }

@@ -92,7 +92,7 @@ export function fastworkerSystem(variant: FastworkerVariant): System {
       const payloadArgs = shape?.maxPayloadBytes === undefined ? [] : ["--max-payload", String(shape.maxPayloadBytes)];
       const serverArgs = options.instrumented
         ? [...TSX_FLAGS, repoPath("bench/breakdown/instrumented-server.ts"), "--max-results", maxResults]
-        : [repoPath("dist/cli/fw-server.js"), ...state.args, "--port", "0", "--http-port", "0", "--max-results", maxResults, ...payloadArgs, "--log-level", "warn"];
+        : [repoPath("dist/bin/fw-server.js"), ...state.args, "--port", "0", "--http-port", "0", "--max-results", maxResults, ...payloadArgs, "--log-level", "warn"];
       const controlPlanes: Child[] = [];
       const grpc: string[] = [];
       try {

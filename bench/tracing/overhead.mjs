@@ -96,7 +96,7 @@ async function stop(child) {
 async function runOnce(mode) {
   const env = { ...BSP, FW_LOG_LEVEL: "warn" };
   const traced = MODES[mode];
-  const server = start(["dist/cli/bin/fw-server.js", "--in-memory", "--port", "0", "--http-port", "0", "--max-results", String(TASKS * 2)], { ...env, ...traced.server, OTEL_SERVICE_NAME: "fw-server" }, /^fw-server ready /);
+  const server = start(["dist/bin/fw-server.js", "--in-memory", "--port", "0", "--http-port", "0", "--max-results", String(TASKS * 2)], { ...env, ...traced.server, OTEL_SERVICE_NAME: "fw-server" }, /^fw-server ready /);
   const grpc = /grpc=(\S+)/.exec(await server.line)[1];
   const worker = start(["dist/cli/bin/fw-worker.js", "--server", grpc, "--tasks", "bench/workers/noop-tasks.mjs", "--concurrency", "100"], { ...env, ...traced.worker, OTEL_SERVICE_NAME: "fw-worker" }, /^fw-worker ready /);
   await worker.line;

@@ -32,7 +32,7 @@ export class ServerProcess {
     const dataDir = mkdtempSync(join(tmpdir(), "fw-abuse-"));
     const child = spawn(
       process.execPath,
-      [join(ROOT, "dist/cli/bin/fw-server.js"), "--port", "0", "--http-port", "0", "--no-discovery", "--data-dir", dataDir, ...args],
+      [join(ROOT, "dist/bin/fw-server.js"), "--port", "0", "--http-port", "0", "--no-discovery", "--data-dir", dataDir, ...args],
       { cwd: ROOT, env: { ...cleanEnv(), FW_LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     const lines: string[] = [];

@@ -123,7 +123,7 @@ export interface SpawnOptions {
   netns?: string;
 }
 
-/** Spawns `node dist/cli/<command>.js args…` with JSON logs. */
+/** Spawns a command as package.json `bin` gives it (`node dist/bin/fw-server.js args…`) with JSON logs. */
 export function spawnCommand(command: "fw-server" | "fw-worker" | "fw", args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Proc {
   const argv = [process.execPath, CLI(command), ...args];
   const [file, ...rest] = options.netns === undefined ? argv : ["ip", "netns", "exec", options.netns, ...argv];

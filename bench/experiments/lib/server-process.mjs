@@ -21,12 +21,13 @@ export function ensureWebSocket() {
 export const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 
 /**
- * Starts `dist/cli/bin/fw-server.js` with `args` (and `nodeArgs` for node itself) and resolves at
- * its ready line with the process, its gRPC address, the seconds it took, and rssAfterGc().
+ * Starts `dist/bin/fw-server.js` (what the fw-server command runs; or `script`) with `args` (and
+ * `nodeArgs` for node itself) and resolves at its ready line with the process, its gRPC address,
+ * the seconds it took, and rssAfterGc().
  */
-export async function startServer(args, nodeArgs = []) {
+export async function startServer(args, nodeArgs = [], script = `${root}/dist/bin/fw-server.js`) {
   const started = performance.now();
-  const proc = spawn(process.execPath, ["--inspect-port=0", ...nodeArgs, `${root}/dist/cli/bin/fw-server.js`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--inspect-port=0", ...nodeArgs, script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let inspectorUrl;
   const inspectorListening = new Promise((resolve) => {
     createInterface({ input: proc.stderr }).on("line", (line) => {
