@@ -1,5 +1,5 @@
 // Bundles the fw-server and fw commands (what package.json's bin runs) from tsc's output in dist/
-// into dist/bin/: a few files instead of ~400 modules. Measured with
+// into dist/bin/: a few files instead of ~300 ES modules. Measured with
 // bench/experiments/bundle-startup.mjs (see bench/README.md's optimisation log): fw-server's
 // start 483 → 285 ms and its idle RSS 62.9 → 59.0 MiB (medians of 7), because Node's module
 // loader resolves, reads and compiles a few files instead of hundreds, and keeps less source.
