@@ -50,7 +50,7 @@ export async function joinGroup(options: GroupOptions): Promise<GroupMembership>
     await lead(term);
   } else {
     // A standby from the start: say so before returning (the ready line shows it), then campaign.
-    const leader = await leadership.leader();
+    const leader = await recordedLeader(() => leadership.leader(), pollMs);
     options.onStandby(leader);
     void standBy(JSON.stringify(leader ?? null));
   }
@@ -94,6 +94,24 @@ export async function joinGroup(options: GroupOptions): Promise<GroupMembership>
         }
       }
     }
+  }
+}
+
+/**
+ * The leader as recorded, looking again every `stepMs` for up to `waitMs`
+ * while none is. A control plane takes the lead (its advisory lock) and
+ * then records its addresses, in two statements: a standby that starts at
+ * the same moment can find the lock taken and the record still empty, and
+ * would answer for a poll interval as if nobody led (its dashboard not
+ * redirected, its refusals naming no leader). Bounded: at most
+ * waitMs / stepMs + 1 reads.
+ */
+export async function recordedLeader(read: () => Promise<LeaderInfo | undefined>, waitMs: number, stepMs = 25): Promise<LeaderInfo | undefined> {
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    const leader = await read();
+    if (leader !== undefined || performance.now() + stepMs > deadline) return leader;
+    await sleep(stepMs);
   }
 }
 
