@@ -13,19 +13,11 @@
 // variants alternate, so the machine's drift touches each alike. Prints every start and the medians.
 // --no-opt is not a setting to run with (it makes dispatch several times slower); it shows the
 // part of the file pages that is TurboFan's own code, touched as soon as anything gets hot.
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { root, startServer } from "./lib/server-process.mjs";
+import { memoryMiB, root, startServer } from "./lib/server-process.mjs";
 
 const starts = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** VmRSS, RssAnon and RssFile of a process, in MiB. */
-function rss(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
-  return { total: kib("VmRSS"), anon: kib("RssAnon"), file: kib("RssFile") };
-}
 
 const modules = `${root}/dist/cli/bin/fw-server.js`;
 const bundle = `${root}/dist/bin/fw-server.js`;
@@ -42,7 +34,7 @@ for (let i = 0; i < starts; i++) {
     const { proc, readySeconds } = await startServer(["--in-memory", "--port", "0", "--http-port", "0", "--no-discovery", "--log-level", "error"], v.nodeArgs, v.script);
     try {
       await sleep(1500);
-      const r = { readyMs: readySeconds * 1000, ...rss(proc.pid) };
+      const r = { readyMs: readySeconds * 1000, ...memoryMiB(proc.pid) };
       runs.get(v.name).push(r);
       console.log(`start ${i + 1}, ${v.name}: ready in ${r.readyMs.toFixed(0)} ms, ${r.total.toFixed(1)} MiB (anonymous ${r.anon.toFixed(1)}, file pages ${r.file.toFixed(1)})`);
     } finally {

@@ -18,12 +18,12 @@
 //    RSS sampled during it.
 // Timings on a shared 2-core machine: the load average is printed with the figures.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "../../dist/client/client.js";
-import { ensureWebSocket, root, rssMiB, startServer as startFwServer } from "./lib/server-process.mjs";
+import { ensureWebSocket, memoryMiB, root, rssMiB, startServer as startFwServer } from "./lib/server-process.mjs";
 
 ensureWebSocket();
 
@@ -39,9 +39,8 @@ const children = new Set();
 
 /** VmRSS split: the process's own memory (RssAnon), and pages of mapped files (RssFile: LMDB's map, page cache the kernel can take back). */
 const rssSplit = (pid) => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
-  return `anon ${kib("RssAnon").toFixed(0)}, file ${kib("RssFile").toFixed(0)}`;
+  const { anon, file } = memoryMiB(pid);
+  return `anon ${anon.toFixed(0)}, file ${file.toFixed(0)}`;
 };
 const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
 const log = (line) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);

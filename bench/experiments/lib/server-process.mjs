@@ -17,8 +17,18 @@ export function ensureWebSocket() {
   process.exit(status ?? 1);
 }
 
+/**
+ * A process's resident memory from /proc, in MiB: VmRSS, and its split into anonymous memory
+ * (RssAnon: the process's own) and pages of mapped files (RssFile: the node binary's code, LMDB's map).
+ */
+export function memoryMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const mib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
+  return { total: mib("VmRSS"), anon: mib("RssAnon"), file: mib("RssFile") };
+}
+
 /** VmRSS of a process, in MiB. */
-export const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+export const rssMiB = (pid) => memoryMiB(pid).total;
 
 /**
  * Starts `dist/bin/fw-server.js` (what the fw-server command runs; or `script`) with `args` (and
